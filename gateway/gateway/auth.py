@@ -1,0 +1,92 @@
+"""Passwords (argon2) and bearer tokens (JWT, algorithm pinned)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from wecare_common.config import env
+from wecare_common.errors import DomainError
+
+ALGORITHM = "HS256"
+ISSUER = "wecare"
+AUDIENCE = "wecare-api"
+TOKEN_TTL = timedelta(minutes=30)
+ROLES = ("admin", "hr", "employee", "provider")
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a wrong email as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    role: str
+    company_id: str | None = None
+    employee_id: str | None = None
+    provider_id: str | None = None
+
+    @property
+    def recipients(self) -> list[str]:
+        """Whose notifications this person reads."""
+        keys = {"employee": f"employee:{self.employee_id}",
+                "hr": f"company:{self.company_id}",
+                "provider": f"provider:{self.provider_id}"}
+        return [keys[self.role]] if self.role in keys else [f"user:{self.user_id}"]
+
+
+def secret() -> str:
+    return env("JWT_SECRET", "dev-only-change-me-wecare-jwt-secret")  # type: ignore[return-value]
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(principal: Principal, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    claims = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": principal.user_id, "role": principal.role,
+        "iat": int(now.timestamp()), "exp": int((now + TOKEN_TTL).timestamp()),
+        "jti": str(uuid.uuid4()),
+        "company_id": principal.company_id, "employee_id": principal.employee_id,
+        "provider_id": principal.provider_id,
+    }
+    return {"access_token": jwt.encode(claims, secret(), algorithm=ALGORITHM),
+            "token_type": "Bearer", "expires_in": int(TOKEN_TTL.total_seconds()),
+            "role": principal.role}
+
+
+def principal_from(authorization: str | None) -> Principal:
+    """The caller named by an `Authorization: Bearer` header, or Unauthenticated."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthenticated("a bearer token is required")
+    try:
+        claims = jwt.decode(
+            authorization[len("Bearer "):].strip(), secret(), algorithms=[ALGORITHM],
+            audience=AUDIENCE, issuer=ISSUER,
+            options={"require": ["exp", "iss", "aud", "sub", "iat"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"invalid token: {exc}") from exc
+    if claims.get("role") not in ROLES:
+        raise Unauthenticated("invalid token: unknown role")
+    return Principal(claims["sub"], claims["role"], claims.get("company_id"),
+                     claims.get("employee_id"), claims.get("provider_id"))

@@ -1,0 +1,74 @@
+"""`Idempotency-Key` for money-moving requests (DESIGN §5): a retry with the
+same key and body gets the first answer; the same key with another body is
+refused; keys are scoped per caller and kept at least 24 hours."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from wecare_common.errors import Conflict, DomainError, IdempotencyConflict
+
+from gateway.models import IdempotencyRecord
+
+KEEP_FOR = timedelta(hours=48)
+
+
+def request_hash(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps({"m": method, "p": path, "b": body}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def run_once(session: Session, *, caller: str, key: str, fingerprint: str,
+             action: Callable[[], tuple[int, Any]],
+             to_response: Callable[[DomainError], tuple[int, Any]]) -> tuple[int, Any]:
+    """Run `action` the first time this (caller, key) is seen; replay after."""
+    record = session.get(IdempotencyRecord, (caller, key))
+    if record is None:
+        try:
+            session.add(IdempotencyRecord(caller=caller, key=key, request_hash=fingerprint,
+                                          created_at=datetime.now(UTC)))
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            record = session.get(IdempotencyRecord, (caller, key))
+    if record is not None:
+        if record.request_hash != fingerprint:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was used with a different request",
+                {"Idempotency-Key": ["already used with another body"]})
+        if record.status is None:
+            raise Conflict("a request with this Idempotency-Key is still in progress",
+                           {"Idempotency-Key": ["in progress"]})
+        return record.status, record.response
+    try:
+        status, body = action()
+    except DomainError as exc:
+        # A refusal is an answer too: the retry gets the same refusal.
+        status, body = to_response(exc)
+    except BaseException:
+        # Unknown outcome (crash, timeout): let a retry try again; the services
+        # below are idempotent by the same key, so money moves at most once.
+        session.rollback()
+        session.execute(delete(IdempotencyRecord).where(
+            IdempotencyRecord.caller == caller, IdempotencyRecord.key == key))
+        session.commit()
+        raise
+    record = session.get(IdempotencyRecord, (caller, key))
+    record.status, record.response = status, body  # type: ignore[union-attr]
+    session.commit()
+    return status, body
+
+
+def purge_expired(session: Session, now: datetime | None = None) -> int:
+    cutoff = (now or datetime.now(UTC)) - KEEP_FOR
+    result = session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at < cutoff))
+    session.commit()
+    return result.rowcount or 0

@@ -1,0 +1,104 @@
+"""The gateway's HTTP entrypoint: authentication, roles, validated bodies and
+query strings, JSON responses and the error table, in one place.
+
+    @api("POST", "/api/v1/companies", roles=("admin",), body=CompanyIn,
+         response=CompanyOut, status=201)
+    def create_company(self, call, **path): ...
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema
+from nameko.web.handlers import HttpRequestHandler
+from wecare_common.errors import Forbidden, InvalidInput
+from wecare_common.schemas import load
+from werkzeug.wrappers import Request, Response
+
+from gateway import errors
+from gateway.auth import Principal, principal_from
+
+MAX_JSON_BYTES = 256 * 1024
+
+
+@dataclass
+class Call:
+    """What a handler gets: the caller, the validated body and query, the key."""
+
+    request: Request
+    principal: Principal | None
+    body: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+class ApiRoute(HttpRequestHandler):
+    def __init__(self, method: str, url: str, *, roles: tuple[str, ...] | None = None,
+                 body: type[Schema] | None = None, query: type[Schema] | None = None,
+                 response: type[Schema] | None = None, status: int = 200,
+                 moves_money: bool = False, summary: str = "", raw_body: str | None = None,
+                 **kwargs: Any) -> None:
+        self.roles = roles
+        self.body_schema = body
+        self.query_schema = query
+        self.response_schema = response
+        self.status = status
+        self.moves_money = moves_money
+        self.summary = summary
+        self.raw_body = raw_body  # a content type read by the handler itself
+        super().__init__(method, url, **kwargs)
+
+    def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:
+        principal = None
+        if self.roles is not None:
+            principal = principal_from(request.headers.get("Authorization"))
+            if principal.role not in self.roles:
+                raise Forbidden(f"the {principal.role} role may not do this")
+        call = Call(request, principal)
+        if self.query_schema is not None:
+            call.query = load(self.query_schema(), request.args.to_dict())
+        if self.body_schema is not None:
+            call.body = load(self.body_schema(), read_json(request))
+        if self.moves_money:
+            key = request.headers.get("Idempotency-Key", "").strip()
+            if not key or len(key) > 200:
+                raise InvalidInput("this request moves money: send an Idempotency-Key header "
+                                   "(1 to 200 characters)", {"Idempotency-Key": ["required"]})
+            call.idempotency_key = key
+        return (call,), dict(request.path_values)
+
+    def response_from_result(self, result: Any) -> Response:
+        if isinstance(result, Response):
+            return result
+        status = self.status
+        if isinstance(result, tuple):
+            status, result = result
+        return errors.json_response(status, result)
+
+    def response_from_exception(self, exc: BaseException) -> Response:
+        return errors.response_from_exception(exc)
+
+
+def read_json(request: Request) -> Any:
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise InvalidInput(f"the body is larger than {MAX_JSON_BYTES} bytes",
+                           {"_body": ["too large"]})
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_JSON_BYTES:
+        raise InvalidInput(f"the body is larger than {MAX_JSON_BYTES} bytes",
+                           {"_body": ["too large"]})
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput("the body is not valid JSON", {"_body": [str(exc)]}) from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object", {"_body": ["not an object"]})
+    return data
+
+
+api = ApiRoute.decorator

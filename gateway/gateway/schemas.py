@@ -1,0 +1,261 @@
+"""The public contract of DESIGN §5: what each path accepts and returns.
+The same schemas validate requests and generate /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+from wecare_common.categories import CATEGORIES
+from wecare_common.schemas import Cents, PageSchema
+from wecare_common import validators
+from wecare_common.validators import Upper
+
+Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+Password = fields.String(required=True, load_only=True,
+                         validate=validate.Length(min=10, max=200,
+                                                  error="between 10 and 200 characters"))
+
+
+class TokenIn(Schema):
+    email = fields.Email(required=True)
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=1, max=200))
+
+
+class TokenOut(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    role = fields.String()
+
+
+class HrManagerIn(Schema):
+    email = fields.Email(required=True)
+    first_name = Name
+    last_name = Name
+    password = Password
+
+
+class CompanyIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    vat_number = Upper(required=True, validate=validators.vat_number)
+    hr_manager = fields.Nested(HrManagerIn, required=True)
+
+
+class CompanyOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    vat_number = fields.String()
+    fund_balance_cents = fields.Integer()
+    created_at = fields.String()
+
+
+class EmployeeIn(Schema):
+    email = fields.Email(required=True)
+    first_name = Name
+    last_name = Name
+    fiscal_code = Upper(required=True, validate=validators.fiscal_code)
+    dependent_children = fields.List(Upper(validate=validators.fiscal_code), load_default=list)
+    language = fields.String(load_default="it", validate=validate.OneOf(["it", "en"]))
+    group = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(min=1, max=60))
+    hire_date = fields.Date(load_default=None, allow_none=True)
+    password = fields.String(load_only=True, load_default=None, allow_none=True,
+                             validate=validate.Length(min=10, max=200))
+
+
+class EmployeeOut(Schema):
+    id = fields.String()
+    company_id = fields.String()
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    fiscal_code = fields.String()
+    dependent_children = fields.List(fields.String())
+    status = fields.String()
+
+
+class EmployeePage(Schema):
+    items = fields.List(fields.Nested(EmployeeOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class TopupIn(Schema):
+    amount_cents = Cents()
+    method = fields.String(required=True, validate=validate.OneOf(["card", "bank_transfer"]))
+
+
+class TopupOut(Schema):
+    id = fields.String()
+    company_id = fields.String()
+    amount_cents = fields.Integer()
+    method = fields.String()
+    status = fields.String()
+    bank_reference = fields.String()
+    client_secret = fields.String()
+
+
+class PlanIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    fiscal_year = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(min=2000, max=2100))
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             required=True, validate=validate.Length(min=1))
+    leftover_policy = fields.String(required=True,
+                                    validate=validate.OneOf(["return_to_fund", "roll_over"]))
+    target_groups = fields.List(fields.String(), load_default=None, allow_none=True)
+
+
+class PlanOut(Schema):
+    id = fields.String()
+    company_id = fields.String()
+    name = fields.String()
+    fiscal_year = fields.Integer()
+    valid_from = fields.String()
+    valid_until = fields.String()
+    categories = fields.List(fields.String())
+    leftover_policy = fields.String()
+
+
+class GrantIn(Schema):
+    amount_cents = Cents()
+    employee_ids = fields.List(fields.String(), load_default=None, allow_none=True)
+    all = fields.Boolean(load_default=False)
+    source = fields.String(load_default="company",
+                           validate=validate.OneOf(["company", "performance_bonus"]))
+
+
+class GrantOut(Schema):
+    id = fields.String()
+    plan_id = fields.String()
+    source = fields.String()
+    amount_cents = fields.Integer()
+    employee_count = fields.Integer()
+    total_cents = fields.Integer()
+
+
+class PlanBalance(Schema):
+    plan_id = fields.String()
+    name = fields.String()
+    balance_cents = fields.Integer()
+    valid_until = fields.String()
+    categories = fields.List(fields.String())
+    expiring = fields.Boolean()
+
+
+class WalletOut(Schema):
+    employee_id = fields.String()
+    plans = fields.List(fields.Nested(PlanBalance))
+    total_cents = fields.Integer()
+    expiring_cents = fields.Integer()
+
+
+class StatementLine(Schema):
+    id = fields.String()
+    kind = fields.String()
+    amount_cents = fields.Integer()
+    plan_id = fields.String(allow_none=True)
+    occurred_at = fields.String()
+
+
+class StatementOut(Schema):
+    items = fields.List(fields.Nested(StatementLine))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ProviderIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    vat_number = Upper(required=True, validate=validators.vat_number)
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
+                             validate=validate.Length(min=1))
+    address = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    email = fields.Email(required=True)
+    password = Password
+    iban = Upper(required=True, validate=validators.iban_number)
+
+
+class ProviderOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    vat_number = fields.String()
+    categories = fields.List(fields.String())
+    address = fields.String()
+    status = fields.String()
+    commission_bps = fields.Integer(allow_none=True)
+
+
+class ApprovalIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["approved", "suspended"]))
+    commission_bps = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                    validate=validate.Range(min=0, max=5000))
+    agreement_start = fields.Date(load_default=None, allow_none=True)
+
+
+class OfferingIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    price_cents = Cents()
+
+
+class OfferingOut(Schema):
+    id = fields.String()
+    provider_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    category = fields.String()
+    price_cents = fields.Integer()
+    status = fields.String()
+
+
+class OfferingSearch(Schema):
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class OfferingPage(Schema):
+    items = fields.List(fields.Nested(OfferingOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class NotificationOut(Schema):
+    id = fields.String()
+    kind = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    created_at = fields.String()
+    read_at = fields.String(allow_none=True)
+
+
+class NotificationPage(Schema):
+    items = fields.List(fields.Nested(NotificationOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AuditOut(Schema):
+    balanced = fields.Boolean()
+    sum_cents = fields.Integer()
+    accounts = fields.Integer()
+    negative_accounts = fields.List(fields.String())
+
+
+class HealthOut(Schema):
+    status = fields.String()
+    services = fields.Dict()
+
+
+class ErrorDetail(Schema):
+    code = fields.String()
+    message = fields.String()
+    fields = fields.Dict()
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorDetail)
+
+
+Page = PageSchema

@@ -1,0 +1,265 @@
+"""The HTTP API gateway: the only door into WeCare. Entrypoints are thin: the
+route declares who may call it and what it accepts; the body calls services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from wecare_common.config import env
+from wecare_common.db import Database, make_engine, transaction
+from wecare_common.errors import DomainError, NotFound
+from wecare_common.rpc import ServiceUnavailable, TimedServiceRpc
+
+from gateway import errors, idempotency, users
+from gateway.auth import Principal, issue_token
+from gateway.models import Base
+from gateway.openapi import build_spec
+from gateway.routing import Call, api
+from gateway.schemas import (
+    ApprovalIn,
+    AuditOut,
+    CompanyIn,
+    CompanyOut,
+    EmployeeIn,
+    EmployeeOut,
+    EmployeePage,
+    GrantIn,
+    GrantOut,
+    HealthOut,
+    NotificationPage,
+    OfferingIn,
+    OfferingOut,
+    OfferingPage,
+    OfferingSearch,
+    Page,
+    PlanIn,
+    PlanOut,
+    ProviderIn,
+    ProviderOut,
+    StatementOut,
+    TokenIn,
+    TokenOut,
+    TopupIn,
+    TopupOut,
+    WalletOut,
+)
+
+SERVICES = ("catalog", "benefits", "wallet", "notifications")
+
+
+def own_company(principal: Principal, company_id: str) -> None:
+    """Admins see every company; an HR manager only their own."""
+    if principal.role != "admin" and principal.company_id != company_id:
+        raise NotFound("no such company", {"company_id": ["unknown"]})
+
+
+def own_provider(principal: Principal, provider_id: str) -> None:
+    if principal.role != "admin" and principal.provider_id != provider_id:
+        raise NotFound("no such provider", {"provider_id": ["unknown"]})
+
+
+def _as_response(exc: DomainError) -> tuple[int, Any]:
+    response = errors.response_from_exception(exc)
+    return response.status_code, json.loads(response.get_data())
+
+
+class AdminBootstrap(DependencyProvider):
+    """Creates the first admin from the environment when the gateway starts."""
+
+    def start(self) -> None:
+        from sqlalchemy.orm import sessionmaker
+
+        engine = make_engine("gateway")
+        with transaction(sessionmaker(bind=engine)) as session:
+            users.ensure_admin(session, env("WECARE_ADMIN_EMAIL"), env("WECARE_ADMIN_PASSWORD"))
+        engine.dispose()
+
+
+class GatewayService:
+    name = "gateway"
+
+    db = Database("gateway", Base.metadata)
+    admin = AdminBootstrap()
+    catalog = TimedServiceRpc("catalog")
+    benefits = TimedServiceRpc("benefits", timeout=60)
+    wallet = TimedServiceRpc("wallet", timeout=30)
+    notifications = TimedServiceRpc("notifications")
+
+    def _once(self, call: Call, action: Any, status: int) -> tuple[int, Any]:
+        """Run a money-moving action at most once per caller and key."""
+        return idempotency.run_once(
+            self.db, caller=call.principal.user_id, key=call.idempotency_key,  # type: ignore
+            fingerprint=idempotency.request_hash(call.request.method, call.request.path,
+                                                 call.body),
+            action=lambda: (status, action()), to_response=_as_response)
+
+    def _downstream_key(self, call: Call) -> str:
+        return f"{call.principal.user_id}:{call.idempotency_key}"  # type: ignore[union-attr]
+
+    # -- operations -------------------------------------------------------------
+    @api("GET", "/health", response=HealthOut, summary="readiness of every service")
+    def health(self, call: Call) -> tuple[int, dict[str, Any]]:
+        report: dict[str, Any] = {"gateway": "ok"}
+        for name in SERVICES:
+            try:
+                report[name] = TimedCall(getattr(self, name)).health()["status"]
+            except Exception as exc:  # noqa: BLE001 - reported, not raised
+                report[name] = f"unavailable: {type(exc).__name__}"
+        ok = all(v == "ok" for v in report.values())
+        return (200 if ok else 503), {"status": "ok" if ok else "degraded", "services": report}
+
+    @api("GET", "/api/v1/openapi.json", summary="this document")
+    def openapi(self, call: Call) -> dict[str, Any]:
+        return build_spec(type(self))
+
+    @api("POST", "/api/v1/auth/token", body=TokenIn, response=TokenOut,
+         summary="sign in: a short-lived bearer token")
+    def token(self, call: Call) -> dict[str, Any]:
+        principal = users.authenticate(self.db, call.body["email"], call.body["password"])
+        return issue_token(principal)
+
+    # -- companies and people ---------------------------------------------------
+    @api("POST", "/api/v1/companies", roles=("admin",), body=CompanyIn, response=CompanyOut,
+         status=201, summary="onboard a company with its HR manager")
+    def create_company(self, call: Call) -> dict[str, Any]:
+        hr = call.body["hr_manager"]
+        users.ensure_email_free(self.db, hr["email"], "hr_manager.email")
+        company = self.benefits.create_company(
+            name=call.body["name"], vat_number=call.body["vat_number"],
+            hr_manager={k: hr[k] for k in ("email", "first_name", "last_name")})
+        users.create_user(self.db, email=hr["email"], password=hr["password"], role="hr",
+                          company_id=company["id"])
+        self.db.commit()
+        return {**company, "fund_balance_cents": 0}
+
+    @api("GET", "/api/v1/companies/<cid>", roles=("admin", "hr"), response=CompanyOut,
+         summary="a company with its fund balance")
+    def get_company(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        company = self.benefits.get_company(cid)
+        return {**company, "fund_balance_cents": self.wallet.fund_balance(cid)["balance_cents"]}
+
+    @api("POST", "/api/v1/companies/<cid>/employees", roles=("hr",), body=EmployeeIn,
+         response=EmployeeOut, status=201, summary="add an employee")
+    def add_employee(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        data = dict(call.body)
+        password = data.pop("password")
+        users.ensure_email_free(self.db, data["email"])
+        if data["hire_date"] is not None:
+            data["hire_date"] = data["hire_date"].isoformat()
+        employee = self.benefits.enroll_employee(cid, **data)
+        users.create_user(self.db, email=data["email"], password=password, role="employee",
+                          company_id=cid, employee_id=employee["id"])
+        self.db.commit()
+        return employee
+
+    @api("GET", "/api/v1/companies/<cid>/employees", roles=("hr",), query=Page,
+         response=EmployeePage, summary="the company's employees, a page at a time")
+    def list_employees(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        return self.benefits.list_employees(cid, **call.query)
+
+    # -- money in -------------------------------------------------------------------
+    @api("POST", "/api/v1/companies/<cid>/topups", roles=("hr",), body=TopupIn,
+         response=TopupOut, status=201, moves_money=True,
+         summary="fund the welfare budget by card/SEPA (Stripe) or bank transfer")
+    def request_topup(self, call: Call, cid: str) -> tuple[int, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        return self._once(call, lambda: self.wallet.request_topup(
+            company_id=cid, idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    @api("POST", "/api/v1/topups/<tid>/confirmation", roles=("admin",), response=TopupOut,
+         summary="mark a bank-transfer top-up as received (once)")
+    def confirm_topup(self, call: Call, tid: str) -> dict[str, Any]:
+        return self.wallet.confirm_topup(tid)
+
+    # -- plans and grants -------------------------------------------------------------
+    @api("POST", "/api/v1/companies/<cid>/plans", roles=("hr",), body=PlanIn,
+         response=PlanOut, status=201, summary="create a welfare plan")
+    def create_plan(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        data = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in call.body.items()}
+        return self.benefits.create_plan(cid, **data)
+
+    @api("POST", "/api/v1/plans/<pid>/grants", roles=("hr",), body=GrantIn, response=GrantOut,
+         status=201, moves_money=True, summary="grant credits from the company fund")
+    def grant_credits(self, call: Call, pid: str) -> tuple[int, Any]:
+        return self._once(call, lambda: self.benefits.grant_credits(
+            company_id=call.principal.company_id, plan_id=pid,  # type: ignore[union-attr]
+            idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    # -- the employee's own -------------------------------------------------------------
+    @api("GET", "/api/v1/me/wallet", roles=("employee",), response=WalletOut,
+         summary="balances per plan, and what expires soon")
+    def my_wallet(self, call: Call) -> dict[str, Any]:
+        return self.wallet.employee_wallet(call.principal.employee_id)  # type: ignore
+
+    @api("GET", "/api/v1/me/transactions", roles=("employee",), query=Page,
+         response=StatementOut, summary="the employee's statement")
+    def my_transactions(self, call: Call) -> dict[str, Any]:
+        return self.wallet.statement(call.principal.employee_id, **call.query)  # type: ignore
+
+    @api("GET", "/api/v1/me/notifications", roles=("admin", "hr", "employee", "provider"),
+         query=Page, response=NotificationPage, summary="the signed-in person's feed")
+    def my_notifications(self, call: Call) -> dict[str, Any]:
+        return self.notifications.feed(call.principal.recipients, **call.query)  # type: ignore
+
+    # -- providers and the catalogue ------------------------------------------------------
+    @api("POST", "/api/v1/providers", body=ProviderIn, response=ProviderOut, status=201,
+         summary="a provider applies to join the circuit")
+    def apply_provider(self, call: Call) -> dict[str, Any]:
+        data = dict(call.body)
+        password = data.pop("password")
+        users.ensure_email_free(self.db, data["email"])
+        provider = self.catalog.register_provider(**data)
+        users.create_user(self.db, email=data["email"], password=password, role="provider",
+                          provider_id=provider["id"])
+        self.db.commit()
+        return provider
+
+    @api("POST", "/api/v1/providers/<vid>/approval", roles=("admin",), body=ApprovalIn,
+         response=ProviderOut, summary="approve (with the commission) or suspend a provider")
+    def decide_provider(self, call: Call, vid: str) -> dict[str, Any]:
+        data = dict(call.body)
+        if data["agreement_start"] is not None:
+            data["agreement_start"] = data["agreement_start"].isoformat()
+        return self.catalog.decide(vid, **data)
+
+    @api("POST", "/api/v1/providers/<vid>/offerings", roles=("provider",), body=OfferingIn,
+         response=OfferingOut, status=201, summary="publish an offering")
+    def publish_offering(self, call: Call, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)  # type: ignore[arg-type]
+        return self.catalog.publish_offering(vid, **call.body)
+
+    @api("GET", "/api/v1/offerings", roles=("admin", "hr", "employee", "provider"),
+         query=OfferingSearch, response=OfferingPage, summary="search the catalogue")
+    def search_offerings(self, call: Call) -> dict[str, Any]:
+        return self.catalog.search(**call.query)
+
+    # -- operators ---------------------------------------------------------------------------
+    @api("GET", "/api/v1/ledger/audit", roles=("admin",), response=AuditOut,
+         summary="recompute the ledger and check its invariants")
+    def ledger_audit(self, call: Call) -> dict[str, Any]:
+        return self.wallet.audit()
+
+
+class TimedCall:
+    """Health probes use a short deadline whatever the dependency's own."""
+
+    def __init__(self, service: Any, timeout: float = 3.0) -> None:
+        self.service = service
+        self.timeout = timeout
+
+    def health(self) -> dict[str, Any]:
+        import eventlet
+
+        try:
+            with eventlet.Timeout(self.timeout):
+                return self.service.health()
+        except eventlet.Timeout as exc:
+            raise ServiceUnavailable("no answer") from exc
+

@@ -1,0 +1,52 @@
+"""The people who sign in: their accounts and roles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from wecare_common.errors import Conflict
+
+from gateway.auth import Principal, Unauthenticated, hash_password, verify_password
+from gateway.models import User
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user.id, user.role, user.company_id, user.employee_id, user.provider_id)
+
+
+def ensure_email_free(session: Session, email: str, field: str = "email") -> None:
+    if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        raise Conflict("this email address already has an account",
+                       {field: ["already registered"]})
+
+
+def create_user(session: Session, *, email: str, password: str | None, role: str,
+                company_id: str | None = None, employee_id: str | None = None,
+                provider_id: str | None = None) -> User:
+    ensure_email_free(session, email)
+    user = User(id=str(uuid.uuid4()), email=email.lower(),
+                password_hash=hash_password(password) if password else None, role=role,
+                company_id=company_id, employee_id=employee_id, provider_id=provider_id,
+                created_at=datetime.now(UTC))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> Principal:
+    user = session.scalar(select(User).where(User.email == email.lower()))
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise Unauthenticated("wrong email or password")
+    return principal_of(user)
+
+
+def ensure_admin(session: Session, email: str | None, password: str | None) -> None:
+    """The first admin, from WECARE_ADMIN_EMAIL / WECARE_ADMIN_PASSWORD."""
+    if not email or not password:
+        return
+    if session.scalar(select(User.id).where(User.email == email.lower())) is None:
+        create_user(session, email=email, password=password, role="admin")
+        session.commit()

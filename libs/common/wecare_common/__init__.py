@@ -1,0 +1,1 @@
+"""What every WeCare service needs: config, database, events, outbox, inbox."""

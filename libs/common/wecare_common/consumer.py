@@ -1,0 +1,118 @@
+"""The entrypoint that consumes events (DESIGN §4).
+
+    @handle_event("credits.granted")
+    def on_credits_granted(self, event): ...
+
+Each handler has its own quorum queue `<service>.<method>`. The envelope is
+validated before a worker starts; one that fails is parked at once with the
+reason. A handler that raises is retried with backoff; after `max_attempts`
+deliveries the message is parked in the dead-letter queue, its body intact and
+the reason in its headers. Nothing is acked into oblivion.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+import eventlet
+from kombu import Connection
+from marshmallow import ValidationError
+from nameko.messaging import Consumer
+
+from wecare_common import config
+from wecare_common.events import load_envelope
+from wecare_common.topology import consumer_queue, dead_letter_exchange, declare_backbone
+
+log = logging.getLogger(__name__)
+
+
+class PermanentError(Exception):
+    """A handler failure that no retry can mend (parked at once)."""
+
+
+def park(amqp_uri: str, message: Any, queue_name: str, reason: str, attempts: int) -> None:
+    """Publish a copy of `message` to the dead-letter exchange, with confirms."""
+    headers = dict(message.headers or {})
+    headers.update({
+        "x-wecare-queue": queue_name,
+        "x-wecare-error": reason[-2000:],
+        "x-wecare-attempts": attempts,
+    })
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer()
+        producer.publish(
+            message.body,
+            exchange=dead_letter_exchange,
+            routing_key=queue_name,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            headers=headers,
+            delivery_mode=2,
+            message_id=message.properties.get("message_id"),
+            declare=[dead_letter_exchange],
+        )
+
+
+class EventConsumer(Consumer):
+    def __init__(self, *event_types: str, max_attempts: int = 5,
+                 backoff: float = 0.2, **kwargs: Any) -> None:
+        self.event_types = event_types
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        super().__init__(queue=None, requeue_on_error=True, **kwargs)
+
+    @staticmethod
+    def queue_name_for(service_name: str, method_name: str) -> str:
+        return f"{service_name}.{method_name}"
+
+    @property
+    def queue_name(self) -> str:
+        return self.queue_name_for(self.container.service_name, self.method_name)
+
+    def setup(self) -> None:
+        self.queue = consumer_queue(self.queue_name, self.event_types)
+        with Connection(self.amqp_uri) as conn:
+            declare_backbone(conn.channel())
+        super().setup()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        try:
+            event = load_envelope(body)
+        except ValidationError as exc:
+            park(self.amqp_uri, message, self.queue_name,
+                 f"invalid envelope: {exc.messages}", attempts=1)
+            self.consumer.ack_message(message)
+            return
+        super().handle_message(event, message)
+
+    def handle_message_processed(self, message: Any, result: Any = None,
+                                 exc_info: Any = None) -> None:
+        if exc_info is None:
+            self.consumer.ack_message(message)
+            return
+        exc = exc_info[1]
+        # Quorum queues count earlier deliveries of this message for us.
+        attempts = int((message.headers or {}).get("x-delivery-count", 0)) + 1
+        permanent = isinstance(exc, PermanentError | ValidationError)
+        if permanent or attempts >= self.max_attempts:
+            reason = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            log.error("parking %s after %d attempt(s): %s", self.queue_name, attempts, reason)
+            try:
+                park(self.amqp_uri, message, self.queue_name, reason, attempts)
+            except Exception:  # noqa: BLE001 - cannot park: leave it to the broker
+                log.exception("cannot park; requeueing")
+                self.consumer.requeue_message(message)
+                return
+            self.consumer.ack_message(message)
+            return
+        eventlet.sleep(min(self.backoff * 2 ** (attempts - 1), 10.0))
+        self.consumer.requeue_message(message)
+
+
+handle_event = EventConsumer.decorator
+
+
+def default_amqp_uri() -> str:
+    return config.amqp_uri()

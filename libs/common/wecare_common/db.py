@@ -1,0 +1,150 @@
+"""SQLAlchemy 2 engine per service and a nameko DependencyProvider handing a
+session to each worker (nameko-sqlalchemy does not support SQLAlchemy 2)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import nameko
+from nameko.extensions import DependencyProvider
+from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from wecare_common import config
+
+
+def make_engine(service: str, url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine bound to the service's own schema (PostgreSQL) or file (SQLite)."""
+    url = url or config.database_url(service)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, poolclass=NullPool, connect_args={"timeout": 30}, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let the sqlite3 module start no implicit transactions; BEGIN
+            # IMMEDIATE below takes the write lock up front, so two writers
+            # queue instead of failing half-way with "database is locked".
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(
+        url, connect_args={"options": f"-csearch_path={service}"}, **kwargs
+    )
+
+
+def ensure_schema(engine: Engine, service: str) -> None:
+    """Create the service's PostgreSQL schema if it is missing (no-op on SQLite)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
+
+
+def is_postgres(session_or_engine: Session | Engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else (
+        session_or_engine
+    )
+    return bind.dialect.name == "postgresql"
+
+
+class Database(DependencyProvider):
+    """Engine in `setup`, one session per worker, rollback and close in
+    `worker_teardown`. Services commit explicitly; what a worker leaves
+    uncommitted is rolled back.
+
+    When the service's metadata holds an `outbox` table, the provider also
+    runs the outbox relay (see `outbox.OutboxRelay`) and wakes it after every
+    commit that wrote events.
+    """
+
+    def __init__(self, service: str, metadata: MetaData, relay_outbox: bool = True) -> None:
+        self.service = service
+        self.metadata = metadata
+        self.relay_outbox = relay_outbox and "outbox" in metadata.tables
+        self.engine: Engine | None = None
+        self.sessionmaker: Callable[[], Session] | None = None
+        self.relay: Any = None
+        self.sessions: dict[Any, Session] = {}
+        self._lock = threading.Lock()
+
+    def setup(self) -> None:
+        self.engine = make_engine(self.service)
+        from wecare_common.outbox import OutboxRelay, outbox_sessionmaker
+
+        if self.relay_outbox:
+            # nameko's own config first: tests point a container at a throwaway vhost
+            amqp_uri = nameko.config.get("AMQP_URI") or config.amqp_uri()
+            self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"], amqp_uri)
+        self.sessionmaker = outbox_sessionmaker(self.engine, self.metadata, self.relay)
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> Session:
+        session = self.sessionmaker()  # type: ignore[misc]
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:  # type: ignore[union-attr]
+            conn.execute(text("SELECT 1"))
+        return True
+
+
+@contextmanager
+def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error (outside nameko)."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(table).values(rows).on_conflict_do_nothing())

@@ -1,0 +1,24 @@
+"""Readiness every service reports (RPC and an HTTP probe for Kubernetes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def readiness(service: str, session: Session) -> dict[str, Any]:
+    try:
+        session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        database = f"error: {type(exc).__name__}"
+    return {"service": service, "status": "ok" if database == "ok" else "error",
+            "database": database}
+
+
+def probe_response(report: dict[str, Any]) -> tuple[int, dict[str, str], str]:
+    status = 200 if report["status"] == "ok" else 503
+    return status, {"Content-Type": "application/json"}, json.dumps(report)

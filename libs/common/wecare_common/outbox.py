@@ -1,0 +1,199 @@
+"""Transactional outbox: events are rows written in the same transaction as
+the change they announce; a relay publishes them with publisher confirms and
+marks them sent. A crash between commit and publish loses nothing (the relay
+publishes on restart); a publish twice is harmless (consumers dedupe by id).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import eventlet
+from eventlet.event import Event
+from kombu import Connection
+from kombu.exceptions import KombuError
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from wecare_common import config
+from wecare_common.events import make_envelope
+from wecare_common.topology import declare_backbone, events_exchange
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(64), nullable=False),
+        Column("envelope", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Index("ix_outbox_unsent", "seq", postgresql_where=Column("sent_at").is_(None)),
+    )
+
+
+def record_event(
+    session: Session,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    producer: str,
+    company_id: str | None,
+) -> dict[str, Any]:
+    """Add an event to the outbox inside the caller's transaction."""
+    outbox = _outbox_of(session)
+    envelope = make_envelope(event_type, payload, producer=producer, company_id=company_id)
+    session.execute(outbox.insert().values(
+        event_id=envelope["id"], event_type=event_type, envelope=envelope,
+        created_at=datetime.now(UTC),
+    ))
+    session.info["outbox_pending"] = True
+    return envelope
+
+
+def _outbox_of(session: Session) -> Table:
+    table = session.info.get("outbox_table")
+    if table is None:
+        raise RuntimeError("this session's factory has no outbox (see wake_relay_after_commit)")
+    return table
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in order, with confirms, then marks them sent."""
+
+    batch_size = 200
+
+    def __init__(self, engine: Engine, table: Table, amqp_uri: str | None = None,
+                 poll_interval: float = 0.5) -> None:
+        self.engine = engine
+        self.table = table
+        self.amqp_uri = amqp_uri or config.amqp_uri()
+        self.poll_interval = poll_interval
+        self._wake = Event()
+        self._running = False
+        self._conn: Connection | None = None
+        self._producer: Any = None
+
+    # -- publishing -------------------------------------------------------
+    def _ensure_producer(self) -> Any:
+        if self._producer is None:
+            self._conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+            channel = self._conn.channel()
+            declare_backbone(channel)
+            self._producer = self._conn.Producer(channel=channel)
+        return self._producer
+
+    def _reset_producer(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+        self._conn = None
+        self._producer = None
+
+    def publish(self, envelope: dict[str, Any]) -> None:
+        producer = self._ensure_producer()
+        # With confirm_publish the call returns only once the broker has
+        # taken responsibility for the message (or raises).
+        producer.publish(
+            envelope,
+            exchange=events_exchange,
+            routing_key=envelope["type"],
+            serializer="json",
+            delivery_mode=2,
+            message_id=envelope["id"],
+            type=envelope["type"],
+            retry=False,
+        )
+
+    def relay_once(self) -> int:
+        """Publish one batch of unsent events; returns how many were sent."""
+        t = self.table
+        query = select(t.c.seq, t.c.envelope).where(t.c.sent_at.is_(None)).order_by(
+            t.c.seq).limit(self.batch_size)
+        if self.engine.dialect.name == "postgresql":
+            # Several replicas may relay; each row goes out through one of them.
+            query = query.with_for_update(skip_locked=True)
+        sent = 0
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+            for seq, envelope in rows:
+                self.publish(envelope)
+                conn.execute(update(t).where(t.c.seq == seq).values(sent_at=datetime.now(UTC)))
+                sent += 1
+        return sent
+
+    # -- the loop -----------------------------------------------------------
+    def wake(self) -> None:
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def run(self) -> None:
+        self._running = True
+        backoff = self.poll_interval
+        while self._running:
+            try:
+                while self._running and self.relay_once() == self.batch_size:
+                    pass
+                backoff = self.poll_interval
+            except (KombuError, OSError, ConnectionError) as exc:
+                log.warning("outbox relay cannot publish (%s); retrying", exc)
+                self._reset_producer()
+                backoff = min(backoff * 2, 10.0)
+            except Exception:  # noqa: BLE001 - the relay must outlive a bad batch
+                log.exception("outbox relay failed; retrying")
+                backoff = min(backoff * 2, 10.0)
+            with eventlet.Timeout(backoff, False):
+                self._wake.wait()
+            self._wake = Event()
+        self._reset_producer()
+
+    def stop(self) -> None:
+        self._running = False
+        self.wake()
+
+
+def outbox_sessionmaker(engine: Engine, metadata: MetaData,
+                        relay: OutboxRelay | None = None) -> sessionmaker[Session]:
+    """Sessions that know the service's outbox table and wake the relay after
+    a commit that wrote events."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False,
+                           info={"outbox_table": metadata.tables.get("outbox")})
+
+    @event.listens_for(factory, "after_commit")
+    def _wake(session: Session) -> None:
+        if session.info.pop("outbox_pending", False) and relay is not None:
+            relay.wake()
+
+    @event.listens_for(factory, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop("outbox_pending", None)
+
+    return factory
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,33 @@
+"""marshmallow pieces every service uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from wecare_common.errors import validation_error_from
+
+# Above any plausible welfare amount; keeps absurd figures out of the ledger.
+MAX_AMOUNT_CENTS = 100_000_000_00
+
+
+def Cents(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
+    """A positive whole number of euro cents (never a float)."""
+    kwargs.setdefault("required", True)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_CENTS),
+                          **kwargs)
+
+
+def load(schema: Schema, data: Any) -> Any:
+    """Validate at a service boundary; errors become InvalidInput naming the fields."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise validation_error_from(exc) from exc
+
+
+class PageSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))

@@ -1,0 +1,95 @@
+"""The RabbitMQ topology every service agrees on (DESIGN §4).
+
+- `wecare.events`: a durable topic exchange, routing key = event type. Its
+  alternate exchange `wecare.unrouted` keeps, in queue `wecare.unrouted`,
+  every event that no queue was bound to receive: nothing vanishes silently.
+- One quorum queue per consumer (`<service>.<method>`), bound by event type,
+  dead-lettering to `wecare.dead` → queue `wecare.dead-letter`, where an
+  operator can inspect and replay (`python -m wecare_common.dlq`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from kombu import Connection, Exchange, Queue
+
+from wecare_common.events import (
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    EVENTS_EXCHANGE,
+    UNROUTED_EXCHANGE,
+    UNROUTED_QUEUE,
+)
+
+# Deliveries of one message before the broker itself dead-letters it; the
+# consumer parks a message after MAX_ATTEMPTS, well before this safety net.
+DELIVERY_LIMIT = 20
+
+unrouted_exchange = Exchange(UNROUTED_EXCHANGE, type="fanout", durable=True)
+events_exchange = Exchange(
+    EVENTS_EXCHANGE,
+    type="topic",
+    durable=True,
+    arguments={"alternate-exchange": UNROUTED_EXCHANGE},
+)
+dead_letter_exchange = Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True)
+unrouted_queue = Queue(
+    UNROUTED_QUEUE, exchange=unrouted_exchange, durable=True,
+    queue_arguments={"x-queue-type": "quorum"},
+)
+dead_letter_queue = Queue(
+    DEAD_LETTER_QUEUE, exchange=dead_letter_exchange, durable=True,
+    queue_arguments={"x-queue-type": "quorum"},
+)
+
+
+def consumer_queue(name: str, event_types: Iterable[str]) -> Queue:
+    from kombu import binding
+
+    return Queue(
+        name,
+        bindings=[binding(events_exchange, routing_key=t) for t in event_types],
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-delivery-limit": DELIVERY_LIMIT,
+        },
+    )
+
+
+def declare_backbone(channel: Any) -> None:
+    """Declare the exchanges and the two keeping queues (idempotent)."""
+    for entity in (unrouted_exchange, dead_letter_exchange, events_exchange,
+                   unrouted_queue, dead_letter_queue):
+        entity.bind(channel).declare()
+
+
+def consumer_queues_of(service_cls: type) -> list[Queue]:
+    """The queues the EventConsumer entrypoints of a nameko service class use."""
+    from wecare_common.consumer import EventConsumer
+
+    queues = []
+    for name in dir(service_cls):
+        for entrypoint in getattr(getattr(service_cls, name), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, EventConsumer):
+                queues.append(consumer_queue(
+                    entrypoint.queue_name_for(service_cls.name, name), entrypoint.event_types
+                ))
+    return queues
+
+
+def declare_all(amqp_uri: str, service_classes: Iterable[type]) -> list[str]:
+    """Declare the backbone and every consumer's queue up front, so an event
+    published before a consumer first starts still reaches it."""
+    declared = []
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        declare_backbone(channel)
+        for cls in service_classes:
+            for queue in consumer_queues_of(cls):
+                queue.bind(channel).declare()
+                declared.append(queue.name)
+    return declared

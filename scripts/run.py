@@ -1,0 +1,132 @@
+"""`make run`: migrate, declare the event topology, start every service and the
+gateway, seed a demo through the public API, print the URL and the logins.
+Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from kombu import Connection
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = [
+    ("catalog", "services/catalog/config.yaml", "catalog.service"),
+    ("benefits", "services/benefits/config.yaml", "benefits.service"),
+    ("wallet", "services/wallet/config.yaml", "wallet.service"),
+    ("notifications", "services/notifications/config.yaml", "notifications.service"),
+    ("gateway", "gateway/config.yaml", "gateway.service"),
+]
+NO_BROKER = """
+RabbitMQ is not reachable at {uri}.
+WeCare's services talk through it. Start one, then run `make run` again:
+  - Debian/Ubuntu:  sudo apt-get install -y rabbitmq-server && sudo rabbitmq-server -detached
+  - macOS:          brew install rabbitmq && brew services start rabbitmq
+  - Docker:         docker run -d --name rabbitmq -p 5672:5672 -p 15672:15672 rabbitmq:3-management
+or point AMQP_URI at one you have (e.g. AMQP_URI=pyamqp://user:pass@host:5672//).
+"""
+
+
+def broker_reachable(uri: str) -> bool:
+    try:
+        with Connection(uri, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    env = dict(os.environ)
+    env.setdefault("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672//")
+    env.setdefault("WECARE_ADMIN_EMAIL", "admin@wecare.demo")
+    env.setdefault("WECARE_ADMIN_PASSWORD", "wecare-admin-demo")
+    env.setdefault("WECARE_DATA_DIR", str(ROOT / "var"))
+    address = env.setdefault("WEB_SERVER_ADDRESS", "0.0.0.0:8000")
+    port = address.rsplit(":", 1)[1]
+    url = f"http://localhost:{port}"
+    env.setdefault("WECARE_PUBLIC_URL", url)
+    Path(env["WECARE_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    if not broker_reachable(env["AMQP_URI"]):
+        print(NO_BROKER.format(uri=env["AMQP_URI"]), file=sys.stderr)
+        return 1
+    py = sys.executable
+    print("· migrating each service's schema")
+    subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True)
+    print("· declaring the event topology")
+    subprocess.run([py, "-m", "scripts.topology"], env=env, check=True, cwd=ROOT)
+
+    children: list[subprocess.Popen] = []
+    logs = Path(env["WECARE_DATA_DIR"]) / "logs"
+    logs.mkdir(exist_ok=True)
+    if "SMTP_URL" not in env:
+        mail = Path(env["WECARE_DATA_DIR"]) / "mail"
+        env["SMTP_URL"] = "smtp://127.0.0.1:8025"
+        children.append(subprocess.Popen(
+            [py, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:8025",
+             "-c", "aiosmtpd.handlers.Mailbox", str(mail)],
+            env=env, stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
+    for name, cfg, module in SERVICES:
+        children.append(subprocess.Popen(
+            [py, "-m", "nameko", "run", "--config", cfg, module], env=env,
+            stdout=open(logs / f"{name}.log", "a"), stderr=subprocess.STDOUT))
+    print(f"· starting {len(SERVICES)} services (logs in {logs})")
+
+    def stop(*_: object) -> None:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    try:
+        if not wait_healthy(url, children):
+            print(f"WeCare did not become healthy; see {logs}", file=sys.stderr)
+            stop()
+            return 1
+        from scripts.seed import seed
+
+        logins = seed(url, env["WECARE_ADMIN_EMAIL"], env["WECARE_ADMIN_PASSWORD"])
+        print(f"\nWeCare is running at {url}   (API docs: {url}/api/v1/openapi.json)")
+        print("Demo logins (POST /api/v1/auth/token with {email, password}):")
+        for role, email, password in logins:
+            print(f"  {role:<9} {email:<28} {password}")
+        print(f"Emails land in {env['WECARE_DATA_DIR']}/mail (a local SMTP sink) "
+              "unless SMTP_URL is set.\nCtrl-C stops everything.")
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        print("a service stopped; shutting down", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…")
+        return 0
+    finally:
+        stop()
+
+
+def wait_healthy(url: str, children: list[subprocess.Popen], timeout: float = 90) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            if requests.get(f"{url}/health", timeout=5).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The benefits service's own schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from wecare_common.inbox import inbox_table
+from wecare_common.outbox import outbox_table
+
+Id = String(36)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+outbox = outbox_table(Base.metadata)
+inbox = inbox_table(Base.metadata)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str] = mapped_column(String(11), unique=True)
+    hr_email: Mapped[str] = mapped_column(String(254))
+    hr_first_name: Mapped[str] = mapped_column(String(100))
+    hr_last_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    fiscal_code: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(5), default="it")
+    group: Mapped[str | None] = mapped_column(String(60))
+    hire_date: Mapped[date | None] = mapped_column(Date)
+    dependent_children: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "fiscal_code", name="uq_employee_fiscal_code"),
+        UniqueConstraint("company_id", "email", name="uq_employee_email"),
+    )
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    categories: Mapped[list] = mapped_column(JSON)
+    target_groups: Mapped[list | None] = mapped_column(JSON)
+    leftover_policy: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Grant(Base):
+    __tablename__ = "grants"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    plan_id: Mapped[str] = mapped_column(Id, index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    employee_count: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[str] = mapped_column(Id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

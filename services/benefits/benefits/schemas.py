@@ -1,0 +1,74 @@
+"""What the benefits service accepts and returns."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from wecare_common.categories import CATEGORIES
+from wecare_common.schemas import Cents
+from wecare_common.validators import Upper
+from wecare_common.validators import fiscal_code as _fiscal_code
+from wecare_common.validators import vat_number as _vat_number
+
+Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class HrManager(Schema):
+    email = fields.Email(required=True)
+    first_name = Name
+    last_name = Name
+
+
+class CompanyRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    vat_number = Upper(required=True, validate=_vat_number)
+    hr_manager = fields.Nested(HrManager, required=True)
+
+
+class EmployeeRequest(Schema):
+    email = fields.Email(required=True)
+    first_name = Name
+    last_name = Name
+    fiscal_code = Upper(required=True, validate=_fiscal_code)
+    dependent_children = fields.List(Upper(validate=_fiscal_code), load_default=list)
+    language = fields.String(load_default="it", validate=validate.OneOf(["it", "en"]))
+    group = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(min=1, max=60))
+    hire_date = fields.Date(load_default=None, allow_none=True)
+
+
+class PlanRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    fiscal_year = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(min=2000, max=2100))
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             required=True, validate=validate.Length(min=1))
+    leftover_policy = fields.String(required=True,
+                                    validate=validate.OneOf(["return_to_fund", "roll_over"]))
+    target_groups = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
+                                load_default=None, allow_none=True)
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):  # type: ignore[no-untyped-def]
+        if data["valid_until"] < data["valid_from"]:
+            raise ValidationError("must not be before valid_from", "valid_until")
+
+
+class GrantRequest(Schema):
+    amount_cents = Cents()
+    employee_ids = fields.List(fields.String(), load_default=None, allow_none=True,
+                               validate=validate.Length(min=1))
+    all = fields.Boolean(load_default=False)
+    source = fields.String(load_default="company",
+                           validate=validate.OneOf(["company", "performance_bonus"]))
+
+    @validates_schema
+    def _who(self, data, **kwargs):  # type: ignore[no-untyped-def]
+        if bool(data.get("employee_ids")) == bool(data.get("all")):
+            raise ValidationError("give either employee_ids or all: true", "employee_ids")
+
+    @validates("employee_ids")
+    def _unique(self, value, **kwargs):  # type: ignore[no-untyped-def]
+        if value and len(set(value)) != len(value):
+            raise ValidationError("an employee is listed twice")

@@ -1,0 +1,70 @@
+"""The benefits service's entrypoints: thin, each validates then calls the domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+from nameko.web.handlers import http
+from wecare_common.db import Database
+from wecare_common.health import probe_response, readiness
+from wecare_common.rpc import TimedServiceRpc
+from wecare_common.schemas import PageSchema, load
+
+from benefits import domain
+from benefits.models import Base
+from benefits.schemas import CompanyRequest, EmployeeRequest, GrantRequest, PlanRequest
+
+
+class BenefitsService:
+    name = "benefits"
+
+    db = Database("benefits", Base.metadata)
+    wallet = TimedServiceRpc("wallet", timeout=60)
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        return readiness(self.name, self.db)
+
+    @http("GET", "/health")
+    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
+        return probe_response(readiness(self.name, self.db))
+
+    @rpc
+    def create_company(self, **data: Any) -> dict[str, Any]:
+        result = domain.create_company(self.db, load(CompanyRequest(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def get_company(self, company_id: str) -> dict[str, Any]:
+        return domain.company_view(domain.get_company(self.db, company_id))
+
+    @rpc
+    def enroll_employee(self, company_id: str, **data: Any) -> dict[str, Any]:
+        result = domain.enroll_employee(self.db, company_id, load(EmployeeRequest(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def list_employees(self, company_id: str, **page: Any) -> dict[str, Any]:
+        return domain.list_employees(self.db, company_id, **load(PageSchema(), page))
+
+    @rpc
+    def create_plan(self, company_id: str, **data: Any) -> dict[str, Any]:
+        result = domain.create_plan(self.db, company_id, load(PlanRequest(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def get_plan(self, plan_id: str) -> dict[str, Any]:
+        return domain.plan_view(domain.get_plan(self.db, plan_id))
+
+    @rpc
+    def grant_credits(self, company_id: str, plan_id: str, idempotency_key: str,
+                      **data: Any) -> dict[str, Any]:
+        result = domain.grant_credits(
+            self.db, company_id=company_id, plan_id=plan_id, data=load(GrantRequest(), data),
+            idempotency_key=idempotency_key, wallet_grant=self.wallet.grant_credits)
+        self.db.commit()
+        return result

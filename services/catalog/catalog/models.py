@@ -1,0 +1,54 @@
+"""The catalog's own schema: providers, their agreements, offerings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from wecare_common.inbox import inbox_table
+from wecare_common.outbox import outbox_table
+
+Id = String(36)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+outbox = outbox_table(Base.metadata)
+inbox = inbox_table(Base.metadata)
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str] = mapped_column(String(11), unique=True)
+    categories: Mapped[list] = mapped_column(JSON)
+    address: Mapped[str] = mapped_column(String(300))
+    # Coordinates are positions, not money: floats are the right type here.
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    email: Mapped[str] = mapped_column(String(254))
+    iban: Mapped[str] = mapped_column(String(34))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    commission_bps: Mapped[int | None] = mapped_column(Integer)
+    agreement_start: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Offering(Base):
+    __tablename__ = "offerings"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,55 @@
+"""The catalog's entrypoints: thin, each validates then calls the domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+from nameko.web.handlers import http
+from wecare_common.db import Database
+from wecare_common.health import probe_response, readiness
+from wecare_common.schemas import load
+
+from catalog import domain
+from catalog.models import Base
+from catalog.schemas import Approval, OfferingRequest, ProviderApplication, SearchRequest
+
+
+class CatalogService:
+    name = "catalog"
+
+    db = Database("catalog", Base.metadata)
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        return readiness(self.name, self.db)
+
+    @http("GET", "/health")
+    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
+        return probe_response(readiness(self.name, self.db))
+
+    @rpc
+    def register_provider(self, **data: Any) -> dict[str, Any]:
+        result = domain.register_provider(self.db, load(ProviderApplication(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def get_provider(self, provider_id: str) -> dict[str, Any]:
+        return domain.provider_view(domain.get_provider(self.db, provider_id))
+
+    @rpc
+    def decide(self, provider_id: str, **data: Any) -> dict[str, Any]:
+        result = domain.decide(self.db, provider_id, load(Approval(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def publish_offering(self, provider_id: str, **data: Any) -> dict[str, Any]:
+        result = domain.publish_offering(self.db, provider_id, load(OfferingRequest(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def search(self, **params: Any) -> dict[str, Any]:
+        return domain.search(self.db, **load(SearchRequest(), params))

@@ -1,0 +1,188 @@
+"""Money into a company's fund (top-ups) and from it to employees (grants)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wecare_common.errors import Conflict, InsufficientFunds, NotFound, RuleViolation
+from wecare_common.outbox import record_event
+
+from wallet import ledger
+from wallet.ledger import Leg
+from wallet.models import Account, LedgerTransaction, Plan, Posting, Topup
+
+PRODUCER = "wallet"
+# Crockford's base32: no I, L, O or U, so a reference reads aloud without doubt.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def bank_reference() -> str:
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(10))
+    return f"WC-{chars[:5]}-{chars[5:]}"
+
+
+def topup_view(topup: Topup) -> dict[str, Any]:
+    view = {
+        "id": topup.id, "company_id": topup.company_id, "amount_cents": topup.amount_cents,
+        "method": topup.method, "status": topup.status,
+        "created_at": topup.created_at.isoformat(),
+    }
+    if topup.method == "bank_transfer":
+        view["bank_reference"] = topup.bank_reference
+    else:
+        view["client_secret"] = topup.client_secret
+    return view
+
+
+def request_topup(session: Session, *, company_id: str, amount_cents: int, method: str,
+                  idempotency_key: str, payment_intent: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
+    """A pending top-up; the same key returns the first one."""
+    existing = session.scalar(select(Topup).where(Topup.idempotency_key == idempotency_key))
+    if existing is not None:
+        if (existing.company_id, existing.amount_cents, existing.method) != (
+                company_id, amount_cents, method):
+            raise Conflict("this idempotency key was already used for another top-up",
+                           {"idempotency_key": ["already used with different content"]})
+        return topup_view(existing)
+    topup = Topup(
+        id=str(uuid.uuid4()), company_id=company_id, amount_cents=amount_cents, method=method,
+        status="pending", idempotency_key=idempotency_key, created_at=datetime.now(UTC),
+        bank_reference=bank_reference() if method == "bank_transfer" else None,
+        payment_intent_id=(payment_intent or {}).get("id"),
+        client_secret=(payment_intent or {}).get("client_secret"),
+    )
+    session.add(topup)
+    session.flush()
+    return topup_view(topup)
+
+
+def confirm_topup(session: Session, topup_id: str, *, source: str = ledger.EXTERNAL_BANK
+                  ) -> dict[str, Any]:
+    """Credit the fund with a received top-up, once."""
+    topup = session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
+    if topup is None:
+        raise NotFound("no such top-up", {"topup_id": ["unknown"]})
+    if topup.status != "pending":
+        raise Conflict(f"this top-up is already {topup.status}", {"topup_id": [topup.status]})
+    posted = ledger.post(
+        session, kind="topup", idempotency_key=f"topup:{topup.id}", company_id=topup.company_id,
+        legs=ledger.transfer(Leg(source, 0), [
+            Leg(ledger.fund_account(topup.company_id), topup.amount_cents,
+                company_id=topup.company_id)]),
+        memo={"topup_id": topup.id, "method": topup.method},
+    )
+    topup.status = "succeeded"
+    topup.transaction_id = posted.transaction.id
+    fund = posted.balances.get(ledger.fund_account(topup.company_id),
+                               ledger.balance(session, ledger.fund_account(topup.company_id)))
+    record_event(session, "topup.succeeded", {
+        "topup_id": topup.id, "amount_cents": topup.amount_cents, "method": topup.method,
+        "fund_balance_cents": fund,
+    }, producer=PRODUCER, company_id=topup.company_id)
+    return topup_view(topup)
+
+
+def fund_balance(session: Session, company_id: str) -> dict[str, Any]:
+    return {"company_id": company_id,
+            "balance_cents": ledger.balance(session, ledger.fund_account(company_id))}
+
+
+def save_plan(session: Session, plan: dict[str, Any], company_id: str) -> Plan:
+    """Keep (or refresh) the wallet's copy of a plan."""
+    copy = session.get(Plan, plan["id"])
+    if copy is None:
+        copy = Plan(id=plan["id"], company_id=company_id)
+        session.add(copy)
+    elif copy.company_id != company_id:
+        raise NotFound("no such plan", {"plan_id": ["unknown"]})
+    copy.name = plan["name"]
+    copy.valid_from = plan["valid_from"]
+    copy.valid_until = plan["valid_until"]
+    copy.categories = list(plan["categories"])
+    return copy
+
+
+def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, Any],
+          allocations: list[dict[str, Any]], idempotency_key: str) -> dict[str, Any]:
+    """Move credit from the company fund to each employee's plan account, as one
+    transaction, whatever the number of employees."""
+    copy = save_plan(session, plan, company_id)
+    if copy.valid_until < date.today():
+        raise RuleViolation("this plan has ended", {"plan_id": ["expired"]})
+    fund = ledger.fund_account(company_id)
+    legs = ledger.transfer(Leg(fund, 0, company_id=company_id), [
+        Leg(ledger.credit_account(a["employee_id"], copy.id), a["amount_cents"],
+            company_id=company_id, owner_id=a["employee_id"], plan_id=copy.id)
+        for a in allocations
+    ])
+    try:
+        posted = ledger.post(session, kind="grant", idempotency_key=f"grant:{idempotency_key}",
+                             legs=legs, company_id=company_id,
+                             memo={"grant_id": grant_id, "plan_id": copy.id})
+    except InsufficientFunds as exc:
+        if exc.fields.get("account") != [fund]:
+            raise
+        raise InsufficientFunds(
+            f"the company fund is short for this grant: {exc.fields['amount_cents'][0]}",
+            {"amount_cents": exc.fields["amount_cents"]}) from exc
+    total = -legs[0].amount_cents
+    if not posted.replayed:
+        record_event(session, "wallet.credited", {
+            "grant_id": grant_id, "plan_id": copy.id, "transaction_id": posted.transaction.id,
+            "total_cents": total, "employee_count": len(allocations),
+        }, producer=PRODUCER, company_id=company_id)
+    return {"grant_id": grant_id, "transaction_id": posted.transaction.id,
+            "total_cents": total, "employee_count": len(allocations),
+            "replayed": posted.replayed}
+
+
+def employee_wallet(session: Session, employee_id: str, today: date | None = None
+                    ) -> dict[str, Any]:
+    """Balances per plan, with the credit that expires within 30 days."""
+    today = today or date.today()
+    rows = session.execute(
+        select(Account.balance_cents, Plan).join(Plan, Plan.id == Account.plan_id)
+        .where(Account.owner_id == employee_id, Account.kind == "employee")
+        .order_by(Plan.valid_until)
+    ).all()
+    plans = []
+    for balance_cents, plan in rows:
+        days_left = (plan.valid_until - today).days
+        plans.append({
+            "plan_id": plan.id, "name": plan.name, "balance_cents": balance_cents,
+            "valid_until": plan.valid_until.isoformat(), "categories": plan.categories,
+            "expiring": balance_cents > 0 and 0 <= days_left <= 30,
+        })
+    return {
+        "employee_id": employee_id,
+        "plans": plans,
+        "total_cents": sum(p["balance_cents"] for p in plans),
+        "expiring_cents": sum(p["balance_cents"] for p in plans if p["expiring"]),
+    }
+
+
+def statement(session: Session, employee_id: str, limit: int, cursor: str | None
+              ) -> dict[str, Any]:
+    """The employee's postings, newest first, a page at a time."""
+    query = (
+        select(Posting.seq, Posting.amount_cents, Posting.account_id, LedgerTransaction.kind,
+               LedgerTransaction.created_at, LedgerTransaction.memo)
+        .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Account.owner_id == employee_id, Account.kind == "employee")
+        .order_by(Posting.seq.desc()).limit(limit + 1)
+    )
+    if cursor:
+        query = query.where(Posting.seq < int(cursor))
+    rows = session.execute(query).all()
+    items = [{
+        "id": str(r.seq), "kind": r.kind, "amount_cents": r.amount_cents,
+        "plan_id": r.memo.get("plan_id"), "occurred_at": r.created_at.isoformat(),
+    } for r in rows[:limit]]
+    return {"items": items, "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}

@@ -1,0 +1,198 @@
+"""The double-entry ledger (DESIGN §3), as plain functions over a session.
+
+Every transfer is one transaction whose postings sum to zero. Accounts are
+locked in a fixed order (sorted ids), so concurrent transfers on the same
+accounts serialize without deadlocks. No account but `external:*` may go
+below zero. A transaction is never changed; the same idempotency key with the
+same content returns the first transaction, with other content it is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+from wecare_common.db import insert_ignore
+from wecare_common.errors import IdempotencyConflict, InsufficientFunds, InvalidInput
+
+from wallet.models import Account, LedgerTransaction, Posting
+
+EXTERNAL_STRIPE = "external:stripe"
+EXTERNAL_BANK = "external:bank"
+PLATFORM_COMMISSION = "platform:commission"
+
+
+def fund_account(company_id: str) -> str:
+    return f"company:{company_id}:fund"
+
+
+def credit_account(employee_id: str, plan_id: str) -> str:
+    return f"employee:{employee_id}:plan:{plan_id}"
+
+
+def voucher_account(voucher_id: str) -> str:
+    return f"voucher:{voucher_id}"
+
+
+def payable_account(provider_id: str) -> str:
+    return f"provider:{provider_id}:payable"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a transfer: `amount_cents` > 0 credits the account, < 0 debits it."""
+
+    account_id: str
+    amount_cents: int
+    company_id: str | None = None
+    owner_id: str | None = None
+    plan_id: str | None = None
+
+
+@dataclass
+class Posted:
+    transaction: LedgerTransaction
+    replayed: bool
+    balances: dict[str, int] = field(default_factory=dict)
+
+
+def transfer(source: Leg, destinations: Iterable[Leg]) -> list[Leg]:
+    """Legs that move the destinations' total out of `source`."""
+    dests = list(destinations)
+    total = sum(d.amount_cents for d in dests)
+    return [Leg(source.account_id, -total, source.company_id, source.owner_id,
+                source.plan_id), *dests]
+
+
+def _kind_of(account_id: str) -> str:
+    return account_id.split(":", 1)[0]
+
+
+def _content_hash(kind: str, legs: list[Leg], memo: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"kind": kind, "legs": sorted((leg.account_id, leg.amount_cents) for leg in legs),
+         "memo": memo},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_transaction(session: Session, idempotency_key: str) -> LedgerTransaction | None:
+    return session.scalar(
+        select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key))
+
+
+def post(
+    session: Session,
+    *,
+    kind: str,
+    idempotency_key: str,
+    legs: list[Leg],
+    company_id: str | None = None,
+    memo: dict[str, Any] | None = None,
+) -> Posted:
+    """Post one balanced transaction inside the caller's DB transaction."""
+    memo = memo or {}
+    digest = _content_hash(kind, legs, memo)
+    existing = find_transaction(session, idempotency_key)
+    if existing is not None:
+        if existing.content_hash != digest:
+            raise IdempotencyConflict(
+                "this idempotency key was already used for a different transfer",
+                {"idempotency_key": ["already used with different content"]})
+        return Posted(existing, replayed=True)
+
+    deltas: dict[str, int] = defaultdict(int)
+    meta: dict[str, Leg] = {}
+    for leg in legs:
+        if not isinstance(leg.amount_cents, int) or isinstance(leg.amount_cents, bool):
+            raise InvalidInput("amounts are whole cents", {"amount_cents": ["not an integer"]})
+        deltas[leg.account_id] += leg.amount_cents
+        meta.setdefault(leg.account_id, leg)
+    if sum(deltas.values()) != 0:
+        raise ValueError(f"unbalanced transaction {kind}: sums to {sum(deltas.values())}")
+    if not any(deltas.values()):
+        raise InvalidInput("nothing to transfer", {"amount_cents": ["must be above zero"]})
+
+    ids = sorted(deltas)
+    insert_ignore(session, Account.__table__, [
+        {"id": a, "kind": _kind_of(a), "company_id": meta[a].company_id,
+         "owner_id": meta[a].owner_id, "plan_id": meta[a].plan_id,
+         "may_go_negative": a.startswith("external:"), "balance_cents": 0}
+        for a in ids
+    ])
+    balances = _lock_balances(session, ids)
+    new_balances = {}
+    for account_id in ids:
+        after = balances[account_id][0] + deltas[account_id]
+        if after < 0 and not balances[account_id][1]:
+            raise InsufficientFunds(
+                f"{account_id} holds {balances[account_id][0]} cents; "
+                f"{-deltas[account_id]} are needed, {-after} missing",
+                {"amount_cents": [f"{-after} cents missing"], "account": [account_id]})
+        new_balances[account_id] = after
+
+    tx_id = str(uuid.uuid4())
+    session.execute(insert(LedgerTransaction), [{
+        "id": tx_id, "kind": kind, "idempotency_key": idempotency_key,
+        "content_hash": digest, "company_id": company_id, "memo": memo,
+        "created_at": datetime.now(UTC),
+    }])
+    session.execute(insert(Posting), [
+        {"transaction_id": tx_id, "account_id": a, "amount_cents": deltas[a]}
+        for a in ids if deltas[a]
+    ])
+    session.execute(update(Account), [
+        {"id": a, "balance_cents": new_balances[a]} for a in ids if deltas[a]
+    ])
+    tx = session.scalar(select(LedgerTransaction).where(LedgerTransaction.id == tx_id))
+    return Posted(tx, replayed=False, balances=new_balances)  # type: ignore[arg-type]
+
+
+def _lock_balances(session: Session, ids: list[str]) -> dict[str, tuple[int, bool]]:
+    """Balances of `ids`, each row locked until commit, taken in sorted order."""
+    out: dict[str, tuple[int, bool]] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        rows = session.execute(
+            select(Account.id, Account.balance_cents, Account.may_go_negative)
+            .where(Account.id.in_(chunk)).order_by(Account.id).with_for_update()
+        ).all()
+        out.update({r.id: (r.balance_cents, r.may_go_negative) for r in rows})
+    return out
+
+
+def balance(session: Session, account_id: str) -> int:
+    return session.scalar(
+        select(Account.balance_cents).where(Account.id == account_id)) or 0
+
+
+def audit(session: Session) -> dict[str, Any]:
+    """Recompute every balance from the postings and check the invariants."""
+    sums = dict(session.execute(
+        select(Posting.account_id, func.sum(Posting.amount_cents)).group_by(Posting.account_id)
+    ).all())
+    stored = dict(session.execute(select(Account.id, Account.balance_cents)).all())
+    unbalanced = session.execute(
+        select(Posting.transaction_id).group_by(Posting.transaction_id)
+        .having(func.sum(Posting.amount_cents) != 0)
+    ).scalars().all()
+    total = int(sum(sums.values()))
+    negative = sorted(a for a, s in sums.items() if s < 0 and not a.startswith("external:"))
+    drifted = sorted(a for a in stored if int(sums.get(a, 0)) != stored[a])
+    return {
+        "balanced": total == 0 and not negative and not drifted and not unbalanced,
+        "sum_cents": total,
+        "accounts": len(stored),
+        "negative_accounts": negative,
+        "drifted_accounts": drifted,
+        "unbalanced_transactions": list(unbalanced),
+    }
