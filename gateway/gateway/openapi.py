@@ -3,11 +3,13 @@ schemas that validate them (apispec)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 
 from gateway.routing import ApiRoute
 from gateway.schemas import ErrorOut
@@ -28,10 +30,11 @@ def routes_of(service_cls: type) -> list[ApiRoute]:
     return found
 
 
-def _schema_name(schema: type) -> str:
-    return schema.__name__
+def _schema_name(schema: Any) -> str:
+    return resolve_schema_cls(schema).__name__
 
 
+@functools.cache
 def build_spec(service_cls: type) -> dict[str, Any]:
     spec = APISpec(title="WeCare API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],

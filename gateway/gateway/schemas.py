@@ -4,9 +4,9 @@ The same schemas validate requests and generate /api/v1/openapi.json."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from wecare_common import validators
 from wecare_common.categories import CATEGORIES
 from wecare_common.schemas import Cents, PageSchema
-from wecare_common import validators
 from wecare_common.validators import Upper
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))

@@ -9,12 +9,11 @@ from typing import Any
 from kombu import Connection
 
 from wecare_common import config
-from wecare_common.events import DEAD_LETTER_QUEUE
+from wecare_common.topology import dead_letter_queue
 
 
 def _drain(conn: Connection, limit: int) -> list[Any]:
-    queue = conn.SimpleQueue(DEAD_LETTER_QUEUE, no_ack=False,
-                             queue_opts={"queue_arguments": {"x-queue-type": "quorum"}})
+    queue = conn.SimpleQueue(dead_letter_queue, no_ack=False)
     messages = []
     try:
         while len(messages) < limit:

@@ -1,0 +1,119 @@
+"""The double-entry ledger on real PostgreSQL: invariants, idempotency, races."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from wallet import ledger
+from wallet.ledger import Leg
+from wecare_common.errors import IdempotencyConflict, InsufficientFunds, InvalidInput
+
+
+@pytest.fixture
+def session(engines) -> Iterator[Session]:
+    factory = sessionmaker(bind=engines("wallet"), expire_on_commit=False)
+    with factory() as session:
+        yield session
+
+
+def fund(company: str, cents: int) -> list[Leg]:
+    return ledger.transfer(Leg(ledger.EXTERNAL_BANK, 0),
+                           [Leg(ledger.fund_account(company), cents, company_id=company)])
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def test_a_transfer_moves_money_and_every_transaction_sums_to_zero(session) -> None:
+    company = new_id()
+    posted = ledger.post(session, kind="topup", idempotency_key=new_id(),
+                         legs=fund(company, 10_000), company_id=company)
+    session.commit()
+    assert not posted.replayed
+    assert ledger.balance(session, ledger.fund_account(company)) == 10_000
+    report = ledger.audit(session)
+    assert report["balanced"] and report["sum_cents"] == 0
+    assert report["negative_accounts"] == [] and report["unbalanced_transactions"] == []
+
+
+def test_no_internal_account_goes_below_zero(session) -> None:
+    company, employee, plan = new_id(), new_id(), new_id()
+    ledger.post(session, kind="topup", idempotency_key=new_id(), legs=fund(company, 500))
+    session.commit()
+    with pytest.raises(InsufficientFunds) as exc:
+        ledger.post(session, kind="grant", idempotency_key=new_id(), legs=ledger.transfer(
+            Leg(ledger.fund_account(company), 0),
+            [Leg(ledger.credit_account(employee, plan), 501)]))
+    session.rollback()
+    assert "1 missing" in str(exc.value)
+    assert ledger.balance(session, ledger.fund_account(company)) == 500
+    assert ledger.balance(session, ledger.credit_account(employee, plan)) == 0
+
+
+def test_the_same_key_and_content_returns_the_first_transaction(session) -> None:
+    company, key = new_id(), new_id()
+    first = ledger.post(session, kind="topup", idempotency_key=key, legs=fund(company, 700))
+    session.commit()
+    again = ledger.post(session, kind="topup", idempotency_key=key, legs=fund(company, 700))
+    session.commit()
+    assert again.replayed and again.transaction.id == first.transaction.id
+    assert ledger.balance(session, ledger.fund_account(company)) == 700
+
+
+def test_the_same_key_with_other_content_is_refused(session) -> None:
+    company, key = new_id(), new_id()
+    ledger.post(session, kind="topup", idempotency_key=key, legs=fund(company, 700))
+    session.commit()
+    with pytest.raises(IdempotencyConflict):
+        ledger.post(session, kind="topup", idempotency_key=key, legs=fund(company, 800))
+    session.rollback()
+    assert ledger.balance(session, ledger.fund_account(company)) == 700
+
+
+def test_an_unbalanced_or_empty_transaction_is_refused(session) -> None:
+    with pytest.raises(ValueError):
+        ledger.post(session, kind="bad", idempotency_key=new_id(),
+                    legs=[Leg(ledger.EXTERNAL_BANK, -5), Leg("company:x:fund", 4)])
+    with pytest.raises(InvalidInput):
+        ledger.post(session, kind="bad", idempotency_key=new_id(),
+                    legs=[Leg(ledger.EXTERNAL_BANK, 0), Leg("company:x:fund", 0)])
+    session.rollback()
+
+
+def test_racing_spends_of_the_last_euro_cannot_both_succeed(engines) -> None:
+    """Twenty threads race to spend a fund that covers exactly one of them."""
+    factory = sessionmaker(bind=engines("wallet"), expire_on_commit=False)
+    company = new_id()
+    with factory() as s:
+        ledger.post(s, kind="topup", idempotency_key=new_id(), legs=fund(company, 100))
+        s.commit()
+    outcomes: list[str] = []
+    start = threading.Barrier(20)
+
+    def spend() -> None:
+        with factory() as s:
+            start.wait()
+            try:
+                ledger.post(s, kind="grant", idempotency_key=new_id(), legs=ledger.transfer(
+                    Leg(ledger.fund_account(company), 0),
+                    [Leg(ledger.credit_account(new_id(), "p"), 100)]))
+                s.commit()
+                outcomes.append("ok")
+            except InsufficientFunds:
+                s.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=spend) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok"] + ["refused"] * 19
+    with factory() as s:
+        assert ledger.balance(s, ledger.fund_account(company)) == 0
+        assert ledger.audit(s)["balanced"]
