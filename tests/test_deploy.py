@@ -1,0 +1,46 @@
+"""The Kubernetes manifests render and validate offline, with the safeguards
+every Deployment must have."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.deploy_check import TARGETS, check
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None,
+                                   reason="kubectl renders the Kustomize targets")
+
+
+@needs_kubectl
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_target_renders_and_validates(target: str) -> None:
+    ok, output = check(target)
+    assert ok, output
+
+
+@needs_kubectl
+def test_every_deployment_is_probed_limited_and_locked_down() -> None:
+    rendered = subprocess.run(["kubectl", "kustomize", str(ROOT / "deploy/overlays/local")],
+                              capture_output=True, text=True, check=True).stdout
+    docs = [d for d in yaml.safe_load_all(rendered) if d]
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == {
+        "wecare-gateway", "wecare-catalog", "wecare-benefits", "wecare-wallet",
+        "wecare-notifications"}
+    budgets = {d["metadata"]["name"] for d in docs if d["kind"] == "PodDisruptionBudget"}
+    for d in deployments:
+        spec = d["spec"]["template"]["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        (container,) = spec["containers"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe]["httpGet"]["path"] == "/health"
+        assert container["resources"]["limits"] and container["resources"]["requests"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert d["metadata"]["name"] in budgets
