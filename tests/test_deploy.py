@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.deploy_check import TARGETS, check
+from deploy_check import TARGETS, check
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None,

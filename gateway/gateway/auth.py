@@ -9,6 +9,7 @@ from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
+from eventlet import tpool
 from argon2.exceptions import InvalidHashError, VerificationError
 from wecare_common.config import env
 from wecare_common.errors import DomainError
@@ -49,15 +50,18 @@ def secret() -> str:
     return env("JWT_SECRET", "dev-only-change-me-wecare-jwt-secret")  # type: ignore[return-value]
 
 
+# argon2 is deliberately slow C code (~0.1 s): run it in an OS thread so the
+# gateway's event loop keeps serving other requests meanwhile.
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return tpool.execute(_hasher.hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        ok = tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
+    return bool(ok and password_hash)
 
 
 def issue_token(principal: Principal, now: datetime | None = None) -> dict[str, Any]:

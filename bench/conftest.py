@@ -1,0 +1,1 @@
+from support.e2e import admin, stack  # noqa: F401 - the whole system, as in tests/e2e

@@ -1,0 +1,25 @@
+"""Messages in the reader's language, with euros and dates in their locale."""
+
+from notifications.templates import money, render
+
+
+def test_euros_are_formatted_for_each_locale() -> None:
+    assert money(123456, "it_IT") == "1.234,56\xa0€"
+    assert money(123456, "en_GB") == "€1,234.56"
+
+
+def test_credits_granted_in_italian_and_english() -> None:
+    context = {"name": "Mario", "amount_cents": 25000, "plan_name": "Welfare & Co",
+               "valid_until": "2026-12-31", "link": "http://x"}
+    subject, text, html = render("credits_granted", "it", context)
+    assert subject == "Hai ricevuto 250,00\xa0€ di credito welfare"
+    assert "31 dicembre 2026" in text and "Welfare & Co" in text
+    assert "Welfare &amp; Co" in html  # escaped in HTML only
+    subject, text, _ = render("credits_granted", "en", context)
+    assert subject == "You received €250.00 of welfare credit"
+    assert "31 December 2026" in text
+
+
+def test_an_unknown_language_falls_back_to_italian() -> None:
+    subject, _, _ = render("welcome", "de", {"name": "A", "link": "x", "company_name": None})
+    assert subject == "Benvenuto in WeCare"
