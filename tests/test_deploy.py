@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from deploy_check import TARGETS, check
 
 ROOT = Path(__file__).resolve().parent.parent

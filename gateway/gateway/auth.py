@@ -9,8 +9,8 @@ from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
-from eventlet import tpool
 from argon2.exceptions import InvalidHashError, VerificationError
+from eventlet import tpool
 from wecare_common.config import env
 from wecare_common.errors import DomainError
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import Schema
 from nameko.web.handlers import HttpRequestHandler
-from wecare_common.errors import Forbidden, InvalidInput
+from wecare_common.errors import DomainError, Forbidden, InvalidInput
 from wecare_common.schemas import load
 from werkzeug.wrappers import Request, Response
 
@@ -49,6 +49,7 @@ class ApiRoute(HttpRequestHandler):
         self.moves_money = moves_money
         self.summary = summary
         self.raw_body = raw_body  # a content type read by the handler itself
+        kwargs.setdefault("expected_exceptions", (DomainError,))
         super().__init__(method, url, **kwargs)
 
     def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:

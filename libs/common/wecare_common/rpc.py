@@ -8,6 +8,7 @@ from typing import Any
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import ServiceRpc
+from nameko.rpc import rpc as nameko_rpc
 
 from wecare_common.errors import DomainError
 
@@ -58,3 +59,9 @@ class TimedServiceRpc(ServiceRpc):
     def get_dependency(self, worker_ctx: Any) -> Any:
         return _TimedService(super().get_dependency(worker_ctx), self.target_service,
                              self.timeout)
+
+
+def rpc(fn: Any) -> Any:
+    """nameko's `@rpc`, with domain errors as expected outcomes (logged as
+    warnings, sent to the caller as their own class) rather than crashes."""
+    return nameko_rpc(expected_exceptions=(DomainError,))(fn)

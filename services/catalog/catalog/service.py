@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
 from nameko.web.handlers import http
 from wecare_common.db import Database
 from wecare_common.health import probe_response, readiness
+from wecare_common.rpc import rpc
 from wecare_common.schemas import load
 
 from catalog import domain
