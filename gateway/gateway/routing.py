@@ -83,14 +83,20 @@ class ApiRoute(HttpRequestHandler):
         return errors.response_from_exception(exc)
 
 
+def read_raw(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The request body, refused past `limit` bytes without reading more."""
+    too_large = InvalidInput(f"the body is larger than {limit} bytes", {"_body": ["too large"]})
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    raw = request.stream.read(limit + 1) if request.content_length is None else (
+        request.get_data(cache=True))
+    if len(raw) > limit:
+        raise too_large
+    return raw
+
+
 def read_json(request: Request) -> Any:
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise InvalidInput(f"the body is larger than {MAX_JSON_BYTES} bytes",
-                           {"_body": ["too large"]})
-    raw = request.get_data(cache=True)
-    if len(raw) > MAX_JSON_BYTES:
-        raise InvalidInput(f"the body is larger than {MAX_JSON_BYTES} bytes",
-                           {"_body": ["too large"]})
+    raw = read_raw(request)
     if not raw.strip():
         return {}
     try:

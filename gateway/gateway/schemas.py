@@ -192,6 +192,8 @@ class ApprovalIn(Schema):
     commission_bps = fields.Integer(strict=True, load_default=None, allow_none=True,
                                     validate=validate.Range(min=0, max=5000))
     agreement_start = fields.Date(load_default=None, allow_none=True)
+    stripe_account_id = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.Regexp(r"^acct_[A-Za-z0-9]{6,}$"))
 
 
 class OfferingIn(Schema):
@@ -241,6 +243,69 @@ class AuditOut(Schema):
     sum_cents = fields.Integer()
     accounts = fields.Integer()
     negative_accounts = fields.List(fields.String())
+
+
+class VoucherIn(Schema):
+    offering_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    plan_id = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(min=1, max=64))
+
+
+class VoucherOut(Schema):
+    id = fields.String()
+    code = fields.String()
+    offering_id = fields.String()
+    provider_id = fields.String()
+    plan_id = fields.String()
+    title = fields.String()
+    category = fields.String()
+    amount_cents = fields.Integer()
+    status = fields.String()
+    expires_at = fields.String()
+    created_at = fields.String()
+    qr_png = fields.String(metadata={"description": "the code as a QR image (data URI)"})
+
+
+class VoucherPage(Schema):
+    items = fields.List(fields.Nested(VoucherOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class RedemptionIn(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class PayoutOut(Schema):
+    id = fields.String()
+    provider_id = fields.String()
+    amount_cents = fields.Integer()
+    commission_cents = fields.Integer()
+    method = fields.String()
+    reference = fields.String()
+    created_at = fields.String()
+
+
+class SettlementsOut(Schema):
+    provider_id = fields.String()
+    payable_cents = fields.Integer()
+    commission_bps = fields.Integer()
+    unsettled_vouchers = fields.Integer()
+    unsettled_face_value_cents = fields.Integer()
+    payouts = fields.List(fields.Nested(PayoutOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class SettlementRunOut(Schema):
+    id = fields.String()
+    payouts = fields.List(fields.Nested(PayoutOut))
+    total_cents = fields.Integer()
+    sepa_xml = fields.String(allow_none=True,
+                             metadata={"description": "pain.001 credit transfers for the bank"})
+
+
+class WebhookOut(Schema):
+    received = fields.String()
+    outcome = fields.String()
 
 
 class HealthOut(Schema):

@@ -16,7 +16,7 @@ from gateway import errors, idempotency, users
 from gateway.auth import Principal, issue_token
 from gateway.models import Base
 from gateway.openapi import build_spec
-from gateway.routing import Call, api
+from gateway.routing import Call, api, read_raw
 from gateway.schemas import (
     ApprovalIn,
     AuditOut,
@@ -38,12 +38,19 @@ from gateway.schemas import (
     PlanOut,
     ProviderIn,
     ProviderOut,
+    RedemptionIn,
+    SettlementRunOut,
+    SettlementsOut,
     StatementOut,
     TokenIn,
     TokenOut,
     TopupIn,
     TopupOut,
+    VoucherIn,
+    VoucherOut,
+    VoucherPage,
     WalletOut,
+    WebhookOut,
 )
 
 SERVICES = ("catalog", "benefits", "wallet", "notifications")
@@ -239,6 +246,53 @@ class GatewayService:
          query=OfferingSearch, response=OfferingPage, summary="search the catalogue")
     def search_offerings(self, call: Call) -> dict[str, Any]:
         return self.catalog.search(**call.query)
+
+    # -- vouchers ------------------------------------------------------------------------------
+    @api("POST", "/api/v1/me/vouchers", roles=("employee",), body=VoucherIn,
+         response=VoucherOut, status=201, moves_money=True,
+         summary="buy a voucher for an offering, at its full price, from one plan")
+    def buy_voucher(self, call: Call) -> tuple[int, Any]:
+        return self._once(call, lambda: self.wallet.purchase_voucher(
+            employee_id=call.principal.employee_id,  # type: ignore[union-attr]
+            idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    @api("GET", "/api/v1/me/vouchers", roles=("employee",), query=Page,
+         response=VoucherPage, summary="the employee's vouchers")
+    def my_vouchers(self, call: Call) -> dict[str, Any]:
+        return self.wallet.list_vouchers(call.principal.employee_id, **call.query)  # type: ignore
+
+    @api("POST", "/api/v1/me/vouchers/<voucher_id>/cancellation", roles=("employee",),
+         response=VoucherOut, summary="cancel an unredeemed voucher: the credit returns")
+    def cancel_voucher(self, call: Call, voucher_id: str) -> dict[str, Any]:
+        return self.wallet.cancel_voucher(call.principal.employee_id, voucher_id)  # type: ignore
+
+    @api("POST", "/api/v1/providers/<vid>/redemptions", roles=("provider",),
+         body=RedemptionIn, response=VoucherOut, moves_money=True,
+         summary="redeem a voucher by its code (once)")
+    def redeem_voucher(self, call: Call, vid: str) -> tuple[int, Any]:
+        own_provider(call.principal, vid)  # type: ignore[arg-type]
+        return self._once(call, lambda: self.wallet.redeem_voucher(
+            provider_id=vid, code=call.body["code"]), 200)
+
+    @api("GET", "/api/v1/providers/<vid>/settlements", roles=("provider", "admin"),
+         query=Page, response=SettlementsOut,
+         summary="what the provider is owed, its payouts and the commission on each")
+    def provider_settlements(self, call: Call, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)  # type: ignore[arg-type]
+        return self.wallet.provider_statement(vid, **call.query)
+
+    @api("POST", "/api/v1/settlements", roles=("admin",), response=SettlementRunOut,
+         status=201, moves_money=True, summary="pay providers what they are owed (once per key)")
+    def run_settlement(self, call: Call) -> tuple[int, Any]:
+        return self._once(call, lambda: self.wallet.run_settlement(
+            idempotency_key=self._downstream_key(call)), 201)
+
+    @api("POST", "/api/v1/webhooks/stripe", response=WebhookOut,
+         summary="Stripe payment events (signed with the webhook secret)")
+    def stripe_webhook(self, call: Call) -> dict[str, Any]:
+        payload = read_raw(call.request)
+        return self.wallet.handle_stripe_webhook(
+            payload.decode("utf-8", "replace"), call.request.headers.get("Stripe-Signature"))
 
     # -- operators ---------------------------------------------------------------------------
     @api("GET", "/api/v1/ledger/audit", roles=("admin",), response=AuditOut,

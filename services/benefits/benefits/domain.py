@@ -161,7 +161,8 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
     moved = wallet_grant(
         grant_id=grant_id, company_id=company_id, idempotency_key=grant_id,
         plan={"id": plan.id, "name": plan.name, "valid_from": plan.valid_from.isoformat(),
-              "valid_until": plan.valid_until.isoformat(), "categories": plan.categories},
+              "valid_until": plan.valid_until.isoformat(), "categories": plan.categories,
+              "leftover_policy": plan.leftover_policy},
         allocations=allocations,
     )
     grant = Grant(id=grant_id, company_id=company_id, plan_id=plan.id, source=data["source"],
@@ -183,3 +184,11 @@ def _grant_view(g: Grant, replayed: bool) -> dict[str, Any]:
             "amount_cents": g.amount_cents, "employee_count": g.employee_count,
             "total_cents": g.total_cents, "transaction_id": g.transaction_id,
             "created_at": g.created_at.isoformat(), "replayed": replayed}
+
+
+def fringe_limit(session: Session, employee_id: str, year: int) -> int:
+    """An employee's fringe-benefit limit for a fiscal year (DESIGN §2)."""
+    employee = session.scalar(select(Employee).where(Employee.id == employee_id))
+    if employee is None:
+        raise NotFound("no such employee", {"employee_id": ["unknown"]})
+    return fringe_limit_for(employee, year)

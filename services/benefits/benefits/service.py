@@ -60,6 +60,10 @@ class BenefitsService:
         return domain.plan_view(domain.get_plan(self.db, plan_id))
 
     @rpc
+    def fringe_limit(self, employee_id: str, year: int) -> int:
+        return domain.fringe_limit(self.db, employee_id, int(year))
+
+    @rpc
     def grant_credits(self, company_id: str, plan_id: str, idempotency_key: str,
                       **data: Any) -> dict[str, Any]:
         result = domain.grant_credits(

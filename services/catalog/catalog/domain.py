@@ -60,10 +60,13 @@ def decide(session: Session, provider_id: str, data: dict[str, Any]) -> dict[str
                                 {"commission_bps": ["required to approve"]})
         provider.commission_bps = data["commission_bps"]
         provider.agreement_start = data["agreement_start"] or date.today()
+        provider.stripe_account_id = data["stripe_account_id"] or provider.stripe_account_id
     provider.status = data["status"]
     view = provider_view(provider)
-    record_event(session, f"provider.{data['status']}", view, producer=PRODUCER,
-                 company_id=None)
+    # The wallet pays providers: it needs where to (internal event, not the public view).
+    record_event(session, f"provider.{data['status']}", {
+        **view, "iban": provider.iban, "stripe_account_id": provider.stripe_account_id,
+    }, producer=PRODUCER, company_id=None)
     return view
 
 

@@ -37,6 +37,7 @@ class Provider(Base):
     status: Mapped[str] = mapped_column(String(12), index=True)
     commission_bps: Mapped[int | None] = mapped_column(Integer)
     agreement_start: Mapped[date | None] = mapped_column(Date)
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

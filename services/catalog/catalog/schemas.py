@@ -26,6 +26,8 @@ class Approval(Schema):
     commission_bps = fields.Integer(strict=True, load_default=None, allow_none=True,
                                     validate=validate.Range(min=0, max=5000))
     agreement_start = fields.Date(load_default=None, allow_none=True)
+    stripe_account_id = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.Regexp(r"^acct_[A-Za-z0-9]{6,}$"))
 
 
 class OfferingRequest(Schema):

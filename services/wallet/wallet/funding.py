@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from wecare_common.errors import Conflict, InsufficientFunds, NotFound, RuleViolation
 from wecare_common.outbox import record_event
 
-from wallet import ledger
+from wallet import copies, ledger
 from wallet.ledger import Leg
-from wallet.models import Account, LedgerTransaction, Plan, Posting, Topup
+from wallet.models import Account, LedgerTransaction, Plan, Posting, StripeEvent, Topup
 
 PRODUCER = "wallet"
 # Crockford's base32: no I, L, O or U, so a reference reads aloud without doubt.
@@ -62,13 +62,14 @@ def request_topup(session: Session, *, company_id: str, amount_cents: int, metho
     return topup_view(topup)
 
 
-def confirm_topup(session: Session, topup_id: str, *, source: str = ledger.EXTERNAL_BANK
-                  ) -> dict[str, Any]:
+def confirm_topup(session: Session, topup_id: str, *, source: str = ledger.EXTERNAL_BANK,
+                  method: str = "bank_transfer") -> dict[str, Any]:
     """Credit the fund with a received top-up, once."""
     topup = session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
-    if topup is None:
-        raise NotFound("no such top-up", {"topup_id": ["unknown"]})
-    if topup.status != "pending":
+    if topup is None or topup.method != method:
+        raise NotFound(f"no such {method.replace('_', ' ')} top-up", {"topup_id": ["unknown"]})
+    # A card payment that failed may succeed on a later attempt (same PaymentIntent).
+    if topup.status not in (("pending", "failed") if method == "card" else ("pending",)):
         raise Conflict(f"this top-up is already {topup.status}", {"topup_id": [topup.status]})
     posted = ledger.post(
         session, kind="topup", idempotency_key=f"topup:{topup.id}", company_id=topup.company_id,
@@ -93,26 +94,14 @@ def fund_balance(session: Session, company_id: str) -> dict[str, Any]:
             "balance_cents": ledger.balance(session, ledger.fund_account(company_id))}
 
 
-def save_plan(session: Session, plan: dict[str, Any], company_id: str) -> Plan:
-    """Keep (or refresh) the wallet's copy of a plan."""
-    copy = session.get(Plan, plan["id"])
-    if copy is None:
-        copy = Plan(id=plan["id"], company_id=company_id)
-        session.add(copy)
-    elif copy.company_id != company_id:
-        raise NotFound("no such plan", {"plan_id": ["unknown"]})
-    copy.name = plan["name"]
-    copy.valid_from = plan["valid_from"]
-    copy.valid_until = plan["valid_until"]
-    copy.categories = list(plan["categories"])
-    return copy
-
-
 def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, Any],
           allocations: list[dict[str, Any]], idempotency_key: str) -> dict[str, Any]:
     """Move credit from the company fund to each employee's plan account, as one
     transaction, whatever the number of employees."""
-    copy = save_plan(session, plan, company_id)
+    known = session.get(Plan, plan["id"])
+    if known is not None and known.company_id != company_id:
+        raise NotFound("no such plan", {"plan_id": ["unknown"]})
+    copy = copies.keep_plan(session, {**plan, "company_id": company_id})
     if copy.valid_until < date.today():
         raise RuleViolation("this plan has ended", {"plan_id": ["expired"]})
     fund = ledger.fund_account(company_id)
@@ -186,3 +175,34 @@ def statement(session: Session, employee_id: str, limit: int, cursor: str | None
         "plan_id": r.memo.get("plan_id"), "occurred_at": r.created_at.isoformat(),
     } for r in rows[:limit]]
     return {"items": items, "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
+
+
+def handle_stripe_event(session: Session, event: dict[str, Any]) -> str:
+    """Apply a verified Stripe event once; tolerate duplicates and disorder."""
+    if session.get(StripeEvent, event["id"]) is not None:
+        return "duplicate"
+    session.add(StripeEvent(id=event["id"], type=event["type"], received_at=datetime.now(UTC)))
+    intent = event.get("data", {}).get("object", {})
+    if event["type"] not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        return "ignored"
+    topup = session.scalar(select(Topup).where(Topup.payment_intent_id == intent.get("id"))
+                           .with_for_update())
+    if topup is None:
+        return "ignored"  # not a WeCare top-up
+    if event["type"] == "payment_intent.succeeded":
+        if topup.status == "succeeded":
+            return "already applied"
+        if intent.get("amount") != topup.amount_cents or intent.get("currency") != "eur":
+            raise RuleViolation("the payment does not match the top-up",
+                                {"amount": [str(intent.get("amount"))]})
+        confirm_topup(session, topup.id, source=ledger.EXTERNAL_STRIPE, method="card")
+        return "credited"
+    if topup.status != "pending":
+        return "ignored"  # a failure reported after the success (out of order)
+    topup.status = "failed"
+    error = (intent.get("last_payment_error") or {}).get("message")
+    record_event(session, "topup.failed", {
+        "topup_id": topup.id, "amount_cents": topup.amount_cents, "reason": error,
+        "fund_balance_cents": ledger.balance(session, ledger.fund_account(topup.company_id)),
+    }, producer=PRODUCER, company_id=topup.company_id)
+    return "failed"

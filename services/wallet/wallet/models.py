@@ -8,12 +8,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.inbox import inbox_table
@@ -43,6 +45,10 @@ class Account(Base):
     plan_id: Mapped[str | None] = mapped_column(Id)
     may_go_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     balance_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    # The ledger checks this before posting; the database refuses it too.
+    __table_args__ = (CheckConstraint("balance_cents >= 0 OR may_go_negative",
+                                      name="ck_accounts_not_negative"),)
 
 
 class LedgerTransaction(Base):
@@ -85,7 +91,7 @@ class Topup(Base):
 
 
 class Plan(Base):
-    """The wallet's copy of a benefits plan, as of the grants made on it."""
+    """The wallet's copy of a benefits plan (from `plan.created` and grants)."""
 
     __tablename__ = "plans"
     id: Mapped[str] = mapped_column(Id, primary_key=True)
@@ -94,3 +100,120 @@ class Plan(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
     categories: Mapped[list] = mapped_column(JSON)
+    leftover_policy: Mapped[str] = mapped_column(String(20), default="return_to_fund")
+    # when the plan's end was applied to its leftovers
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Provider(Base):
+    """The wallet's copy of a catalog provider (from provider.* events)."""
+
+    __tablename__ = "providers"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))
+    commission_bps: Mapped[int] = mapped_column(Integer, default=0)
+    iban: Mapped[str | None] = mapped_column(String(34))
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+    # when the event this copy came from happened: an older event changes nothing
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Offering(Base):
+    """The wallet's copy of an offering: what a voucher for it costs and covers."""
+
+    __tablename__ = "offerings"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(Id, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(20))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FringeUsage(Base):
+    """An employee's fringe-benefit spend in a fiscal year, against its limit.
+    The row is locked by each fringe purchase, so two racing purchases cannot
+    together cross the limit."""
+
+    __tablename__ = "fringe_usage"
+    employee_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    limit_cents: Mapped[int] = mapped_column(BigInteger)
+    used_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Employee(Base):
+    """The wallet's copy of an employee (from `employee.enrolled`)."""
+
+    __tablename__ = "employees"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    dependent_children: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Voucher(Base):
+    """A nominative welfare voucher: one good or service at its full value."""
+
+    __tablename__ = "vouchers"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    employee_id: Mapped[str] = mapped_column(Id, index=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    plan_id: Mapped[str] = mapped_column(Id)
+    offering_id: Mapped[str] = mapped_column(Id)
+    provider_id: Mapped[str] = mapped_column(Id, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    commission_bps: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ExpiryNotice(Base):
+    """A `credits.expiring` already announced (plan, employee, days before)."""
+
+    __tablename__ = "expiry_notices"
+    plan_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    employee_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Payout(Base):
+    """Money paid out to a provider in a settlement run."""
+
+    __tablename__ = "payouts"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    run_id: Mapped[str] = mapped_column(Id, index=True)
+    provider_id: Mapped[str] = mapped_column(Id, index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    commission_cents: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(12))  # sepa | stripe
+    reference: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(Id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SettlementRun(Base):
+    __tablename__ = "settlement_runs"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    sepa_xml: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StripeEvent(Base):
+    """Stripe webhook events already handled (Stripe may deliver one twice)."""
+
+    __tablename__ = "stripe_events"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

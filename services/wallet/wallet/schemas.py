@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 from wecare_common.schemas import Cents
 
 IdempotencyKey = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -21,6 +21,7 @@ class PlanCopy(Schema):
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
     categories = fields.List(fields.String(), required=True)
+    leftover_policy = fields.String(load_default=None)
 
 
 class Allocation(Schema):
@@ -35,3 +36,64 @@ class GrantRequest(Schema):
     allocations = fields.List(fields.Nested(Allocation), required=True,
                               validate=validate.Length(min=1))
     idempotency_key = IdempotencyKey
+
+
+class PurchaseRequest(Schema):
+    employee_id = fields.String(required=True)
+    offering_id = fields.String(required=True)
+    plan_id = fields.String(load_default=None, allow_none=True)
+    idempotency_key = IdempotencyKey
+
+
+class RedemptionRequest(Schema):
+    provider_id = fields.String(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class PlanEvent(Schema):
+    """The part of `plan.created` the wallet keeps."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(required=True)
+    company_id = fields.String(required=True)
+    name = fields.String(required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    categories = fields.List(fields.String(), required=True)
+    leftover_policy = fields.String(required=True)
+
+
+class ProviderEvent(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+    commission_bps = fields.Integer(load_default=0, allow_none=True)
+    iban = fields.String(load_default=None, allow_none=True)
+    stripe_account_id = fields.String(load_default=None, allow_none=True)
+
+
+class OfferingEvent(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    title = fields.String(required=True)
+    category = fields.String(required=True)
+    price_cents = Cents()
+
+
+class EmployeeEvent(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(required=True)
+    company_id = fields.String(required=True)
+    dependent_children = fields.List(fields.String(), load_default=list)
+    fiscal_year = fields.Integer(load_default=None)
+    fringe_limit_cents = fields.Integer(load_default=None)

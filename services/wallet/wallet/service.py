@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
+from nameko.timer import timer
 from nameko.web.handlers import http
 from sqlalchemy.exc import IntegrityError
+from wecare_common.consumer import handle_event
 from wecare_common.db import Database
 from wecare_common.health import probe_response, readiness
-from wecare_common.rpc import rpc
-from wecare_common.schemas import load
+from wecare_common.inbox import first_delivery
+from wecare_common.rpc import TimedServiceRpc, rpc
+from wecare_common.schemas import PageSchema, load
 
-from wallet import funding, ledger
-from wallet.models import Base
-from wallet.schemas import GrantRequest, TopupRequest
+from wallet import copies, expiry, funding, ledger, settlement, vouchers
+from wallet.models import Base, inbox
+from wallet.schemas import (
+    EmployeeEvent,
+    GrantRequest,
+    OfferingEvent,
+    PlanEvent,
+    ProviderEvent,
+    PurchaseRequest,
+    RedemptionRequest,
+    TopupRequest,
+)
 from wallet.stripe_gateway import StripeGateway
 
 
@@ -31,6 +44,7 @@ class WalletService:
 
     db = Database("wallet", Base.metadata)
     stripe = StripeGateway()
+    benefits = TimedServiceRpc("benefits")
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -40,6 +54,7 @@ class WalletService:
     def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
         return probe_response(readiness(self.name, self.db))
 
+    # -- money in ---------------------------------------------------------------
     @rpc
     def request_topup(self, **data: Any) -> dict[str, Any]:
         req = load(TopupRequest(), data)
@@ -58,6 +73,14 @@ class WalletService:
         return result
 
     @rpc
+    def handle_stripe_webhook(self, payload: str, signature: str | None) -> dict[str, str]:
+        event = self.stripe.verify_webhook(payload, signature)
+        outcome = _retry_on_race(funding.handle_stripe_event, self.db, event)
+        self.db.commit()
+        return {"received": event["id"], "outcome": outcome}
+
+    # -- credits ----------------------------------------------------------------
+    @rpc
     def grant_credits(self, **data: Any) -> dict[str, Any]:
         req = load(GrantRequest(), data)
         result = _retry_on_race(funding.grant, self.db, **req)
@@ -73,10 +96,95 @@ class WalletService:
         return funding.employee_wallet(self.db, employee_id)
 
     @rpc
-    def statement(self, employee_id: str, limit: int = 50, cursor: str | None = None
-                  ) -> dict[str, Any]:
-        return funding.statement(self.db, employee_id, limit, cursor)
+    def statement(self, employee_id: str, **page: Any) -> dict[str, Any]:
+        return funding.statement(self.db, employee_id, **load(PageSchema(), page))
+
+    # -- vouchers ----------------------------------------------------------------
+    @rpc
+    def purchase_voucher(self, **data: Any) -> dict[str, Any]:
+        req = load(PurchaseRequest(), data)
+        result = _retry_on_race(vouchers.purchase, self.db, **req,
+                                fringe_limit=self.benefits.fringe_limit)
+        self.db.commit()
+        return result
+
+    @rpc
+    def redeem_voucher(self, **data: Any) -> dict[str, Any]:
+        result = vouchers.redeem(self.db, **load(RedemptionRequest(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def cancel_voucher(self, employee_id: str, voucher_id: str) -> dict[str, Any]:
+        result = vouchers.cancel(self.db, employee_id=employee_id, voucher_id=voucher_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def list_vouchers(self, employee_id: str, **page: Any) -> dict[str, Any]:
+        return vouchers.list_for_employee(self.db, employee_id, **load(PageSchema(), page))
+
+    # -- providers ------------------------------------------------------------------
+    @rpc
+    def run_settlement(self, idempotency_key: str) -> dict[str, Any]:
+        transfer = self.stripe.transfer if self.stripe.configured else None
+        result = settlement.run(self.db, idempotency_key=idempotency_key,
+                                stripe_transfer=transfer)
+        self.db.commit()
+        return result
+
+    @rpc
+    def provider_statement(self, provider_id: str, **page: Any) -> dict[str, Any]:
+        return settlement.provider_statement(self.db, provider_id, **load(PageSchema(), page))
+
+    @timer(interval=24 * 3600, eager=False)
+    def daily_settlement(self) -> None:
+        self.run_settlement(f"daily:{date.today().isoformat()}")
+
+    # -- time passing -----------------------------------------------------------------
+    @timer(interval=60)
+    def housekeeping(self) -> None:
+        """Expire vouchers, close ended plans, announce credit about to expire."""
+        now = datetime.now(UTC)
+        while vouchers.expire_due(self.db, now):
+            self.db.commit()
+        for plan in expiry.plans_to_close(self.db, now.date()):
+            expiry.close_plan(self.db, plan)
+            self.db.commit()
+        expiry.announce_expiring(self.db, now.date())
+        self.db.commit()
 
     @rpc
     def audit(self) -> dict[str, Any]:
         return ledger.audit(self.db)
+
+    # -- what other services tell us ------------------------------------------------------
+    def _first(self, event: dict[str, Any], consumer: str) -> bool:
+        return first_delivery(self.db, inbox, event["id"], f"wallet.{consumer}")
+
+    @handle_event("plan.created")
+    def on_plan_created(self, event: dict[str, Any]) -> None:
+        if self._first(event, "on_plan_created"):
+            copies.keep_plan(self.db, PlanEvent().load(event["payload"]))
+        self.db.commit()
+
+    @handle_event("provider.approved", "provider.suspended")
+    def on_provider_changed(self, event: dict[str, Any]) -> None:
+        if self._first(event, "on_provider_changed"):
+            copies.keep_provider(self.db, ProviderEvent().load(event["payload"]),
+                                 as_of=event["occurred_at"])
+        self.db.commit()
+
+    @handle_event("offering.published", "offering.withdrawn")
+    def on_offering_changed(self, event: dict[str, Any]) -> None:
+        if self._first(event, "on_offering_changed"):
+            copies.keep_offering(self.db, OfferingEvent().load(event["payload"]),
+                                 active=event["type"] == "offering.published",
+                                 as_of=event["occurred_at"])
+        self.db.commit()
+
+    @handle_event("employee.enrolled")
+    def on_employee_enrolled(self, event: dict[str, Any]) -> None:
+        if self._first(event, "on_employee_enrolled"):
+            copies.keep_employee(self.db, EmployeeEvent().load(event["payload"]))
+        self.db.commit()

@@ -7,18 +7,24 @@ from typing import Any
 import stripe
 from nameko.extensions import DependencyProvider
 from wecare_common.config import env
-from wecare_common.errors import RuleViolation
+from wecare_common.errors import InvalidInput, RuleViolation
 
 
 class StripeClient:
-    def __init__(self, api_key: str | None, api_base: str | None) -> None:
+    def __init__(self, api_key: str | None, api_base: str | None,
+                 webhook_secret: str | None = None) -> None:
         self.api_key = api_key
+        self.webhook_secret = webhook_secret
         self.client = None
         if api_key:
             kwargs: dict[str, Any] = {}
             if api_base:
                 kwargs["base_addresses"] = {"api": api_base}
             self.client = stripe.StripeClient(api_key, **kwargs)
+
+    @property
+    def configured(self) -> bool:
+        return self.client is not None
 
     def create_payment_intent(self, company_id: str, amount_cents: int,
                               idempotency_key: str) -> dict[str, Any]:
@@ -34,10 +40,36 @@ class StripeClient:
         )
         return {"id": intent.id, "client_secret": intent.client_secret}
 
+    def transfer(self, account_id: str, amount_cents: int, idempotency_key: str) -> str:
+        """A Stripe Connect transfer to a provider's connected account."""
+        transfer = self.client.v1.transfers.create(  # type: ignore[union-attr]
+            params={"amount": amount_cents, "currency": "eur", "destination": account_id,
+                    "metadata": {"purpose": "provider_payout"}},
+            options={"idempotency_key": f"payout:{idempotency_key}"},
+        )
+        return transfer.id
+
+    def verify_webhook(self, payload: str, signature: str | None) -> dict[str, Any]:
+        """The event, if Stripe signed it recently with our webhook secret."""
+        if not self.webhook_secret:
+            raise RuleViolation("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)",
+                                {"Stripe-Signature": ["no webhook secret configured"]})
+        try:
+            event = stripe.Webhook.construct_event(payload, signature or "",
+                                                   self.webhook_secret, tolerance=300)
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidInput("the Stripe signature does not verify (or is stale)",
+                               {"Stripe-Signature": [str(exc.user_message or exc)]}) from exc
+        except ValueError as exc:
+            raise InvalidInput("the webhook body is not a Stripe event",
+                               {"_body": [str(exc)]}) from exc
+        return event.to_dict()
+
 
 class StripeGateway(DependencyProvider):
     def setup(self) -> None:
-        self.client = StripeClient(env("STRIPE_API_KEY"), env("STRIPE_API_BASE"))
+        self.client = StripeClient(env("STRIPE_API_KEY"), env("STRIPE_API_BASE"),
+                                   env("STRIPE_WEBHOOK_SECRET"))
 
     def get_dependency(self, worker_ctx: Any) -> StripeClient:
         return self.client

@@ -1,0 +1,78 @@
+"""The wallet's copies of other services' data, kept from their events
+(DESIGN §1: a service never reads another's tables)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from wallet.models import Employee, FringeUsage, Offering, Plan, Provider
+
+
+def _newer(copy: Any, as_of: datetime) -> bool:
+    """Events may arrive out of order: keep the copy of the latest one."""
+    return copy.as_of is None or _aware(copy.as_of) <= as_of
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def keep_provider(session: Session, p: dict[str, Any], as_of: datetime) -> None:
+    provider = session.get(Provider, p["id"]) or Provider(id=p["id"])
+    if not _newer(provider, as_of):
+        return
+    provider.as_of = as_of
+    provider.name = p["name"]
+    provider.status = p["status"]
+    provider.commission_bps = p.get("commission_bps") or 0
+    provider.iban = p.get("iban")
+    provider.stripe_account_id = p.get("stripe_account_id")
+    session.merge(provider)
+
+
+def keep_offering(session: Session, o: dict[str, Any], active: bool, as_of: datetime) -> None:
+    offering = session.get(Offering, o["id"]) or Offering(id=o["id"])
+    if not _newer(offering, as_of):
+        return
+    offering.as_of = as_of
+    offering.provider_id = o["provider_id"]
+    offering.title = o["title"]
+    offering.category = o["category"]
+    offering.price_cents = o["price_cents"]
+    offering.active = active
+    session.merge(offering)
+
+
+def keep_plan(session: Session, p: dict[str, Any]) -> Plan:
+    plan = session.get(Plan, p["id"])
+    if plan is None:
+        plan = Plan(id=p["id"], company_id=p["company_id"])
+        session.add(plan)
+    plan.name = p["name"]
+    plan.valid_from = _day(p["valid_from"])
+    plan.valid_until = _day(p["valid_until"])
+    plan.categories = list(p["categories"])
+    if p.get("leftover_policy"):
+        plan.leftover_policy = p["leftover_policy"]
+    return plan
+
+
+def keep_employee(session: Session, e: dict[str, Any]) -> None:
+    employee = session.get(Employee, e["id"]) or Employee(id=e["id"])
+    employee.company_id = e["company_id"]
+    employee.dependent_children = len(e.get("dependent_children") or [])
+    session.merge(employee)
+    if e.get("fiscal_year") and e.get("fringe_limit_cents") is not None:
+        usage = session.get(FringeUsage, (e["id"], e["fiscal_year"]))
+        if usage is None:
+            session.add(FringeUsage(employee_id=e["id"], year=e["fiscal_year"],
+                                    limit_cents=e["fringe_limit_cents"], used_cents=0))
+        else:
+            usage.limit_cents = e["fringe_limit_cents"]
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)

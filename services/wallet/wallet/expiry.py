@@ -1,0 +1,94 @@
+"""The end of a plan (DESIGN §2): no statute makes credit expire, the plan
+does. Leftovers return to the company fund or roll over into the next plan,
+as the plan says; 14 and 3 days before, employees are told."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wecare_common.outbox import record_event
+
+from wallet import ledger
+from wallet.ledger import Leg
+from wallet.models import Account, ExpiryNotice, Plan
+
+PRODUCER = "wallet"
+NOTICE_DAYS = (14, 3)
+
+
+def _leftovers(session: Session, plan_id: str, lock: bool = False) -> list[Account]:
+    query = select(Account).where(Account.plan_id == plan_id, Account.kind == "employee",
+                                  Account.balance_cents > 0).order_by(Account.id)
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def next_plan(session: Session, plan: Plan) -> Plan | None:
+    return session.scalar(
+        select(Plan).where(Plan.company_id == plan.company_id,
+                           Plan.valid_from > plan.valid_until)
+        .order_by(Plan.valid_from, Plan.id).limit(1))
+
+
+def close_plan(session: Session, plan: Plan) -> dict[str, Any] | None:
+    """Apply the plan's leftover policy to every employee's remaining credit.
+    Returns None when a roll-over waits for the next plan to exist."""
+    destination = None
+    if plan.leftover_policy == "roll_over":
+        destination = next_plan(session, plan)
+        if destination is None:
+            return None
+    accounts = _leftovers(session, plan.id, lock=True)
+    moved = [{"employee_id": a.owner_id, "amount_cents": a.balance_cents} for a in accounts]
+    if accounts:
+        if destination is None:
+            targets = [Leg(ledger.fund_account(plan.company_id),
+                           sum(a.balance_cents for a in accounts), company_id=plan.company_id)]
+        else:
+            targets = [Leg(ledger.credit_account(a.owner_id, destination.id), a.balance_cents,
+                           company_id=plan.company_id, owner_id=a.owner_id,
+                           plan_id=destination.id) for a in accounts]
+        legs = [Leg(a.id, -a.balance_cents) for a in accounts] + targets
+        ledger.post(session, kind="credit_expiry", idempotency_key=f"plan-end:{plan.id}",
+                    company_id=plan.company_id, legs=legs,
+                    memo={"plan_id": plan.id,
+                          "to_plan_id": destination.id if destination else None})
+    plan.closed_at = datetime.now(UTC)
+    summary = {"plan_id": plan.id, "plan_name": plan.name,
+               "valid_until": plan.valid_until.isoformat(),
+               "destination": "next_plan" if destination else "company_fund",
+               "next_plan_id": destination.id if destination else None,
+               "employees": moved, "total_cents": sum(m["amount_cents"] for m in moved)}
+    record_event(session, "credits.expired", summary, producer=PRODUCER,
+                 company_id=plan.company_id)
+    return summary
+
+
+def plans_to_close(session: Session, today: date) -> list[Plan]:
+    return list(session.scalars(
+        select(Plan).where(Plan.valid_until < today, Plan.closed_at.is_(None))
+        .order_by(Plan.valid_until, Plan.id).with_for_update(skip_locked=True)))
+
+
+def announce_expiring(session: Session, today: date) -> int:
+    """Publish `credits.expiring` once per employee and plan, 14 and 3 days before."""
+    sent = 0
+    for days in NOTICE_DAYS:
+        plans = session.scalars(select(Plan).where(
+            Plan.valid_until == date.fromordinal(today.toordinal() + days),
+            Plan.closed_at.is_(None))).all()
+        for plan in plans:
+            for account in _leftovers(session, plan.id):
+                if session.get(ExpiryNotice, (plan.id, account.owner_id, days)):
+                    continue
+                session.add(ExpiryNotice(plan_id=plan.id, employee_id=account.owner_id,
+                                         days_before=days))
+                record_event(session, "credits.expiring", {
+                    "plan_id": plan.id, "plan_name": plan.name, "employee_id": account.owner_id,
+                    "amount_cents": account.balance_cents, "days_left": days,
+                    "valid_until": plan.valid_until.isoformat()},
+                    producer=PRODUCER, company_id=plan.company_id)
+                sent += 1
+    return sent

@@ -1,0 +1,131 @@
+"""Paying providers what they are owed: a settlement run moves each payable
+balance out of the ledger, by SEPA credit transfer (a pain.001 file for the
+platform's bank) or by a Stripe Connect transfer. A run is keyed: running it
+again pays nothing twice."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sepaxml import SepaTransfer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from wecare_common.config import env
+from wecare_common.errors import NotFound
+from wecare_common.outbox import record_event
+
+from wallet import ledger
+from wallet.ledger import Leg
+from wallet.models import Account, Payout, Provider, SettlementRun, Voucher
+from wallet.vouchers import commission_of
+
+PRODUCER = "wallet"
+RUN_NAMESPACE = uuid.UUID("0b3f9a5e-6f43-4c1e-9d2a-6a1f3e2b7c55")
+
+
+def debtor() -> dict[str, Any]:
+    """The platform's own account, from which SEPA payouts leave."""
+    return {"name": env("WECARE_SEPA_DEBTOR_NAME", "WeCare Welfare Platform"),
+            "IBAN": env("WECARE_SEPA_DEBTOR_IBAN", "IT60X0542811101000000123456"),
+            "BIC": env("WECARE_SEPA_DEBTOR_BIC", "BPMOIT22XXX"),
+            "batch": True, "currency": "EUR"}
+
+
+def payout_view(p: Payout) -> dict[str, Any]:
+    return {"id": p.id, "run_id": p.run_id, "provider_id": p.provider_id,
+            "amount_cents": p.amount_cents, "commission_cents": p.commission_cents,
+            "method": p.method, "reference": p.reference,
+            "created_at": p.created_at.isoformat()}
+
+
+def run(session: Session, *, idempotency_key: str,
+        stripe_transfer: Callable[[str, int, str], str] | None) -> dict[str, Any]:
+    """Pay every positive payable. `stripe_transfer(account, cents, key)` → transfer id."""
+    run_id = str(uuid.uuid5(RUN_NAMESPACE, idempotency_key))
+    existing = session.get(SettlementRun, run_id)
+    if existing is not None:
+        return _summary(session, existing)
+    settlement = SettlementRun(id=run_id, idempotency_key=idempotency_key,
+                               created_at=datetime.now(UTC))
+    session.add(settlement)
+    owed = session.execute(
+        select(Account.owner_id, Account.balance_cents)
+        .where(Account.kind == "provider", Account.balance_cents > 0)
+        .order_by(Account.id).with_for_update()).all()
+    sepa = SepaTransfer(debtor(), clean=True)
+    sepa_count = 0
+    for provider_id, amount in owed:
+        provider = session.get(Provider, provider_id)
+        payout_id = str(uuid.uuid5(RUN_NAMESPACE, f"{run_id}:{provider_id}"))
+        unsettled = select(Voucher).where(Voucher.provider_id == provider_id,
+                                          Voucher.status == "redeemed",
+                                          Voucher.settled_at.is_(None))
+        commission = sum(commission_of(v.amount_cents, v.commission_bps)
+                         for v in session.scalars(unsettled))
+        if provider is not None and provider.stripe_account_id and stripe_transfer:
+            method, source = "stripe", ledger.EXTERNAL_STRIPE
+            reference = stripe_transfer(provider.stripe_account_id, amount, payout_id)
+        elif provider is not None and provider.iban:
+            method, source = "sepa", ledger.EXTERNAL_BANK
+            reference = "WC" + payout_id.replace("-", "")[:30]
+            sepa.add_payment({"name": provider.name, "IBAN": provider.iban, "amount": amount,
+                              "execution_date": date.today(), "endtoend_id": reference,
+                              "description": f"WeCare settlement {run_id[:8]}"})
+            sepa_count += 1
+        else:
+            continue  # nowhere to pay yet: the balance waits for the next run
+        posted = ledger.post(
+            session, kind="payout", idempotency_key=f"payout:{payout_id}",
+            legs=[Leg(ledger.payable_account(provider_id), -amount), Leg(source, amount)],
+            memo={"run_id": run_id, "provider_id": provider_id, "method": method})
+        payout = Payout(id=payout_id, run_id=run_id, provider_id=provider_id,
+                        amount_cents=amount, commission_cents=commission, method=method,
+                        reference=reference, transaction_id=posted.transaction.id,
+                        created_at=datetime.now(UTC))
+        session.add(payout)
+        session.execute(update(Voucher).where(
+            Voucher.provider_id == provider_id, Voucher.status == "redeemed",
+            Voucher.settled_at.is_(None)).values(settled_at=payout.created_at))
+        record_event(session, "payout.sent", payout_view(payout), producer=PRODUCER,
+                     company_id=None)
+    if sepa_count:
+        settlement.sepa_xml = sepa.export(validate=True).decode()
+    session.flush()
+    return _summary(session, settlement)
+
+
+def _summary(session: Session, settlement: SettlementRun) -> dict[str, Any]:
+    payouts = session.scalars(select(Payout).where(Payout.run_id == settlement.id)
+                              .order_by(Payout.seq)).all()
+    return {"id": settlement.id, "created_at": settlement.created_at.isoformat(),
+            "payouts": [payout_view(p) for p in payouts],
+            "total_cents": sum(p.amount_cents for p in payouts),
+            "sepa_xml": settlement.sepa_xml}
+
+
+def provider_statement(session: Session, provider_id: str, limit: int, cursor: str | None
+                       ) -> dict[str, Any]:
+    """What a provider is owed now, what it was paid, and the commission on each."""
+    if session.get(Provider, provider_id) is None:
+        raise NotFound("no such provider", {"provider_id": ["unknown"]})
+    query = (select(Payout).where(Payout.provider_id == provider_id)
+             .order_by(Payout.seq.desc()).limit(limit + 1))
+    if cursor:
+        query = query.where(Payout.seq < int(cursor))
+    rows = session.scalars(query).all()
+    unsettled = session.execute(
+        select(func.count(), func.coalesce(func.sum(Voucher.amount_cents), 0))
+        .where(Voucher.provider_id == provider_id, Voucher.status == "redeemed",
+               Voucher.settled_at.is_(None))).one()
+    provider = session.get(Provider, provider_id)
+    return {
+        "provider_id": provider_id,
+        "payable_cents": ledger.balance(session, ledger.payable_account(provider_id)),
+        "commission_bps": provider.commission_bps,  # type: ignore[union-attr]
+        "unsettled_vouchers": unsettled[0], "unsettled_face_value_cents": int(unsettled[1]),
+        "payouts": [payout_view(p) for p in rows[:limit]],
+        "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None,
+    }

@@ -1,0 +1,248 @@
+"""Vouchers (DESIGN §2, DM 25 March 2016 art. 6): nominative, one good or
+service at its full face value, paid from one plan's credit, never cash."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import segno
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wecare_common.db import insert_ignore
+from wecare_common.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InsufficientFunds,
+    NotFound,
+    RuleViolation,
+)
+from wecare_common.outbox import record_event
+
+from wallet import ledger
+from wallet.codes import new_code, normalize
+from wallet.ledger import Leg
+from wallet.models import Account, Employee, FringeUsage, Offering, Plan, Provider, Voucher
+
+PRODUCER = "wallet"
+FRINGE = "fringe"
+
+
+def voucher_view(v: Voucher, with_qr: bool = False) -> dict[str, Any]:
+    view = {
+        "id": v.id, "code": v.code, "employee_id": v.employee_id, "plan_id": v.plan_id,
+        "offering_id": v.offering_id, "provider_id": v.provider_id, "title": v.title,
+        "category": v.category, "amount_cents": v.amount_cents, "status": v.status,
+        "expires_at": v.expires_at.isoformat(), "created_at": v.created_at.isoformat(),
+    }
+    if with_qr:
+        view["qr_png"] = segno.make(v.code, error="m").png_data_uri(scale=6)
+    return view
+
+
+def _request_hash(employee_id: str, offering_id: str, plan_id: str | None) -> str:
+    return hashlib.sha256(f"{employee_id}|{offering_id}|{plan_id or ''}".encode()).hexdigest()
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _eligible_plans(session: Session, employee_id: str, category: str, today: date,
+                    plan_id: str | None) -> list[tuple[Plan, int]]:
+    rows = session.execute(
+        select(Plan, Account.balance_cents).join(Account, Account.plan_id == Plan.id)
+        .where(Account.owner_id == employee_id, Account.kind == "employee")
+        .order_by(Plan.valid_until, Plan.id)
+    ).all()
+    if plan_id is not None:
+        rows = [r for r in rows if r[0].id == plan_id]
+        if not rows:
+            raise NotFound("you have no credit on that plan", {"plan_id": ["unknown"]})
+        plan = rows[0][0]
+        if not plan.valid_from <= today <= plan.valid_until:
+            raise RuleViolation("that plan is not valid today",
+                                {"plan_id": [f"valid {plan.valid_from} to {plan.valid_until}"]})
+        if category not in plan.categories:
+            raise RuleViolation(f"that plan does not cover {category}",
+                                {"plan_id": [f"covers {', '.join(plan.categories)}"]})
+    eligible = [(p, b) for p, b in rows
+                if category in p.categories and p.valid_from <= today <= p.valid_until]
+    if not eligible:
+        raise RuleViolation(f"none of your valid plans covers {category}",
+                            {"offering_id": [f"category {category} not covered"]})
+    return eligible
+
+
+def _take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
+                      fringe_limit: Callable[[str, int], int]) -> None:
+    """Count a fringe spend against the year's limit, under a row lock."""
+    if session.get(FringeUsage, (employee_id, year)) is None:
+        insert_ignore(session, FringeUsage.__table__, [{
+            "employee_id": employee_id, "year": year,
+            "limit_cents": fringe_limit(employee_id, year), "used_cents": 0}])
+    usage = session.scalar(select(FringeUsage).where(
+        FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update())
+    room = usage.limit_cents - usage.used_cents  # type: ignore[union-attr]
+    if amount > room:
+        # One cent over and the whole year's fringe becomes taxable (TUIR 51 c.3).
+        raise RuleViolation(
+            f"this would cross your {year} fringe-benefit limit: {room} cents of room left",
+            {"offering_id": [f"fringe room left: {room} cents"], "fringe_room_cents": [room]})
+    usage.used_cents += amount  # type: ignore[union-attr]
+
+
+def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: str | None,
+             idempotency_key: str, fringe_limit: Callable[[str, int], int],
+             today: date | None = None) -> dict[str, Any]:
+    """Buy a voucher for an offering at its full price from one plan's credit."""
+    today = today or date.today()
+    digest = _request_hash(employee_id, offering_id, plan_id)
+    existing = session.scalar(select(Voucher).where(Voucher.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise IdempotencyConflict("this idempotency key was used for another purchase",
+                                      {"idempotency_key": ["already used"]})
+        return voucher_view(existing, with_qr=True)
+    offering = session.get(Offering, offering_id)
+    if offering is None or not offering.active:
+        raise NotFound("no such offering", {"offering_id": ["unknown or withdrawn"]})
+    provider = session.get(Provider, offering.provider_id)
+    if provider is None or provider.status != "approved":
+        raise RuleViolation("this provider is not in the circuit now",
+                            {"offering_id": ["provider not approved"]})
+    employee = session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
+    eligible = _eligible_plans(session, employee_id, offering.category, today, plan_id)
+    funded = [(p, b) for p, b in eligible if b >= offering.price_cents]
+    plan = (funded or eligible)[0][0]  # the plan that ends first, among those that can pay
+    if offering.category == FRINGE:
+        _take_fringe_room(session, employee_id, today.year, offering.price_cents, fringe_limit)
+    voucher_id = str(uuid.uuid4())
+    try:
+        ledger.post(session, kind="voucher_purchase",
+                    idempotency_key=f"voucher:{employee_id}:{idempotency_key}",
+                    company_id=employee.company_id,
+                    legs=ledger.transfer(
+                        Leg(ledger.credit_account(employee_id, plan.id), 0),
+                        [Leg(ledger.voucher_account(voucher_id), offering.price_cents,
+                             company_id=employee.company_id, owner_id=employee_id,
+                             plan_id=plan.id)]),
+                    memo={"voucher_id": voucher_id, "plan_id": plan.id,
+                          "offering_id": offering.id})
+    except InsufficientFunds as exc:
+        raise InsufficientFunds(
+            f"insufficient credit: {offering.price_cents} cents needed, "
+            f"{max(b for _, b in eligible)} available on your best plan",
+            {"offering_id": ["insufficient credit"]}) from exc
+    voucher = Voucher(
+        id=voucher_id, code=new_code(), employee_id=employee_id,
+        company_id=employee.company_id, plan_id=plan.id, offering_id=offering.id,
+        provider_id=offering.provider_id, title=offering.title, category=offering.category,
+        amount_cents=offering.price_cents, commission_bps=provider.commission_bps,
+        status="issued", idempotency_key=idempotency_key, request_hash=digest,
+        expires_at=_end_of(plan.valid_until), created_at=datetime.now(UTC))
+    session.add(voucher)
+    session.flush()
+    record_event(session, "voucher.issued", {**voucher_view(voucher),
+                                             "provider_name": provider.name},
+                 producer=PRODUCER, company_id=employee.company_id)
+    return voucher_view(voucher, with_qr=True)
+
+
+def _locked(session: Session, **where: Any) -> Voucher | None:
+    query = select(Voucher).with_for_update()
+    for column, value in where.items():
+        query = query.where(getattr(Voucher, column) == value)
+    return session.scalar(query)
+
+
+def commission_of(amount_cents: int, bps: int) -> int:
+    """The platform's share, rounded down to the cent (never more than agreed)."""
+    return amount_cents * bps // 10_000
+
+
+def redeem(session: Session, *, provider_id: str, code: str,
+           now: datetime | None = None) -> dict[str, Any]:
+    """The provider takes the voucher: once, only the provider it is for."""
+    now = now or datetime.now(UTC)
+    canonical = normalize(code)
+    voucher = _locked(session, code=canonical) if canonical else None
+    if voucher is None or voucher.provider_id != provider_id:
+        raise NotFound("no such voucher for this provider", {"code": ["unknown"]})
+    if voucher.status != "issued":
+        raise Conflict(f"this voucher is already {voucher.status}", {"code": [voucher.status]})
+    if voucher.expires_at < now:
+        raise Conflict("this voucher has expired", {"code": ["expired"]})
+    commission = commission_of(voucher.amount_cents, voucher.commission_bps)
+    legs = [Leg(ledger.voucher_account(voucher.id), -voucher.amount_cents),
+            Leg(ledger.payable_account(provider_id), voucher.amount_cents - commission)]
+    if commission:
+        legs.append(Leg(ledger.PLATFORM_COMMISSION, commission))
+    ledger.post(session, kind="redemption", idempotency_key=f"redeem:{voucher.id}",
+                company_id=voucher.company_id, legs=legs,
+                memo={"voucher_id": voucher.id, "provider_id": provider_id,
+                      "commission_cents": commission})
+    voucher.status = "redeemed"
+    record_event(session, "voucher.redeemed", {
+        **voucher_view(voucher), "commission_cents": commission,
+        "provider_amount_cents": voucher.amount_cents - commission,
+    }, producer=PRODUCER, company_id=voucher.company_id)
+    return voucher_view(voucher)
+
+
+def _give_back(session: Session, voucher: Voucher, status: str) -> None:
+    """Return a voucher's hold to the plan credit it came from."""
+    ledger.post(session, kind=f"voucher_{status}", idempotency_key=f"{status}:{voucher.id}",
+                company_id=voucher.company_id,
+                legs=ledger.transfer(Leg(ledger.voucher_account(voucher.id), 0), [
+                    Leg(ledger.credit_account(voucher.employee_id, voucher.plan_id),
+                        voucher.amount_cents, company_id=voucher.company_id,
+                        owner_id=voucher.employee_id, plan_id=voucher.plan_id)]),
+                memo={"voucher_id": voucher.id, "plan_id": voucher.plan_id})
+    if voucher.category == FRINGE:
+        usage = session.scalar(select(FringeUsage).where(
+            FringeUsage.employee_id == voucher.employee_id,
+            FringeUsage.year == voucher.created_at.year).with_for_update())
+        if usage is not None:
+            usage.used_cents -= voucher.amount_cents
+    voucher.status = status
+    record_event(session, f"voucher.{status}", voucher_view(voucher), producer=PRODUCER,
+                 company_id=voucher.company_id)
+
+
+def cancel(session: Session, *, employee_id: str, voucher_id: str) -> dict[str, Any]:
+    voucher = _locked(session, id=voucher_id)
+    if voucher is None or voucher.employee_id != employee_id:
+        raise NotFound("no such voucher", {"voucher_id": ["unknown"]})
+    if voucher.status != "issued":
+        raise Conflict(f"this voucher is already {voucher.status}",
+                       {"voucher_id": [voucher.status]})
+    _give_back(session, voucher, "cancelled")
+    return voucher_view(voucher)
+
+
+def expire_due(session: Session, now: datetime | None = None, batch: int = 200) -> int:
+    """Expire unredeemed vouchers past their date; their hold returns to credit."""
+    now = now or datetime.now(UTC)
+    query = (select(Voucher).where(Voucher.status == "issued", Voucher.expires_at < now)
+             .order_by(Voucher.seq).limit(batch).with_for_update(skip_locked=True))
+    due = session.scalars(query).all()
+    for voucher in due:
+        _give_back(session, voucher, "expired")
+    return len(due)
+
+
+def list_for_employee(session: Session, employee_id: str, limit: int, cursor: str | None
+                      ) -> dict[str, Any]:
+    query = (select(Voucher).where(Voucher.employee_id == employee_id)
+             .order_by(Voucher.seq.desc()).limit(limit + 1))
+    if cursor:
+        query = query.where(Voucher.seq < int(cursor))
+    rows = session.scalars(query).all()
+    return {"items": [voucher_view(v) for v in rows[:limit]],
+            "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
