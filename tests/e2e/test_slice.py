@@ -4,8 +4,10 @@ PostgreSQL and SMTP: nothing mocked."""
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import requests
+from babel.dates import format_date
 from support.e2e import Company, add_employee, create_plan, fund_company
 
 
@@ -43,7 +45,8 @@ def test_company_to_credits_granted_email_and_feed(stack, admin, company, fake) 
                                and "credito welfare" in m["Subject"])
     assert mail[0]["Subject"] == "Hai ricevuto 250,00\xa0€ di credito welfare"
     text = mail[0].get_body(preferencelist=("plain",)).get_content()
-    assert "31 dicembre 2026" in text
+    valid_until = date.fromisoformat(plan["valid_until"])
+    assert format_date(valid_until, format="long", locale="it_IT") in text
 
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

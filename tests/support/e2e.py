@@ -5,8 +5,11 @@ throwaway vhost and database, and a real SMTP server."""
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import nameko
@@ -15,14 +18,17 @@ import requests
 from nameko.containers import get_container_cls
 
 from support import free_port
+from support.stripe_standin import StripeStandIn
 
 ADMIN = ("admin@wecare.test", "admin-password-for-tests")
+WEBHOOK_SECRET = "whsec_test_" + "s" * 16
 
 
 @dataclass
 class Stack:
     url: str
     smtp: Any
+    stripe: Any
 
     def token(self, email: str, password: str) -> str:
         r = requests.post(f"{self.url}/api/v1/auth/token",
@@ -31,10 +37,12 @@ class Stack:
         return r.json()["access_token"]
 
     def call(self, method: str, path: str, token: str | None = None, *,
-             key: str | None = None, json: Any = None, **kwargs: Any) -> requests.Response:
+             key: str | None = None, json: Any = None, headers_extra: dict | None = None,
+             **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if key is not None:
             headers["Idempotency-Key"] = key
+        headers.update(headers_extra or {})
         return requests.request(method, f"{self.url}/api/v1{path}", json=json,
                                 headers=headers, timeout=30, **kwargs)
 
@@ -52,8 +60,11 @@ def stack(database_url: str, make_vhost, smtp_sink) -> Iterator[Stack]:
     amqp_uri = make_vhost()
     services = [CatalogService, BenefitsService, WalletService, NotificationsService]
     declare_all(amqp_uri, services)
+    stripe = StripeStandIn()
     env = {"SMTP_URL": smtp_sink.url, "WECARE_ADMIN_EMAIL": ADMIN[0],
-           "WECARE_ADMIN_PASSWORD": ADMIN[1], "JWT_SECRET": "e2e-secret-" + "x" * 32}
+           "WECARE_ADMIN_PASSWORD": ADMIN[1], "JWT_SECRET": "e2e-secret-" + "x" * 32,
+           "STRIPE_API_KEY": "sk_test_standin", "STRIPE_API_BASE": stripe.url,
+           "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
     previous = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     patch = nameko.config.patch({"AMQP_URI": amqp_uri})
@@ -66,9 +77,10 @@ def stack(database_url: str, make_vhost, smtp_sink) -> Iterator[Stack]:
             container = get_container_cls()(cls)
             container.start()
         containers.append(container)
-    yield Stack(f"http://127.0.0.1:{gateway_port}", smtp_sink)
+    yield Stack(f"http://127.0.0.1:{gateway_port}", smtp_sink, stripe)
     for container in reversed(containers):
         container.stop()
+    stripe.stop()
     patch.stop()
     for k, v in previous.items():
         if v is None:
@@ -118,9 +130,69 @@ def fund_company(stack: Stack, admin: str, company: Company, cents: int) -> dict
 
 
 def create_plan(stack: Stack, company: Company, **extra: Any) -> dict:
-    body = {"name": "Welfare 2026", "fiscal_year": 2026, "valid_from": "2026-01-01",
-            "valid_until": "2026-12-31", "categories": ["education", "fringe"],
-            "leftover_policy": "return_to_fund", **extra}
+    """A plan valid from a month ago to three months ahead (whatever today is)."""
+    today = date.today()
+    body = {"name": f"Welfare {today.year}", "fiscal_year": today.year,
+            "valid_from": (today - timedelta(days=30)).isoformat(),
+            "valid_until": (today + timedelta(days=90)).isoformat(),
+            "categories": ["education", "fringe"], "leftover_policy": "return_to_fund",
+            **extra}
     r = stack.call("POST", f"/companies/{company.id}/plans", company.hr, json=body)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+@dataclass
+class Provider:
+    id: str
+    token: str
+    offering_id: str
+    price_cents: int
+
+
+def approved_provider(stack: Stack, admin: str, fake, *, category: str = "education",
+                      price_cents: int = 10_000, commission_bps: int = 300,
+                      stripe_account_id: str | None = None) -> Provider:
+    """A provider in the circuit with one offering the wallet already knows."""
+    email, password = fake.email("provider"), "provider-password-1"
+    r = stack.call("POST", "/providers", json={
+        "name": "Asilo Test", "vat_number": fake.vat_number(), "categories": [category],
+        "address": "Via Po 1, Torino", "lat": 45.07, "lon": 7.69, "email": email,
+        "password": password, "iban": "IT60X0542811101000000123456"})
+    assert r.status_code == 201, r.text
+    provider_id = r.json()["id"]
+    r = stack.call("POST", f"/providers/{provider_id}/approval", admin, json={
+        "status": "approved", "commission_bps": commission_bps,
+        "stripe_account_id": stripe_account_id})
+    assert r.status_code == 200, r.text
+    token = stack.token(email, password)
+    r = stack.call("POST", f"/providers/{provider_id}/offerings", token, json={
+        "title": "Retta mensile", "category": category, "price_cents": price_cents})
+    assert r.status_code == 201, r.text
+    return Provider(provider_id, token, r.json()["id"], price_cents)
+
+
+def buy(stack: Stack, token: str, offering_id: str, key: str | None = None,
+        **extra: Any) -> requests.Response:
+    """Buy a voucher, waiting (briefly) for the wallet to hear of a new offering."""
+    deadline = time.monotonic() + 10
+    while True:
+        r = stack.call("POST", "/me/vouchers", token, key=key or uuid.uuid4().hex,
+                       json={"offering_id": offering_id, **extra})
+        unknown = r.status_code == 404 and "offering" in r.json()["error"]["fields"]
+        if not unknown or time.monotonic() > deadline:
+            return r
+        time.sleep(0.05)
+
+
+def funded_employee(stack: Stack, admin: str, company: Company, fake, cents: int,
+                    **plan: Any) -> tuple[dict, str, dict]:
+    """An employee with `cents` of credit on a new plan: (employee, token, plan)."""
+    employee = add_employee(stack, company, fake)
+    fund_company(stack, admin, company, cents)
+    plan_view = create_plan(stack, company, **plan)
+    r = stack.call("POST", f"/plans/{plan_view['id']}/grants", company.hr,
+                   key=uuid.uuid4().hex, json={"amount_cents": cents,
+                                               "employee_ids": [employee["id"]]})
+    assert r.status_code == 201, r.text
+    return employee, stack.token(employee["email"], employee["password"]), plan_view

@@ -180,7 +180,8 @@ def redeem(session: Session, *, provider_id: str, code: str,
         raise Conflict("this voucher has expired", {"code": ["expired"]})
     commission = commission_of(voucher.amount_cents, voucher.commission_bps)
     legs = [Leg(ledger.voucher_account(voucher.id), -voucher.amount_cents),
-            Leg(ledger.payable_account(provider_id), voucher.amount_cents - commission)]
+            Leg(ledger.payable_account(provider_id), voucher.amount_cents - commission,
+                owner_id=provider_id)]
     if commission:
         legs.append(Leg(ledger.PLATFORM_COMMISSION, commission))
     ledger.post(session, kind="redemption", idempotency_key=f"redeem:{voucher.id}",
