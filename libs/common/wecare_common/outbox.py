@@ -76,7 +76,7 @@ def record_event(
 def _outbox_of(session: Session) -> Table:
     table = session.info.get("outbox_table")
     if table is None:
-        raise RuntimeError("this session's factory has no outbox (see wake_relay_after_commit)")
+        raise RuntimeError("this session's factory has no outbox (see outbox_sessionmaker)")
     return table
 
 

@@ -176,7 +176,13 @@ def balance(session: Session, account_id: str) -> int:
 
 
 def audit(session: Session) -> dict[str, Any]:
-    """Recompute every balance from the postings and check the invariants."""
+    """Recompute every balance from the postings and check the invariants.
+
+    On PostgreSQL the queries share one REPEATABLE READ snapshot, so transfers
+    committing meanwhile cannot make stored and recomputed balances disagree.
+    Call it on a session that has not begun a transaction yet."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     sums = dict(session.execute(
         select(Posting.account_id, func.sum(Posting.amount_cents)).group_by(Posting.account_id)
     ).all())
