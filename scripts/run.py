@@ -63,20 +63,8 @@ def main() -> int:
     print("· declaring the event topology")
     subprocess.run([py, "-m", "scripts.topology"], env=env, check=True, cwd=ROOT)
 
-    children: list[subprocess.Popen] = []
     logs = Path(env["WECARE_DATA_DIR"]) / "logs"
-    logs.mkdir(exist_ok=True)
-    if "SMTP_URL" not in env:
-        mail = Path(env["WECARE_DATA_DIR"]) / "mail"
-        env["SMTP_URL"] = "smtp://127.0.0.1:8025"
-        children.append(subprocess.Popen(
-            [py, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:8025",
-             "-c", "aiosmtpd.handlers.Mailbox", str(mail)],
-            env=env, stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
-    for name, cfg, module in SERVICES:
-        children.append(subprocess.Popen(
-            [py, "-m", "nameko", "run", "--config", cfg, module], env=env,
-            stdout=open(logs / f"{name}.log", "a"), stderr=subprocess.STDOUT))
+    children = launch(env, logs)
     print(f"· starting {len(SERVICES)} services (logs in {logs})")
 
     def stop(*_: object) -> None:
@@ -112,6 +100,25 @@ def main() -> int:
         return 0
     finally:
         stop()
+
+
+def launch(env: dict[str, str], logs: Path) -> list[subprocess.Popen]:
+    """Start every service (and, without SMTP_URL, a local SMTP sink) as processes."""
+    py = sys.executable
+    logs.mkdir(parents=True, exist_ok=True)
+    children = []
+    if "SMTP_URL" not in env:
+        mail = Path(env["WECARE_DATA_DIR"]) / "mail"
+        env["SMTP_URL"] = "smtp://127.0.0.1:8025"
+        children.append(subprocess.Popen(
+            [py, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:8025",
+             "-c", "aiosmtpd.handlers.Mailbox", str(mail)],
+            env=env, stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
+    for name, cfg, module in SERVICES:
+        children.append(subprocess.Popen(
+            [py, "-m", "nameko", "run", "--config", cfg, module], env=env, cwd=ROOT,
+            stdout=open(logs / f"{name}.log", "a"), stderr=subprocess.STDOUT))
+    return children
 
 
 def wait_healthy(url: str, children: list[subprocess.Popen], timeout: float = 90) -> bool:

@@ -263,7 +263,6 @@ class VoucherOut(Schema):
     status = fields.String()
     expires_at = fields.String()
     created_at = fields.String()
-    qr_png = fields.String(metadata={"description": "the code as a QR image (data URI)"})
 
 
 class VoucherPage(Schema):

@@ -3,6 +3,7 @@ route declares who may call it and what it accepts; the body calls services."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
 from wecare_common.errors import DomainError, NotFound
 from wecare_common.rpc import ServiceUnavailable, TimedServiceRpc
+from werkzeug.wrappers import Response
 
 from gateway import errors, idempotency, users
 from gateway.auth import Principal, issue_token
@@ -260,6 +262,14 @@ class GatewayService:
          response=VoucherPage, summary="the employee's vouchers")
     def my_vouchers(self, call: Call) -> dict[str, Any]:
         return self.wallet.list_vouchers(call.principal.employee_id, **call.query)  # type: ignore
+
+    @api("GET", "/api/v1/me/vouchers/<voucher_id>/qr.png", roles=("employee",),
+         summary="the voucher's code as a QR image, to show at the provider")
+    def voucher_qr(self, call: Call, voucher_id: str) -> Response:
+        png = base64.b64decode(self.wallet.voucher_qr(
+            call.principal.employee_id, voucher_id))  # type: ignore[union-attr]
+        return Response(png, mimetype="image/png",
+                        headers={"Cache-Control": "private, max-age=3600"})
 
     @api("POST", "/api/v1/me/vouchers/<voucher_id>/cancellation", roles=("employee",),
          response=VoucherOut, summary="cancel an unredeemed voucher: the credit returns")

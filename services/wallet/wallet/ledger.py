@@ -140,21 +140,21 @@ def post(
                 {"amount_cents": [f"{-after} cents missing"], "account": [account_id]})
         new_balances[account_id] = after
 
-    tx_id = str(uuid.uuid4())
+    tx = LedgerTransaction(id=str(uuid.uuid4()), kind=kind, idempotency_key=idempotency_key,
+                           content_hash=digest, company_id=company_id, memo=memo,
+                           created_at=datetime.now(UTC))
     session.execute(insert(LedgerTransaction), [{
-        "id": tx_id, "kind": kind, "idempotency_key": idempotency_key,
-        "content_hash": digest, "company_id": company_id, "memo": memo,
-        "created_at": datetime.now(UTC),
-    }])
+        "id": tx.id, "kind": kind, "idempotency_key": idempotency_key, "content_hash": digest,
+        "company_id": company_id, "memo": memo, "created_at": tx.created_at}])
     session.execute(insert(Posting), [
-        {"transaction_id": tx_id, "account_id": a, "amount_cents": deltas[a]}
+        {"transaction_id": tx.id, "account_id": a, "amount_cents": deltas[a]}
         for a in ids if deltas[a]
     ])
     session.execute(update(Account), [
         {"id": a, "balance_cents": new_balances[a]} for a in ids if deltas[a]
     ])
-    tx = session.scalar(select(LedgerTransaction).where(LedgerTransaction.id == tx_id))
-    return Posted(tx, replayed=False, balances=new_balances)  # type: ignore[arg-type]
+    # `tx` stays transient: a plain record of what was written, not tracked by the session
+    return Posted(tx, replayed=False, balances=new_balances)
 
 
 def _lock_balances(session: Session, ids: list[str]) -> dict[str, tuple[int, bool]]:

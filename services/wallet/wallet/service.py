@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -119,6 +120,12 @@ class WalletService:
         result = vouchers.cancel(self.db, employee_id=employee_id, voucher_id=voucher_id)
         self.db.commit()
         return result
+
+    @rpc
+    def voucher_qr(self, employee_id: str, voucher_id: str) -> str:
+        """The voucher's QR image, base64 PNG (RPC payloads are JSON)."""
+        voucher = vouchers.get_for_employee(self.db, employee_id, voucher_id)
+        return base64.b64encode(vouchers.qr_png(voucher.code)).decode()
 
     @rpc
     def list_vouchers(self, employee_id: str, **page: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ service at its full face value, paid from one plan's credit, never cash."""
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,15 +32,20 @@ PRODUCER = "wallet"
 FRINGE = "fringe"
 
 
-def voucher_view(v: Voucher, with_qr: bool = False) -> dict[str, Any]:
+def qr_png(code: str) -> bytes:
+    """The voucher code as a QR image (PNG), for screens and emails."""
+    out = io.BytesIO()
+    segno.make(code, error="m").save(out, kind="png", scale=6)
+    return out.getvalue()
+
+
+def voucher_view(v: Voucher) -> dict[str, Any]:
     view = {
         "id": v.id, "code": v.code, "employee_id": v.employee_id, "plan_id": v.plan_id,
         "offering_id": v.offering_id, "provider_id": v.provider_id, "title": v.title,
         "category": v.category, "amount_cents": v.amount_cents, "status": v.status,
         "expires_at": v.expires_at.isoformat(), "created_at": v.created_at.isoformat(),
     }
-    if with_qr:
-        view["qr_png"] = segno.make(v.code, error="m").png_data_uri(scale=6)
     return view
 
 
@@ -106,15 +112,18 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         if existing.request_hash != digest:
             raise IdempotencyConflict("this idempotency key was used for another purchase",
                                       {"idempotency_key": ["already used"]})
-        return voucher_view(existing, with_qr=True)
-    offering = session.get(Offering, offering_id)
+        return voucher_view(existing)
+    found = session.execute(
+        select(Offering, Provider, Employee)
+        .join(Provider, Provider.id == Offering.provider_id, isouter=True)
+        .join(Employee, Employee.id == employee_id, isouter=True)
+        .where(Offering.id == offering_id)).first()
+    offering, provider, employee = found if found else (None, None, None)
     if offering is None or not offering.active:
         raise NotFound("no such offering", {"offering_id": ["unknown or withdrawn"]})
-    provider = session.get(Provider, offering.provider_id)
     if provider is None or provider.status != "approved":
         raise RuleViolation("this provider is not in the circuit now",
                             {"offering_id": ["provider not approved"]})
-    employee = session.get(Employee, employee_id)
     if employee is None:
         raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
     eligible = _eligible_plans(session, employee_id, offering.category, today, plan_id)
@@ -151,7 +160,7 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
     record_event(session, "voucher.issued", {**voucher_view(voucher),
                                              "provider_name": provider.name},
                  producer=PRODUCER, company_id=employee.company_id)
-    return voucher_view(voucher, with_qr=True)
+    return voucher_view(voucher)
 
 
 def _locked(session: Session, **where: Any) -> Voucher | None:
@@ -247,3 +256,10 @@ def list_for_employee(session: Session, employee_id: str, limit: int, cursor: st
     rows = session.scalars(query).all()
     return {"items": [voucher_view(v) for v in rows[:limit]],
             "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
+
+
+def get_for_employee(session: Session, employee_id: str, voucher_id: str) -> Voucher:
+    voucher = session.scalar(select(Voucher).where(Voucher.id == voucher_id))
+    if voucher is None or voucher.employee_id != employee_id:
+        raise NotFound("no such voucher", {"voucher_id": ["unknown"]})
+    return voucher

@@ -1,0 +1,248 @@
+"""make bench-wallet: voucher purchases per second and latency with 16
+concurrent clients, (a) through the gateway over HTTP and (b) calling the
+wallet directly over RPC, next to pgbench's TPC-B TPS on the same PostgreSQL
+in the same run. Prints a table; asserts nothing.
+
+Needs PostgreSQL (BENCH_PG_URL, default postgresql://postgres@127.0.0.1:5432)
+and RabbitMQ (AMQP_URI, default local) and pgbench on the PATH.
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()  # nameko's RPC client is green; so are the clients here
+
+import os  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from scripts.run import launch, wait_healthy  # noqa: E402
+
+PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+ADMIN = ("admin@bench.test", "bench-admin-password")
+AMQP = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672")
+RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+
+
+def make_vhost(name: str) -> str:
+    """A vhost of the bench's own, so nothing it leaves touches `make run`'s."""
+    requests.put(f"{RABBIT_API}/api/vhosts/{name}", timeout=10).raise_for_status()
+    requests.put(f"{RABBIT_API}/api/permissions/{name}/guest",
+                 json={"configure": ".*", "write": ".*", "read": ".*"},
+                 timeout=10).raise_for_status()
+    return name
+
+
+def psql(db: str, sql: str) -> None:
+    subprocess.run(["psql", f"{PG}/{db}", "-qc", sql], check=True, capture_output=True)
+
+
+def pgbench_tps(db: str) -> float:
+    url = f"{PG}/{db}"
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", url], check=True, capture_output=True)
+    out = subprocess.run(["pgbench", "-c", str(CLIENTS), "-j", "2", "-T", str(int(SECONDS)),
+                          url], check=True, capture_output=True, text=True).stdout
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.url = url + "/api/v1"
+        self.http = requests.Session()
+
+    def __call__(self, verb: str, path: str, token: str | None = None,
+                 key: str | None = None, **body) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if key:
+            headers["Idempotency-Key"] = key
+        r = self.http.request(verb, self.url + path, json=body or None, headers=headers,
+                              timeout=60)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{verb} {path}: {r.status_code} {r.text}")
+        return r.json()
+
+    def token(self, email: str, password: str) -> str:
+        return self("POST", "/auth/token", email=email, password=password)["access_token"]
+
+
+def seed(api: Api) -> tuple[str, list[tuple[str, str, str]]]:
+    """A company whose employees each hold plenty of credit, and one offering."""
+    from stdnum import luhn
+    from stdnum.it import codicefiscale
+
+    def vat(n: int) -> str:
+        base = f"{n:07d}001"
+        return base + luhn.calc_check_digit(base)
+
+    admin = api.token(*ADMIN)
+    hr_email = "hr@bench.test"
+    company = api("POST", "/companies", admin, name="Bench", vat_number=vat(1234567),
+                  hr_manager={"email": hr_email, "first_name": "H", "last_name": "R",
+                              "password": "bench-hr-password"})
+    hr = api.token(hr_email, "bench-hr-password")
+    employees = []
+    for n in range(CLIENTS):
+        base = f"BNCMRA80A{n + 1:02d}L219"
+        email = f"e{n}@bench.test"
+        e = api("POST", f"/companies/{company['id']}/employees", hr, email=email,
+                first_name="E", last_name=str(n), password="bench-employee-password",
+                fiscal_code=base + codicefiscale.calc_check_digit(base))
+        employees.append((e["id"], email))
+    per_employee = 100_000_00
+    topup = api("POST", f"/companies/{company['id']}/topups", hr, key="bench-topup",
+                amount_cents=per_employee * CLIENTS, method="bank_transfer")
+    api("POST", f"/topups/{topup['id']}/confirmation", admin)
+    year = time.gmtime().tm_year
+    plan = api("POST", f"/companies/{company['id']}/plans", hr, name="Bench", fiscal_year=year,
+               valid_from=f"{year}-01-01", valid_until=f"{year}-12-31",
+               categories=["education"], leftover_policy="return_to_fund")
+    api("POST", f"/plans/{plan['id']}/grants", hr, key="bench-grant",
+        amount_cents=per_employee, employee_ids=[e for e, _ in employees])
+    provider = api("POST", "/providers", name="Bench Nido", vat_number=vat(7654321),
+                   categories=["education"], address="Torino", lat=45.0, lon=7.6,
+                   email="p@bench.test", password="bench-provider-pw",
+                   iban="IT60X0542811101000000123456")
+    api("POST", f"/providers/{provider['id']}/approval", admin, status="approved",
+        commission_bps=200)
+    offering = api("POST", f"/providers/{provider['id']}/offerings",
+                   api.token("p@bench.test", "bench-provider-pw"), title="Retta",
+                   category="education", price_cents=100)
+    tokens = [(e, email, api.token(email, "bench-employee-password")) for e, email in employees]
+    return offering["id"], tokens
+
+
+def load(worker) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+    """Run `worker(i)` in CLIENTS green threads for SECONDS; (throughput, latencies ms,
+    errors)."""
+    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
+    errors = [0] * CLIENTS
+    stop = time.monotonic() + SECONDS
+
+    def run(i: int) -> None:
+        call = worker(i)
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            try:
+                call()
+            except Exception:  # noqa: BLE001 - counted
+                errors[i] += 1
+                continue
+            latencies[i].append((time.perf_counter() - t0) * 1000)
+
+    pool = eventlet.GreenPool(CLIENTS)
+    start = time.monotonic()
+    for i in range(CLIENTS):
+        pool.spawn(run, i)
+    pool.waitall()
+    elapsed = time.monotonic() - start
+    flat = sorted(x for lane in latencies for x in lane)
+    return len(flat) / elapsed, flat, sum(errors)
+
+
+def pct(values: list[float], p: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
+
+
+def main() -> int:
+    db = "wecare_bench_" + uuid.uuid4().hex[:8]
+    pgdb = db + "_pgbench"
+    for name in (db, pgdb):
+        psql("postgres", f'CREATE DATABASE "{name}"')
+    env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", WECARE_DATA_DIR=str(ROOT / "var/bench"),
+               WECARE_ADMIN_EMAIL=ADMIN[0], WECARE_ADMIN_PASSWORD=ADMIN[1],
+               WEB_SERVER_ADDRESS="127.0.0.1:8090", LOG_LEVEL="WARNING",
+               CATALOG_HEALTH_ADDRESS="127.0.0.1:8091", BENEFITS_HEALTH_ADDRESS="127.0.0.1:8092",
+               WALLET_HEALTH_ADDRESS="127.0.0.1:8093",
+               NOTIFICATIONS_HEALTH_ADDRESS="127.0.0.1:8094")
+    env.pop("SMTP_URL", None)  # launch() starts a local SMTP sink
+    vhost = make_vhost(db)
+    env["AMQP_URI"] = f"{AMQP.rstrip('/')}/{vhost}"
+    url = "http://127.0.0.1:8090"
+    py = sys.executable
+    subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([py, "-m", "scripts.topology"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    children = launch(env, ROOT / "var/bench/logs")
+    try:
+        if not wait_healthy(url, children):
+            print("the services did not start; see var/bench/logs", file=sys.stderr)
+            return 1
+        api = Api(url)
+        print("· seeding", flush=True)
+        offering, employees = seed(api)
+
+        def via_gateway(i: int):  # type: ignore[no-untyped-def]
+            http = requests.Session()
+            _, _, token = employees[i]
+            headers = {"Authorization": f"Bearer {token}"}
+
+            def buy() -> None:
+                r = http.post(f"{url}/api/v1/me/vouchers", json={"offering_id": offering},
+                              headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                              timeout=30)
+                if r.status_code != 201:
+                    raise RuntimeError(r.text)
+            return buy
+
+        def direct(i: int):  # type: ignore[no-untyped-def]
+            from nameko.standalone.rpc import ServiceRpcClient
+
+            client = ServiceRpcClient("wallet", uri=env["AMQP_URI"], timeout=30)
+            wallet = client.start()
+            employee_id = employees[i][0]
+            return lambda: wallet.purchase_voucher(
+                employee_id=employee_id, offering_id=offering,
+                idempotency_key=uuid.uuid4().hex)
+
+        results = {}
+        print("· (a) through the gateway", flush=True)
+        results["(a) gateway, HTTP"] = load(via_gateway)
+        print("· (b) straight to the wallet", flush=True)
+        results["(b) wallet, RPC"] = load(direct)
+        print("· (c) the bare RPC round trip", flush=True)
+
+        def bare(i: int):  # type: ignore[no-untyped-def]
+            from nameko.standalone.rpc import ServiceRpcClient
+
+            wallet = ServiceRpcClient("wallet", uri=env["AMQP_URI"], timeout=30).start()
+            return wallet.health
+
+        results["(c) wallet.health RPC"] = load(bare)
+        print("· pgbench", flush=True)
+        tps = pgbench_tps(pgdb)
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=20)
+        for name in (db, pgdb):
+            psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        requests.delete(f"{RABBIT_API}/api/vhosts/{vhost}", timeout=10)
+
+    print(f"\nvoucher purchases, {CLIENTS} concurrent clients, {SECONDS:g} s each, "
+          f"PostgreSQL {PG.rsplit('@', 1)[-1]}, {os.cpu_count()} cores\n")
+    print(f"{'path':<20} {'purchases/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+          f"{'÷ pgbench':>10}")
+    for name, (rate, lat, errors) in results.items():
+        print(f"{name:<20} {rate:>12.1f} {statistics.median(lat) if lat else float('nan'):>8.1f}"
+              f" {pct(lat, 0.99):>8.1f} {errors:>7} {rate / tps:>10.3f}")
+    print(f"{'pgbench TPC-B':<20} {tps:>12.1f}")
+    print("\n(c) is nameko's RPC round trip with one SELECT 1: the ceiling any RPC path has here.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
