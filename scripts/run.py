@@ -77,6 +77,9 @@ def main() -> int:
                 child.kill()
 
     signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    # Ctrl-C reaches the whole process group; take it even where a shell
+    # started us with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if not wait_healthy(url, children):
             print(f"WeCare did not become healthy; see {logs}", file=sys.stderr)
