@@ -170,6 +170,9 @@ class ProviderIn(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
                              validate=validate.Length(min=1))
     address = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    city = fields.String(load_default="", validate=validate.Length(max=100))
+    province = Upper(load_default="", validate=validate.Regexp(
+        r"^([A-Z]{2})?$", error="a two-letter province code"))
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     email = fields.Email(required=True)
@@ -183,6 +186,8 @@ class ProviderOut(Schema):
     vat_number = fields.String()
     categories = fields.List(fields.String())
     address = fields.String()
+    city = fields.String()
+    province = fields.String()
     status = fields.String()
     commission_bps = fields.Integer(allow_none=True)
 
@@ -196,11 +201,26 @@ class ApprovalIn(Schema):
                                       validate=validate.Regexp(r"^acct_[A-Za-z0-9]{6,}$"))
 
 
+DELIVERY = ("on_site", "at_home", "online")
+
+
 class OfferingIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     price_cents = Cents()
+    delivery = fields.String(load_default="on_site", validate=validate.OneOf(DELIVERY))
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_until = fields.Date(load_default=None, allow_none=True)
+
+
+class OfferingPatch(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=5000))
+    price_cents = Cents(required=False)
+    delivery = fields.String(validate=validate.OneOf(DELIVERY))
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
 
 
 class OfferingOut(Schema):
@@ -210,17 +230,85 @@ class OfferingOut(Schema):
     description = fields.String()
     category = fields.String()
     price_cents = fields.Integer()
+    delivery = fields.String()
+    valid_from = fields.String(allow_none=True)
+    valid_until = fields.String(allow_none=True)
     status = fields.String()
+
+
+class OfferingHit(OfferingOut):
+    provider_name = fields.String()
+    city = fields.String()
+    province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    distance_km = fields.Float(allow_none=True)
 
 
 class OfferingSearch(Schema):
     category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    lat = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
+    radius_km = fields.Float(load_default=20.0, validate=validate.Range(min=0.1, max=300))
+    min_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    max_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    provider_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    sort = fields.String(load_default=None,
+                         validate=validate.OneOf(["distance", "price", "newest"]))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class CircuitQuery(Schema):
+    province = Upper(load_default=None, validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="a two-letter province code"))
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None,
+                           validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
+
+
+class CircuitProvider(Schema):
+    id = fields.String()
+    name = fields.String()
+    categories = fields.List(fields.String())
+    address = fields.String()
+    city = fields.String()
+    province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+
+
+class CircuitPage(Schema):
+    items = fields.List(fields.Nested(CircuitProvider))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ProposalIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    email = fields.Email(required=True)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+
+
+class ProposalOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    city = fields.String()
+    category = fields.String()
+    status = fields.String(metadata={"description": "invited, applied or approved"})
+    provider_id = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class ProposalPage(Schema):
+    items = fields.List(fields.Nested(ProposalOut))
+    next_cursor = fields.String(allow_none=True)
 
 
 class OfferingPage(Schema):
-    items = fields.List(fields.Nested(OfferingOut))
+    items = fields.List(fields.Nested(OfferingHit))
     next_cursor = fields.String(allow_none=True)
 
 

@@ -22,6 +22,8 @@ from gateway.routing import Call, api, read_raw
 from gateway.schemas import (
     ApprovalIn,
     AuditOut,
+    CircuitPage,
+    CircuitQuery,
     CompanyIn,
     CompanyOut,
     EmployeeIn,
@@ -34,10 +36,14 @@ from gateway.schemas import (
     OfferingIn,
     OfferingOut,
     OfferingPage,
+    OfferingPatch,
     OfferingSearch,
     Page,
     PlanIn,
     PlanOut,
+    ProposalIn,
+    ProposalOut,
+    ProposalPage,
     ProviderIn,
     ProviderOut,
     RedemptionIn,
@@ -67,6 +73,11 @@ def own_company(principal: Principal, company_id: str) -> None:
 def own_provider(principal: Principal, provider_id: str) -> None:
     if principal.role != "admin" and principal.provider_id != provider_id:
         raise NotFound("no such provider", {"provider_id": ["unknown"]})
+
+
+def _json_ready(body: dict[str, Any]) -> dict[str, Any]:
+    """Dates as ISO strings: RPC payloads are JSON."""
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in body.items()}
 
 
 def _as_response(exc: DomainError) -> tuple[int, Any]:
@@ -157,9 +168,7 @@ class GatewayService:
         data = dict(call.body)
         password = data.pop("password")
         users.ensure_email_free(self.db, data["email"])
-        if data["hire_date"] is not None:
-            data["hire_date"] = data["hire_date"].isoformat()
-        employee = self.benefits.enroll_employee(cid, **data)
+        employee = self.benefits.enroll_employee(cid, **_json_ready(data))
         users.create_user(self.db, email=data["email"], password=password, role="employee",
                           company_id=cid, employee_id=employee["id"])
         self.db.commit()
@@ -190,9 +199,7 @@ class GatewayService:
          response=PlanOut, status=201, summary="create a welfare plan")
     def create_plan(self, call: Call, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)  # type: ignore[arg-type]
-        data = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                for k, v in call.body.items()}
-        return self.benefits.create_plan(cid, **data)
+        return self.benefits.create_plan(cid, **_json_ready(call.body))
 
     @api("POST", "/api/v1/plans/<pid>/grants", roles=("hr",), body=GrantIn, response=GrantOut,
          status=201, moves_money=True, summary="grant credits from the company fund")
@@ -233,21 +240,49 @@ class GatewayService:
     @api("POST", "/api/v1/providers/<vid>/approval", roles=("admin",), body=ApprovalIn,
          response=ProviderOut, summary="approve (with the commission) or suspend a provider")
     def decide_provider(self, call: Call, vid: str) -> dict[str, Any]:
-        data = dict(call.body)
-        if data["agreement_start"] is not None:
-            data["agreement_start"] = data["agreement_start"].isoformat()
-        return self.catalog.decide(vid, **data)
+        return self.catalog.decide(vid, **_json_ready(call.body))
 
     @api("POST", "/api/v1/providers/<vid>/offerings", roles=("provider",), body=OfferingIn,
          response=OfferingOut, status=201, summary="publish an offering")
     def publish_offering(self, call: Call, vid: str) -> dict[str, Any]:
         own_provider(call.principal, vid)  # type: ignore[arg-type]
-        return self.catalog.publish_offering(vid, **call.body)
+        return self.catalog.publish_offering(vid, **_json_ready(call.body))
+
+    @api("PATCH", "/api/v1/providers/<vid>/offerings/<oid>", roles=("provider",),
+         body=OfferingPatch, response=OfferingOut, summary="change an offering")
+    def update_offering(self, call: Call, vid: str, oid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)  # type: ignore[arg-type]
+        return self.catalog.update_offering(vid, oid, **_json_ready(call.body))
+
+    @api("POST", "/api/v1/providers/<vid>/offerings/<oid>/withdrawal", roles=("provider",),
+         response=OfferingOut, summary="withdraw an offering from the catalogue")
+    def withdraw_offering(self, call: Call, vid: str, oid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)  # type: ignore[arg-type]
+        return self.catalog.withdraw_offering(vid, oid)
 
     @api("GET", "/api/v1/offerings", roles=("admin", "hr", "employee", "provider"),
-         query=OfferingSearch, response=OfferingPage, summary="search the catalogue")
+         query=OfferingSearch, response=OfferingPage,
+         summary="search the catalogue: category, Italian text, near a point, price")
     def search_offerings(self, call: Call) -> dict[str, Any]:
         return self.catalog.search(**call.query)
+
+    @api("GET", "/api/v1/circuit", query=CircuitQuery, response=CircuitPage,
+         summary="the published list of the circuit's providers, by province and category")
+    def circuit(self, call: Call) -> dict[str, Any]:
+        return self.catalog.circuit(**call.query)
+
+    @api("POST", "/api/v1/me/provider-proposals", roles=("employee",), body=ProposalIn,
+         response=ProposalOut, status=201,
+         summary="propose a provider you use: the platform invites it")
+    def propose_provider(self, call: Call) -> dict[str, Any]:
+        return self.catalog.propose_provider(
+            call.principal.employee_id, call.principal.company_id,  # type: ignore[union-attr]
+            **call.body)
+
+    @api("GET", "/api/v1/me/provider-proposals", roles=("employee",), response=ProposalPage,
+         summary="your proposals, from invitation to approval")
+    def my_proposals(self, call: Call) -> dict[str, Any]:
+        return self.catalog.proposals_of(call.principal.employee_id)  # type: ignore
 
     # -- vouchers ------------------------------------------------------------------------------
     @api("POST", "/api/v1/me/vouchers", roles=("employee",), body=VoucherIn,

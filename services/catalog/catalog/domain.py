@@ -6,19 +6,20 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from wecare_common.errors import Conflict, NotFound, RuleViolation
+from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from wecare_common.outbox import record_event
 
-from catalog.models import Offering, Provider
+from catalog.models import Offering, Proposal, Provider
 
 PRODUCER = "catalog"
 
 
 def provider_view(p: Provider) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "vat_number": p.vat_number,
-            "categories": p.categories, "address": p.address, "lat": p.lat, "lon": p.lon,
+            "categories": p.categories, "address": p.address, "city": p.city,
+            "province": p.province, "lat": p.lat, "lon": p.lon,
             "email": p.email, "status": p.status, "commission_bps": p.commission_bps,
             "agreement_start": p.agreement_start.isoformat() if p.agreement_start else None,
             "created_at": p.created_at.isoformat()}
@@ -27,8 +28,10 @@ def provider_view(p: Provider) -> dict[str, Any]:
 def offering_view(o: Offering) -> dict[str, Any]:
     return {"id": o.id, "provider_id": o.provider_id, "title": o.title,
             "description": o.description, "category": o.category,
-            "price_cents": o.price_cents, "status": o.status,
-            "created_at": o.created_at.isoformat()}
+            "price_cents": o.price_cents, "delivery": o.delivery,
+            "valid_from": o.valid_from.isoformat() if o.valid_from else None,
+            "valid_until": o.valid_until.isoformat() if o.valid_until else None,
+            "status": o.status, "created_at": o.created_at.isoformat()}
 
 
 def register_provider(session: Session, data: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +42,9 @@ def register_provider(session: Session, data: dict[str, Any]) -> dict[str, Any]:
                         created_at=datetime.now(UTC), **data)
     session.add(provider)
     session.flush()
+    session.execute(update(Proposal).where(
+        func.lower(Proposal.email) == data["email"].lower(), Proposal.status == "invited"
+    ).values(status="applied", provider_id=provider.id))
     view = provider_view(provider)
     record_event(session, "provider.registered", view, producer=PRODUCER, company_id=None)
     return view
@@ -62,6 +68,9 @@ def decide(session: Session, provider_id: str, data: dict[str, Any]) -> dict[str
         provider.agreement_start = data["agreement_start"] or date.today()
         provider.stripe_account_id = data["stripe_account_id"] or provider.stripe_account_id
     provider.status = data["status"]
+    if provider.status == "approved":
+        session.execute(update(Proposal).where(Proposal.provider_id == provider.id)
+                        .values(status="approved"))
     view = provider_view(provider)
     # The wallet pays providers: it needs where to (internal event, not the public view).
     record_event(session, f"provider.{data['status']}", {
@@ -80,21 +89,91 @@ def publish_offering(session: Session, provider_id: str, data: dict[str, Any]
                         created_at=datetime.now(UTC), **data)
     session.add(offering)
     session.flush()
+    return _announce(session, offering, provider)
+
+
+def _announce(session: Session, offering: Offering, provider: Provider) -> dict[str, Any]:
+    """Tell the wallet (and anyone) what a voucher for this offering costs and covers."""
     view = offering_view(offering)
-    record_event(session, "offering.published", {
+    kind = "published" if offering.status == "active" else "withdrawn"
+    record_event(session, f"offering.{kind}", {
         **view, "provider_name": provider.name, "commission_bps": provider.commission_bps,
     }, producer=PRODUCER, company_id=None)
     return view
 
 
-def search(session: Session, category: str | None, q: str | None, limit: int
-           ) -> dict[str, Any]:
-    query = (select(Offering).join(Provider, Provider.id == Offering.provider_id)
-             .where(Provider.status == "approved", Offering.status == "active")
-             .order_by(Offering.seq).limit(limit))
-    if category:
-        query = query.where(Offering.category == category)
-    if q:
-        query = query.where(Offering.title.ilike(f"%{q}%") | Offering.description.ilike(
-            f"%{q}%"))
-    return {"items": [offering_view(o) for o in session.scalars(query)], "next_cursor": None}
+def _own_offering(session: Session, provider_id: str, offering_id: str) -> Offering:
+    offering = session.scalar(select(Offering).where(Offering.id == offering_id)
+                              .with_for_update())
+    if offering is None or offering.provider_id != provider_id:
+        raise NotFound("no such offering", {"offering_id": ["unknown"]})
+    return offering
+
+
+def update_offering(session: Session, provider_id: str, offering_id: str,
+                    changes: dict[str, Any]) -> dict[str, Any]:
+    offering = _own_offering(session, provider_id, offering_id)
+    if offering.status != "active":
+        raise Conflict("a withdrawn offering cannot change", {"offering_id": ["withdrawn"]})
+    for field, value in changes.items():
+        setattr(offering, field, value)
+    if offering.valid_from and offering.valid_until and offering.valid_until < offering.valid_from:
+        raise InvalidInput("the validity ends before it starts",
+                           {"valid_until": ["must not be before valid_from"]})
+    return _announce(session, offering, get_provider(session, provider_id))
+
+
+def withdraw_offering(session: Session, provider_id: str, offering_id: str) -> dict[str, Any]:
+    offering = _own_offering(session, provider_id, offering_id)
+    if offering.status == "withdrawn":
+        raise Conflict("this offering is already withdrawn", {"offering_id": ["withdrawn"]})
+    offering.status = "withdrawn"
+    return _announce(session, offering, get_provider(session, provider_id))
+
+
+def circuit(session: Session, province: str | None, category: str | None, limit: int,
+            cursor: str | None) -> dict[str, Any]:
+    """The published list of the circuit: approved providers, by province and category."""
+    query = (select(Provider).where(Provider.status == "approved")
+             .order_by(Provider.seq).limit(limit + 1))
+    if province:
+        query = query.where(Provider.province == province)
+    if cursor:
+        query = query.where(Provider.seq > int(cursor))
+    rows = [p for p in session.scalars(query)]
+    if category:  # categories are a short JSON list: filtered here, on the page
+        rows = [p for p in rows if category in p.categories]
+    public = ("id", "name", "categories", "address", "city", "province", "lat", "lon")
+    return {"items": [{k: provider_view(p)[k] for k in public} for p in rows[:limit]],
+            "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
+
+
+def propose(session: Session, employee_id: str, company_id: str | None,
+            data: dict[str, Any]) -> dict[str, Any]:
+    """An employee proposes a provider they use; the platform invites it."""
+    proposal = Proposal(id=str(uuid.uuid4()), employee_id=employee_id, company_id=company_id,
+                        status="invited", created_at=datetime.now(UTC), **data)
+    known = session.scalar(select(Provider).where(
+        func.lower(Provider.email) == data["email"].lower()))
+    if known is not None:
+        proposal.provider_id = known.id
+        proposal.status = "approved" if known.status == "approved" else "applied"
+    session.add(proposal)
+    session.flush()
+    view = proposal_view(proposal)
+    if proposal.status == "invited":
+        record_event(session, "provider.proposed", {**view, "email": proposal.email},
+                     producer=PRODUCER, company_id=company_id)
+    return view
+
+
+def proposal_view(p: Proposal) -> dict[str, Any]:
+    return {"id": p.id, "name": p.name, "city": p.city, "category": p.category,
+            "status": p.status, "provider_id": p.provider_id,
+            "created_at": p.created_at.isoformat()}
+
+
+def proposals_of(session: Session, employee_id: str) -> dict[str, Any]:
+    rows = session.scalars(select(Proposal).where(Proposal.employee_id == employee_id)
+                           .order_by(Proposal.seq.desc()).limit(100))
+    return {"items": [proposal_view(p) for p in rows], "next_cursor": None}

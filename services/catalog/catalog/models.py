@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.inbox import inbox_table
 from wecare_common.outbox import outbox_table
@@ -29,6 +40,8 @@ class Provider(Base):
     vat_number: Mapped[str] = mapped_column(String(11), unique=True)
     categories: Mapped[list] = mapped_column(JSON)
     address: Mapped[str] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(100), default="")
+    province: Mapped[str] = mapped_column(String(2), default="", index=True)
     # Coordinates are positions, not money: floats are the right type here.
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
@@ -39,6 +52,9 @@ class Provider(Base):
     agreement_start: Mapped[date | None] = mapped_column(Date)
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # The bounding-box prefilter of a search near a point reads this index.
+    __table_args__ = (Index("ix_providers_status_lat_lon", "status", "lat", "lon"),)
 
 
 class Offering(Base):
@@ -51,5 +67,29 @@ class Offering(Base):
     description: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(20), index=True)
     price_cents: Mapped[int] = mapped_column(BigInteger)
+    delivery: Mapped[str] = mapped_column(String(10), default="on_site")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_offerings_status_category", "status", "category"),)
+
+
+class Proposal(Base):
+    """An employee's proposal of a provider they use ("convenzionamento on demand"),
+    tracked from invitation to approval."""
+
+    __tablename__ = "proposals"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    employee_id: Mapped[str] = mapped_column(Id, index=True)
+    company_id: Mapped[str | None] = mapped_column(Id)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))  # invited → applied → approved
+    provider_id: Mapped[str | None] = mapped_column(Id)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,9 +10,17 @@ from wecare_common.health import probe_response, readiness
 from wecare_common.rpc import rpc
 from wecare_common.schemas import load
 
-from catalog import domain
+from catalog import domain, search
 from catalog.models import Base
-from catalog.schemas import Approval, OfferingRequest, ProviderApplication, SearchRequest
+from catalog.schemas import (
+    Approval,
+    CircuitRequest,
+    OfferingRequest,
+    OfferingUpdate,
+    ProposalRequest,
+    ProviderApplication,
+    SearchRequest,
+)
 
 
 class CatalogService:
@@ -51,5 +59,34 @@ class CatalogService:
         return result
 
     @rpc
+    def update_offering(self, provider_id: str, offering_id: str, **changes: Any
+                        ) -> dict[str, Any]:
+        result = domain.update_offering(self.db, provider_id, offering_id,
+                                        load(OfferingUpdate(), changes))
+        self.db.commit()
+        return result
+
+    @rpc
+    def withdraw_offering(self, provider_id: str, offering_id: str) -> dict[str, Any]:
+        result = domain.withdraw_offering(self.db, provider_id, offering_id)
+        self.db.commit()
+        return result
+
+    @rpc
     def search(self, **params: Any) -> dict[str, Any]:
-        return domain.search(self.db, **load(SearchRequest(), params))
+        return search.search(self.db, **load(SearchRequest(), params))
+
+    @rpc
+    def circuit(self, **params: Any) -> dict[str, Any]:
+        return domain.circuit(self.db, **load(CircuitRequest(), params))
+
+    @rpc
+    def propose_provider(self, employee_id: str, company_id: str | None, **data: Any
+                         ) -> dict[str, Any]:
+        result = domain.propose(self.db, employee_id, company_id, load(ProposalRequest(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def proposals_of(self, employee_id: str) -> dict[str, Any]:
+        return domain.proposals_of(self.db, employee_id)

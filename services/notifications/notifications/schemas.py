@@ -47,3 +47,10 @@ class TopupSucceeded(_Payload):
     topup_id = fields.String(required=True)
     amount_cents = Cents()
     fund_balance_cents = fields.Integer(required=True, strict=True)
+
+
+class ProviderProposed(_Payload):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    category = fields.String(required=True)

@@ -14,7 +14,13 @@ from wecare_common.schemas import PageSchema, load
 from notifications import domain
 from notifications.mailer import MailerProvider
 from notifications.models import Base
-from notifications.schemas import CompanyCreated, CreditsGranted, EmployeeEnrolled, TopupSucceeded
+from notifications.schemas import (
+    CompanyCreated,
+    CreditsGranted,
+    EmployeeEnrolled,
+    ProviderProposed,
+    TopupSucceeded,
+)
 
 
 class NotificationsService:
@@ -65,6 +71,16 @@ class NotificationsService:
         topup = TopupSucceeded().load(event["payload"])
         domain.queue_message(self.db, event["id"], f"company:{event['company_id']}",
                              "topup_succeeded", topup)
+        self._deliver(event["id"])
+
+    @handle_event("provider.proposed")
+    def on_provider_proposed(self, event: dict[str, Any]) -> None:
+        proposal = ProviderProposed().load(event["payload"])
+        key = f"proposal:{proposal['id']}"
+        domain.remember(self.db, key, email=proposal["email"], name=proposal["name"],
+                        language="it", company_id=None)
+        domain.queue_message(self.db, event["id"], key, "invitation",
+                             {"category": proposal["category"]})
         self._deliver(event["id"])
 
     def _deliver(self, event_id: str) -> None:
