@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.inbox import inbox_table
@@ -73,7 +74,12 @@ class Offering(Base):
     status: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_offerings_status_category", "status", "category"),)
+    __table_args__ = (
+        Index("ix_offerings_status_category", "status", "category"),
+        # a category's page by price reads this in order
+        Index("ix_offerings_category_price", "category", "price_cents", "seq",
+              postgresql_where=text("status = 'active'")),
+    )
 
 
 class Proposal(Base):

@@ -14,7 +14,7 @@ import math
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 from wecare_common.errors import InvalidInput
 
@@ -95,17 +95,21 @@ def search(session: Session, *, category: str | None = None, q: str | None = Non
         south, north, west, east = bounding_box(lat, lon, radius_km)
         query = query.where(Provider.lat.between(south, north),
                             Provider.lon.between(west, east))
-        rows = session.execute(query.limit(MAX_NEAR_CANDIDATES)).all()
-        near = [(o, p, distance_km(lat, lon, p.lat, p.lon)) for o, p in rows]
-        near = [r for r in near if r[2] <= radius_km]
-        keys = {"distance": lambda r: (r[2], r[0].seq), "price": lambda r: (
-            r[0].price_cents, r[0].seq), "newest": lambda r: (-r[0].seq,)}
-        near.sort(key=keys[sort])
-        start = int((after or {}).get("offset", 0))
-        page = near[start:start + limit]
-        more = start + limit < len(near)
-        return {"items": [item(o, p, km) for o, p, km in page],
-                "next_cursor": _encode({"offset": start + limit}) if more else None}
+        if session.get_bind().dialect.name != "postgresql":
+            return _near_in_python(session, query, lat, lon, radius_km, sort, limit, after)
+        km = _distance_sql(lat, lon).label("km")
+        query = query.add_columns(km).where(km <= radius_km)
+        if sort == "distance":
+            query = query.order_by(km, Offering.seq)
+            if after:
+                query = query.where(or_(km > after["km"], and_(km == after["km"],
+                                                              Offering.seq > after["seq"])))
+            rows = session.execute(query.limit(limit + 1)).all()
+            page = rows[:limit]
+            more = len(rows) > limit
+            return {"items": [item(o, p, d) for o, p, d in page],
+                    "next_cursor": _encode({"km": page[-1][2], "seq": page[-1][0].seq})
+                    if more else None}
 
     if sort == "price":
         query = query.order_by(Offering.price_cents, Offering.seq)
@@ -122,4 +126,33 @@ def search(session: Session, *, category: str | None = None, q: str | None = Non
     if len(rows) > limit:
         last = page[-1][0]
         next_cursor = _encode({"seq": last.seq, "price": last.price_cents})
-    return {"items": [item(o, p, None) for o, p in page], "next_cursor": next_cursor}
+    return {"items": [item(r[0], r[1], r[2] if len(r) > 2 else None) for r in page],
+            "next_cursor": next_cursor}
+
+
+def _distance_sql(lat: float, lon: float) -> Any:
+    """Haversine in SQL, from a fixed point to each provider."""
+    lat1 = math.radians(lat)
+    dlat = func.radians(Provider.lat) - lat1
+    dlon = func.radians(Provider.lon) - math.radians(lon)
+    a = (func.power(func.sin(dlat / 2), 2)
+         + math.cos(lat1) * func.cos(func.radians(Provider.lat))
+         * func.power(func.sin(dlon / 2), 2))
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
+
+
+def _near_in_python(session: Session, query: Any, lat: float, lon: float, radius_km: float,
+                    sort: str, limit: int, after: dict[str, Any] | None) -> dict[str, Any]:
+    """SQLite has no trigonometry: the box in SQL, the distance here."""
+    rows = session.execute(query.limit(MAX_NEAR_CANDIDATES)).all()
+    near = [(o, p, distance_km(lat, lon, p.lat, p.lon)) for o, p in rows]
+    near = [r for r in near if r[2] <= radius_km]
+    keys = {"distance": lambda r: (r[2], r[0].seq),
+            "price": lambda r: (r[0].price_cents, r[0].seq),
+            "newest": lambda r: (-r[0].seq,)}
+    near.sort(key=keys[sort])
+    start = int((after or {}).get("offset", 0))
+    page = near[start:start + limit]
+    more = start + limit < len(near)
+    return {"items": [item(o, p, km) for o, p, km in page],
+            "next_cursor": _encode({"offset": start + limit}) if more else None}
