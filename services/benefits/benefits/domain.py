@@ -156,14 +156,12 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
     if existing is not None:
         return _grant_view(existing, replayed=True)
     employee_ids = _grantees(session, plan, data.get("employee_ids"))
-    allocations = [{"employee_id": e, "amount_cents": data["amount_cents"]}
-                   for e in employee_ids]
     moved = wallet_grant(
         grant_id=grant_id, company_id=company_id, idempotency_key=grant_id,
         plan={"id": plan.id, "name": plan.name, "valid_from": plan.valid_from.isoformat(),
               "valid_until": plan.valid_until.isoformat(), "categories": plan.categories,
               "leftover_policy": plan.leftover_policy},
-        allocations=allocations,
+        employee_ids=employee_ids, amount_cents=data["amount_cents"],
     )
     grant = Grant(id=grant_id, company_id=company_id, plan_id=plan.id, source=data["source"],
                   amount_cents=data["amount_cents"], employee_count=len(employee_ids),
@@ -174,7 +172,7 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
     record_event(session, "credits.granted", {
         "grant_id": grant_id, "plan_id": plan.id, "plan_name": plan.name,
         "valid_until": plan.valid_until.isoformat(), "source": data["source"],
-        "allocations": allocations,
+        "amount_cents": data["amount_cents"], "employee_ids": employee_ids,
     }, producer=PRODUCER, company_id=company_id)
     return _grant_view(grant, replayed=False)
 

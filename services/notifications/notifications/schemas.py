@@ -31,16 +31,12 @@ class EmployeeEnrolled(_Payload):
     language = fields.String(load_default="it")
 
 
-class Allocation(_Payload):
-    employee_id = fields.String(required=True)
-    amount_cents = Cents()
-
-
 class CreditsGranted(_Payload):
     grant_id = fields.String(required=True)
     plan_name = fields.String(required=True)
     valid_until = fields.Date(required=True)
-    allocations = fields.List(fields.Nested(Allocation), required=True)
+    amount_cents = Cents()
+    employee_ids = fields.List(fields.String(), required=True)
 
 
 class TopupSucceeded(_Payload):

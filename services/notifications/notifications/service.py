@@ -58,12 +58,11 @@ class NotificationsService:
     @handle_event("credits.granted")
     def on_credits_granted(self, event: dict[str, Any]) -> None:
         grant = CreditsGranted().load(event["payload"])
-        for a in grant["allocations"]:
-            domain.queue_message(self.db, event["id"], f"employee:{a['employee_id']}",
-                                 "credits_granted", {
-                                     "amount_cents": a["amount_cents"],
-                                     "plan_name": grant["plan_name"],
-                                     "valid_until": grant["valid_until"]})
+        context = {"amount_cents": grant["amount_cents"], "plan_name": grant["plan_name"],
+                   "valid_until": grant["valid_until"]}
+        for employee_id in grant["employee_ids"]:
+            domain.queue_message(self.db, event["id"], f"employee:{employee_id}",
+                                 "credits_granted", context)
         self._deliver(event["id"])
 
     @handle_event("topup.succeeded")

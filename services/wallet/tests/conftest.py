@@ -35,7 +35,7 @@ class World:
             result = funding.grant(s, grant_id=str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
                                    company_id=self.company_id,
                                    plan=self.plan, idempotency_key=key,
-                                   allocations=[{"employee_id": employee, "amount_cents": cents}])
+                                   employee_ids=[employee], amount_cents=cents)
             s.commit()
             return result
 

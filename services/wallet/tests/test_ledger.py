@@ -117,3 +117,27 @@ def test_racing_spends_of_the_last_euro_cannot_both_succeed(engines) -> None:
     with factory() as s:
         assert ledger.balance(s, ledger.fund_account(company)) == 0
         assert ledger.audit(s)["balanced"]
+
+
+def test_a_grant_to_many_employees_is_one_balanced_transaction(session) -> None:
+    """More than BULK_LEGS accounts: PostgreSQL gets whole arrays."""
+    company, plan = new_id(), new_id()
+    employees = [new_id() for _ in range(ledger.BULK_LEGS * 4)]
+    ledger.post(session, kind="topup", idempotency_key=new_id(), legs=fund(company, 100_000))
+    session.commit()
+    def grant_each(cents: int) -> list[Leg]:
+        return ledger.transfer(Leg(ledger.fund_account(company), 0), [
+            Leg(ledger.credit_account(e, plan), cents, owner_id=e, plan_id=plan)
+            for e in employees])
+
+    with pytest.raises(InsufficientFunds):  # 200 × 600 = 120,000 > 100,000
+        ledger.post(session, kind="grant", idempotency_key=new_id(), legs=grant_each(600))
+    session.rollback()
+    legs = grant_each(300)
+    posted = ledger.post(session, kind="grant", idempotency_key=new_id(), legs=legs,
+                         company_id=company)
+    session.commit()
+    assert not posted.replayed
+    assert ledger.balance(session, ledger.fund_account(company)) == 100_000 - 300 * len(employees)
+    assert {ledger.balance(session, ledger.credit_account(e, plan)) for e in employees} == {300}
+    assert ledger.audit(session)["balanced"]

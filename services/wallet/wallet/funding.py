@@ -95,7 +95,7 @@ def fund_balance(session: Session, company_id: str) -> dict[str, Any]:
 
 
 def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, Any],
-          allocations: list[dict[str, Any]], idempotency_key: str) -> dict[str, Any]:
+          employee_ids: list[str], amount_cents: int, idempotency_key: str) -> dict[str, Any]:
     """Move credit from the company fund to each employee's plan account, as one
     transaction, whatever the number of employees."""
     known = session.get(Plan, plan["id"])
@@ -106,9 +106,9 @@ def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, A
         raise RuleViolation("this plan has ended", {"plan_id": ["expired"]})
     fund = ledger.fund_account(company_id)
     legs = ledger.transfer(Leg(fund, 0, company_id=company_id), [
-        Leg(ledger.credit_account(a["employee_id"], copy.id), a["amount_cents"],
-            company_id=company_id, owner_id=a["employee_id"], plan_id=copy.id)
-        for a in allocations
+        Leg(ledger.credit_account(e, copy.id), amount_cents, company_id=company_id,
+            owner_id=e, plan_id=copy.id)
+        for e in employee_ids
     ])
     try:
         posted = ledger.post(session, kind="grant", idempotency_key=f"grant:{idempotency_key}",
@@ -124,10 +124,10 @@ def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, A
     if not posted.replayed:
         record_event(session, "wallet.credited", {
             "grant_id": grant_id, "plan_id": copy.id, "transaction_id": posted.transaction.id,
-            "total_cents": total, "employee_count": len(allocations),
+            "total_cents": total, "employee_count": len(employee_ids),
         }, producer=PRODUCER, company_id=company_id)
     return {"grant_id": grant_id, "transaction_id": posted.transaction.id,
-            "total_cents": total, "employee_count": len(allocations),
+            "total_cents": total, "employee_count": len(employee_ids),
             "replayed": posted.replayed}
 
 

@@ -24,17 +24,14 @@ class PlanCopy(Schema):
     leftover_policy = fields.String(load_default=None)
 
 
-class Allocation(Schema):
-    employee_id = fields.String(required=True)
-    amount_cents = Cents()
-
-
 class GrantRequest(Schema):
+    """The same amount to each listed employee (a bulk grant is one request)."""
+
     grant_id = fields.String(required=True)
     company_id = fields.String(required=True)
     plan = fields.Nested(PlanCopy, required=True)
-    allocations = fields.List(fields.Nested(Allocation), required=True,
-                              validate=validate.Length(min=1))
+    employee_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    amount_cents = Cents()
     idempotency_key = IdempotencyKey
 
 
