@@ -62,9 +62,15 @@ def build_spec(service_cls: type) -> dict[str, Any]:
                            "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
         if params:
             operation["parameters"] = params
-        if route.body_schema is not None:
+        if route.body_type == "multipart/form-data":
+            operation["requestBody"] = {"required": True, "content": {
+                "multipart/form-data": {"schema": route.body_schema}}}
+        elif route.body_schema is not None:
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": route.body_schema}}}
+        elif route.body_type != "application/json":
+            operation["requestBody"] = {"required": True, "content": {
+                route.body_type: {"schema": {"type": "string"}}}}
         if route.roles is not None:
             operation["security"] = [{"bearer": []}]
             operation["x-roles"] = list(route.roles)

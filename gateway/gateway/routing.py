@@ -39,7 +39,8 @@ class ApiRoute(HttpRequestHandler):
     def __init__(self, method: str, url: str, *, roles: tuple[str, ...] | None = None,
                  body: type[Schema] | None = None, query: type[Schema] | None = None,
                  response: type[Schema] | None = None, status: int = 200,
-                 moves_money: bool = False, summary: str = "", raw_body: str | None = None,
+                 moves_money: bool = False, summary: str = "",
+                 body_type: str = "application/json", max_body_bytes: int = MAX_JSON_BYTES,
                  **kwargs: Any) -> None:
         self.roles = roles
         self.body_schema = body
@@ -48,7 +49,10 @@ class ApiRoute(HttpRequestHandler):
         self.status = status
         self.moves_money = moves_money
         self.summary = summary
-        self.raw_body = raw_body  # a content type read by the handler itself
+        # JSON bodies are parsed here; multipart forms too (fields validated, files kept
+        # for the handler); any other type (text/csv) is read by the handler itself.
+        self.body_type = body_type
+        self.max_body_bytes = max_body_bytes
         kwargs.setdefault("expected_exceptions", (DomainError,))
         super().__init__(method, url, **kwargs)
 
@@ -61,7 +65,9 @@ class ApiRoute(HttpRequestHandler):
         call = Call(request, principal)
         if self.query_schema is not None:
             call.query = load(self.query_schema(), request.args.to_dict())
-        if self.body_schema is not None:
+        if self.body_type == "multipart/form-data":
+            call.body = load(self.body_schema(), read_form(request, self.max_body_bytes))
+        elif self.body_schema is not None:
             call.body = load(self.body_schema(), read_json(request))
         if self.moves_money:
             key = request.headers.get("Idempotency-Key", "").strip()
@@ -93,6 +99,16 @@ def read_raw(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
     if len(raw) > limit:
         raise too_large
     return raw
+
+
+def read_form(request: Request, limit: int) -> dict[str, Any]:
+    """A multipart form's fields; its files stay on `request.files`."""
+    if request.content_length is not None and request.content_length > limit:
+        raise InvalidInput(f"the body is larger than {limit} bytes", {"_body": ["too large"]})
+    if not request.mimetype.startswith("multipart/form-data"):
+        raise InvalidInput("send this as multipart/form-data", {"_body": ["not multipart"]})
+    request.max_content_length = limit
+    return request.form.to_dict()
 
 
 def read_json(request: Request) -> Any:

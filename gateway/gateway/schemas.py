@@ -59,6 +59,8 @@ class EmployeeIn(Schema):
     group = fields.String(load_default=None, allow_none=True,
                           validate=validate.Length(min=1, max=60))
     hire_date = fields.Date(load_default=None, allow_none=True)
+    income_band = fields.String(load_default=None, allow_none=True,
+                                validate=validate.OneOf(["up_to_80k", "over_80k"]))
     password = fields.String(load_only=True, load_default=None, allow_none=True,
                              validate=validate.Length(min=10, max=200))
 
@@ -72,6 +74,15 @@ class EmployeeOut(Schema):
     fiscal_code = fields.String()
     dependent_children = fields.List(fields.String())
     status = fields.String()
+
+
+class EmployeeDeparture(Schema):
+    left_on = fields.Date(required=True)
+
+
+class ImportOut(Schema):
+    imported = fields.Integer()
+    employees = fields.List(fields.Nested(EmployeeOut))
 
 
 class EmployeePage(Schema):
@@ -105,6 +116,7 @@ class PlanIn(Schema):
     leftover_policy = fields.String(required=True,
                                     validate=validate.OneOf(["return_to_fund", "roll_over"]))
     target_groups = fields.List(fields.String(), load_default=None, allow_none=True)
+    per_employee_budget_cents = Cents(required=False, load_default=None, allow_none=True)
 
 
 class PlanOut(Schema):
@@ -393,6 +405,72 @@ class SettlementRunOut(Schema):
 class WebhookOut(Schema):
     received = fields.String()
     outcome = fields.String()
+
+
+class ReimbursementForm(Schema):
+    """The form fields; the receipt is the file part `receipt` (PDF, JPEG or PNG)."""
+
+    amount_cents = Cents()
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    spent_on = fields.Date(required=True)
+    provider_tax_id = Upper(required=True, validate=validate.Length(min=11, max=16))
+    beneficiary_fiscal_code = Upper(required=True, validate=validators.fiscal_code)
+    plan_id = fields.String(load_default=None, allow_none=True)
+    receipt = fields.Raw(metadata={"type": "string", "format": "binary"}, load_default=None)
+
+
+class ReimbursementOut(Schema):
+    id = fields.String()
+    employee_id = fields.String()
+    plan_id = fields.String()
+    category = fields.String()
+    amount_cents = fields.Integer()
+    spent_on = fields.String()
+    provider_tax_id = fields.String()
+    beneficiary_fiscal_code = fields.String()
+    status = fields.String(metadata={"description": "requested, approved or rejected"})
+    reason = fields.String(allow_none=True)
+    created_at = fields.String()
+    decided_at = fields.String(allow_none=True)
+
+
+class ReimbursementPage(Schema):
+    items = fields.List(fields.Nested(ReimbursementOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ReimbursementQuery(PageSchema):
+    status = fields.String(load_default=None,
+                           validate=validate.OneOf(["requested", "approved", "rejected"]))
+
+
+class DecisionIn(Schema):
+    approved = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ReportQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class ReportRow(Schema):
+    employee_id = fields.String()
+    fiscal_code = fields.String()
+    last_name = fields.String()
+    first_name = fields.String()
+    category = fields.String()
+    used_cents = fields.Integer()
+    exempt_cents = fields.Integer()
+    fringe_within_limit_cents = fields.Integer()
+    taxable_cents = fields.Integer()
+
+
+class ReportOut(Schema):
+    company_id = fields.String()
+    year = fields.Integer()
+    rows = fields.List(fields.Nested(ReportRow))
+    totals = fields.Dict()
 
 
 class HealthOut(Schema):

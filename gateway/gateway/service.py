@@ -10,7 +10,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
-from wecare_common.errors import DomainError, NotFound
+from wecare_common.errors import DomainError, InvalidInput, NotFound
 from wecare_common.rpc import ServiceUnavailable, TimedServiceRpc
 from werkzeug.wrappers import Response
 
@@ -26,12 +26,15 @@ from gateway.schemas import (
     CircuitQuery,
     CompanyIn,
     CompanyOut,
+    DecisionIn,
+    EmployeeDeparture,
     EmployeeIn,
     EmployeeOut,
     EmployeePage,
     GrantIn,
     GrantOut,
     HealthOut,
+    ImportOut,
     NotificationPage,
     OfferingIn,
     OfferingOut,
@@ -47,6 +50,12 @@ from gateway.schemas import (
     ProviderIn,
     ProviderOut,
     RedemptionIn,
+    ReimbursementForm,
+    ReimbursementOut,
+    ReimbursementPage,
+    ReimbursementQuery,
+    ReportOut,
+    ReportQuery,
     SettlementRunOut,
     SettlementsOut,
     StatementOut,
@@ -62,6 +71,9 @@ from gateway.schemas import (
 )
 
 SERVICES = ("catalog", "benefits", "wallet", "notifications")
+MAX_CSV_BYTES = 20 * 1024 * 1024
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
+RECEIPT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 def own_company(principal: Principal, company_id: str) -> None:
@@ -180,6 +192,30 @@ class GatewayService:
         own_company(call.principal, cid)  # type: ignore[arg-type]
         return self.benefits.list_employees(cid, **call.query)
 
+    @api("POST", "/api/v1/companies/<cid>/employees/import", roles=("hr",),
+         body_type="text/csv", max_body_bytes=MAX_CSV_BYTES, response=ImportOut, status=201,
+         summary="import employees from CSV: all rows or none, bad rows listed with reasons")
+    def import_employees(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        raw = read_raw(call.request, MAX_CSV_BYTES)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
+        users.ensure_emails_free(self.db, self.benefits.check_import(cid, text))
+        result = self.benefits.import_employees(cid, text)
+        users.create_invited(self.db, [(e["email"], e["id"]) for e in result["employees"]],
+                             company_id=cid)
+        self.db.commit()
+        return result
+
+    @api("POST", "/api/v1/companies/<cid>/employees/<eid>/departure", roles=("hr",),
+         body=EmployeeDeparture, response=EmployeeOut,
+         summary="an employee leaves: unspent credit returns to the company fund")
+    def employee_departure(self, call: Call, cid: str, eid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        return self.benefits.depart(cid, eid, **_json_ready(call.body))
+
     # -- money in -------------------------------------------------------------------
     @api("POST", "/api/v1/companies/<cid>/topups", roles=("hr",), body=TopupIn,
          response=TopupOut, status=201, moves_money=True,
@@ -207,6 +243,60 @@ class GatewayService:
         return self._once(call, lambda: self.benefits.grant_credits(
             company_id=call.principal.company_id, plan_id=pid,  # type: ignore[union-attr]
             idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    # -- reimbursements ------------------------------------------------------------------
+    @api("POST", "/api/v1/me/reimbursements", roles=("employee",), body=ReimbursementForm,
+         body_type="multipart/form-data", max_body_bytes=MAX_RECEIPT_BYTES + 64 * 1024,
+         response=ReimbursementOut, status=201, moves_money=True,
+         summary="ask to be reimbursed, with the receipt: the amount is held at once")
+    def request_reimbursement(self, call: Call) -> tuple[int, Any]:
+        receipt = call.request.files.get("receipt")
+        if receipt is None:
+            raise InvalidInput("attach the receipt as the file part `receipt`",
+                               {"receipt": ["missing"]})
+        content_type = receipt.mimetype
+        if content_type not in RECEIPT_TYPES:
+            raise InvalidInput("a receipt is a PDF, JPEG or PNG file",
+                               {"receipt": [f"{content_type or 'unknown'} is not accepted"]})
+        content = receipt.stream.read(MAX_RECEIPT_BYTES + 1)
+        if len(content) > MAX_RECEIPT_BYTES:
+            raise InvalidInput("the receipt is larger than 5 MiB", {"receipt": ["too large"]})
+        form = {k: v for k, v in _json_ready(call.body).items() if k != "receipt"}
+        return self._once(call, lambda: self.benefits.request_reimbursement(
+            call.principal.employee_id, self._downstream_key(call),  # type: ignore[union-attr]
+            receipt_content_type=content_type,
+            receipt_base64=base64.b64encode(content).decode(), **form), 201)
+
+    @api("GET", "/api/v1/me/reimbursements", roles=("employee",), query=Page,
+         response=ReimbursementPage, summary="your reimbursement requests")
+    def my_reimbursements(self, call: Call) -> dict[str, Any]:
+        return self.benefits.reimbursements(
+            employee_id=call.principal.employee_id, **call.query)  # type: ignore[union-attr]
+
+    @api("GET", "/api/v1/companies/<cid>/reimbursements", roles=("hr",),
+         query=ReimbursementQuery, response=ReimbursementPage,
+         summary="the company's reimbursement requests (e.g. status=requested)")
+    def company_reimbursements(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        return self.benefits.reimbursements(company_id=cid, **call.query)
+
+    @api("POST", "/api/v1/reimbursements/<rid>/decision", roles=("hr",), body=DecisionIn,
+         response=ReimbursementOut, moves_money=True,
+         summary="approve (paid with the next payroll) or reject (the credit returns)")
+    def decide_reimbursement(self, call: Call, rid: str) -> tuple[int, Any]:
+        return self._once(call, lambda: self.benefits.decide_reimbursement(
+            call.principal.company_id, rid, **call.body), 200)  # type: ignore[union-attr]
+
+    @api("GET", "/api/v1/companies/<cid>/reports/fiscal", roles=("hr",), query=ReportQuery,
+         response=ReportOut, summary="per employee and category: exempt, fringe, taxable")
+    def fiscal_report(self, call: Call, cid: str) -> Any:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        if call.query["format"] == "csv":
+            csv_text = self.benefits.fiscal_report(cid, call.query["year"], as_csv=True)
+            return Response(csv_text, mimetype="text/csv", headers={
+                "Content-Disposition":
+                    f'attachment; filename="welfare-{cid}-{call.query["year"]}.csv"'})
+        return self.benefits.fiscal_report(cid, call.query["year"])
 
     # -- the employee's own -------------------------------------------------------------
     @api("GET", "/api/v1/me/wallet", roles=("employee",), response=WalletOut,

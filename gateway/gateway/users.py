@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from wecare_common.errors import Conflict
 
@@ -50,3 +50,26 @@ def ensure_admin(session: Session, email: str | None, password: str | None) -> N
     if session.scalar(select(User.id).where(User.email == email.lower())) is None:
         create_user(session, email=email, password=password, role="admin")
         session.commit()
+
+
+def ensure_emails_free(session: Session, emails: list[str]) -> None:
+    lowered = [e.lower() for e in emails]
+    taken: set[str] = set()
+    for start in range(0, len(lowered), 5000):
+        taken |= set(session.scalars(select(User.email).where(
+            User.email.in_(lowered[start:start + 5000]))))
+    if taken:
+        raise Conflict(f"{len(taken)} email(s) already have an account",
+                       {"email": sorted(taken)[:20]})
+
+
+def create_invited(session: Session, people: list[tuple[str, str]], company_id: str) -> None:
+    """Employee accounts without a password yet (imported: they are invited).
+    One statement for the lot; an email already taken was refused upstream."""
+    now = datetime.now(UTC)
+    ensure_emails_free(session, [e for e, _ in people])
+    if people:
+        session.execute(insert(User), [
+            {"id": str(uuid.uuid4()), "email": email.lower(), "password_hash": None,
+             "role": "employee", "company_id": company_id, "employee_id": employee_id,
+             "created_at": now} for email, employee_id in people])

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from wecare_common.errors import Conflict, NotFound
+from wecare_common.db import insert_ignore
+from wecare_common.errors import Conflict, NotFound, RuleViolation
 from wecare_common.outbox import record_event
 
 from benefits import fiscal_rules
-from benefits.models import Company, Employee, Grant, Plan
+from benefits.models import BonusConversion, BudgetUse, Company, Employee, Grant, Plan
 
 PRODUCER = "benefits"
 GRANT_NAMESPACE = uuid.UUID("6c1f0a3e-2a8e-4d36-9a53-5d0c3e6b7a21")
@@ -36,7 +37,9 @@ def employee_view(e: Employee) -> dict[str, Any]:
             "fiscal_code": e.fiscal_code, "dependent_children": e.dependent_children,
             "language": e.language, "group": e.group,
             "hire_date": e.hire_date.isoformat() if e.hire_date else None,
-            "status": e.status, "created_at": e.created_at.isoformat()}
+            "income_band": e.income_band, "status": e.status,
+            "left_on": e.left_on.isoformat() if e.left_on else None,
+            "created_at": e.created_at.isoformat()}
 
 
 def plan_view(p: Plan) -> dict[str, Any]:
@@ -44,6 +47,7 @@ def plan_view(p: Plan) -> dict[str, Any]:
             "fiscal_year": p.fiscal_year, "valid_from": p.valid_from.isoformat(),
             "valid_until": p.valid_until.isoformat(), "categories": p.categories,
             "target_groups": p.target_groups, "leftover_policy": p.leftover_policy,
+            "per_employee_budget_cents": p.per_employee_budget_cents,
             "created_at": p.created_at.isoformat()}
 
 
@@ -73,28 +77,43 @@ def fringe_limit_for(employee: Employee, year: int) -> int:
     return fiscal_rules.fringe_limit_cents(year, len(employee.dependent_children or []))
 
 
+def already_enrolled(session: Session, company_id: str, fiscal_codes: list[str],
+                     emails: list[str]) -> tuple[set[str], set[str]]:
+    """Which of these tax codes and emails the company has enrolled already."""
+    rows = session.execute(select(Employee.fiscal_code, Employee.email).where(
+        Employee.company_id == company_id,
+        Employee.fiscal_code.in_(fiscal_codes) | Employee.email.in_(emails))).all()
+    return {r.fiscal_code for r in rows}, {r.email for r in rows}
+
+
 def enroll_employee(session: Session, company_id: str, data: dict[str, Any]
                     ) -> dict[str, Any]:
     get_company(session, company_id)
-    duplicate = session.execute(
-        select(Employee.fiscal_code, Employee.email).where(
-            Employee.company_id == company_id,
-            (Employee.fiscal_code == data["fiscal_code"]) | (Employee.email == data["email"]))
-    ).first()
-    if duplicate:
-        field = "fiscal_code" if duplicate.fiscal_code == data["fiscal_code"] else "email"
-        raise Conflict(f"an employee with this {field} is already enrolled",
-                       {field: ["already enrolled"]})
-    employee = Employee(id=str(uuid.uuid4()), company_id=company_id, status="active",
-                        created_at=_now(), **data)
-    session.add(employee)
-    session.flush()
-    view = employee_view(employee)
+    codes, emails = already_enrolled(session, company_id, [data["fiscal_code"]],
+                                     [data["email"]])
+    for field, taken in (("fiscal_code", codes), ("email", emails)):
+        if data[field] in taken:
+            raise Conflict(f"an employee with this {field} is already enrolled",
+                           {field: ["already enrolled"]})
+    return enroll(session, company_id, [data])[0]
+
+
+def enroll(session: Session, company_id: str, rows: list[dict[str, Any]]
+           ) -> list[dict[str, Any]]:
+    """Add validated, checked employees; each announced with its fringe limit."""
     year = date.today().year
-    record_event(session, "employee.enrolled", {
-        **view, "fiscal_year": year, "fringe_limit_cents": fringe_limit_for(employee, year),
-    }, producer=PRODUCER, company_id=company_id)
-    return view
+    views = []
+    for data in rows:
+        employee = Employee(id=str(uuid.uuid4()), company_id=company_id, status="active",
+                            created_at=_now(), **data)
+        session.add(employee)
+        session.flush()
+        view = employee_view(employee)
+        record_event(session, "employee.enrolled", {
+            **view, "fiscal_year": year, "fringe_limit_cents": fringe_limit_for(employee, year),
+        }, producer=PRODUCER, company_id=company_id)
+        views.append(view)
+    return views
 
 
 def list_employees(session: Session, company_id: str, limit: int, cursor: str | None
@@ -156,6 +175,10 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
     if existing is not None:
         return _grant_view(existing, replayed=True)
     employee_ids = _grantees(session, plan, data.get("employee_ids"))
+    if plan.per_employee_budget_cents is not None:
+        _within_budget(session, plan, employee_ids, data["amount_cents"])
+    if data["source"] == "performance_bonus":
+        _convert_bonus(session, plan.fiscal_year, employee_ids, data["amount_cents"])
     moved = wallet_grant(
         grant_id=grant_id, company_id=company_id, idempotency_key=grant_id,
         plan={"id": plan.id, "name": plan.name, "valid_from": plan.valid_from.isoformat(),
@@ -175,6 +198,70 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
         "amount_cents": data["amount_cents"], "employee_ids": employee_ids,
     }, producer=PRODUCER, company_id=company_id)
     return _grant_view(grant, replayed=False)
+
+
+def _within_budget(session: Session, plan: Plan, employee_ids: list[str], amount: int) -> None:
+    """A plan's per-employee budget caps what each employee may be granted on it."""
+    used = dict(session.execute(select(BudgetUse.employee_id, BudgetUse.granted_cents).where(
+        BudgetUse.plan_id == plan.id, BudgetUse.employee_id.in_(employee_ids))
+        .with_for_update()).all())
+    over = [e for e in employee_ids if used.get(e, 0) + amount > plan.per_employee_budget_cents]
+    if over:
+        raise RuleViolation(
+            f"{len(over)} employee(s) would exceed the plan's budget of "
+            f"{plan.per_employee_budget_cents} cents each", {"employee_ids": over[:20]})
+    insert_ignore(session, BudgetUse.__table__, [
+        {"plan_id": plan.id, "employee_id": e, "granted_cents": 0} for e in employee_ids
+        if e not in used])
+    session.execute(update(BudgetUse).where(
+        BudgetUse.plan_id == plan.id, BudgetUse.employee_id.in_(employee_ids))
+        .values(granted_cents=BudgetUse.granted_cents + amount))
+
+
+def _convert_bonus(session: Session, year: int, employee_ids: list[str], amount: int) -> None:
+    """Performance bonus into welfare credit (L. 208/2015): only for employees whose
+    previous-year income was at most 80,000 EUR, at most 3,000 EUR a year each."""
+    rules = fiscal_rules.rules_for(year)
+    bands = dict(session.execute(select(Employee.id, Employee.income_band).where(
+        Employee.id.in_(employee_ids))).all())
+    ineligible = [e for e in employee_ids if bands.get(e) != "up_to_80k"]
+    if ineligible:
+        raise RuleViolation(
+            "a performance bonus converts only for employees whose previous-year income "
+            "was at most 80,000 EUR (income_band up_to_80k)", {"employee_ids": ineligible[:20]})
+    done = dict(session.execute(select(BonusConversion.employee_id,
+                                       BonusConversion.converted_cents).where(
+        BonusConversion.year == year, BonusConversion.employee_id.in_(employee_ids))
+        .with_for_update()).all())
+    cap = rules.performance_bonus_cap_cents
+    over = [e for e in employee_ids if done.get(e, 0) + amount > cap]
+    if over:
+        room = min(cap - done.get(e, 0) for e in over)
+        raise RuleViolation(
+            f"the {year} performance-bonus conversion is capped at {cap} cents per employee; "
+            f"{len(over)} employee(s) have at most {room} cents of room",
+            {"amount_cents": [f"at most {room} cents"], "employee_ids": over[:20]})
+    insert_ignore(session, BonusConversion.__table__, [
+        {"employee_id": e, "year": year, "converted_cents": 0} for e in employee_ids
+        if e not in done])
+    session.execute(update(BonusConversion).where(
+        BonusConversion.year == year, BonusConversion.employee_id.in_(employee_ids))
+        .values(converted_cents=BonusConversion.converted_cents + amount))
+
+
+def depart(session: Session, company_id: str, employee_id: str, left_on: date
+           ) -> dict[str, Any]:
+    """An employee leaves: the wallet returns their unspent credit to the fund."""
+    employee = session.scalar(select(Employee).where(Employee.id == employee_id))
+    if employee is None or employee.company_id != company_id:
+        raise NotFound("no such employee", {"employee_id": ["unknown"]})
+    if employee.status == "left":
+        raise Conflict("this employee has already left", {"employee_id": ["left"]})
+    employee.status, employee.left_on = "left", left_on
+    view = employee_view(employee)
+    record_event(session, "employee.left", {**view, "left_on": left_on.isoformat()},
+                 producer=PRODUCER, company_id=company_id)
+    return view
 
 
 def _grant_view(g: Grant, replayed: bool) -> dict[str, Any]:

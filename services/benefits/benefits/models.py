@@ -45,7 +45,10 @@ class Employee(Base):
     group: Mapped[str | None] = mapped_column(String(60))
     hire_date: Mapped[date | None] = mapped_column(Date)
     dependent_children: Mapped[list] = mapped_column(JSON, default=list)
+    # previous-year employment income: "up_to_80k" or "over_80k" (L. 208/2015)
+    income_band: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="active")
+    left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -65,6 +68,7 @@ class Plan(Base):
     categories: Mapped[list] = mapped_column(JSON)
     target_groups: Mapped[list | None] = mapped_column(JSON)
     leftover_policy: Mapped[str] = mapped_column(String(20))
+    per_employee_budget_cents: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -78,4 +82,45 @@ class Grant(Base):
     employee_count: Mapped[int] = mapped_column(Integer)
     total_cents: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[str] = mapped_column(Id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BudgetUse(Base):
+    """What a plan with a per-employee budget has granted each employee."""
+
+    __tablename__ = "budget_use"
+    plan_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    employee_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    granted_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class BonusConversion(Base):
+    """Performance bonus converted into welfare credit, per employee and year
+    (L. 208/2015: at most 3,000 EUR a year)."""
+
+    __tablename__ = "bonus_conversions"
+    employee_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    converted_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class Reimbursement(Base):
+    __tablename__ = "reimbursements"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    employee_id: Mapped[str] = mapped_column(Id, index=True)
+    plan_id: Mapped[str] = mapped_column(Id)
+    category: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    spent_on: Mapped[date] = mapped_column(Date)
+    provider_tax_id: Mapped[str] = mapped_column(String(16))
+    beneficiary_fiscal_code: Mapped[str] = mapped_column(String(16))
+    receipt_key: Mapped[str] = mapped_column(String(200))
+    receipt_content_type: Mapped[str] = mapped_column(String(40))
+    receipt_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

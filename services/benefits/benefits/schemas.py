@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from stdnum.it import codicefiscale, iva
 from wecare_common.categories import CATEGORIES
 from wecare_common.schemas import Cents
 from wecare_common.validators import Upper
@@ -10,6 +11,10 @@ from wecare_common.validators import fiscal_code as _fiscal_code
 from wecare_common.validators import vat_number as _vat_number
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+# Previous-year employment income, for performance-bonus conversion (L. 208/2015).
+INCOME_BANDS = ("up_to_80k", "over_80k")
+RECEIPT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 
 
 class HrManager(Schema):
@@ -34,6 +39,8 @@ class EmployeeRequest(Schema):
     group = fields.String(load_default=None, allow_none=True,
                           validate=validate.Length(min=1, max=60))
     hire_date = fields.Date(load_default=None, allow_none=True)
+    income_band = fields.String(load_default=None, allow_none=True,
+                                validate=validate.OneOf(INCOME_BANDS))
 
 
 class PlanRequest(Schema):
@@ -48,6 +55,7 @@ class PlanRequest(Schema):
                                     validate=validate.OneOf(["return_to_fund", "roll_over"]))
     target_groups = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
                                 load_default=None, allow_none=True)
+    per_employee_budget_cents = Cents(required=False, load_default=None, allow_none=True)
 
     @validates_schema
     def _dates_in_order(self, data, **kwargs):  # type: ignore[no-untyped-def]
@@ -72,3 +80,35 @@ class GrantRequest(Schema):
     def _unique(self, value, **kwargs):  # type: ignore[no-untyped-def]
         if value and len(set(value)) != len(value):
             raise ValidationError("an employee is listed twice")
+
+
+def _tax_id(value: str) -> None:
+    """A provider is named by its partita IVA or its codice fiscale."""
+    if not (iva.is_valid(value) or codicefiscale.is_valid(value)):
+        raise ValidationError("not a valid partita IVA or codice fiscale")
+
+
+class ReimbursementRequest(Schema):
+    amount_cents = Cents()
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    spent_on = fields.Date(required=True)
+    provider_tax_id = Upper(required=True, validate=_tax_id)
+    beneficiary_fiscal_code = Upper(required=True, validate=_fiscal_code)
+    plan_id = fields.String(load_default=None, allow_none=True)
+    receipt_content_type = fields.String(required=True,
+                                         validate=validate.OneOf(RECEIPT_TYPES))
+    receipt_base64 = fields.String(required=True)
+
+
+class DecisionRequest(Schema):
+    approved = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def _reason_for_a_no(self, data, **kwargs):  # type: ignore[no-untyped-def]
+        if not data["approved"] and not data["reason"].strip():
+            raise ValidationError("say why when rejecting", "reason")
+
+
+class DepartureRequest(Schema):
+    left_on = fields.Date(required=True)

@@ -10,9 +10,18 @@ from wecare_common.health import probe_response, readiness
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
-from benefits import domain
+from benefits import domain, imports, reimbursements, reports
 from benefits.models import Base
-from benefits.schemas import CompanyRequest, EmployeeRequest, GrantRequest, PlanRequest
+from benefits.schemas import (
+    CompanyRequest,
+    DecisionRequest,
+    DepartureRequest,
+    EmployeeRequest,
+    GrantRequest,
+    PlanRequest,
+    ReimbursementRequest,
+)
+from benefits.storage import Receipts
 
 
 class BenefitsService:
@@ -20,6 +29,7 @@ class BenefitsService:
 
     db = Database("benefits", Base.metadata)
     wallet = TimedServiceRpc("wallet", timeout=60)
+    receipts = Receipts()
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -58,6 +68,57 @@ class BenefitsService:
     @rpc
     def get_plan(self, plan_id: str) -> dict[str, Any]:
         return domain.plan_view(domain.get_plan(self.db, plan_id))
+
+    @rpc
+    def check_import(self, company_id: str, csv_text: str) -> list[str]:
+        """The emails of a CSV that would import, or every bad row with its reasons."""
+        return [row["email"] for row in imports.validate(self.db, company_id, csv_text)]
+
+    @rpc
+    def import_employees(self, company_id: str, csv_text: str) -> dict[str, Any]:
+        result = imports.import_employees(self.db, company_id, csv_text)
+        self.db.commit()
+        return result
+
+    @rpc
+    def depart(self, company_id: str, employee_id: str, **data: Any) -> dict[str, Any]:
+        result = domain.depart(self.db, company_id, employee_id,
+                               load(DepartureRequest(), data)["left_on"])
+        self.db.commit()
+        return result
+
+    @rpc
+    def request_reimbursement(self, employee_id: str, idempotency_key: str,
+                              **data: Any) -> dict[str, Any]:
+        result = reimbursements.request(
+            self.db, employee_id=employee_id, idempotency_key=idempotency_key,
+            data=load(ReimbursementRequest(), data), store=self.receipts,
+            hold=self.wallet.hold_reimbursement)
+        self.db.commit()
+        return result
+
+    @rpc
+    def decide_reimbursement(self, company_id: str, reimbursement_id: str,
+                             **data: Any) -> dict[str, Any]:
+        decision = load(DecisionRequest(), data)
+        result = reimbursements.decide(
+            self.db, company_id=company_id, reimbursement_id=reimbursement_id,
+            approved=decision["approved"], reason=decision["reason"],
+            pay=self.wallet.pay_reimbursement, release=self.wallet.release_reimbursement)
+        self.db.commit()
+        return result
+
+    @rpc
+    def reimbursements(self, company_id: str | None = None, employee_id: str | None = None,
+                       status: str | None = None, **page: Any) -> dict[str, Any]:
+        return reimbursements.listing(self.db, company_id=company_id, employee_id=employee_id,
+                                      status=status, **load(PageSchema(), page))
+
+    @rpc
+    def fiscal_report(self, company_id: str, year: int, as_csv: bool = False) -> Any:
+        report = reports.fiscal_report(self.db, company_id, int(year),
+                                       self.wallet.usage(company_id, int(year)))
+        return reports.as_csv(report) if as_csv else report
 
     @rpc
     def fringe_limit(self, employee_id: str, year: int) -> int:

@@ -92,3 +92,25 @@ def announce_expiring(session: Session, today: date) -> int:
                     producer=PRODUCER, company_id=plan.company_id)
                 sent += 1
     return sent
+
+
+def leaver(session: Session, employee_id: str) -> int:
+    """An employee left: their unspent credit goes back to the company fund
+    (a roll-over has no next plan for someone who is gone). Vouchers already
+    bought stay theirs to use."""
+    accounts = list(session.scalars(
+        select(Account).where(Account.owner_id == employee_id, Account.kind == "employee",
+                              Account.balance_cents > 0).order_by(Account.id).with_for_update()))
+    if not accounts:
+        return 0
+    company_id = accounts[0].company_id
+    total = sum(a.balance_cents for a in accounts)
+    ledger.post(session, kind="credit_expiry", idempotency_key=f"leaver:{employee_id}",
+                company_id=company_id, memo={"employee_id": employee_id, "reason": "left"},
+                legs=[*(Leg(a.id, -a.balance_cents) for a in accounts),
+                      Leg(ledger.fund_account(company_id), total, company_id=company_id)])
+    record_event(session, "credits.expired", {
+        "employee_id": employee_id, "reason": "employee_left", "destination": "company_fund",
+        "employees": [{"employee_id": employee_id, "amount_cents": total}],
+        "total_cents": total}, producer=PRODUCER, company_id=company_id)
+    return total

@@ -217,3 +217,18 @@ class StripeEvent(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReimbursementHold(Base):
+    """Credit held for a reimbursement request until HR decides."""
+
+    __tablename__ = "reimbursement_holds"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)  # the reimbursement's id
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    employee_id: Mapped[str] = mapped_column(Id, index=True)
+    plan_id: Mapped[str] = mapped_column(Id)
+    category: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))  # held → paid | released
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -94,3 +94,12 @@ class EmployeeEvent(Schema):
     dependent_children = fields.List(fields.String(), load_default=list)
     fiscal_year = fields.Integer(load_default=None)
     fringe_limit_cents = fields.Integer(load_default=None)
+
+
+class HoldRequest(Schema):
+    reimbursement_id = fields.String(required=True)
+    employee_id = fields.String(required=True)
+    category = fields.String(required=True)
+    amount_cents = Cents()
+    plan_id = fields.String(load_default=None, allow_none=True)
+    spent_on = fields.Date(required=True)

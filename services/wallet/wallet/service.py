@@ -16,11 +16,21 @@ from wecare_common.inbox import first_delivery
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
-from wallet import copies, expiry, funding, ledger, settlement, vouchers
+from wallet import (
+    copies,
+    expiry,
+    funding,
+    ledger,
+    reimbursements,
+    settlement,
+    usage,
+    vouchers,
+)
 from wallet.models import Base, inbox
 from wallet.schemas import (
     EmployeeEvent,
     GrantRequest,
+    HoldRequest,
     OfferingEvent,
     PlanEvent,
     ProviderEvent,
@@ -131,6 +141,31 @@ class WalletService:
     def list_vouchers(self, employee_id: str, **page: Any) -> dict[str, Any]:
         return vouchers.list_for_employee(self.db, employee_id, **load(PageSchema(), page))
 
+    # -- reimbursements -----------------------------------------------------------------
+    @rpc
+    def hold_reimbursement(self, **data: Any) -> dict[str, Any]:
+        req = load(HoldRequest(), data)
+        result = _retry_on_race(reimbursements.hold, self.db, **req,
+                                fringe_limit=self.benefits.fringe_limit)
+        self.db.commit()
+        return result
+
+    @rpc
+    def pay_reimbursement(self, reimbursement_id: str) -> dict[str, Any]:
+        result = reimbursements.pay(self.db, reimbursement_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def release_reimbursement(self, reimbursement_id: str) -> dict[str, Any]:
+        result = reimbursements.release(self.db, reimbursement_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def usage(self, company_id: str, year: int) -> list[dict[str, Any]]:
+        return usage.used_in(self.db, company_id, int(year))
+
     # -- providers ------------------------------------------------------------------
     @rpc
     def run_settlement(self, idempotency_key: str) -> dict[str, Any]:
@@ -188,6 +223,12 @@ class WalletService:
             copies.keep_offering(self.db, OfferingEvent().load(event["payload"]),
                                  active=event["type"] == "offering.published",
                                  as_of=event["occurred_at"])
+        self.db.commit()
+
+    @handle_event("employee.left")
+    def on_employee_left(self, event: dict[str, Any]) -> None:
+        if self._first(event, "on_employee_left"):
+            expiry.leaver(self.db, event["payload"]["id"])
         self.db.commit()
 
     @handle_event("employee.enrolled")

@@ -57,8 +57,9 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-def _eligible_plans(session: Session, employee_id: str, category: str, today: date,
-                    plan_id: str | None) -> list[tuple[Plan, int]]:
+def eligible_plans(session: Session, employee_id: str, category: str, today: date,
+                   plan_id: str | None) -> list[tuple[Plan, int]]:
+    """The employee's plans that cover `category` today, ending soonest first."""
     rows = session.execute(
         select(Plan, Account.balance_cents).join(Account, Account.plan_id == Plan.id)
         .where(Account.owner_id == employee_id, Account.kind == "employee")
@@ -83,8 +84,8 @@ def _eligible_plans(session: Session, employee_id: str, category: str, today: da
     return eligible
 
 
-def _take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
-                      fringe_limit: Callable[[str, int], int]) -> None:
+def take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
+                     fringe_limit: Callable[[str, int], int]) -> None:
     """Count a fringe spend against the year's limit, under a row lock."""
     if session.get(FringeUsage, (employee_id, year)) is None:
         insert_ignore(session, FringeUsage.__table__, [{
@@ -99,6 +100,13 @@ def _take_fringe_room(session: Session, employee_id: str, year: int, amount: int
             f"this would cross your {year} fringe-benefit limit: {room} cents of room left",
             {"offering_id": [f"fringe room left: {room} cents"], "fringe_room_cents": [room]})
     usage.used_cents += amount  # type: ignore[union-attr]
+
+
+def give_back_fringe_room(session: Session, employee_id: str, year: int, amount: int) -> None:
+    usage = session.scalar(select(FringeUsage).where(
+        FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update())
+    if usage is not None:
+        usage.used_cents -= amount
 
 
 def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: str | None,
@@ -126,11 +134,11 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
                             {"offering_id": ["provider not approved"]})
     if employee is None:
         raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
-    eligible = _eligible_plans(session, employee_id, offering.category, today, plan_id)
+    eligible = eligible_plans(session, employee_id, offering.category, today, plan_id)
     funded = [(p, b) for p, b in eligible if b >= offering.price_cents]
     plan = (funded or eligible)[0][0]  # the plan that ends first, among those that can pay
     if offering.category == FRINGE:
-        _take_fringe_room(session, employee_id, today.year, offering.price_cents, fringe_limit)
+        take_fringe_room(session, employee_id, today.year, offering.price_cents, fringe_limit)
     voucher_id = str(uuid.uuid4())
     try:
         ledger.post(session, kind="voucher_purchase",
@@ -215,11 +223,8 @@ def _give_back(session: Session, voucher: Voucher, status: str) -> None:
                         owner_id=voucher.employee_id, plan_id=voucher.plan_id)]),
                 memo={"voucher_id": voucher.id, "plan_id": voucher.plan_id})
     if voucher.category == FRINGE:
-        usage = session.scalar(select(FringeUsage).where(
-            FringeUsage.employee_id == voucher.employee_id,
-            FringeUsage.year == voucher.created_at.year).with_for_update())
-        if usage is not None:
-            usage.used_cents -= voucher.amount_cents
+        give_back_fringe_room(session, voucher.employee_id, voucher.created_at.year,
+                              voucher.amount_cents)
     voucher.status = status
     record_event(session, f"voucher.{status}", voucher_view(voucher), producer=PRODUCER,
                  company_id=voucher.company_id)

@@ -1,0 +1,108 @@
+"""Employees from a CSV file (UTF-8, Italian or English headers, `;` or `,`):
+all rows or none; every bad row is returned with its reasons."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+from wecare_common.errors import InvalidInput
+
+from benefits import domain
+from benefits.schemas import EmployeeRequest
+
+MAX_ROWS = 100_000
+HEADERS = {
+    "email": "email", "e-mail": "email", "posta elettronica": "email",
+    "first_name": "first_name", "nome": "first_name",
+    "last_name": "last_name", "cognome": "last_name",
+    "fiscal_code": "fiscal_code", "codice_fiscale": "fiscal_code",
+    "codice fiscale": "fiscal_code", "cf": "fiscal_code",
+    "hire_date": "hire_date", "data_assunzione": "hire_date", "data assunzione": "hire_date",
+    "group": "group", "gruppo": "group", "categoria": "group",
+    "income_band": "income_band", "fascia_reddito": "income_band",
+    "fascia reddito": "income_band",
+    "dependent_children": "dependent_children", "figli_a_carico": "dependent_children",
+    "figli a carico": "dependent_children",
+    "language": "language", "lingua": "language",
+}
+
+
+def parse(text: str) -> list[dict[str, Any]]:
+    """Rows keyed by our field names; raises InvalidInput for an unreadable file."""
+    text = text.lstrip("\ufeff")  # Excel's UTF-8 byte order mark
+    if not text.strip():
+        raise InvalidInput("the file is empty", {"_body": ["no rows"]})
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=";,")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    unknown = [h for h in reader.fieldnames or [] if h.strip().lower() not in HEADERS]
+    if unknown:
+        raise InvalidInput(f"unknown column(s): {', '.join(unknown)}",
+                           {"_header": [f"unknown: {h}" for h in unknown]})
+    rows = []
+    for line in reader:
+        row = {HEADERS[k.strip().lower()]: (v or "").strip() for k, v in line.items() if k}
+        if "dependent_children" in row:
+            row["dependent_children"] = [c for c in row["dependent_children"].replace(
+                ",", " ").replace("|", " ").split() if c]
+        rows.append({k: v for k, v in row.items() if v not in ("", None)})
+        if len(rows) > MAX_ROWS:
+            raise InvalidInput(f"at most {MAX_ROWS} rows a file", {"_body": ["too many rows"]})
+    if not rows:
+        raise InvalidInput("the file has a header but no rows", {"_body": ["no rows"]})
+    return rows
+
+
+def import_employees(session: Session, company_id: str, text: str) -> dict[str, Any]:
+    valid = validate(session, company_id, text)
+    views = domain.enroll(session, company_id, valid)
+    return {"imported": len(views), "employees": views}
+
+
+def validate(session: Session, company_id: str, text: str) -> list[dict[str, Any]]:
+    """Every row checked; InvalidInput listing every bad row, or the rows to enroll."""
+    domain.get_company(session, company_id)
+    raw = parse(text)
+    schema = EmployeeRequest()
+    valid: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    seen_codes: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
+    for number, row in enumerate(raw, start=2):  # line 1 is the header
+        try:
+            data = schema.load(row)
+        except ValidationError as exc:
+            problems.append({"row": number, "errors": exc.messages})
+            continue
+        errors = {}
+        if data["fiscal_code"] in seen_codes:
+            errors["fiscal_code"] = [f"repeats row {seen_codes[data['fiscal_code']]}"]
+        if data["email"] in seen_emails:
+            errors["email"] = [f"repeats row {seen_emails[data['email']]}"]
+        seen_codes.setdefault(data["fiscal_code"], number)
+        seen_emails.setdefault(data["email"], number)
+        if errors:
+            problems.append({"row": number, "errors": errors})
+        valid.append({**data, "_row": number})
+    codes, emails = domain.already_enrolled(session, company_id,
+                                            [v["fiscal_code"] for v in valid],
+                                            [v["email"] for v in valid])
+    for v in valid:
+        errors = {}
+        if v["fiscal_code"] in codes:
+            errors["fiscal_code"] = ["already enrolled"]
+        if v["email"] in emails:
+            errors["email"] = ["already enrolled"]
+        if errors:
+            problems.append({"row": v["_row"], "errors": errors})
+    if problems:
+        problems.sort(key=lambda p: p["row"])
+        raise InvalidInput(f"{len(problems)} row(s) cannot be imported; nothing was imported",
+                           {"rows": problems})
+    return [{k: v for k, v in row.items() if k != "_row"} for row in valid]

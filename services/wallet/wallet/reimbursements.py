@@ -1,0 +1,109 @@
+"""Credit held for a reimbursement request, then paid out with payroll or
+given back (DESIGN §2: categories that may be reimbursed in cash only; the
+benefits service checks the category and the receipt)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wecare_common.errors import Conflict, InsufficientFunds, NotFound
+
+from wallet import ledger
+from wallet.ledger import Leg
+from wallet.models import Employee, ReimbursementHold
+from wallet.vouchers import FRINGE, eligible_plans, give_back_fringe_room, take_fringe_room
+
+PRODUCER = "wallet"
+
+
+def hold_account(reimbursement_id: str) -> str:
+    return f"reimbursement:{reimbursement_id}"
+
+
+def hold(session: Session, *, reimbursement_id: str, employee_id: str, category: str,
+         amount_cents: int, plan_id: str | None, spent_on: date,
+         fringe_limit: Callable[[str, int], int]) -> dict[str, Any]:
+    """Hold the amount from one plan's credit at once (idempotent by id)."""
+    existing = session.get(ReimbursementHold, reimbursement_id)
+    if existing is not None:
+        return hold_view(existing)
+    employee = session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
+    eligible = eligible_plans(session, employee_id, category, date.today(), plan_id)
+    funded = [(p, b) for p, b in eligible if b >= amount_cents]
+    plan = (funded or eligible)[0][0]
+    if category == FRINGE:
+        take_fringe_room(session, employee_id, spent_on.year, amount_cents, fringe_limit)
+    try:
+        ledger.post(session, kind="reimbursement_hold",
+                    idempotency_key=f"reimbursement-hold:{reimbursement_id}",
+                    company_id=employee.company_id, memo={"plan_id": plan.id},
+                    legs=ledger.transfer(Leg(ledger.credit_account(employee_id, plan.id), 0), [
+                        Leg(hold_account(reimbursement_id), amount_cents,
+                            company_id=employee.company_id, owner_id=employee_id,
+                            plan_id=plan.id)]))
+    except InsufficientFunds as exc:
+        raise InsufficientFunds(
+            f"insufficient credit: {amount_cents} cents asked, "
+            f"{max(b for _, b in eligible)} available on your best plan",
+            {"amount_cents": ["more than your credit"]}) from exc
+    held = ReimbursementHold(id=reimbursement_id, company_id=employee.company_id,
+                             employee_id=employee_id, plan_id=plan.id, category=category,
+                             amount_cents=amount_cents, year=spent_on.year, status="held",
+                             created_at=datetime.now(UTC))
+    session.add(held)
+    session.flush()
+    return hold_view(held)
+
+
+def _locked(session: Session, reimbursement_id: str) -> ReimbursementHold:
+    held = session.scalar(select(ReimbursementHold).where(
+        ReimbursementHold.id == reimbursement_id).with_for_update())
+    if held is None:
+        raise NotFound("no credit is held for this reimbursement", {"id": ["unknown"]})
+    return held
+
+
+def pay(session: Session, reimbursement_id: str) -> dict[str, Any]:
+    """Approved: the held credit leaves to the employee with the next payroll."""
+    held = _locked(session, reimbursement_id)
+    if held.status == "paid":
+        return hold_view(held)
+    if held.status != "held":
+        raise Conflict(f"this reimbursement was {held.status}", {"id": [held.status]})
+    ledger.post(session, kind="reimbursement_paid", company_id=held.company_id,
+                idempotency_key=f"reimbursement-paid:{held.id}", memo={"plan_id": held.plan_id},
+                legs=[Leg(hold_account(held.id), -held.amount_cents),
+                      Leg(ledger.EXTERNAL_BANK, held.amount_cents)])
+    held.status = "paid"
+    return hold_view(held)
+
+
+def release(session: Session, reimbursement_id: str) -> dict[str, Any]:
+    """Rejected: the held credit returns to the plan it came from."""
+    held = _locked(session, reimbursement_id)
+    if held.status == "released":
+        return hold_view(held)
+    if held.status != "held":
+        raise Conflict(f"this reimbursement was {held.status}", {"id": [held.status]})
+    ledger.post(session, kind="reimbursement_released", company_id=held.company_id,
+                idempotency_key=f"reimbursement-released:{held.id}",
+                memo={"plan_id": held.plan_id},
+                legs=ledger.transfer(Leg(hold_account(held.id), 0), [
+                    Leg(ledger.credit_account(held.employee_id, held.plan_id),
+                        held.amount_cents, company_id=held.company_id,
+                        owner_id=held.employee_id, plan_id=held.plan_id)]))
+    if held.category == FRINGE:
+        give_back_fringe_room(session, held.employee_id, held.year, held.amount_cents)
+    held.status = "released"
+    return hold_view(held)
+
+
+def hold_view(h: ReimbursementHold) -> dict[str, Any]:
+    return {"id": h.id, "employee_id": h.employee_id, "plan_id": h.plan_id,
+            "category": h.category, "amount_cents": h.amount_cents, "status": h.status}
