@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
-from wecare_common.schemas import Cents, PageSchema
+from wecare_common.schemas import MAX_AMOUNT_CENTS, Cents, PageSchema
 from wecare_common.validators import Upper
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -410,7 +410,9 @@ class WebhookOut(Schema):
 class ReimbursementForm(Schema):
     """The form fields; the receipt is the file part `receipt` (PDF, JPEG or PNG)."""
 
-    amount_cents = Cents()
+    # form fields arrive as text: "12000" is a whole number of cents, "120.5" is not
+    amount_cents = fields.Integer(required=True,
+                                  validate=validate.Range(min=1, max=MAX_AMOUNT_CENTS))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     spent_on = fields.Date(required=True)
     provider_tax_id = Upper(required=True, validate=validate.Length(min=11, max=16))

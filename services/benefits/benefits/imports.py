@@ -102,7 +102,9 @@ def validate(session: Session, company_id: str, text: str) -> list[dict[str, Any
         if errors:
             problems.append({"row": v["_row"], "errors": errors})
     if problems:
-        problems.sort(key=lambda p: p["row"])
-        raise InvalidInput(f"{len(problems)} row(s) cannot be imported; nothing was imported",
-                           {"rows": problems})
+        by_row: dict[str, dict[str, Any]] = {}
+        for p in sorted(problems, key=lambda p: p["row"]):
+            by_row.setdefault(str(p["row"]), {}).update(p["errors"])
+        raise InvalidInput(f"{len(by_row)} row(s) cannot be imported; nothing was imported",
+                           {"rows": by_row})
     return [{k: v for k, v in row.items() if k != "_row"} for row in valid]
