@@ -20,33 +20,12 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
+from harness import ADMIN, PG, psql, stack, vat  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from scripts.run import launch, wait_healthy  # noqa: E402
-
-PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
-ADMIN = ("admin@bench.test", "bench-admin-password")
-AMQP = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672")
-RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
-
-
-def make_vhost(name: str) -> str:
-    """A vhost of the bench's own, so nothing it leaves touches `make run`'s."""
-    requests.put(f"{RABBIT_API}/api/vhosts/{name}", timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/api/permissions/{name}/guest",
-                 json={"configure": ".*", "write": ".*", "read": ".*"},
-                 timeout=10).raise_for_status()
-    return name
-
-
-def psql(db: str, sql: str) -> None:
-    subprocess.run(["psql", f"{PG}/{db}", "-qc", sql], check=True, capture_output=True)
 
 
 def pgbench_tps(db: str) -> float:
@@ -57,34 +36,9 @@ def pgbench_tps(db: str) -> float:
     return float(re.search(r"tps = ([0-9.]+)", out).group(1))
 
 
-class Api:
-    def __init__(self, url: str) -> None:
-        self.url = url + "/api/v1"
-        self.http = requests.Session()
-
-    def __call__(self, verb: str, path: str, token: str | None = None,
-                 key: str | None = None, **body) -> dict:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        if key:
-            headers["Idempotency-Key"] = key
-        r = self.http.request(verb, self.url + path, json=body or None, headers=headers,
-                              timeout=60)
-        if r.status_code >= 400:
-            raise RuntimeError(f"{verb} {path}: {r.status_code} {r.text}")
-        return r.json()
-
-    def token(self, email: str, password: str) -> str:
-        return self("POST", "/auth/token", email=email, password=password)["access_token"]
-
-
-def seed(api: Api) -> tuple[str, list[tuple[str, str, str]]]:
+def seed(api) -> tuple[str, list[tuple[str, str, str]]]:  # type: ignore[no-untyped-def]
     """A company whose employees each hold plenty of credit, and one offering."""
-    from stdnum import luhn
     from stdnum.it import codicefiscale
-
-    def vat(n: int) -> str:
-        base = f"{n:07d}001"
-        return base + luhn.calc_check_digit(base)
 
     admin = api.token(*ADMIN)
     hr_email = "hr@bench.test"
@@ -156,81 +110,52 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> int:
-    db = "wecare_bench_" + uuid.uuid4().hex[:8]
-    pgdb = db + "_pgbench"
-    for name in (db, pgdb):
-        psql("postgres", f'CREATE DATABASE "{name}"')
-    env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", WECARE_DATA_DIR=str(ROOT / "var/bench"),
-               WECARE_ADMIN_EMAIL=ADMIN[0], WECARE_ADMIN_PASSWORD=ADMIN[1],
-               WEB_SERVER_ADDRESS="127.0.0.1:8090", LOG_LEVEL="WARNING",
-               CATALOG_HEALTH_ADDRESS="127.0.0.1:8091", BENEFITS_HEALTH_ADDRESS="127.0.0.1:8092",
-               WALLET_HEALTH_ADDRESS="127.0.0.1:8093",
-               NOTIFICATIONS_HEALTH_ADDRESS="127.0.0.1:8094")
-    env.pop("SMTP_URL", None)  # launch() starts a local SMTP sink
-    vhost = make_vhost(db)
-    env["AMQP_URI"] = f"{AMQP.rstrip('/')}/{vhost}"
-    url = "http://127.0.0.1:8090"
-    py = sys.executable
-    subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
-                   capture_output=True)
-    subprocess.run([py, "-m", "scripts.topology"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    children = launch(env, ROOT / "var/bench/logs")
+    pgdb = "wecare_pgbench_" + uuid.uuid4().hex[:8]
+    psql("postgres", f'CREATE DATABASE "{pgdb}"')
     try:
-        if not wait_healthy(url, children):
-            print("the services did not start; see var/bench/logs", file=sys.stderr)
-            return 1
-        api = Api(url)
-        print("· seeding", flush=True)
-        offering, employees = seed(api)
+        with stack() as running:
+            url, amqp_uri = running.url, running.amqp_uri
+            print("· seeding", flush=True)
+            offering, employees = seed(running.api)
 
-        def via_gateway(i: int):  # type: ignore[no-untyped-def]
-            http = requests.Session()
-            _, _, token = employees[i]
-            headers = {"Authorization": f"Bearer {token}"}
+            def via_gateway(i: int):  # type: ignore[no-untyped-def]
+                http = requests.Session()
+                _, _, token = employees[i]
+                headers = {"Authorization": f"Bearer {token}"}
 
-            def buy() -> None:
-                r = http.post(f"{url}/api/v1/me/vouchers", json={"offering_id": offering},
-                              headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
-                              timeout=30)
-                if r.status_code != 201:
-                    raise RuntimeError(r.text)
-            return buy
+                def buy() -> None:
+                    r = http.post(f"{url}/api/v1/me/vouchers", json={"offering_id": offering},
+                                  headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                                  timeout=30)
+                    if r.status_code != 201:
+                        raise RuntimeError(r.text)
+                return buy
 
-        def direct(i: int):  # type: ignore[no-untyped-def]
-            from nameko.standalone.rpc import ServiceRpcClient
+            def direct(i: int):  # type: ignore[no-untyped-def]
+                from nameko.standalone.rpc import ServiceRpcClient
 
-            client = ServiceRpcClient("wallet", uri=env["AMQP_URI"], timeout=30)
-            wallet = client.start()
-            employee_id = employees[i][0]
-            return lambda: wallet.purchase_voucher(
-                employee_id=employee_id, offering_id=offering,
-                idempotency_key=uuid.uuid4().hex)
+                wallet = ServiceRpcClient("wallet", uri=amqp_uri, timeout=30).start()
+                employee_id = employees[i][0]
+                return lambda: wallet.purchase_voucher(
+                    employee_id=employee_id, offering_id=offering,
+                    idempotency_key=uuid.uuid4().hex)
 
-        results = {}
-        print("· (a) through the gateway", flush=True)
-        results["(a) gateway, HTTP"] = load(via_gateway)
-        print("· (b) straight to the wallet", flush=True)
-        results["(b) wallet, RPC"] = load(direct)
-        print("· (c) the bare RPC round trip", flush=True)
+            def bare(i: int):  # type: ignore[no-untyped-def]
+                from nameko.standalone.rpc import ServiceRpcClient
 
-        def bare(i: int):  # type: ignore[no-untyped-def]
-            from nameko.standalone.rpc import ServiceRpcClient
+                return ServiceRpcClient("wallet", uri=amqp_uri, timeout=30).start().health
 
-            wallet = ServiceRpcClient("wallet", uri=env["AMQP_URI"], timeout=30).start()
-            return wallet.health
-
-        results["(c) wallet.health RPC"] = load(bare)
+            results = {}
+            print("· (a) through the gateway", flush=True)
+            results["(a) gateway, HTTP"] = load(via_gateway)
+            print("· (b) straight to the wallet", flush=True)
+            results["(b) wallet, RPC"] = load(direct)
+            print("· (c) the bare RPC round trip", flush=True)
+            results["(c) wallet.health RPC"] = load(bare)
         print("· pgbench", flush=True)
         tps = pgbench_tps(pgdb)
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=20)
-        for name in (db, pgdb):
-            psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        requests.delete(f"{RABBIT_API}/api/vhosts/{vhost}", timeout=10)
+        psql("postgres", f'DROP DATABASE IF EXISTS "{pgdb}" WITH (FORCE)')
 
     print(f"\nvoucher purchases, {CLIENTS} concurrent clients, {SECONDS:g} s each, "
           f"PostgreSQL {PG.rsplit('@', 1)[-1]}, {os.cpu_count()} cores\n")

@@ -25,6 +25,11 @@ def _leftovers(session: Session, plan_id: str, lock: bool = False) -> list[Accou
     return list(session.scalars(query.with_for_update() if lock else query))
 
 
+def _lock_fund(session: Session, company_id: str) -> None:
+    session.execute(select(Account.id).where(Account.id == ledger.fund_account(company_id))
+                    .with_for_update())
+
+
 def next_plan(session: Session, plan: Plan) -> Plan | None:
     return session.scalar(
         select(Plan).where(Plan.company_id == plan.company_id,
@@ -40,6 +45,7 @@ def close_plan(session: Session, plan: Plan) -> dict[str, Any] | None:
         destination = next_plan(session, plan)
         if destination is None:
             return None
+    _lock_fund(session, plan.company_id)  # the ledger's lock order: fund, then employees
     accounts = _leftovers(session, plan.id, lock=True)
     moved = [{"employee_id": a.owner_id, "amount_cents": a.balance_cents} for a in accounts]
     if accounts:
@@ -98,12 +104,16 @@ def leaver(session: Session, employee_id: str) -> int:
     """An employee left: their unspent credit goes back to the company fund
     (a roll-over has no next plan for someone who is gone). Vouchers already
     bought stay theirs to use."""
+    company_id = session.scalar(select(Account.company_id).where(
+        Account.owner_id == employee_id, Account.kind == "employee").limit(1))
+    if company_id is None:
+        return 0
+    _lock_fund(session, company_id)  # the ledger's lock order: fund, then employees
     accounts = list(session.scalars(
         select(Account).where(Account.owner_id == employee_id, Account.kind == "employee",
                               Account.balance_cents > 0).order_by(Account.id).with_for_update()))
     if not accounts:
         return 0
-    company_id = accounts[0].company_id
     total = sum(a.balance_cents for a in accounts)
     ledger.post(session, kind="credit_expiry", idempotency_key=f"leaver:{employee_id}",
                 company_id=company_id, memo={"employee_id": employee_id, "reason": "left"},

@@ -61,6 +61,7 @@ class Leg:
 class Posted:
     transaction: LedgerTransaction
     replayed: bool
+    # balances after posting, of every account read (of the debited ones at least)
     balances: dict[str, int] = field(default_factory=dict)
 
 
@@ -125,7 +126,7 @@ def post(
     ids = sorted(deltas)
     bulk = len(ids) > BULK_LEGS and session.get_bind().dialect.name == "postgresql"
     if bulk:
-        balances = _open_and_lock_pg(session, ids, meta)
+        balances = _open_and_lock_pg(session, ids, meta, deltas)
     else:
         insert_ignore(session, Account.__table__, [
             {"id": a, "kind": _kind_of(a), "company_id": meta[a].company_id,
@@ -135,7 +136,7 @@ def post(
         ])
         balances = _lock_balances(session, ids)
     new_balances = {}
-    for account_id in ids:
+    for account_id in (a for a in ids if a in balances):
         after = balances[account_id][0] + deltas[account_id]
         if after < 0 and not balances[account_id][1]:
             raise InsufficientFunds(
@@ -170,8 +171,8 @@ def post(
 BULK_LEGS = 50
 
 
-def _open_and_lock_pg(session: Session, ids: list[str], meta: dict[str, Leg]
-                      ) -> dict[str, tuple[int, bool]]:
+def _open_and_lock_pg(session: Session, ids: list[str], meta: dict[str, Leg],
+                      deltas: dict[str, int]) -> dict[str, tuple[int, bool]]:
     session.execute(text(
         "INSERT INTO accounts (id, kind, company_id, owner_id, plan_id, may_go_negative, "
         "balance_cents) SELECT a.id, a.kind, a.company_id, a.owner_id, a.plan_id, "
@@ -181,9 +182,13 @@ def _open_and_lock_pg(session: Session, ids: list[str], meta: dict[str, Leg]
         "ids": ids, "kinds": [_kind_of(a) for a in ids],
         "companies": [meta[a].company_id for a in ids],
         "owners": [meta[a].owner_id for a in ids], "plans": [meta[a].plan_id for a in ids]})
+    # Only debited accounts can go below zero: they are read and locked here, in
+    # id order as everywhere. Credited rows are locked by the increment itself,
+    # which commutes with any other transfer's.
+    debited = [a for a in ids if deltas[a] < 0]
     rows = session.execute(text(
         "SELECT id, balance_cents, may_go_negative FROM accounts "
-        "WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"), {"ids": ids}).all()
+        "WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"), {"ids": debited}).all()
     return {r.id: (r.balance_cents, r.may_go_negative) for r in rows}
 
 

@@ -1,0 +1,100 @@
+"""What the benchmarks share: the whole of WeCare as processes on a throwaway
+PostgreSQL database and RabbitMQ vhost, and a small client of its API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from scripts.run import launch, wait_healthy  # noqa: E402
+
+PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+AMQP = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672")
+RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+ADMIN = ("admin@bench.test", "bench-admin-password")
+
+
+def psql(db: str, sql: str) -> None:
+    subprocess.run(["psql", f"{PG}/{db}", "-qc", sql], check=True, capture_output=True)
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.url = url + "/api/v1"
+        self.http = requests.Session()
+
+    def __call__(self, verb: str, path: str, token: str | None = None,
+                 key: str | None = None, **body) -> dict:  # type: ignore[no-untyped-def]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if key:
+            headers["Idempotency-Key"] = key
+        r = self.http.request(verb, self.url + path, json=body or None, headers=headers,
+                              timeout=600)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{verb} {path}: {r.status_code} {r.text[:500]}")
+        return r.json()
+
+    def token(self, email: str, password: str) -> str:
+        return self("POST", "/auth/token", email=email, password=password)["access_token"]
+
+
+@dataclass
+class Stack:
+    url: str
+    database_url: str
+    amqp_uri: str
+    api: Api
+
+
+@contextmanager
+def stack() -> Iterator[Stack]:
+    db = "wecare_bench_" + uuid.uuid4().hex[:8]
+    psql("postgres", f'CREATE DATABASE "{db}"')
+    requests.put(f"{RABBIT_API}/api/vhosts/{db}", timeout=10).raise_for_status()
+    requests.put(f"{RABBIT_API}/api/permissions/{db}/guest",
+                 json={"configure": ".*", "write": ".*", "read": ".*"},
+                 timeout=10).raise_for_status()
+    env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", WECARE_DATA_DIR=str(ROOT / "var/bench"),
+               WECARE_ADMIN_EMAIL=ADMIN[0], WECARE_ADMIN_PASSWORD=ADMIN[1],
+               WEB_SERVER_ADDRESS="127.0.0.1:8090", LOG_LEVEL="WARNING",
+               CATALOG_HEALTH_ADDRESS="127.0.0.1:8091", BENEFITS_HEALTH_ADDRESS="127.0.0.1:8092",
+               WALLET_HEALTH_ADDRESS="127.0.0.1:8093",
+               NOTIFICATIONS_HEALTH_ADDRESS="127.0.0.1:8094",
+               AMQP_URI=f"{AMQP.rstrip('/')}/{db}")
+    env.pop("SMTP_URL", None)  # launch() starts a local SMTP sink
+    py = sys.executable
+    subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([py, "-m", "scripts.topology"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    children = launch(env, ROOT / "var/bench/logs")
+    url = "http://127.0.0.1:8090"
+    try:
+        if not wait_healthy(url, children):
+            raise RuntimeError("the services did not start; see var/bench/logs")
+        yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url))
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=30)
+        psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        requests.delete(f"{RABBIT_API}/api/vhosts/{db}", timeout=10)
+
+
+def vat(n: int) -> str:
+    """A valid partita IVA, different for each n."""
+    from stdnum import luhn
+
+    base = f"{n:07d}001"
+    return base + luhn.calc_check_digit(base)
