@@ -338,6 +338,36 @@ class NotificationPage(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class PreferencesIn(Schema):
+    language = fields.String(validate=validate.OneOf(["it", "en"]))
+    non_essential_email = fields.Boolean(
+        metadata={"description": "reminders and invitations; vouchers, money movements and "
+                                 "security messages always go"})
+
+
+class PreferencesOut(Schema):
+    language = fields.String()
+    non_essential_email = fields.Boolean()
+
+
+class FailedEmail(Schema):
+    id = fields.String()
+    event_id = fields.String()
+    recipient = fields.String()
+    email_to = fields.String()
+    kind = fields.String()
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
+class FailedEmails(Schema):
+    items = fields.List(fields.Nested(FailedEmail))
+
+
+class RetriedOut(Schema):
+    sent = fields.Integer()
+
+
 class AuditOut(Schema):
     balanced = fields.Boolean()
     sum_cents = fields.Integer()

@@ -31,6 +31,7 @@ from gateway.schemas import (
     EmployeeIn,
     EmployeeOut,
     EmployeePage,
+    FailedEmails,
     GrantIn,
     GrantOut,
     HealthOut,
@@ -44,6 +45,8 @@ from gateway.schemas import (
     Page,
     PlanIn,
     PlanOut,
+    PreferencesIn,
+    PreferencesOut,
     ProposalIn,
     ProposalOut,
     ProposalPage,
@@ -56,6 +59,7 @@ from gateway.schemas import (
     ReimbursementQuery,
     ReportOut,
     ReportQuery,
+    RetriedOut,
     SettlementRunOut,
     SettlementsOut,
     StatementOut,
@@ -313,6 +317,34 @@ class GatewayService:
          query=Page, response=NotificationPage, summary="the signed-in person's feed")
     def my_notifications(self, call: Call) -> dict[str, Any]:
         return self.notifications.feed(call.principal.recipients, **call.query)  # type: ignore
+
+    @api("POST", "/api/v1/me/notifications/<nid>/read",
+         roles=("admin", "hr", "employee", "provider"), summary="mark a notification as read")
+    def mark_read(self, call: Call, nid: str) -> tuple[int, dict[str, Any]]:
+        self.notifications.mark_read(call.principal.recipients, nid)  # type: ignore[union-attr]
+        return 200, {"id": nid, "read": True}
+
+    @api("GET", "/api/v1/me/notification-preferences", roles=("hr", "employee", "provider"),
+         response=PreferencesOut, summary="language and which emails you receive")
+    def my_preferences(self, call: Call) -> dict[str, Any]:
+        return self.notifications.preferences(call.principal.recipients[0])  # type: ignore
+
+    @api("PUT", "/api/v1/me/notification-preferences", roles=("hr", "employee", "provider"),
+         body=PreferencesIn, response=PreferencesOut,
+         summary="turn non-essential emails off (or on), choose the language")
+    def set_my_preferences(self, call: Call) -> dict[str, Any]:
+        return self.notifications.set_preferences(
+            call.principal.recipients[0], **call.body)  # type: ignore[union-attr]
+
+    @api("GET", "/api/v1/notifications/failed", roles=("admin",), response=FailedEmails,
+         summary="emails that failed after every retry")
+    def failed_emails(self, call: Call) -> dict[str, Any]:
+        return {"items": self.notifications.failed_emails()}
+
+    @api("POST", "/api/v1/notifications/failed/retry", roles=("admin",), response=RetriedOut,
+         summary="send the failed emails again")
+    def retry_failed_emails(self, call: Call) -> dict[str, Any]:
+        return {"sent": self.notifications.retry_failed_emails()}
 
     # -- providers and the catalogue ------------------------------------------------------
     @api("POST", "/api/v1/providers", body=ProviderIn, response=ProviderOut, status=201,

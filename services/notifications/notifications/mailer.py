@@ -1,4 +1,6 @@
-"""Email over SMTP (`SMTP_URL`: smtp://[user:password@]host[:port], or smtps://)."""
+"""Email over SMTP (`SMTP_URL`: smtp://[user:password@]host[:port], or smtps://).
+STARTTLS and login when the server offers them. Connections are kept open and
+reused between messages (a fresh one replaces any the server dropped)."""
 
 from __future__ import annotations
 
@@ -7,39 +9,70 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 from wecare_common.config import env
 
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:8025"
 SENDER = "WeCare <no-reply@wecare.local>"
+Attachment = tuple[str, bytes, str, str]  # filename, content, maintype, subtype
 
 
 class Mailer:
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, pool_size: int = 10) -> None:
         self.url = urlparse(url)
         self.timeout = timeout
+        self.idle: LightQueue = LightQueue(maxsize=pool_size)
 
-    def send(self, to: str, subject: str, text: str, html: str) -> None:
-        msg = EmailMessage()
-        msg["From"] = SENDER
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
+    def _connect(self) -> smtplib.SMTP:
         u = self.url
         if u.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(u.hostname, u.port or 465,
                                                      timeout=self.timeout)
         else:
             client = smtplib.SMTP(u.hostname, u.port or 25, timeout=self.timeout)
-        with client:
+        client.ehlo()
+        if u.scheme != "smtps" and client.has_extn("starttls"):
+            client.starttls()
             client.ehlo()
-            if u.scheme != "smtps" and client.has_extn("starttls"):
-                client.starttls()
-                client.ehlo()
-            if u.username:
-                client.login(unquote(u.username), unquote(u.password or ""))
+        if u.username:
+            client.login(unquote(u.username), unquote(u.password or ""))
+        return client
+
+    def send(self, to: str, subject: str, text: str, html: str,
+             attachments: list[Attachment] | None = None) -> None:
+        msg = EmailMessage()
+        msg["From"] = SENDER
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        for filename, content, maintype, subtype in attachments or []:
+            msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        reused = not self.idle.empty()
+        client = self.idle.get_nowait() if reused else self._connect()
+        try:
             client.send_message(msg)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            _close(client)
+            if not reused:
+                raise
+            client = self._connect()  # the server dropped an idle connection: once more
+            client.send_message(msg)
+        except Exception:
+            _close(client)
+            raise
+        if self.idle.full():
+            _close(client)
+        else:
+            self.idle.put_nowait(client)
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
 
 
 class MailerProvider(DependencyProvider):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.inbox import inbox_table
 from wecare_common.outbox import outbox_table
@@ -27,6 +36,8 @@ class Recipient(Base):
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(5), default="it")
     company_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # a person may turn off non-essential email; vouchers, money and security always go
+    non_essential_email: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Notification(Base):
@@ -47,6 +58,8 @@ class Notification(Base):
     email_status: Mapped[str] = mapped_column(String(10))
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
     email_error: Mapped[str | None] = mapped_column(String(500))
+    # what to attach when sending, e.g. {"qr": "<voucher code>"}
+    extras: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -3,7 +3,7 @@ dates formatted for the reader's locale by Babel."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,14 @@ DEFAULT_LANGUAGE = "it"
 
 
 
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).date() if "T" in value else date.fromisoformat(value)
+    return value
+
+
 def money(cents: int, locale: str) -> str:
     return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
 
@@ -27,8 +35,7 @@ def _environment(locale: str, autoescape: bool) -> Environment:
         autoescape=autoescape, undefined=StrictUndefined,
     )
     env.filters["money"] = lambda cents: money(cents, locale)
-    env.filters["day"] = lambda d: format_date(
-        date.fromisoformat(d) if isinstance(d, str) else d, format="long", locale=locale)
+    env.filters["day"] = lambda d: format_date(_as_date(d), format="long", locale=locale)
     return env
 
 
