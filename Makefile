@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants dlq clean
+.PHONY: help install run migrate topology test lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -41,7 +41,7 @@ lint: install
 deploy-check: install
 	$(PY) -m scripts.deploy_check
 
-bench: bench-slice bench-wallet bench-catalog bench-grants
+bench: bench-slice bench-wallet bench-catalog bench-grants bench-notifications
 
 bench-slice: install
 	$(VENV)/bin/nameko test bench/test_slice_latency.py -q -s -p no:logging --no-header
@@ -54,6 +54,9 @@ bench-catalog: install
 
 bench-grants: install
 	$(PY) -W ignore bench/grants_bench.py
+
+bench-notifications: install
+	$(PY) -W ignore bench/notifications_bench.py
 
 dlq: install
 	$(PY) -m wecare_common.dlq list

@@ -5,7 +5,12 @@ reused between messages (a fresh one replaces any the server dropped)."""
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
+from email import encoders
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -41,14 +46,7 @@ class Mailer:
 
     def send(self, to: str, subject: str, text: str, html: str,
              attachments: list[Attachment] | None = None) -> None:
-        msg = EmailMessage()
-        msg["From"] = SENDER
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
-        for filename, content, maintype, subtype in attachments or []:
-            msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        msg = compose(to, subject, text, html, attachments or [])
         reused = not self.idle.empty()
         client = self.idle.get_nowait() if reused else self._connect()
         try:
@@ -66,6 +64,32 @@ class Mailer:
             _close(client)
         else:
             self.idle.put_nowait(client)
+
+
+def compose(to: str, subject: str, text: str, html: str,
+            attachments: list[Attachment]) -> MIMEMultipart:
+    """The message, built with the classic MIME classes (several times cheaper
+    than EmailMessage's modern header policy, which shows at thousands an hour)."""
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(text, "plain", "utf-8"))
+    body.attach(MIMEText(html, "html", "utf-8"))
+    if attachments:
+        msg = MIMEMultipart("mixed")
+        msg.attach(body)
+        for filename, content, maintype, subtype in attachments:
+            part = MIMEBase(maintype, subtype)
+            part.set_payload(content)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=filename)
+            msg.attach(part)
+    else:
+        msg = body
+    msg["From"] = SENDER
+    msg["To"] = to
+    msg["Subject"] = str(Header(subject, "utf-8"))
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="wecare.local")
+    return msg
 
 
 def _close(client: smtplib.SMTP) -> None:
