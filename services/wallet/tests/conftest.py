@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from wallet import copies, funding, ledger, vouchers
 from wallet.ledger import Leg
-from wallet.models import Base
+from wallet.models import Base, outbox
 from wecare_common.db import make_engine
 from wecare_common.errors import InsufficientFunds, RuleViolation
 from wecare_common.outbox import outbox_sessionmaker
@@ -103,6 +103,12 @@ def _known_limit(employee_id: str, year: int) -> int:
 
 
 @pytest.fixture
-def make_world(wallet_engine) -> Any:  # type: ignore[no-untyped-def]
-    """make_world(fund_cents=…, employees=…, price_cents=…) → a fresh World."""
-    return lambda **kwargs: new_world(wallet_engine, **kwargs)
+def make_world(wallet_engine) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """make_world(fund_cents=…, employees=…, price_cents=…) → a fresh World.
+
+    The events these worlds write stay unpublished (no relay runs here); they
+    are removed afterwards, so that no later test's wallet relays a backlog of
+    strangers' events into its broker."""
+    yield lambda **kwargs: new_world(wallet_engine, **kwargs)
+    with wallet_engine.begin() as conn:
+        conn.execute(outbox.delete().where(outbox.c.sent_at.is_(None)))
