@@ -13,12 +13,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from gateway.auth import Unauthenticated
+from gateway.limits import RateLimited
 
 log = logging.getLogger(__name__)
 
 # Most specific first.
 ERROR_TABLE: list[tuple[type[BaseException], int]] = [
     (Unauthenticated, 401),
+    (RateLimited, 429),
     (domain.Forbidden, 403),
     (domain.NotFound, 404),
     (domain.IdempotencyConflict, 422),
@@ -46,6 +48,8 @@ def response_from_exception(exc: BaseException) -> Response:
     for cls, status in ERROR_TABLE:
         if isinstance(exc, cls):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            if isinstance(exc, RateLimited):
+                headers = {"Retry-After": str(exc.retry_after)}
             return json_response(status, error_body(exc.code, str(exc),  # type: ignore[attr-defined]
                                                     getattr(exc, "fields", None)), headers)
     if isinstance(exc, HTTPException):

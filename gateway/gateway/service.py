@@ -14,8 +14,8 @@ from wecare_common.errors import DomainError, InvalidInput, NotFound
 from wecare_common.rpc import ServiceUnavailable, TimedServiceRpc
 from werkzeug.wrappers import Response
 
-from gateway import errors, idempotency, users
-from gateway.auth import Principal, issue_token
+from gateway import errors, idempotency, limits, users
+from gateway.auth import Principal, Unauthenticated, issue_token
 from gateway.models import Base
 from gateway.openapi import build_spec
 from gateway.routing import Call, api, read_raw
@@ -153,7 +153,17 @@ class GatewayService:
     @api("POST", "/api/v1/auth/token", body=TokenIn, response=TokenOut,
          summary="sign in: a short-lived bearer token")
     def token(self, call: Call) -> dict[str, Any]:
-        principal = users.authenticate(self.db, call.body["email"], call.body["password"])
+        engine = self.db.get_bind()
+        email, address = call.body["email"].lower(), call.request.remote_addr or "unknown"
+        limits.check(engine, limits.LOGIN_PER_ACCOUNT, email)
+        limits.check(engine, limits.LOGIN_PER_ADDRESS, address)
+        try:
+            principal = users.authenticate(self.db, email, call.body["password"])
+        except Unauthenticated:
+            # failed attempts count, per account and per client address
+            limits.count(engine, limits.LOGIN_PER_ACCOUNT, email)
+            limits.count(engine, limits.LOGIN_PER_ADDRESS, address)
+            raise
         return issue_token(principal)
 
     # -- companies and people ---------------------------------------------------
@@ -438,8 +448,16 @@ class GatewayService:
          summary="redeem a voucher by its code (once)")
     def redeem_voucher(self, call: Call, vid: str) -> tuple[int, Any]:
         own_provider(call.principal, vid)  # type: ignore[arg-type]
-        return self._once(call, lambda: self.wallet.redeem_voucher(
-            provider_id=vid, code=call.body["code"]), 200)
+        engine = self.db.get_bind()
+        limits.check(engine, limits.REDEEM_FAILURES, vid)
+
+        def redeem() -> dict[str, Any]:
+            try:
+                return self.wallet.redeem_voucher(provider_id=vid, code=call.body["code"])
+            except NotFound:
+                limits.count(engine, limits.REDEEM_FAILURES, vid)  # a wrong code: a guess
+                raise
+        return self._once(call, redeem, 200)
 
     @api("GET", "/api/v1/providers/<vid>/settlements", roles=("provider", "admin"),
          query=Page, response=SettlementsOut,

@@ -1,0 +1,71 @@
+"""Rate limits (OWASP API4): fixed windows counted in the gateway's database,
+so every replica sees the same count. Over the limit: 429 with Retry-After."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from wecare_common.errors import DomainError
+
+from gateway.models import RateCounter
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, {"Retry-After": [str(retry_after)]})
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    attempts: int
+    window_s: int
+
+
+LOGIN_PER_ACCOUNT = Limit("login-account", 5, 300)
+LOGIN_PER_ADDRESS = Limit("login-address", 50, 300)
+# 80-bit voucher codes: 10 wrong codes per 10 minutes makes guessing hopeless.
+REDEEM_FAILURES = Limit("redeem-failures", 10, 600)
+
+
+def _window(limit: Limit, now: float) -> tuple[int, int]:
+    start = int(now // limit.window_s * limit.window_s)
+    return start, start + limit.window_s - int(now)
+
+
+def check(engine: Engine, limit: Limit, subject: str, now: float | None = None) -> None:
+    """Refuse when `subject` has used up its attempts in this window."""
+    now = time.time() if now is None else now
+    start, left = _window(limit, now)
+    with engine.connect() as conn:
+        count = conn.scalar(select(RateCounter.count).where(
+            RateCounter.key == f"{limit.name}:{subject}", RateCounter.window_start == start))
+    if count is not None and count >= limit.attempts:
+        raise RateLimited(f"too many attempts; try again in {left} s", left)
+
+
+def count(engine: Engine, limit: Limit, subject: str, now: float | None = None) -> int:
+    """One more attempt, committed at once whatever the request's outcome."""
+    now = time.time() if now is None else now
+    start, _ = _window(limit, now)
+    key = f"{limit.name}:{subject}"
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(RateCounter).values(key=key, window_start=start, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"count": RateCounter.count + 1}).returning(RateCounter.count)
+    with engine.begin() as conn:
+        value = conn.scalar(statement)
+        # old windows go as new ones start
+        conn.execute(delete(RateCounter).where(RateCounter.key == key,
+                                               RateCounter.window_start < start))
+    return int(value)

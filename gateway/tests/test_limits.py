@@ -1,0 +1,40 @@
+"""Rate limits counted in the database, shared by every gateway replica."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from gateway.limits import Limit, RateLimited, check, count
+from gateway.models import Base
+from sqlalchemy import create_engine
+
+
+@pytest.fixture
+def engine(tmp_path):  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_attempts_past_the_limit_are_refused_until_the_window_ends(engine) -> None:
+    limit = Limit("test", attempts=3, window_s=60)
+    who = uuid.uuid4().hex
+    for n in range(3):
+        check(engine, limit, who, now=1000.0 + n)
+        assert count(engine, limit, who, now=1000.0 + n) == n + 1
+    with pytest.raises(RateLimited) as refused:
+        check(engine, limit, who, now=1010.0)
+    assert refused.value.retry_after == 1020 - 1010  # the window [960, 1020) ends at 1020
+    check(engine, limit, who, now=1021.0)  # a new window
+    check(engine, limit, uuid.uuid4().hex, now=1010.0)  # someone else is not affected
+
+
+def test_a_new_window_starts_from_zero_and_old_ones_are_dropped(engine) -> None:
+    limit = Limit("test", attempts=1, window_s=10)
+    assert count(engine, limit, "a", now=5.0) == 1
+    assert count(engine, limit, "a", now=15.0) == 1
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT window_start FROM rate_counters").all()
+    assert rows == [(10,)]

@@ -1,0 +1,232 @@
+"""Who may call what (OWASP API1 and API5): every path of the gateway is in
+this matrix, tried with every role and with another tenant's ids. A new path
+without a row here fails the first test."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from support.e2e import (
+    add_employee,
+    approved_provider,
+    buy,
+    create_plan,
+    fund_company,
+)
+
+ROLES = ("admin", "hr", "employee", "provider")
+ANYONE = None
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+@dataclass(frozen=True)
+class Row:
+    roles: frozenset[str] | None  # None: no sign-in needed
+    owner: str | None = None  # the role whose other-tenant ids must be refused
+    body: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+SOON = (date.today() + timedelta(days=30)).isoformat()
+MATRIX: dict[tuple[str, str], Row] = {
+    ("GET", "/health"): Row(ANYONE),
+    ("GET", "/api/v1/openapi.json"): Row(ANYONE),
+    ("POST", "/api/v1/auth/token"): Row(ANYONE),
+    ("POST", "/api/v1/providers"): Row(ANYONE),
+    ("GET", "/api/v1/circuit"): Row(ANYONE),
+    ("POST", "/api/v1/webhooks/stripe"): Row(ANYONE),  # signed instead
+    ("POST", "/api/v1/companies"): Row(roles("admin")),
+    ("GET", "/api/v1/companies/<cid>"): Row(roles("admin", "hr"), "hr"),
+    ("POST", "/api/v1/companies/<cid>/employees"): Row(roles("hr"), "hr", {
+        "email": "x@example.test", "first_name": "A", "last_name": "B",
+        "fiscal_code": "RSSMRA85T10A562S"}),
+    ("POST", "/api/v1/companies/<cid>/employees/import"): Row(roles("hr"), "hr"),
+    ("GET", "/api/v1/companies/<cid>/employees"): Row(roles("hr"), "hr"),
+    ("POST", "/api/v1/companies/<cid>/employees/<eid>/departure"): Row(
+        roles("hr"), "hr", {"left_on": date.today().isoformat()}),
+    ("POST", "/api/v1/companies/<cid>/topups"): Row(roles("hr"), "hr", {
+        "amount_cents": 100, "method": "bank_transfer"}),
+    ("POST", "/api/v1/topups/<tid>/confirmation"): Row(roles("admin")),
+    ("POST", "/api/v1/companies/<cid>/plans"): Row(roles("hr"), "hr", {
+        "name": "P", "fiscal_year": date.today().year, "valid_from": date.today().isoformat(),
+        "valid_until": SOON, "categories": ["education"], "leftover_policy": "return_to_fund"}),
+    ("POST", "/api/v1/plans/<pid>/grants"): Row(roles("hr"), "hr", {
+        "amount_cents": 100, "all": True}),
+    ("GET", "/api/v1/companies/<cid>/reimbursements"): Row(roles("hr"), "hr"),
+    ("POST", "/api/v1/reimbursements/<rid>/decision"): Row(roles("hr"), "hr", {
+        "approved": True}),
+    ("GET", "/api/v1/companies/<cid>/reports/fiscal"): Row(roles("hr"), "hr",
+                                                          query={"year": date.today().year}),
+    ("GET", "/api/v1/me/wallet"): Row(roles("employee")),
+    ("GET", "/api/v1/me/transactions"): Row(roles("employee")),
+    ("POST", "/api/v1/me/vouchers"): Row(roles("employee")),
+    ("GET", "/api/v1/me/vouchers"): Row(roles("employee")),
+    ("GET", "/api/v1/me/vouchers/<voucher_id>/qr.png"): Row(roles("employee"), "employee"),
+    ("POST", "/api/v1/me/vouchers/<voucher_id>/cancellation"): Row(roles("employee"),
+                                                                   "employee"),
+    ("POST", "/api/v1/me/reimbursements"): Row(roles("employee")),
+    ("GET", "/api/v1/me/reimbursements"): Row(roles("employee")),
+    ("POST", "/api/v1/me/provider-proposals"): Row(roles("employee")),
+    ("GET", "/api/v1/me/provider-proposals"): Row(roles("employee")),
+    ("GET", "/api/v1/me/notifications"): Row(roles(*ROLES)),
+    ("POST", "/api/v1/me/notifications/<nid>/read"): Row(roles(*ROLES), "employee"),
+    ("GET", "/api/v1/me/notification-preferences"): Row(roles("hr", "employee", "provider")),
+    ("PUT", "/api/v1/me/notification-preferences"): Row(roles("hr", "employee", "provider")),
+    ("GET", "/api/v1/offerings"): Row(roles(*ROLES)),
+    ("POST", "/api/v1/providers/<vid>/approval"): Row(roles("admin")),
+    ("POST", "/api/v1/providers/<vid>/offerings"): Row(roles("provider"), "provider", {
+        "title": "T", "category": "education", "price_cents": 100}),
+    ("PATCH", "/api/v1/providers/<vid>/offerings/<oid>"): Row(roles("provider"), "provider",
+                                                             {"price_cents": 1}),
+    ("POST", "/api/v1/providers/<vid>/offerings/<oid>/withdrawal"): Row(roles("provider"),
+                                                                        "provider"),
+    ("POST", "/api/v1/providers/<vid>/redemptions"): Row(roles("provider"), "provider",
+                                                        {"code": "0000-0000-0000-0000-0"}),
+    ("GET", "/api/v1/providers/<vid>/settlements"): Row(roles("provider", "admin"), "provider"),
+    ("POST", "/api/v1/settlements"): Row(roles("admin")),
+    ("GET", "/api/v1/ledger/audit"): Row(roles("admin")),
+    ("GET", "/api/v1/notifications/failed"): Row(roles("admin")),
+    ("POST", "/api/v1/notifications/failed/retry"): Row(roles("admin")),
+}
+
+
+@dataclass
+class Tenant:
+    tokens: dict[str, str]
+    ids: dict[str, str]
+
+
+def tenant(stack, admin, fake) -> Tenant:  # type: ignore[no-untyped-def]
+    email = fake.email("hr")
+    r = stack.call("POST", "/companies", admin, json={
+        "name": "T", "vat_number": fake.vat_number(),
+        "hr_manager": {"email": email, "first_name": "H", "last_name": "R",
+                       "password": "hr-password-123"}})
+    from support.e2e import Company
+
+    company = Company(r.json()["id"], stack.token(email, "hr-password-123"), email)
+    employee = add_employee(stack, company, fake)
+    token = stack.token(employee["email"], employee["password"])
+    topup = fund_company(stack, admin, company, 50_000)
+    plan = create_plan(stack, company)
+    stack.call("POST", f"/plans/{plan['id']}/grants", company.hr, key=uuid.uuid4().hex,
+               json={"amount_cents": 50_000, "employee_ids": [employee["id"]]})
+    provider = approved_provider(stack, admin, fake, price_cents=1_000)
+    voucher = buy(stack, token, provider.offering_id).json()
+    reimbursement = stack.call("POST", "/me/reimbursements", token, key=uuid.uuid4().hex, data={
+        "amount_cents": "100", "category": "education",
+        "spent_on": date.today().isoformat(), "provider_tax_id": "45678900049",
+        "beneficiary_fiscal_code": employee["fiscal_code"]},
+        files={"receipt": ("r.pdf", PDF, "application/pdf")}).json()
+    import time
+
+    deadline = time.monotonic() + 10
+    while not (feed := stack.call("GET", "/me/notifications", token).json()["items"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return Tenant(
+        tokens={"admin": admin, "hr": company.hr, "employee": token,
+                "provider": provider.token},
+        ids={"cid": company.id, "eid": employee["id"], "tid": topup["id"], "pid": plan["id"],
+             "rid": reimbursement["id"], "voucher_id": voucher["id"], "nid": feed[0]["id"],
+             "vid": provider.id, "oid": provider.offering_id})
+
+
+@pytest.fixture(scope="module")
+def tenants(stack, admin, fake) -> tuple[Tenant, Tenant]:  # type: ignore[no-untyped-def]
+    return tenant(stack, admin, fake), tenant(stack, admin, fake)
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    for name, value in ids.items():
+        path = path.replace(f"<{name}>", value)
+    return path.replace("/api/v1", "", 1)
+
+
+def call(stack, method: str, path: str, token: str | None, row: Row):  # type: ignore
+    if path.startswith("/api/v1"):
+        return stack.call(method, path[len("/api/v1"):], token, key=uuid.uuid4().hex,
+                          json=row.body or None, params=row.query or None)
+    import requests
+
+    return requests.request(method, stack.url + path, timeout=10)
+
+
+def test_every_path_of_the_gateway_has_a_row() -> None:
+    from gateway.openapi import routes_of
+    from gateway.service import GatewayService
+
+    paths = {(r.method, r.url) for r in routes_of(GatewayService)}
+    assert paths - set(MATRIX) == set(), "new paths need a row in MATRIX"
+    assert set(MATRIX) - paths == set(), "MATRIX names paths that do not exist"
+
+
+@pytest.mark.parametrize("method, path", [k for k, row in MATRIX.items() if row.roles])
+def test_roles_not_listed_are_refused(stack, tenants, method: str, path: str) -> None:
+    a, _ = tenants
+    row = MATRIX[(method, path)]
+    url = "/api/v1" + fill(path, a.ids)
+    assert call(stack, method, url, None, row).status_code == 401
+    for role in set(ROLES) - row.roles:
+        r = call(stack, method, url, a.tokens[role], row)
+        assert r.status_code == 403, (role, method, path, r.status_code, r.text)
+
+
+@pytest.mark.parametrize("method, path", [k for k, row in MATRIX.items() if row.owner])
+def test_another_tenant_s_ids_are_not_found(stack, tenants, method: str, path: str) -> None:
+    a, b = tenants
+    row = MATRIX[(method, path)]
+    r = call(stack, method, "/api/v1" + fill(path, a.ids), b.tokens[row.owner], row)
+    assert r.status_code in (403, 404), (method, path, r.status_code, r.text)
+    if "<vid>" in path and "<oid>" in path:  # its own provider id, another's offering
+        ids = {**a.ids, "vid": b.ids["vid"]}
+        r = call(stack, method, "/api/v1" + fill(path, ids), b.tokens["provider"], row)
+        assert r.status_code == 404, (method, path, r.status_code, r.text)
+
+
+@pytest.mark.parametrize("path, body, field_name", [
+    ("/me/vouchers", {"offering_id": "x", "amount_cents": 1}, "amount_cents"),
+    ("/me/notification-preferences", {"non_essential_email": False, "role": "admin"}, "role"),
+])
+def test_fields_a_role_may_not_set_are_refused(stack, tenants, path, body, field_name) -> None:
+    a, _ = tenants
+    method = "PUT" if "preferences" in path else "POST"
+    r = stack.call(method, path, a.tokens["employee"], key=uuid.uuid4().hex, json=body)
+    assert r.status_code == 400 and field_name in r.json()["error"]["fields"]
+
+
+def test_an_applicant_cannot_approve_itself_or_set_its_commission(stack, fake) -> None:
+    r = stack.call("POST", "/providers", json={
+        "name": "Furbo", "vat_number": fake.vat_number(), "categories": ["education"],
+        "address": "Via 1", "lat": 45.0, "lon": 7.6, "email": fake.email(),
+        "password": "furbo-password-1", "iban": "IT60X0542811101000000123456",
+        "status": "approved", "commission_bps": 0})
+    assert r.status_code == 400
+    assert {"status", "commission_bps"} <= set(r.json()["error"]["fields"])
+
+
+def test_repeated_wrong_passwords_are_slowed_down(stack, fake) -> None:
+    email = fake.email("victim")
+    statuses = [stack.call("POST", "/auth/token", json={
+        "email": email, "password": f"guess-{n}"}).status_code for n in range(7)]
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
+    r = stack.call("POST", "/auth/token", json={"email": email, "password": "guess"})
+    assert int(r.headers["Retry-After"]) > 0
+    assert r.json()["error"]["code"] == "rate_limited"
+
+
+def test_a_provider_guessing_codes_is_stopped(stack, admin, fake) -> None:
+    provider = approved_provider(stack, admin, fake)
+    statuses = [stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
+                           key=uuid.uuid4().hex,
+                           json={"code": f"0000-0000-0000-{n:04d}-0"}).status_code
+                for n in range(12)]
+    assert statuses[:10] == [404] * 10 and statuses[10:] == [429, 429]
