@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from wecare_common.errors import DomainError
 
 from gateway.models import RateCounter
@@ -39,23 +39,23 @@ def _window(limit: Limit, now: float) -> tuple[int, int]:
     return start, start + limit.window_s - int(now)
 
 
-def check(engine: Engine, limit: Limit, subject: str, now: float | None = None) -> None:
+def check(session: Session, limit: Limit, subject: str, now: float | None = None) -> None:
     """Refuse when `subject` has used up its attempts in this window."""
     now = time.time() if now is None else now
     start, left = _window(limit, now)
-    with engine.connect() as conn:
-        count = conn.scalar(select(RateCounter.count).where(
-            RateCounter.key == f"{limit.name}:{subject}", RateCounter.window_start == start))
+    count = session.scalar(select(RateCounter.count).where(
+        RateCounter.key == f"{limit.name}:{subject}", RateCounter.window_start == start))
     if count is not None and count >= limit.attempts:
         raise RateLimited(f"too many attempts; try again in {left} s", left)
 
 
-def count(engine: Engine, limit: Limit, subject: str, now: float | None = None) -> int:
-    """One more attempt, committed at once whatever the request's outcome."""
+def count(session: Session, limit: Limit, subject: str, now: float | None = None) -> int:
+    """One more attempt, committed at once whatever the request's outcome (the
+    caller's session must hold nothing else uncommitted)."""
     now = time.time() if now is None else now
     start, _ = _window(limit, now)
     key = f"{limit.name}:{subject}"
-    if engine.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -63,9 +63,9 @@ def count(engine: Engine, limit: Limit, subject: str, now: float | None = None) 
     statement = statement.on_conflict_do_update(
         index_elements=["key", "window_start"],
         set_={"count": RateCounter.count + 1}).returning(RateCounter.count)
-    with engine.begin() as conn:
-        value = conn.scalar(statement)
-        # old windows go as new ones start
-        conn.execute(delete(RateCounter).where(RateCounter.key == key,
-                                               RateCounter.window_start < start))
+    value = session.scalar(statement)
+    # old windows go as new ones start
+    session.execute(delete(RateCounter).where(RateCounter.key == key,
+                                              RateCounter.window_start < start))
+    session.commit()
     return int(value)

@@ -153,16 +153,15 @@ class GatewayService:
     @api("POST", "/api/v1/auth/token", body=TokenIn, response=TokenOut,
          summary="sign in: a short-lived bearer token")
     def token(self, call: Call) -> dict[str, Any]:
-        engine = self.db.get_bind()
         email, address = call.body["email"].lower(), call.request.remote_addr or "unknown"
-        limits.check(engine, limits.LOGIN_PER_ACCOUNT, email)
-        limits.check(engine, limits.LOGIN_PER_ADDRESS, address)
+        limits.check(self.db, limits.LOGIN_PER_ACCOUNT, email)
+        limits.check(self.db, limits.LOGIN_PER_ADDRESS, address)
         try:
             principal = users.authenticate(self.db, email, call.body["password"])
         except Unauthenticated:
             # failed attempts count, per account and per client address
-            limits.count(engine, limits.LOGIN_PER_ACCOUNT, email)
-            limits.count(engine, limits.LOGIN_PER_ADDRESS, address)
+            limits.count(self.db, limits.LOGIN_PER_ACCOUNT, email)
+            limits.count(self.db, limits.LOGIN_PER_ADDRESS, address)
             raise
         return issue_token(principal)
 
@@ -448,14 +447,13 @@ class GatewayService:
          summary="redeem a voucher by its code (once)")
     def redeem_voucher(self, call: Call, vid: str) -> tuple[int, Any]:
         own_provider(call.principal, vid)  # type: ignore[arg-type]
-        engine = self.db.get_bind()
-        limits.check(engine, limits.REDEEM_FAILURES, vid)
+        limits.check(self.db, limits.REDEEM_FAILURES, vid)
 
         def redeem() -> dict[str, Any]:
             try:
                 return self.wallet.redeem_voucher(provider_id=vid, code=call.body["code"])
             except NotFound:
-                limits.count(engine, limits.REDEEM_FAILURES, vid)  # a wrong code: a guess
+                limits.count(self.db, limits.REDEEM_FAILURES, vid)  # a wrong code: a guess
                 raise
         return self._once(call, redeem, 200)
 

@@ -38,9 +38,11 @@ def create_user(session: Session, *, email: str, password: str | None, role: str
 
 def authenticate(session: Session, email: str, password: str) -> Principal:
     user = session.scalar(select(User).where(User.email == email.lower()))
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    stored, principal = (user.password_hash, principal_of(user)) if user else (None, None)
+    session.rollback()  # reads only: no transaction stays open during the slow hashing
+    if not verify_password(stored, password) or principal is None:
         raise Unauthenticated("wrong email or password")
-    return principal_of(user)
+    return principal
 
 
 def ensure_admin(session: Session, email: str | None, password: str | None) -> None:

@@ -7,14 +7,16 @@ import uuid
 import pytest
 from gateway.limits import Limit, RateLimited, check, count
 from gateway.models import Base
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 
 @pytest.fixture
 def engine(tmp_path):  # type: ignore[no-untyped-def]
     engine = create_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
     Base.metadata.create_all(engine)
-    yield engine
+    with Session(engine) as session:
+        yield session
     engine.dispose()
 
 
@@ -35,6 +37,5 @@ def test_a_new_window_starts_from_zero_and_old_ones_are_dropped(engine) -> None:
     limit = Limit("test", attempts=1, window_s=10)
     assert count(engine, limit, "a", now=5.0) == 1
     assert count(engine, limit, "a", now=15.0) == 1
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql("SELECT window_start FROM rate_counters").all()
+    rows = engine.execute(text("SELECT window_start FROM rate_counters")).all()
     assert rows == [(10,)]
