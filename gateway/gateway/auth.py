@@ -36,6 +36,7 @@ class Principal:
     company_id: str | None = None
     employee_id: str | None = None
     provider_id: str | None = None
+    session_id: str | None = None  # the login session the token belongs to
 
     @property
     def recipients(self) -> list[str]:
@@ -66,7 +67,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def issue_token(principal: Principal, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    claims = {
+    claims = {"sid": principal.session_id} if principal.session_id else {}
+    claims |= {
         "iss": ISSUER, "aud": AUDIENCE, "sub": principal.user_id, "role": principal.role,
         "iat": int(now.timestamp()), "exp": int((now + TOKEN_TTL).timestamp()),
         "jti": str(uuid.uuid4()),
@@ -93,4 +95,4 @@ def principal_from(authorization: str | None) -> Principal:
     if claims.get("role") not in ROLES:
         raise Unauthenticated("invalid token: unknown role")
     return Principal(claims["sub"], claims["role"], claims.get("company_id"),
-                     claims.get("employee_id"), claims.get("provider_id"))
+                     claims.get("employee_id"), claims.get("provider_id"), claims.get("sid"))

@@ -19,7 +19,7 @@ from wecare_common.schemas import load
 from werkzeug.wrappers import Request, Response
 
 from gateway import errors
-from gateway.auth import Principal, principal_from
+from gateway.auth import Principal, Unauthenticated, principal_from
 
 MAX_JSON_BYTES = 256 * 1024
 
@@ -62,6 +62,8 @@ class ApiRoute(HttpRequestHandler):
             principal = principal_from(request.headers.get("Authorization"))
             if principal.role not in self.roles:
                 raise Forbidden(f"the {principal.role} role may not do this")
+            if self._session_ended(principal.session_id):
+                raise Unauthenticated("this session was logged out")
         call = Call(request, principal)
         if self.query_schema is not None:
             call.query = load(self.query_schema(), request.args.to_dict())
@@ -76,6 +78,18 @@ class ApiRoute(HttpRequestHandler):
                                    "(1 to 200 characters)", {"Idempotency-Key": ["required"]})
             call.idempotency_key = key
         return (call,), dict(request.path_values)
+
+    def _session_ended(self, session_id: str | None) -> bool:
+        """Asked of the service's database provider (the gateway owns sessions)."""
+        from wecare_common.db import Database
+
+        from gateway.users import session_ended
+
+        if session_id is None:
+            return False
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        with database.sessionmaker() as session:  # type: ignore[misc]
+            return session_ended(session, session_id)
 
     def response_from_result(self, result: Any) -> Response:
         if isinstance(result, Response):

@@ -26,6 +26,12 @@ class TokenOut(Schema):
     token_type = fields.String()
     expires_in = fields.Integer()
     role = fields.String()
+    refresh_token = fields.String(metadata={"description": "for POST /api/v1/auth/refresh"})
+
+
+class RefreshIn(Schema):
+    refresh_token = fields.String(required=True, load_only=True,
+                                  validate=validate.Length(min=20, max=200))
 
 
 class HrManagerIn(Schema):

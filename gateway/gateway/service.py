@@ -53,6 +53,7 @@ from gateway.schemas import (
     ProviderIn,
     ProviderOut,
     RedemptionIn,
+    RefreshIn,
     ReimbursementForm,
     ReimbursementOut,
     ReimbursementPage,
@@ -163,7 +164,20 @@ class GatewayService:
             limits.count(self.db, limits.LOGIN_PER_ACCOUNT, email)
             limits.count(self.db, limits.LOGIN_PER_ADDRESS, address)
             raise
-        return issue_token(principal)
+        principal, refresh = users.start_session(self.db, principal)
+        return {**issue_token(principal), "refresh_token": refresh}
+
+    @api("POST", "/api/v1/auth/refresh", body=RefreshIn, response=TokenOut,
+         summary="a new access token for a refresh token (which is then spent)")
+    def refresh(self, call: Call) -> dict[str, Any]:
+        principal, refresh = users.refresh_session(self.db, call.body["refresh_token"])
+        return {**issue_token(principal), "refresh_token": refresh}
+
+    @api("POST", "/api/v1/auth/logout", roles=("admin", "hr", "employee", "provider"),
+         summary="end this login session: its access and refresh tokens stop working")
+    def logout(self, call: Call) -> tuple[int, dict[str, Any]]:
+        users.end_session(self.db, call.principal.session_id)  # type: ignore[union-attr]
+        return 200, {"logged_out": True}
 
     # -- companies and people ---------------------------------------------------
     @api("POST", "/api/v1/companies", roles=("admin",), body=CompanyIn, response=CompanyOut,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from wecare_common.errors import Conflict
 
 from gateway.auth import Principal, Unauthenticated, hash_password, verify_password
-from gateway.models import User
+from gateway.models import LoginSession, User
 
 
 def principal_of(user: User) -> Principal:
@@ -75,3 +78,57 @@ def create_invited(session: Session, people: list[tuple[str, str]], company_id: 
             {"id": str(uuid.uuid4()), "email": email.lower(), "password_hash": None,
              "role": "employee", "company_id": company_id, "employee_id": employee_id,
              "created_at": now} for email, employee_id in people])
+
+
+REFRESH_TTL = timedelta(days=14)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, principal: Principal) -> tuple[Principal, str]:
+    """A login session and its refresh token (only its hash is kept)."""
+    refresh = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    login = LoginSession(id=str(uuid.uuid4()), user_id=principal.user_id,
+                         refresh_hash=_digest(refresh), expires_at=now + REFRESH_TTL,
+                         created_at=now)
+    session.add(login)
+    session.commit()
+    return dataclasses.replace(principal, session_id=login.id), refresh
+
+
+def refresh_session(session: Session, refresh: str) -> tuple[Principal, str]:
+    """A new access token and a new refresh token; the old refresh token is spent."""
+    login = session.scalar(select(LoginSession).where(
+        LoginSession.refresh_hash == _digest(refresh)).with_for_update())
+    now = datetime.now(UTC)
+    if login is None or login.revoked_at is not None or _aware(login.expires_at) < now:
+        raise Unauthenticated("this refresh token is not valid")
+    user = session.get(User, login.user_id)
+    if user is None:
+        raise Unauthenticated("this refresh token is not valid")
+    new = secrets.token_urlsafe(32)
+    login.refresh_hash = _digest(new)
+    session.commit()
+    return dataclasses.replace(principal_of(user), session_id=login.id), new
+
+
+def end_session(session: Session, session_id: str | None) -> None:
+    session.execute(update(LoginSession).where(LoginSession.id == session_id,
+                                               LoginSession.revoked_at.is_(None))
+                    .values(revoked_at=datetime.now(UTC)))
+    session.commit()
+
+
+def session_ended(session: Session, session_id: str | None) -> bool:
+    if session_id is None:
+        return False
+    revoked = session.execute(select(LoginSession.revoked_at).where(
+        LoginSession.id == session_id)).first()
+    return revoked is None or revoked[0] is not None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -40,6 +40,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/health"): Row(ANYONE),
     ("GET", "/api/v1/openapi.json"): Row(ANYONE),
     ("POST", "/api/v1/auth/token"): Row(ANYONE),
+    ("POST", "/api/v1/auth/refresh"): Row(ANYONE),
+    ("POST", "/api/v1/auth/logout"): Row(roles(*ROLES)),
     ("POST", "/api/v1/providers"): Row(ANYONE),
     ("GET", "/api/v1/circuit"): Row(ANYONE),
     ("POST", "/api/v1/webhooks/stripe"): Row(ANYONE),  # signed instead
@@ -230,3 +232,21 @@ def test_a_provider_guessing_codes_is_stopped(stack, admin, fake) -> None:
                            json={"code": f"0000-0000-0000-{n:04d}-0"}).status_code
                 for n in range(12)]
     assert statuses[:10] == [404] * 10 and statuses[10:] == [429, 429]
+
+
+def test_refresh_rotates_and_logout_ends_the_session(stack, admin, company, fake) -> None:
+    employee = add_employee(stack, company, fake)
+    login = stack.call("POST", "/auth/token", json={
+        "email": employee["email"], "password": employee["password"]}).json()
+    refreshed = stack.call("POST", "/auth/refresh",
+                           json={"refresh_token": login["refresh_token"]})
+    assert refreshed.status_code == 200
+    again = stack.call("POST", "/auth/refresh", json={"refresh_token": login["refresh_token"]})
+    assert again.status_code == 401  # a refresh token is spent once used
+    token = refreshed.json()["access_token"]
+    assert stack.call("GET", "/me/wallet", token).status_code == 200
+    assert stack.call("POST", "/auth/logout", token).status_code == 200
+    assert stack.call("GET", "/me/wallet", token).status_code == 401
+    assert stack.call("GET", "/me/wallet", login["access_token"]).status_code == 401
+    assert stack.call("POST", "/auth/refresh", json={
+        "refresh_token": refreshed.json()["refresh_token"]}).status_code == 401
