@@ -30,6 +30,7 @@ class Limit:
 
 LOGIN_PER_ACCOUNT = Limit("login-account", 5, 300)
 LOGIN_PER_ADDRESS = Limit("login-address", 50, 300)
+RESET_PER_ADDRESS = Limit("reset-address", 10, 3600)
 # 80-bit voucher codes: 10 wrong codes per 10 minutes makes guessing hopeless.
 REDEEM_FAILURES = Limit("redeem-failures", 10, 600)
 

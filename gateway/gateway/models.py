@@ -6,10 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from wecare_common.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
     pass
+
+
+# invitations and password resets leave as events, through the outbox
+outbox = outbox_table(Base.metadata)
 
 
 class User(Base):
@@ -57,3 +62,14 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OneTimeToken(Base):
+    """An emailed link's secret (hashed): set a first password, or a new one."""
+
+    __tablename__ = "one_time_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    purpose: Mapped[str] = mapped_column(String(12))  # invitation | reset
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

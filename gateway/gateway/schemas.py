@@ -29,6 +29,28 @@ class TokenOut(Schema):
     refresh_token = fields.String(metadata={"description": "for POST /api/v1/auth/refresh"})
 
 
+class InvitationIn(Schema):
+    email = fields.Email(required=True)
+    first_name = Name
+    last_name = Name
+
+
+class InvitationOut(Schema):
+    id = fields.String()
+    email = fields.String()
+    role = fields.String()
+
+
+class ResetIn(Schema):
+    email = fields.Email(required=True)
+
+
+class NewPasswordIn(Schema):
+    token = fields.String(required=True, load_only=True, validate=validate.Length(min=20,
+                                                                                    max=200))
+    password = Password
+
+
 class RefreshIn(Schema):
     refresh_token = fields.String(required=True, load_only=True,
                                   validate=validate.Length(min=20, max=200))

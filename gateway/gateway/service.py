@@ -36,6 +36,9 @@ from gateway.schemas import (
     GrantOut,
     HealthOut,
     ImportOut,
+    InvitationIn,
+    InvitationOut,
+    NewPasswordIn,
     NotificationPage,
     OfferingIn,
     OfferingOut,
@@ -60,6 +63,7 @@ from gateway.schemas import (
     ReimbursementQuery,
     ReportOut,
     ReportQuery,
+    ResetIn,
     RetriedOut,
     SettlementRunOut,
     SettlementsOut,
@@ -167,6 +171,37 @@ class GatewayService:
         principal, refresh = users.start_session(self.db, principal)
         return {**issue_token(principal), "refresh_token": refresh}
 
+    @api("POST", "/api/v1/auth/password-reset", body=ResetIn, status=202,
+         summary="email a one-time link to set a new password (answers the same either way)")
+    def request_password_reset(self, call: Call) -> dict[str, Any]:
+        address = call.request.remote_addr or "unknown"
+        limits.check(self.db, limits.RESET_PER_ADDRESS, address)
+        limits.count(self.db, limits.RESET_PER_ADDRESS, address)
+        user = users.find_by_email(self.db, call.body["email"])
+        if user is not None:
+            users.send_link(self.db, user, "reset")
+            self.db.commit()
+        # the same answer whether the account exists or not: no account discovery
+        return {"accepted": True}
+
+    @api("POST", "/api/v1/auth/password", body=NewPasswordIn, response=TokenOut,
+         summary="set a password with an emailed one-time link's token; signs you in")
+    def set_password(self, call: Call) -> dict[str, Any]:
+        principal = users.set_password(self.db, call.body["token"], call.body["password"])
+        principal, refresh = users.start_session(self.db, principal)
+        return {**issue_token(principal), "refresh_token": refresh}
+
+    @api("POST", "/api/v1/companies/<cid>/hr-invitations", roles=("hr",), body=InvitationIn,
+         response=InvitationOut, status=201, summary="invite another HR manager by email")
+    def invite_hr(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        user = users.create_user(self.db, email=call.body["email"], password=None, role="hr",
+                                 company_id=cid)
+        users.send_link(self.db, user, "invitation",
+                        f"{call.body['first_name']} {call.body['last_name']}")
+        self.db.commit()
+        return {"id": user.id, "email": user.email, "role": user.role}
+
     @api("POST", "/api/v1/auth/refresh", body=RefreshIn, response=TokenOut,
          summary="a new access token for a refresh token (which is then spent)")
     def refresh(self, call: Call) -> dict[str, Any]:
@@ -208,8 +243,10 @@ class GatewayService:
         password = data.pop("password")
         users.ensure_email_free(self.db, data["email"])
         employee = self.benefits.enroll_employee(cid, **_json_ready(data))
-        users.create_user(self.db, email=data["email"], password=password, role="employee",
-                          company_id=cid, employee_id=employee["id"])
+        user = users.create_user(self.db, email=data["email"], password=password,
+                                 role="employee", company_id=cid, employee_id=employee["id"])
+        if password is None:  # no password given: the employee is invited by email
+            users.send_link(self.db, user, "invitation", data["first_name"])
         self.db.commit()
         return employee
 

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from wecare_common.config import env
 from wecare_common.errors import Conflict
+from wecare_common.outbox import record_event
 
 from gateway.auth import Principal, Unauthenticated, hash_password, verify_password
-from gateway.models import LoginSession, User
+from gateway.models import LoginSession, OneTimeToken, User
 
 
 def principal_of(user: User) -> Principal:
@@ -73,11 +75,13 @@ def create_invited(session: Session, people: list[tuple[str, str]], company_id: 
     One statement for the lot; an email already taken was refused upstream."""
     now = datetime.now(UTC)
     ensure_emails_free(session, [e for e, _ in people])
-    if people:
-        session.execute(insert(User), [
-            {"id": str(uuid.uuid4()), "email": email.lower(), "password_hash": None,
+    rows = [{"id": str(uuid.uuid4()), "email": email.lower(), "password_hash": None,
              "role": "employee", "company_id": company_id, "employee_id": employee_id,
-             "created_at": now} for email, employee_id in people])
+             "created_at": now} for email, employee_id in people]
+    if rows:
+        session.execute(insert(User), rows)
+    for row in rows:
+        send_link(session, User(**row), "invitation")
 
 
 REFRESH_TTL = timedelta(days=14)
@@ -132,3 +136,43 @@ def session_ended(session: Session, session_id: str | None) -> bool:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+INVITATION_TTL = timedelta(days=7)
+RESET_TTL = timedelta(hours=1)
+
+
+def send_link(session: Session, user: User, purpose: str, name: str = "") -> None:
+    """A one-time link to set a password, emailed through notifications."""
+    token = secrets.token_urlsafe(32)
+    ttl = INVITATION_TTL if purpose == "invitation" else RESET_TTL
+    session.add(OneTimeToken(token_hash=_digest(token), user_id=user.id, purpose=purpose,
+                             expires_at=datetime.now(UTC) + ttl))
+    base = env("WECARE_PUBLIC_URL", "http://localhost:8000")
+    kind = "user.invited" if purpose == "invitation" else "password.reset_requested"
+    record_event(session, kind, {
+        "user_id": user.id, "email": user.email, "role": user.role, "name": name,
+        "link": f"{base}/set-password?token={token}",
+        "expires_in_hours": int(ttl.total_seconds() // 3600)},
+        producer="gateway", company_id=user.company_id)
+
+
+def set_password(session: Session, token: str, password: str) -> Principal:
+    """Spend a one-time token; every earlier login session of the user ends."""
+    found = session.scalar(select(OneTimeToken).where(
+        OneTimeToken.token_hash == _digest(token)).with_for_update())
+    now = datetime.now(UTC)
+    if found is None or found.used_at is not None or _aware(found.expires_at) < now:
+        raise Unauthenticated("this link is not valid (used, expired or unknown)")
+    user = session.get(User, found.user_id)
+    found.used_at = now
+    user.password_hash = hash_password(password)  # type: ignore[union-attr]
+    session.execute(update(LoginSession).where(LoginSession.user_id == found.user_id,
+                                               LoginSession.revoked_at.is_(None))
+                    .values(revoked_at=now))
+    session.commit()
+    return principal_of(user)  # type: ignore[arg-type]
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.lower()))

@@ -42,6 +42,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/auth/token"): Row(ANYONE),
     ("POST", "/api/v1/auth/refresh"): Row(ANYONE),
     ("POST", "/api/v1/auth/logout"): Row(roles(*ROLES)),
+    ("POST", "/api/v1/auth/password-reset"): Row(ANYONE),
+    ("POST", "/api/v1/auth/password"): Row(ANYONE),
+    ("POST", "/api/v1/companies/<cid>/hr-invitations"): Row(roles("hr"), "hr", {
+        "email": "new-hr@example.test", "first_name": "N", "last_name": "H"}),
     ("POST", "/api/v1/providers"): Row(ANYONE),
     ("GET", "/api/v1/circuit"): Row(ANYONE),
     ("POST", "/api/v1/webhooks/stripe"): Row(ANYONE),  # signed instead
@@ -250,3 +254,49 @@ def test_refresh_rotates_and_logout_ends_the_session(stack, admin, company, fake
     assert stack.call("GET", "/me/wallet", login["access_token"]).status_code == 401
     assert stack.call("POST", "/auth/refresh", json={
         "refresh_token": refreshed.json()["refresh_token"]}).status_code == 401
+
+
+def _link_token(stack, email: str, subject: str) -> str:  # type: ignore[no-untyped-def]
+    mail = stack.smtp.wait_for(lambda m: m["To"] == email and subject in m["Subject"])[-1]
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    return text.split("set-password?token=", 1)[1].split()[0]
+
+
+def test_invited_people_set_their_password_once_and_resets_work(stack, company, fake) -> None:
+    email = fake.email("newhr")
+    r = stack.call("POST", f"/companies/{company.id}/hr-invitations", company.hr,
+                   json={"email": email, "first_name": "Nina", "last_name": "Rossi"})
+    assert r.status_code == 201 and r.json()["role"] == "hr"
+    token = _link_token(stack, email, "invitato")
+    r = stack.call("POST", "/auth/password", json={"token": token,
+                                                    "password": "nina-password-1"})
+    assert r.status_code == 200 and r.json()["role"] == "hr"
+    assert stack.call("GET", f"/companies/{company.id}", r.json()["access_token"]
+                      ).status_code == 200
+    again = stack.call("POST", "/auth/password", json={"token": token,
+                                                        "password": "other-password-1"})
+    assert again.status_code == 401  # a link works once
+
+    unknown = stack.call("POST", "/auth/password-reset", json={"email": fake.email()})
+    known = stack.call("POST", "/auth/password-reset", json={"email": email})
+    assert unknown.status_code == known.status_code == 202
+    assert unknown.json() == known.json()  # no telling which accounts exist
+    reset = _link_token(stack, email, "Reimposta")
+    r = stack.call("POST", "/auth/password", json={"token": reset,
+                                                    "password": "nina-password-2"})
+    assert r.status_code == 200
+    assert stack.call("GET", "/me/notifications", stack.token(email, "nina-password-2")
+                      ).status_code == 200
+
+
+def test_an_employee_added_without_a_password_is_invited(stack, company, fake) -> None:
+    email = fake.email("invited")
+    r = stack.call("POST", f"/companies/{company.id}/employees", company.hr, json={
+        "email": email, "first_name": "Ivo", "last_name": "Blu",
+        "fiscal_code": fake.fiscal_code()})
+    assert r.status_code == 201
+    token = _link_token(stack, email, "invitato")
+    r = stack.call("POST", "/auth/password", json={"token": token,
+                                                    "password": "ivo-password-12"})
+    assert r.status_code == 200 and r.json()["role"] == "employee"
+    assert stack.call("GET", "/me/wallet", r.json()["access_token"]).status_code == 200

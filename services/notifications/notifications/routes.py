@@ -48,6 +48,8 @@ def contact(kind: str, p: dict[str, Any]) -> Contact | None:
         return Contact(f"provider:{p['id']}", p["email"], p["name"])
     if kind == "provider.proposed":
         return Contact(f"proposal:{p['id']}", p["email"], p["name"])
+    if kind in ("user.invited", "password.reset_requested"):
+        return Contact(f"user:{p['user_id']}", p["email"], p.get("name") or p["email"])
     return None
 
 
@@ -79,6 +81,10 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
     if kind in ("provider.approved", "provider.suspended"):
         return [Message(f"provider:{p['id']}", "provider_status",
                         {**p, "status": kind.split(".")[1]})]
+    if kind == "user.invited":
+        return [Message(f"user:{p['user_id']}", "user_invited", p)]
+    if kind == "password.reset_requested":
+        return [Message(f"user:{p['user_id']}", "password_reset", p)]
     if kind == "payout.sent":
         return [Message(f"provider:{p['provider_id']}", "payout_sent", p)]
     return []

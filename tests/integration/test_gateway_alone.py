@@ -1,0 +1,37 @@
+"""The gateway with no service behind it answers at once, and clearly: 503
+(a service is not running) rather than a hang."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import nameko
+import requests
+from nameko.containers import get_container_cls
+from support import free_port
+
+
+def test_a_missing_service_is_a_clear_503_not_a_hang(database_url, rabbit_config) -> None:
+    from gateway.auth import Principal, issue_token
+    from gateway.service import GatewayService
+
+    port = free_port()
+    os.environ.setdefault("JWT_SECRET", "alone-" + "x" * 32)
+    with nameko.config.patch({"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}):
+        container = get_container_cls()(GatewayService)
+        container.start()
+    try:
+        token = issue_token(Principal("u1", "employee", "c1", "e1"))["access_token"]
+        started = time.monotonic()
+        r = requests.get(f"http://127.0.0.1:{port}/api/v1/me/wallet",
+                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert time.monotonic() - started < 5
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "service_unavailable"
+        assert "wallet" in r.json()["error"]["message"]
+        health = requests.get(f"http://127.0.0.1:{port}/health", timeout=30)
+        assert health.status_code == 503 and health.json()["status"] == "degraded"
+        assert health.json()["services"]["gateway"] == "ok"
+    finally:
+        container.stop()
