@@ -15,9 +15,10 @@ from gateway.routing import ApiRoute
 from gateway.schemas import ErrorOut
 
 _PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
-_ERRORS = {"400": "invalid input", "401": "not signed in", "403": "role not allowed",
-           "404": "not found", "409": "conflict", "422": "a business rule refused it",
-           "503": "a service is unavailable"}
+_ERRORS = {"400": "invalid input", "401": "not signed in, or credentials refused",
+           "403": "role not allowed", "404": "not found", "409": "conflict",
+           "422": "a business rule refused it", "429": "too many attempts (Retry-After)",
+           "503": "a service is unavailable", "504": "a service did not answer in time"}
 
 
 def routes_of(service_cls: type) -> list[ApiRoute]:
@@ -75,8 +76,6 @@ def build_spec(service_cls: type) -> dict[str, Any]:
             operation["security"] = [{"bearer": []}]
             operation["x-roles"] = list(route.roles)
         for status, text in _ERRORS.items():
-            if status == "401" and route.roles is None:
-                continue
             operation["responses"].setdefault(status, {
                 "description": text,
                 "content": {"application/json": {"schema": "ErrorOut"}}})

@@ -66,11 +66,12 @@ class ApiRoute(HttpRequestHandler):
                 raise Unauthenticated("this session was logged out")
         call = Call(request, principal)
         if self.query_schema is not None:
-            call.query = load(self.query_schema(), request.args.to_dict())
+            call.query = load(self.query_schema(), refuse_nul(request.args.to_dict()))
         if self.body_type == "multipart/form-data":
-            call.body = load(self.body_schema(), read_form(request, self.max_body_bytes))
+            call.body = load(self.body_schema(),
+                             refuse_nul(read_form(request, self.max_body_bytes)))
         elif self.body_schema is not None:
-            call.body = load(self.body_schema(), read_json(request))
+            call.body = load(self.body_schema(), refuse_nul(read_json(request)))
         if self.moves_money:
             key = request.headers.get("Idempotency-Key", "").strip()
             if not key or len(key) > 200:
@@ -113,6 +114,22 @@ def read_raw(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
     if len(raw) > limit:
         raise too_large
     return raw
+
+
+def refuse_nul(data: Any, where: str = "_body") -> Any:
+    """No text field may hold a NUL character: no database stores it, and no
+    person types it."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise InvalidInput("text may not contain NUL characters", {where: ["NUL character"]})
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            refuse_nul(key, where)
+            refuse_nul(value, str(key))
+    elif isinstance(data, list):
+        for value in data:
+            refuse_nul(value, where)
+    return data
 
 
 def read_form(request: Request, limit: int) -> dict[str, Any]:

@@ -3,11 +3,19 @@ The same schemas validate requests and generate /api/v1/openapi.json."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
 from wecare_common.schemas import MAX_AMOUNT_CENTS, Cents, PageSchema
 from wecare_common.validators import Upper
+
+
+class Out(Schema):
+    """A response: the fields named here are promised; others may be added later."""
+
+    class Meta:
+        unknown = INCLUDE
+
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 Password = fields.String(required=True, load_only=True,
@@ -21,7 +29,7 @@ class TokenIn(Schema):
                              validate=validate.Length(min=1, max=200))
 
 
-class TokenOut(Schema):
+class TokenOut(Out):
     access_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
@@ -35,7 +43,7 @@ class InvitationIn(Schema):
     last_name = Name
 
 
-class InvitationOut(Schema):
+class InvitationOut(Out):
     id = fields.String()
     email = fields.String()
     role = fields.String()
@@ -69,7 +77,7 @@ class CompanyIn(Schema):
     hr_manager = fields.Nested(HrManagerIn, required=True)
 
 
-class CompanyOut(Schema):
+class CompanyOut(Out):
     id = fields.String()
     name = fields.String()
     vat_number = fields.String()
@@ -93,7 +101,7 @@ class EmployeeIn(Schema):
                              validate=validate.Length(min=10, max=200))
 
 
-class EmployeeOut(Schema):
+class EmployeeOut(Out):
     id = fields.String()
     company_id = fields.String()
     email = fields.String()
@@ -108,12 +116,12 @@ class EmployeeDeparture(Schema):
     left_on = fields.Date(required=True)
 
 
-class ImportOut(Schema):
+class ImportOut(Out):
     imported = fields.Integer()
     employees = fields.List(fields.Nested(EmployeeOut))
 
 
-class EmployeePage(Schema):
+class EmployeePage(Out):
     items = fields.List(fields.Nested(EmployeeOut))
     next_cursor = fields.String(allow_none=True)
 
@@ -123,7 +131,7 @@ class TopupIn(Schema):
     method = fields.String(required=True, validate=validate.OneOf(["card", "bank_transfer"]))
 
 
-class TopupOut(Schema):
+class TopupOut(Out):
     id = fields.String()
     company_id = fields.String()
     amount_cents = fields.Integer()
@@ -147,7 +155,7 @@ class PlanIn(Schema):
     per_employee_budget_cents = Cents(required=False, load_default=None, allow_none=True)
 
 
-class PlanOut(Schema):
+class PlanOut(Out):
     id = fields.String()
     company_id = fields.String()
     name = fields.String()
@@ -166,7 +174,7 @@ class GrantIn(Schema):
                            validate=validate.OneOf(["company", "performance_bonus"]))
 
 
-class GrantOut(Schema):
+class GrantOut(Out):
     id = fields.String()
     plan_id = fields.String()
     source = fields.String()
@@ -175,7 +183,7 @@ class GrantOut(Schema):
     total_cents = fields.Integer()
 
 
-class PlanBalance(Schema):
+class PlanBalance(Out):
     plan_id = fields.String()
     name = fields.String()
     balance_cents = fields.Integer()
@@ -184,14 +192,14 @@ class PlanBalance(Schema):
     expiring = fields.Boolean()
 
 
-class WalletOut(Schema):
+class WalletOut(Out):
     employee_id = fields.String()
     plans = fields.List(fields.Nested(PlanBalance))
     total_cents = fields.Integer()
     expiring_cents = fields.Integer()
 
 
-class StatementLine(Schema):
+class StatementLine(Out):
     id = fields.String()
     kind = fields.String()
     amount_cents = fields.Integer()
@@ -199,7 +207,7 @@ class StatementLine(Schema):
     occurred_at = fields.String()
 
 
-class StatementOut(Schema):
+class StatementOut(Out):
     items = fields.List(fields.Nested(StatementLine))
     next_cursor = fields.String(allow_none=True)
 
@@ -220,7 +228,7 @@ class ProviderIn(Schema):
     iban = Upper(required=True, validate=validators.iban_number)
 
 
-class ProviderOut(Schema):
+class ProviderOut(Out):
     id = fields.String()
     name = fields.String()
     vat_number = fields.String()
@@ -263,7 +271,7 @@ class OfferingPatch(Schema):
     valid_until = fields.Date(allow_none=True)
 
 
-class OfferingOut(Schema):
+class OfferingOut(Out):
     id = fields.String()
     provider_id = fields.String()
     title = fields.String()
@@ -309,7 +317,7 @@ class CircuitQuery(Schema):
                            validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
 
 
-class CircuitProvider(Schema):
+class CircuitProvider(Out):
     id = fields.String()
     name = fields.String()
     categories = fields.List(fields.String())
@@ -320,7 +328,7 @@ class CircuitProvider(Schema):
     lon = fields.Float()
 
 
-class CircuitPage(Schema):
+class CircuitPage(Out):
     items = fields.List(fields.Nested(CircuitProvider))
     next_cursor = fields.String(allow_none=True)
 
@@ -332,7 +340,7 @@ class ProposalIn(Schema):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
 
 
-class ProposalOut(Schema):
+class ProposalOut(Out):
     id = fields.String()
     name = fields.String()
     city = fields.String()
@@ -342,17 +350,17 @@ class ProposalOut(Schema):
     created_at = fields.String()
 
 
-class ProposalPage(Schema):
+class ProposalPage(Out):
     items = fields.List(fields.Nested(ProposalOut))
     next_cursor = fields.String(allow_none=True)
 
 
-class OfferingPage(Schema):
+class OfferingPage(Out):
     items = fields.List(fields.Nested(OfferingHit))
     next_cursor = fields.String(allow_none=True)
 
 
-class NotificationOut(Schema):
+class NotificationOut(Out):
     id = fields.String()
     kind = fields.String()
     subject = fields.String()
@@ -361,7 +369,7 @@ class NotificationOut(Schema):
     read_at = fields.String(allow_none=True)
 
 
-class NotificationPage(Schema):
+class NotificationPage(Out):
     items = fields.List(fields.Nested(NotificationOut))
     next_cursor = fields.String(allow_none=True)
 
@@ -373,12 +381,12 @@ class PreferencesIn(Schema):
                                  "security messages always go"})
 
 
-class PreferencesOut(Schema):
+class PreferencesOut(Out):
     language = fields.String()
     non_essential_email = fields.Boolean()
 
 
-class FailedEmail(Schema):
+class FailedEmail(Out):
     id = fields.String()
     event_id = fields.String()
     recipient = fields.String()
@@ -388,19 +396,22 @@ class FailedEmail(Schema):
     error = fields.String(allow_none=True)
 
 
-class FailedEmails(Schema):
+class FailedEmails(Out):
     items = fields.List(fields.Nested(FailedEmail))
 
 
-class RetriedOut(Schema):
+class RetriedOut(Out):
     sent = fields.Integer()
 
 
-class AuditOut(Schema):
+class AuditOut(Out):
     balanced = fields.Boolean()
     sum_cents = fields.Integer()
     accounts = fields.Integer()
     negative_accounts = fields.List(fields.String())
+    drifted_accounts = fields.List(fields.String(), metadata={
+        "description": "stored balance differs from the sum of postings"})
+    unbalanced_transactions = fields.List(fields.String())
 
 
 class VoucherIn(Schema):
@@ -409,7 +420,7 @@ class VoucherIn(Schema):
                             validate=validate.Length(min=1, max=64))
 
 
-class VoucherOut(Schema):
+class VoucherOut(Out):
     id = fields.String()
     code = fields.String()
     offering_id = fields.String()
@@ -423,7 +434,7 @@ class VoucherOut(Schema):
     created_at = fields.String()
 
 
-class VoucherPage(Schema):
+class VoucherPage(Out):
     items = fields.List(fields.Nested(VoucherOut))
     next_cursor = fields.String(allow_none=True)
 
@@ -432,7 +443,7 @@ class RedemptionIn(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
-class PayoutOut(Schema):
+class PayoutOut(Out):
     id = fields.String()
     provider_id = fields.String()
     amount_cents = fields.Integer()
@@ -442,7 +453,7 @@ class PayoutOut(Schema):
     created_at = fields.String()
 
 
-class SettlementsOut(Schema):
+class SettlementsOut(Out):
     provider_id = fields.String()
     payable_cents = fields.Integer()
     commission_bps = fields.Integer()
@@ -452,7 +463,7 @@ class SettlementsOut(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class SettlementRunOut(Schema):
+class SettlementRunOut(Out):
     id = fields.String()
     payouts = fields.List(fields.Nested(PayoutOut))
     total_cents = fields.Integer()
@@ -460,7 +471,7 @@ class SettlementRunOut(Schema):
                              metadata={"description": "pain.001 credit transfers for the bank"})
 
 
-class WebhookOut(Schema):
+class WebhookOut(Out):
     received = fields.String()
     outcome = fields.String()
 
@@ -479,7 +490,7 @@ class ReimbursementForm(Schema):
     receipt = fields.Raw(metadata={"type": "string", "format": "binary"}, load_default=None)
 
 
-class ReimbursementOut(Schema):
+class ReimbursementOut(Out):
     id = fields.String()
     employee_id = fields.String()
     plan_id = fields.String()
@@ -494,7 +505,7 @@ class ReimbursementOut(Schema):
     decided_at = fields.String(allow_none=True)
 
 
-class ReimbursementPage(Schema):
+class ReimbursementPage(Out):
     items = fields.List(fields.Nested(ReimbursementOut))
     next_cursor = fields.String(allow_none=True)
 
@@ -514,7 +525,7 @@ class ReportQuery(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
-class ReportRow(Schema):
+class ReportRow(Out):
     employee_id = fields.String()
     fiscal_code = fields.String()
     last_name = fields.String()
@@ -526,25 +537,25 @@ class ReportRow(Schema):
     taxable_cents = fields.Integer()
 
 
-class ReportOut(Schema):
+class ReportOut(Out):
     company_id = fields.String()
     year = fields.Integer()
     rows = fields.List(fields.Nested(ReportRow))
     totals = fields.Dict()
 
 
-class HealthOut(Schema):
+class HealthOut(Out):
     status = fields.String()
     services = fields.Dict()
 
 
-class ErrorDetail(Schema):
+class ErrorDetail(Out):
     code = fields.String()
     message = fields.String()
     fields = fields.Dict()
 
 
-class ErrorOut(Schema):
+class ErrorOut(Out):
     error = fields.Nested(ErrorDetail)
 
 
