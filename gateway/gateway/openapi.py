@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from html import escape
 from typing import Any
 
 from apispec import APISpec
@@ -84,3 +85,43 @@ def build_spec(service_cls: type) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+@functools.cache
+def docs_page(service_cls: type) -> str:
+    """A readable page of the API, rendered from the same document."""
+    spec = build_spec(service_cls)
+    rows = []
+    for path, operations in sorted(spec["paths"].items()):
+        for method, op in operations.items():
+            body = op.get("requestBody", {}).get("content", {})
+            body_text = ", ".join(
+                f"{kind}: {_ref_name(media.get('schema', {}))}" for kind, media in body.items())
+            params = ", ".join(
+                f"{p.get('name', 'query')}{'' if p.get('required') else '?'} ({p['in']})"
+                for p in op.get("parameters", []))
+            ok = ", ".join(code for code in op["responses"] if code.startswith("2"))
+            rows.append(
+                f"<tr><td><code>{method.upper()}</code></td><td><code>{escape(path)}</code></td>"
+                f"<td>{escape(op.get('summary', ''))}</td>"
+                f"<td>{escape(', '.join(op.get('x-roles', ['anyone'])))}</td>"
+                f"<td>{escape(params)}</td><td>{escape(body_text)}</td><td>{ok}</td></tr>")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>WeCare API</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;
+text-align:left;vertical-align:top;font-size:.9rem}}th{{background:#f4f6f8}}code{{color:#0b5}}</style>
+</head><body><h1>WeCare API <small>{escape(spec["info"]["version"])}</small></h1>
+<p>JSON in and out; money in integer <code>*_cents</code>; <code>Authorization: Bearer</code>
+tokens from <code>POST /api/v1/auth/token</code>; requests that move money take an
+<code>Idempotency-Key</code>. Errors: <code>{{"error": {{"code", "message", "fields"}}}}</code>.
+The machine-readable document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
+<table><tr><th>method</th><th>path</th><th>what</th><th>who</th><th>parameters</th>
+<th>body</th><th>success</th></tr>
+{"".join(rows)}
+</table></body></html>"""
+
+
+def _ref_name(schema: dict[str, Any]) -> str:
+    ref = schema.get("$ref", "")
+    return ref.rsplit("/", 1)[-1] if ref else schema.get("type", "")

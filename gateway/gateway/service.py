@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
 from wecare_common.errors import DomainError, InvalidInput, NotFound
@@ -17,7 +18,7 @@ from werkzeug.wrappers import Response
 from gateway import errors, idempotency, limits, users
 from gateway.auth import Principal, Unauthenticated, issue_token
 from gateway.models import Base
-from gateway.openapi import build_spec
+from gateway.openapi import build_spec, docs_page
 from gateway.routing import Call, api, read_raw
 from gateway.schemas import (
     ApprovalIn,
@@ -154,6 +155,15 @@ class GatewayService:
     @api("GET", "/api/v1/openapi.json", summary="this document")
     def openapi(self, call: Call) -> dict[str, Any]:
         return build_spec(type(self))
+
+    @api("GET", "/api/docs", summary="this API, as a readable page")
+    def docs(self, call: Call) -> Response:
+        return Response(docs_page(type(self)), mimetype="text/html")
+
+    @timer(interval=3600)
+    def purge_idempotency_keys(self) -> None:
+        """Keys are kept 48 hours (at least the 24 the contract promises)."""
+        idempotency.purge_expired(self.db)
 
     @api("POST", "/api/v1/auth/token", body=TokenIn, response=TokenOut,
          summary="sign in: a short-lived bearer token")

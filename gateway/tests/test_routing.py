@@ -1,7 +1,6 @@
 """What the gateway's entrypoint refuses before any service hears of it."""
 
 import pytest
-
 from gateway.routing import refuse_nul
 from wecare_common.errors import InvalidInput
 

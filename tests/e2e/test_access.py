@@ -39,6 +39,7 @@ SOON = (date.today() + timedelta(days=30)).isoformat()
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/health"): Row(ANYONE),
     ("GET", "/api/v1/openapi.json"): Row(ANYONE),
+    ("GET", "/api/docs"): Row(ANYONE),
     ("POST", "/api/v1/auth/token"): Row(ANYONE),
     ("POST", "/api/v1/auth/refresh"): Row(ANYONE),
     ("POST", "/api/v1/auth/logout"): Row(roles(*ROLES)),
@@ -300,3 +301,34 @@ def test_an_employee_added_without_a_password_is_invited(stack, company, fake) -
                                                     "password": "ivo-password-12"})
     assert r.status_code == 200 and r.json()["role"] == "employee"
     assert stack.call("GET", "/me/wallet", r.json()["access_token"]).status_code == 200
+
+
+def test_idempotency_keys_belong_to_their_caller(stack, admin, fake) -> None:
+    """Two HR managers using the same key each get their own top-up."""
+    from support.e2e import Company
+
+    companies = []
+    for _ in range(2):
+        email = fake.email("hr")
+        r = stack.call("POST", "/companies", admin, json={
+            "name": "K", "vat_number": fake.vat_number(),
+            "hr_manager": {"email": email, "first_name": "H", "last_name": "R",
+                           "password": "hr-password-123"}})
+        companies.append(Company(r.json()["id"], stack.token(email, "hr-password-123"),
+                                 email))
+    body = {"amount_cents": 1_000, "method": "bank_transfer"}
+    first, second = (stack.call("POST", f"/companies/{c.id}/topups", c.hr, key="same-key",
+                                json=body) for c in companies)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+    assert first.json()["company_id"] == companies[0].id
+    assert second.json()["company_id"] == companies[1].id
+
+
+def test_the_docs_page_lists_every_path(stack) -> None:
+    import requests
+
+    page = requests.get(f"{stack.url}/api/docs", timeout=10)
+    assert page.headers["Content-Type"].startswith("text/html")
+    for _method, path in MATRIX:
+        assert path.replace("<", "{").replace(">", "}") in page.text, path
