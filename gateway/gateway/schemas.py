@@ -17,6 +17,12 @@ class Out(Schema):
         unknown = INCLUDE
 
 
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A page of a list: its items and the cursor of the next page (None at the end)."""
+    return type(name, (Out,), {"items": fields.List(fields.Nested(item)),
+                               "next_cursor": fields.String(allow_none=True)})
+
+
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 Password = fields.String(required=True, load_only=True,
                          validate=validate.Length(min=10, max=200,
@@ -121,9 +127,7 @@ class ImportOut(Out):
     employees = fields.List(fields.Nested(EmployeeOut))
 
 
-class EmployeePage(Out):
-    items = fields.List(fields.Nested(EmployeeOut))
-    next_cursor = fields.String(allow_none=True)
+EmployeePage = page_of(EmployeeOut, "EmployeePage")
 
 
 class TopupIn(Schema):
@@ -328,9 +332,7 @@ class CircuitProvider(Out):
     lon = fields.Float()
 
 
-class CircuitPage(Out):
-    items = fields.List(fields.Nested(CircuitProvider))
-    next_cursor = fields.String(allow_none=True)
+CircuitPage = page_of(CircuitProvider, "CircuitPage")
 
 
 class ProposalIn(Schema):
@@ -350,14 +352,10 @@ class ProposalOut(Out):
     created_at = fields.String()
 
 
-class ProposalPage(Out):
-    items = fields.List(fields.Nested(ProposalOut))
-    next_cursor = fields.String(allow_none=True)
+ProposalPage = page_of(ProposalOut, "ProposalPage")
 
 
-class OfferingPage(Out):
-    items = fields.List(fields.Nested(OfferingHit))
-    next_cursor = fields.String(allow_none=True)
+OfferingPage = page_of(OfferingHit, "OfferingPage")
 
 
 class NotificationOut(Out):
@@ -369,9 +367,7 @@ class NotificationOut(Out):
     read_at = fields.String(allow_none=True)
 
 
-class NotificationPage(Out):
-    items = fields.List(fields.Nested(NotificationOut))
-    next_cursor = fields.String(allow_none=True)
+NotificationPage = page_of(NotificationOut, "NotificationPage")
 
 
 class PreferencesIn(Schema):
@@ -434,9 +430,7 @@ class VoucherOut(Out):
     created_at = fields.String()
 
 
-class VoucherPage(Out):
-    items = fields.List(fields.Nested(VoucherOut))
-    next_cursor = fields.String(allow_none=True)
+VoucherPage = page_of(VoucherOut, "VoucherPage")
 
 
 class RedemptionIn(Schema):
@@ -505,9 +499,7 @@ class ReimbursementOut(Out):
     decided_at = fields.String(allow_none=True)
 
 
-class ReimbursementPage(Out):
-    items = fields.List(fields.Nested(ReimbursementOut))
-    next_cursor = fields.String(allow_none=True)
+ReimbursementPage = page_of(ReimbursementOut, "ReimbursementPage")
 
 
 class ReimbursementQuery(PageSchema):
