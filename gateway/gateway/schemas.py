@@ -196,11 +196,20 @@ class PlanBalance(Out):
     expiring = fields.Boolean()
 
 
+class FringeOut(Out):
+    year = fields.Integer()
+    used_cents = fields.Integer()
+    limit_cents = fields.Integer(allow_none=True)
+    room_cents = fields.Integer(allow_none=True)
+
+
 class WalletOut(Out):
     employee_id = fields.String()
     plans = fields.List(fields.Nested(PlanBalance))
     total_cents = fields.Integer()
     expiring_cents = fields.Integer()
+    fringe = fields.Nested(FringeOut, metadata={
+        "description": "this year's fringe benefits (TUIR art. 51 c.3): used, limit, room"})
 
 
 class StatementLine(Out):

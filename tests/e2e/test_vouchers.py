@@ -123,7 +123,10 @@ def test_fringe_purchases_stop_at_the_yearly_limit_saying_the_room_left(
     r = buy(stack, token, gift.offering_id)
     assert r.status_code == 422
     assert "40000 cents of room left" in r.json()["error"]["message"]
-    assert stack.call("GET", "/me/wallet", token).json()["total_cents"] == 90_000
+    wallet = stack.call("GET", "/me/wallet", token).json()
+    assert wallet["total_cents"] == 90_000
+    assert wallet["fringe"]["used_cents"] == 60_000 and wallet["fringe"]["limit_cents"] == 100_000
+    assert wallet["fringe"]["room_cents"] == 40_000
 
 
 def test_card_topup_through_stripe_credits_the_fund_once(stack, company, admin) -> None:

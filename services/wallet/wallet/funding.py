@@ -14,7 +14,15 @@ from wecare_common.outbox import record_event
 
 from wallet import copies, ledger
 from wallet.ledger import Leg
-from wallet.models import Account, LedgerTransaction, Plan, Posting, StripeEvent, Topup
+from wallet.models import (
+    Account,
+    FringeUsage,
+    LedgerTransaction,
+    Plan,
+    Posting,
+    StripeEvent,
+    Topup,
+)
 
 PRODUCER = "wallet"
 # Crockford's base32: no I, L, O or U, so a reference reads aloud without doubt.
@@ -131,9 +139,11 @@ def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, A
             "replayed": posted.replayed}
 
 
-def employee_wallet(session: Session, employee_id: str, today: date | None = None
-                    ) -> dict[str, Any]:
-    """Balances per plan, with the credit that expires within 30 days."""
+def employee_wallet(session: Session, employee_id: str, today: date | None = None,
+                    fringe_limit: Any = None) -> dict[str, Any]:
+    """Balances per plan, the credit that expires within 30 days, and this year's
+    fringe-benefit spend against its limit (`fringe_limit(employee, year)` when
+    the wallet has not heard the limit yet)."""
     today = today or date.today()
     rows = session.execute(
         select(Account.balance_cents, Plan).join(Plan, Plan.id == Account.plan_id)
@@ -148,11 +158,17 @@ def employee_wallet(session: Session, employee_id: str, today: date | None = Non
             "valid_until": plan.valid_until.isoformat(), "categories": plan.categories,
             "expiring": balance_cents > 0 and 0 <= days_left <= 30,
         })
+    usage = session.get(FringeUsage, (employee_id, today.year))
+    limit = usage.limit_cents if usage else (
+        fringe_limit(employee_id, today.year) if fringe_limit else None)
+    used = usage.used_cents if usage else 0
     return {
         "employee_id": employee_id,
         "plans": plans,
         "total_cents": sum(p["balance_cents"] for p in plans),
         "expiring_cents": sum(p["balance_cents"] for p in plans if p["expiring"]),
+        "fringe": {"year": today.year, "used_cents": used, "limit_cents": limit,
+                   "room_cents": None if limit is None else limit - used},
     }
 
 

@@ -104,7 +104,8 @@ class WalletService:
 
     @rpc
     def employee_wallet(self, employee_id: str) -> dict[str, Any]:
-        return funding.employee_wallet(self.db, employee_id)
+        return funding.employee_wallet(self.db, employee_id,
+                                       fringe_limit=self.benefits.fringe_limit)
 
     @rpc
     def statement(self, employee_id: str, **page: Any) -> dict[str, Any]:
