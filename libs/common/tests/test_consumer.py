@@ -119,3 +119,34 @@ def test_an_event_that_fails_its_schema_is_parked_with_the_reason(
 
 def test_the_dead_letter_queue_is_a_known_queue() -> None:
     assert DEAD_LETTER_QUEUE == "wecare.dead-letter"
+
+
+class Picky:
+    name = "picky"
+    db = Database(SCHEMA, metadata)
+
+    @handle_event("thing.picked", max_attempts=3, backoff=2.0)
+    def on_pick(self, event: dict) -> None:
+        if event["payload"]["n"] == 1:
+            raise RuntimeError("not this one")
+        self.db.execute(effects.insert().values(event_id=event["id"]))
+        self.db.commit()
+
+
+def test_a_retry_waits_in_the_broker_not_in_a_worker(engine, rabbit_config,
+                                                     container_factory) -> None:
+    """With one worker, an event that fails (2 s backoff) does not hold up the next."""
+    container = container_factory(Picky, {"max_workers": 1, "AMQP_URI": rabbit_config})
+    container.start()
+    failing = make_envelope("thing.picked", {"n": 1}, producer="test", company_id=None)
+    good = make_envelope("thing.picked", {"n": 2}, producer="test", company_id=None)
+    publish(rabbit_config, failing, "thing.picked")
+    start = time.monotonic()
+    with entrypoint_waiter(container, "on_pick", timeout=10,
+                           callback=lambda worker_ctx, result, exc_info: exc_info is None):
+        publish(rabbit_config, good, "thing.picked")
+    # handled before the failing one's first retry was even due: no worker waited on it
+    assert time.monotonic() - start < Picky.on_pick.nameko_entrypoints.copy().pop().backoff
+    found = parked(rabbit_config, timeout=30)
+    assert [p["body"]["id"] for p in found] == [failing["id"]]
+    assert found[0]["attempts"] == 3

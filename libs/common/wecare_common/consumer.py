@@ -5,9 +5,10 @@
 
 Each handler has its own quorum queue `<service>.<method>`. The envelope is
 validated before a worker starts; one that fails is parked at once with the
-reason. A handler that raises is retried with backoff; after `max_attempts`
-deliveries the message is parked in the dead-letter queue, its body intact and
-the reason in its headers. Nothing is acked into oblivion.
+reason. A handler that raises is retried with backoff: the message waits in
+`<queue>.retry` (it expires back into the queue), so no worker sleeps on it;
+after `max_attempts` the message is parked in the dead-letter queue, its body
+intact and the reason in its headers. Nothing is acked into oblivion.
 """
 
 from __future__ import annotations
@@ -16,16 +17,24 @@ import logging
 import traceback
 from typing import Any
 
-import eventlet
 from kombu import Connection
 from marshmallow import ValidationError
 from nameko.messaging import Consumer
 
 from wecare_common import config
 from wecare_common.events import load_envelope
-from wecare_common.topology import consumer_queue, dead_letter_exchange, declare_backbone
+from wecare_common.topology import (
+    consumer_queue,
+    dead_letter_exchange,
+    declare_backbone,
+    retry_queue,
+)
 
 log = logging.getLogger(__name__)
+
+
+ATTEMPTS = "x-wecare-attempts"
+MAX_BACKOFF = 60.0
 
 
 class PermanentError(Exception):
@@ -55,6 +64,19 @@ def park(amqp_uri: str, message: Any, queue_name: str, reason: str, attempts: in
         )
 
 
+def retry_later(amqp_uri: str, message: Any, retry_queue_name: str, attempts: int,
+                delay: float) -> None:
+    """Publish a copy, with confirms, that comes back to the queue after `delay` s."""
+    headers = {k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"}
+    headers[ATTEMPTS] = attempts
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        conn.Producer().publish(
+            message.body, exchange="", routing_key=retry_queue_name,
+            content_type=message.content_type, content_encoding=message.content_encoding,
+            headers=headers, delivery_mode=2, expiration=delay,
+            message_id=message.properties.get("message_id"))
+
+
 class EventConsumer(Consumer):
     def __init__(self, *event_types: str, max_attempts: int = 5,
                  backoff: float = 0.2, **kwargs: Any) -> None:
@@ -73,8 +95,11 @@ class EventConsumer(Consumer):
 
     def setup(self) -> None:
         self.queue = consumer_queue(self.queue_name, self.event_types)
+        self.retry_queue = retry_queue(self.queue_name)
         with Connection(self.amqp_uri) as conn:
-            declare_backbone(conn.channel())
+            channel = conn.channel()
+            declare_backbone(channel)
+            self.retry_queue.bind(channel).declare()
         super().setup()
 
     def handle_message(self, body: Any, message: Any) -> None:
@@ -93,8 +118,11 @@ class EventConsumer(Consumer):
             self.consumer.ack_message(message)
             return
         exc = exc_info[1]
-        # Quorum queues count earlier deliveries of this message for us.
-        attempts = int((message.headers or {}).get("x-delivery-count", 0)) + 1
+        headers = message.headers or {}
+        # Tries so far: those counted on the retries we published, plus the
+        # broker's count of redeliveries of this copy (a worker that crashed).
+        attempts = (int(headers.get(ATTEMPTS, 0)) + int(headers.get("x-delivery-count", 0))
+                    + 1)
         permanent = isinstance(exc, PermanentError | ValidationError)
         if permanent or attempts >= self.max_attempts:
             reason = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -107,8 +135,14 @@ class EventConsumer(Consumer):
                 return
             self.consumer.ack_message(message)
             return
-        eventlet.sleep(min(self.backoff * 2 ** (attempts - 1), 10.0))
-        self.consumer.requeue_message(message)
+        delay = min(self.backoff * 2 ** (attempts - 1), MAX_BACKOFF)
+        try:
+            retry_later(self.amqp_uri, message, self.retry_queue.name, attempts, delay)
+        except Exception:  # noqa: BLE001 - cannot schedule: the broker redelivers it
+            log.exception("cannot schedule a retry; requeueing")
+            self.consumer.requeue_message(message)
+            return
+        self.consumer.ack_message(message)
 
 
 handle_event = EventConsumer.decorator

@@ -44,6 +44,7 @@ def replay(amqp_uri: str, limit: int = 100) -> int:
         messages = _drain(conn, limit)
         producer = conn.Producer()
         for m in messages:
+            # a replayed message starts its tries afresh
             headers = {k: v for k, v in m.headers.items()
                        if not k.startswith("x-wecare-") and k != "x-delivery-count"}
             producer.publish(m.body, exchange="", routing_key=m.headers["x-wecare-queue"],

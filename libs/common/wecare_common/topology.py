@@ -60,6 +60,19 @@ def consumer_queue(name: str, event_types: Iterable[str]) -> Queue:
     )
 
 
+def retry_queue(name: str) -> Queue:
+    """Where a failed delivery waits out its backoff (per-message expiration),
+    then returns to its consumer's queue through the default exchange."""
+    return Queue(
+        f"{name}.retry",
+        durable=True,
+        queue_arguments={
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": name,
+        },
+    )
+
+
 def declare_backbone(channel: Any) -> None:
     """Declare the exchanges and the two keeping queues (idempotent)."""
     for entity in (unrouted_exchange, dead_letter_exchange, events_exchange,
@@ -91,5 +104,6 @@ def declare_all(amqp_uri: str, service_classes: Iterable[type]) -> list[str]:
         for cls in service_classes:
             for queue in consumer_queues_of(cls):
                 queue.bind(channel).declare()
+                retry_queue(queue.name).bind(channel).declare()
                 declared.append(queue.name)
     return declared
