@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nameko.web.handlers import http
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from wecare_common.rpc import rpc
 
 
 def readiness(service: str, session: Session) -> dict[str, Any]:
@@ -22,3 +25,19 @@ def readiness(service: str, session: Session) -> dict[str, Any]:
 def probe_response(report: dict[str, Any]) -> tuple[int, dict[str, str], str]:
     status = 200 if report["status"] == "ok" else 503
     return status, {"Content-Type": "application/json"}, json.dumps(report)
+
+
+class HealthEntrypoints:
+    """Readiness for every service: `health` over RPC (the gateway's /health) and
+    GET /health over HTTP (Kubernetes' probes). Needs `name` and `db`."""
+
+    name: str
+    db: Session
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        return readiness(self.name, self.db)
+
+    @http("GET", "/health")
+    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
+        return probe_response(readiness(self.name, self.db))

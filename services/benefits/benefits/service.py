@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.web.handlers import http
 from wecare_common.db import Database
-from wecare_common.health import probe_response, readiness
+from wecare_common.health import HealthEntrypoints
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
@@ -24,20 +23,12 @@ from benefits.schemas import (
 from benefits.storage import Receipts
 
 
-class BenefitsService:
+class BenefitsService(HealthEntrypoints):
     name = "benefits"
 
     db = Database("benefits", Base.metadata)
     wallet = TimedServiceRpc("wallet", timeout=60)
     receipts = Receipts()
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        return readiness(self.name, self.db)
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return probe_response(readiness(self.name, self.db))
 
     @rpc
     def create_company(self, **data: Any) -> dict[str, Any]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.web.handlers import http
 from wecare_common.db import Database
-from wecare_common.health import probe_response, readiness
+from wecare_common.health import HealthEntrypoints
 from wecare_common.rpc import rpc
 from wecare_common.schemas import load
 
@@ -23,18 +22,10 @@ from catalog.schemas import (
 )
 
 
-class CatalogService:
+class CatalogService(HealthEntrypoints):
     name = "catalog"
 
     db = Database("catalog", Base.metadata)
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        return readiness(self.name, self.db)
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return probe_response(readiness(self.name, self.db))
 
     @rpc
     def register_provider(self, **data: Any) -> dict[str, Any]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.web.handlers import http
 from wecare_common.consumer import handle_event
 from wecare_common.db import Database
-from wecare_common.health import probe_response, readiness
+from wecare_common.health import HealthEntrypoints
 from wecare_common.rpc import rpc
 from wecare_common.schemas import PageSchema, load
 
@@ -17,19 +16,11 @@ from notifications.models import Base
 from notifications.schemas import PreferencesRequest
 
 
-class NotificationsService:
+class NotificationsService(HealthEntrypoints):
     name = "notifications"
 
     db = Database("notifications", Base.metadata)
     mailer = MailerProvider()
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        return readiness(self.name, self.db)
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return probe_response(readiness(self.name, self.db))
 
     @handle_event(*routes.EVENT_TYPES)
     def on_event(self, event: dict[str, Any]) -> None:

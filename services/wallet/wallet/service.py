@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from nameko.timer import timer
-from nameko.web.handlers import http
 from sqlalchemy.exc import IntegrityError
 from wecare_common.consumer import handle_event
 from wecare_common.db import Database
-from wecare_common.health import probe_response, readiness
+from wecare_common.health import HealthEntrypoints
 from wecare_common.inbox import first_delivery
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
@@ -50,20 +49,12 @@ def _retry_on_race(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
 
-class WalletService:
+class WalletService(HealthEntrypoints):
     name = "wallet"
 
     db = Database("wallet", Base.metadata)
     stripe = StripeGateway()
     benefits = TimedServiceRpc("benefits")
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        return readiness(self.name, self.db)
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return probe_response(readiness(self.name, self.db))
 
     # -- money in ---------------------------------------------------------------
     @rpc
