@@ -23,15 +23,16 @@ def make_engine(service: str, url: str | None = None, **kwargs: Any) -> Engine:
     url = url or config.database_url(service)
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, poolclass=NullPool, connect_args={"timeout": 30}, **kwargs
+            url, poolclass=NullPool, connect_args={"timeout": 5}, **kwargs
         )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # Let the sqlite3 module start no implicit transactions; BEGIN
-            # IMMEDIATE below takes the write lock up front, so two writers
-            # queue instead of failing half-way with "database is locked".
-            dbapi_conn.isolation_level = None
+            # WAL: readers never wait for the writer, nor the writer for them.
+            # Transactions stay deferred: a read takes no lock, because a lock
+            # held across a green-thread switch would stall every other green
+            # thread of the process in SQLite's blocking busy wait.
+            dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN (savepoints work)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -39,7 +40,7 @@ def make_engine(service: str, url: str | None = None, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_size", 10)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# a module, not the class: `nameko run` would take every class it finds here
+from wecare_common import health
 from wecare_common.db import Database
-from wecare_common.health import HealthEntrypoints
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
@@ -23,7 +24,7 @@ from benefits.schemas import (
 from benefits.storage import Receipts
 
 
-class BenefitsService(HealthEntrypoints):
+class BenefitsService(health.HealthEntrypoints):
     name = "benefits"
 
     db = Database("benefits", Base.metadata)

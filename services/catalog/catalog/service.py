@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# a module, not the class: `nameko run` would take every class it finds here
+from wecare_common import health
 from wecare_common.db import Database
-from wecare_common.health import HealthEntrypoints
 from wecare_common.rpc import rpc
 from wecare_common.schemas import load
 
@@ -22,7 +23,7 @@ from catalog.schemas import (
 )
 
 
-class CatalogService(HealthEntrypoints):
+class CatalogService(health.HealthEntrypoints):
     name = "catalog"
 
     db = Database("catalog", Base.metadata)

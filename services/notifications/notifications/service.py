@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# a module, not the class: `nameko run` would take every class it finds here
+from wecare_common import health
 from wecare_common.consumer import handle_event
 from wecare_common.db import Database
-from wecare_common.health import HealthEntrypoints
 from wecare_common.rpc import rpc
 from wecare_common.schemas import PageSchema, load
 
@@ -16,7 +17,7 @@ from notifications.models import Base
 from notifications.schemas import PreferencesRequest
 
 
-class NotificationsService(HealthEntrypoints):
+class NotificationsService(health.HealthEntrypoints):
     name = "notifications"
 
     db = Database("notifications", Base.metadata)

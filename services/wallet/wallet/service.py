@@ -8,9 +8,11 @@ from typing import Any
 
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
+
+# a module, not the class: `nameko run` would take every class it finds here
+from wecare_common import health
 from wecare_common.consumer import handle_event
 from wecare_common.db import Database
-from wecare_common.health import HealthEntrypoints
 from wecare_common.inbox import first_delivery
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
@@ -49,7 +51,7 @@ def _retry_on_race(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
 
-class WalletService(HealthEntrypoints):
+class WalletService(health.HealthEntrypoints):
     name = "wallet"
 
     db = Database("wallet", Base.metadata)
