@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from wecare_common.config import env
+from wecare_common.db import aware
 from wecare_common.errors import Conflict
 from wecare_common.outbox import record_event
 
@@ -108,7 +109,7 @@ def refresh_session(session: Session, refresh: str) -> tuple[Principal, str]:
     login = session.scalar(select(LoginSession).where(
         LoginSession.refresh_hash == _digest(refresh)).with_for_update())
     now = datetime.now(UTC)
-    if login is None or login.revoked_at is not None or _aware(login.expires_at) < now:
+    if login is None or login.revoked_at is not None or aware(login.expires_at) < now:
         raise Unauthenticated("this refresh token is not valid")
     user = session.get(User, login.user_id)
     if user is None:
@@ -133,9 +134,6 @@ def session_ended(session: Session, session_id: str | None) -> bool:
         LoginSession.id == session_id)).first()
     return revoked is None or revoked[0] is not None
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 INVITATION_TTL = timedelta(days=7)
@@ -162,7 +160,7 @@ def set_password(session: Session, token: str, password: str) -> Principal:
     found = session.scalar(select(OneTimeToken).where(
         OneTimeToken.token_hash == _digest(token)).with_for_update())
     now = datetime.now(UTC)
-    if found is None or found.used_at is not None or _aware(found.expires_at) < now:
+    if found is None or found.used_at is not None or aware(found.expires_at) < now:
         raise Unauthenticated("this link is not valid (used, expired or unknown)")
     user = session.get(User, found.user_id)
     found.used_at = now

@@ -21,7 +21,6 @@ from kombu import Connection
 from marshmallow import ValidationError
 from nameko.messaging import Consumer
 
-from wecare_common import config
 from wecare_common.events import load_envelope
 from wecare_common.topology import (
     consumer_queue,
@@ -147,6 +146,3 @@ class EventConsumer(Consumer):
 
 handle_event = EventConsumer.decorator
 
-
-def default_amqp_uri() -> str:
-    return config.amqp_uri()

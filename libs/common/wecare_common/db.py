@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import nameko
@@ -56,13 +57,6 @@ def ensure_schema(engine: Engine, service: str) -> None:
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
-
-
-def is_postgres(session_or_engine: Session | Engine) -> bool:
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else (
-        session_or_engine
-    )
-    return bind.dialect.name == "postgresql"
 
 
 class Database(DependencyProvider):
@@ -119,10 +113,6 @@ class Database(DependencyProvider):
             session.rollback()
             session.close()
 
-    def ping(self) -> bool:
-        with self.engine.connect() as conn:  # type: ignore[union-attr]
-            conn.execute(text("SELECT 1"))
-        return True
 
 
 @contextmanager
@@ -149,3 +139,8 @@ def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> N
     else:
         from sqlalchemy.dialects.sqlite import insert
     session.execute(insert(table).values(rows).on_conflict_do_nothing())
+
+
+def aware(moment: datetime) -> datetime:
+    """A timestamp read back from the database, in UTC (SQLite returns naive ones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

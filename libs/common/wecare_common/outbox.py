@@ -7,7 +7,6 @@ publishes on restart); a publish twice is harmless (consumers dedupe by id).
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -194,6 +193,3 @@ def outbox_sessionmaker(engine: Engine, metadata: MetaData,
 
     return factory
 
-
-def new_event_id() -> str:
-    return str(uuid.uuid4())

@@ -3,21 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from wecare_common.db import aware
 
 from wallet.models import Employee, FringeUsage, Offering, Plan, Provider
 
 
 def _newer(copy: Any, as_of: datetime) -> bool:
     """Events may arrive out of order: keep the copy of the latest one."""
-    return copy.as_of is None or _aware(copy.as_of) <= as_of
+    return copy.as_of is None or aware(copy.as_of) <= as_of
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def keep_provider(session: Session, p: dict[str, Any], as_of: datetime) -> None:
