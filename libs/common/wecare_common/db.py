@@ -7,14 +7,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import nameko
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy import MetaData, Table, bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.elements import TextClause
 
 from wecare_common import config
 
@@ -129,16 +131,23 @@ def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
         session.close()
 
 
-def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).values(rows).on_conflict_do_nothing())
+    if rows:
+        session.execute(_insert_ignore_statement(table, tuple(rows[0])), rows)
+
+
+@lru_cache(maxsize=256)
+def _insert_ignore_statement(table: Table, columns: tuple[str, ...]) -> TextClause:
+    # SQLAlchemy 2.0 never caches the compiled form of the dialects' own INSERT
+    # (it is marked uncacheable) and this runs on hot paths; a textual statement
+    # with typed parameters compiles once. PostgreSQL and SQLite ≥ 3.24 share
+    # the syntax.
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f":{c}" for c in columns)
+    return text(f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
+                "ON CONFLICT DO NOTHING").bindparams(
+        *(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
 def aware(moment: datetime) -> datetime:

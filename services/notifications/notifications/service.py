@@ -30,11 +30,9 @@ class NotificationsService(health.HealthEntrypoints):
         if who is not None:
             domain.remember(self.db, who.key, email=who.email, name=who.name,
                             language=who.language, company_id=event["company_id"])
-        for m in routes.messages(event["type"], payload, event["company_id"]):
-            domain.queue_message(self.db, event["id"], m.recipient, m.kind, m.context,
-                                 essential=m.essential, extras=m.extras)
-        self.db.commit()
-        domain.deliver_pending(self.db, event["id"], self.mailer.send)
+        domain.tell(self.db, event["id"],
+                    routes.messages(event["type"], payload, event["company_id"]),
+                    self.mailer.send)
 
     @rpc
     def feed(self, recipients: list[str], **page: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ LANGUAGES = {"it": "it_IT", "en": "en_GB"}
 DEFAULT_LANGUAGE = "it"
 
 
-
 def _as_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -25,8 +25,16 @@ def _as_date(value: Any) -> date:
     return value
 
 
+# Babel's formatting is slow next to everything else in a message, and the same
+# amounts and dates recur across an event's thousands of recipients.
+@lru_cache(maxsize=4096)
 def money(cents: int, locale: str) -> str:
     return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def day(value: date | datetime | str, locale: str) -> str:
+    return format_date(_as_date(value), format="long", locale=locale)
 
 
 def _environment(locale: str, autoescape: bool) -> Environment:
@@ -35,7 +43,7 @@ def _environment(locale: str, autoescape: bool) -> Environment:
         autoescape=autoescape, undefined=StrictUndefined,
     )
     env.filters["money"] = lambda cents: money(cents, locale)
-    env.filters["day"] = lambda d: format_date(_as_date(d), format="long", locale=locale)
+    env.filters["day"] = lambda d: day(d, locale)
     return env
 
 
