@@ -4,7 +4,9 @@ local SMTP server has accepted all 10,000 emails. Prints a table.
 
 The recipients are written straight into the notifications schema (what
 employee.enrolled would have left there); the events go through RabbitMQ to
-the running notifications service, which renders, records and sends each."""
+the running notifications service, which renders, records and sends each. The
+SMTP server is aiosmtpd filing raw messages into a Maildir (scripts/smtp_sink.py),
+on the same cores as everything else."""
 
 from __future__ import annotations
 

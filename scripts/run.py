@@ -14,6 +14,8 @@ from pathlib import Path
 import requests
 from kombu import Connection
 
+from scripts import smtp_sink
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [
     ("catalog", "services/catalog/config.yaml", "catalog.service"),
@@ -114,8 +116,7 @@ def launch(env: dict[str, str], logs: Path) -> list[subprocess.Popen]:
         mail = Path(env["WECARE_DATA_DIR"]) / "mail"
         env["SMTP_URL"] = "smtp://127.0.0.1:8025"
         children.append(subprocess.Popen(
-            [py, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:8025",
-             "-c", "aiosmtpd.handlers.Mailbox", str(mail)],
+            smtp_sink.command(8025, mail),
             env=env, stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
     for name, cfg, module in SERVICES:
         children.append(subprocess.Popen(

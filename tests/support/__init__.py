@@ -9,12 +9,13 @@ import random
 import socket
 import string
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
+
+import smtp_sink  # scripts/, on the tests' pythonpath
 
 
 def reachable(url: str, default_port: int) -> bool:
@@ -37,12 +38,11 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd, in its own process) writing to a Maildir."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder / "maildir"  # aiosmtpd creates the Maildir when it is missing
+        self.folder = folder / "maildir"  # created when missing
         self.port = free_port()
         self.url = f"smtp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
-             "-c", "aiosmtpd.handlers.Mailbox", str(self.folder)],
+            smtp_sink.command(self.port, self.folder),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while not reachable(self.url, self.port):
