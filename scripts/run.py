@@ -24,6 +24,8 @@ SERVICES = [
     ("notifications", "services/notifications/config.yaml", "notifications.service"),
     ("gateway", "gateway/config.yaml", "gateway.service"),
 ]
+# each service's web server (health probe, HTTP RPC), as in its config.yaml
+WEB_PORTS = {"catalog": 8001, "benefits": 8002, "wallet": 8003, "notifications": 8004}
 NO_BROKER = """
 RabbitMQ is not reachable at {uri}.
 WeCare's services talk through it. Start one, then run `make run` again:
@@ -118,6 +120,10 @@ def launch(env: dict[str, str], logs: Path) -> list[subprocess.Popen]:
         children.append(subprocess.Popen(
             smtp_sink.command(8025, mail),
             env=env, stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
+    # calls between services go over HTTP (wecare_common.rpc): each service's web address
+    for name, port in WEB_PORTS.items():
+        address = env.get(f"{name.upper()}_HEALTH_ADDRESS", f"127.0.0.1:{port}")
+        env.setdefault(f"{name.upper()}_URL", "http://" + address.replace("0.0.0.0", "127.0.0.1"))
     for name, cfg, module in SERVICES:
         children.append(subprocess.Popen(
             [py, "-m", "nameko", "run", "--config", cfg, module], env=env, cwd=ROOT,

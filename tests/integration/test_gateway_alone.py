@@ -7,16 +7,24 @@ import os
 import time
 
 import nameko
+import pytest
 import requests
 from nameko.containers import get_container_cls
 from support import free_port
 
 
-def test_a_missing_service_is_a_clear_503_not_a_hang(database_url, rabbit_config) -> None:
+@pytest.mark.parametrize("transport", ["amqp", "http"])
+def test_a_missing_service_is_a_clear_503_not_a_hang(database_url, rabbit_config, transport,
+                                                     monkeypatch) -> None:
     from gateway.auth import Principal, issue_token
     from gateway.service import GatewayService
 
     port = free_port()
+    for name in ("catalog", "benefits", "wallet", "notifications"):
+        if transport == "http":  # the services' web addresses, where nobody listens
+            monkeypatch.setenv(f"{name.upper()}_URL", f"http://127.0.0.1:{free_port()}")
+        else:  # (the end-to-end stack's, when it ran first in this process)
+            monkeypatch.delenv(f"{name.upper()}_URL", raising=False)
     os.environ.setdefault("JWT_SECRET", "alone-" + "x" * 32)
     with nameko.config.patch({"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}):
         container = get_container_cls()(GatewayService)

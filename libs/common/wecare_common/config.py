@@ -38,3 +38,17 @@ def database_url(service: str) -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     return url
+
+
+def service_url(service: str) -> str | None:
+    """`<SERVICE>_URL`: the service's web address, when calls to it go over HTTP."""
+    return env(f"{service.upper()}_URL")
+
+
+# make run's and the tests' value; a deployment sets its own secret
+DEV_INTERNAL_TOKEN = "wecare-dev-internal-token"
+
+
+def internal_token() -> str:
+    """`WECARE_INTERNAL_TOKEN`: what a service-to-service HTTP call must carry."""
+    return env("WECARE_INTERNAL_TOKEN", DEV_INTERNAL_TOKEN)  # type: ignore[return-value]

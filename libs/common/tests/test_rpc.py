@@ -1,0 +1,132 @@
+"""Both RPC transports against a real service: nameko's AMQP RPC and HTTP
+(`POST /rpc/<method>`) give the same results and the same domain errors, and a
+caller never hangs on a missing or slow service."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+import eventlet
+import nameko
+import pytest
+import requests
+from nameko.exceptions import RemoteError
+from nameko.testing.services import entrypoint_hook
+from support import free_port
+from wecare_common import config
+from wecare_common.errors import RuleViolation
+from wecare_common.rpc import (
+    TOKEN_HEADER,
+    ServiceTimeout,
+    ServiceUnavailable,
+    TimedServiceRpc,
+    rpc,
+)
+
+
+class Ledgerish:
+    name = "ledgerish"
+
+    @rpc
+    def add(self, a: int, b: int = 0, *, on: str | None = None) -> dict[str, Any]:
+        return {"sum": a + b, "on": on}
+
+    @rpc
+    def refuse(self, room: int) -> None:
+        raise RuleViolation(f"only {room} cents of room", {"amount_cents": [f"room {room}"]})
+
+    @rpc
+    def crash(self) -> None:
+        raise KeyError("boom")
+
+    @rpc
+    def slow(self, seconds: float) -> str:
+        eventlet.sleep(seconds)
+        return "late"
+
+
+class Caller:
+    name = "caller"
+    ledgerish = TimedServiceRpc("ledgerish", timeout=1)
+
+    @rpc
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.ledgerish, method)(*args, **kwargs)
+
+
+@pytest.fixture(params=["amqp", "http"])
+def ledgerish(request, rabbit_config, container_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    """A caller's `ledgerish` dependency, over each transport in turn."""
+    port = free_port()
+    if request.param == "http":
+        monkeypatch.setenv("LEDGERISH_URL", f"http://127.0.0.1:{port}")
+    with nameko.config.patch({"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}):
+        container_factory(Ledgerish).start()
+    caller = container_factory(Caller)
+    caller.start()
+    (dependency,) = [d for d in caller.extensions if isinstance(d, TimedServiceRpc)]
+    assert (dependency.url is not None) == (request.param == "http")
+    return Through(caller)
+
+
+class Through:
+    """Calls made by the caller service's worker, through its dependency."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+
+    def __getattr__(self, method: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with entrypoint_hook(self.container, "call") as hook:
+                return hook(method, *args, **kwargs)
+        return call
+
+
+def test_results_and_arguments_travel_as_json(ledgerish) -> None:  # type: ignore[no-untyped-def]
+    # kombu's JSON keeps dates as dates, over either transport
+    assert ledgerish.add(2, b=3, on=date(2026, 1, 31)) == {"sum": 5, "on": date(2026, 1, 31)}
+
+
+def test_a_domain_error_arrives_as_its_own_class(ledgerish) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuleViolation) as refused:
+        ledgerish.refuse(120)
+    assert refused.value.message == "only 120 cents of room"
+    assert refused.value.fields == {"amount_cents": ["room 120"]}
+
+
+def test_a_crash_is_a_remote_error(ledgerish) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RemoteError) as crashed:
+        ledgerish.crash()
+    assert crashed.value.exc_type == "KeyError"
+
+
+def test_a_slow_service_is_a_timeout_not_a_hang(ledgerish) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    with pytest.raises(ServiceTimeout):
+        ledgerish.slow(5)
+    assert time.monotonic() - started < 4
+
+
+def test_nobody_listening_is_service_unavailable(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from wecare_common.rpc import _HttpService
+
+    service = _HttpService(requests.Session(), f"http://127.0.0.1:{free_port()}",
+                           "ledgerish", 1, config.internal_token())
+    with pytest.raises(ServiceUnavailable, match="not running"):
+        service.add(1)
+
+
+def test_http_calls_need_the_clusters_token(rabbit_config, container_factory) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    with nameko.config.patch({"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}):
+        container_factory(Ledgerish).start()
+    url = f"http://127.0.0.1:{port}/rpc/add"
+    body = '{"args": [1, 2]}'
+    assert requests.post(url, data=body, timeout=5).status_code == 403
+    assert requests.post(url, data=body, headers={TOKEN_HEADER: "guess"},
+                         timeout=5).status_code == 403
+    ok = requests.post(url, data=body, headers={TOKEN_HEADER: config.internal_token()},
+                       timeout=5)
+    assert ok.status_code == 200 and ok.json() == {"result": {"sum": 3, "on": None}}
