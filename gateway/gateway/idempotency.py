@@ -10,12 +10,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from wecare_common.db import insert_ignore
 from wecare_common.errors import Conflict, DomainError, IdempotencyConflict
 
 from gateway.models import IdempotencyRecord
+
+_records = IdempotencyRecord.__table__
 
 KEEP_FOR = timedelta(hours=48)
 
@@ -28,17 +30,21 @@ def request_hash(method: str, path: str, body: Any) -> str:
 def run_once(session: Session, *, caller: str, key: str, fingerprint: str,
              action: Callable[[], tuple[int, Any]],
              to_response: Callable[[DomainError], tuple[int, Any]]) -> tuple[int, Any]:
-    """Run `action` the first time this (caller, key) is seen; replay after."""
-    record = session.get(IdempotencyRecord, (caller, key))
-    if record is None:
-        try:
-            session.add(IdempotencyRecord(caller=caller, key=key, request_hash=fingerprint,
-                                          created_at=datetime.now(UTC)))
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            record = session.get(IdempotencyRecord, (caller, key))
-    if record is not None:
+    """Run `action` the first time this (caller, key) is seen; replay after.
+    The record is claimed by inserting it (a concurrent twin finds it taken);
+    only a retry reads it back."""
+    claimed = insert_ignore(session, _records, [{
+        "caller": caller, "key": key, "request_hash": fingerprint, "status": None,
+        "response": None, "created_at": datetime.now(UTC)}])
+    session.commit()
+    this = (_records.c.caller == caller) & (_records.c.key == key)
+    if not claimed:
+        record = session.execute(select(_records.c.request_hash, _records.c.status,
+                                        _records.c.response).where(this)).first()
+        session.commit()
+        if record is None:  # purged, or its first attempt gave up, in between
+            return run_once(session, caller=caller, key=key, fingerprint=fingerprint,
+                            action=action, to_response=to_response)
         if record.request_hash != fingerprint:
             raise IdempotencyConflict(
                 "this Idempotency-Key was used with a different request",
@@ -56,19 +62,16 @@ def run_once(session: Session, *, caller: str, key: str, fingerprint: str,
         # Unknown outcome (crash, timeout): let a retry try again; the services
         # below are idempotent by the same key, so money moves at most once.
         session.rollback()
-        session.execute(delete(IdempotencyRecord).where(
-            IdempotencyRecord.caller == caller, IdempotencyRecord.key == key))
+        session.execute(delete(_records).where(this))
         session.commit()
         raise
-    record = session.get(IdempotencyRecord, (caller, key))
-    record.status, record.response = status, body  # type: ignore[union-attr]
+    session.execute(update(_records).where(this).values(status=status, response=body))
     session.commit()
     return status, body
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> int:
     cutoff = (now or datetime.now(UTC)) - KEEP_FOR
-    result = session.execute(delete(IdempotencyRecord).where(
-        IdempotencyRecord.created_at < cutoff))
+    result = session.execute(delete(_records).where(_records.c.created_at < cutoff))
     session.commit()
     return result.rowcount or 0

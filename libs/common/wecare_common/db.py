@@ -131,10 +131,13 @@ def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
         session.close()
 
 
-def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
-    if rows:
-        session.execute(_insert_ignore_statement(table, tuple(rows[0])), rows)
+def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike; for one
+    row, how many were inserted (0 when it was there already)."""
+    if not rows:
+        return 0
+    result = session.execute(_insert_ignore_statement(table, tuple(rows[0])), rows)
+    return result.rowcount  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=256)
