@@ -54,6 +54,35 @@ class Stack:
     database_url: str
     amqp_uri: str
     api: Api
+    pids: dict[str, int]  # process name → pid, for CPU accounting
+    urls: dict[str, str]  # service → its web address (health, HTTP RPC)
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of the stack's processes, this process ("client"), and
+    every PostgreSQL and RabbitMQ process on the machine (Linux /proc only)."""
+    used = {name: _cpu_of(pid) for name, pid in pids.items()}
+    used["client"] = _cpu_of(os.getpid())
+    for group, comms in (("postgres", {"postgres"}), ("rabbitmq", {"beam.smp"})):
+        used[group] = sum(_cpu_of(int(p.name)) for p in Path("/proc").glob("[0-9]*")
+                          if _comm(p) in comms)
+    return used
+
+
+def _comm(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 @contextmanager
@@ -82,7 +111,10 @@ def stack() -> Iterator[Stack]:
     try:
         if not wait_healthy(url, children):
             raise RuntimeError("the services did not start; see var/bench/logs")
-        yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url))
+        pids = {_name_of(child.args): child.pid for child in children}
+        urls = {name: env[f"{name.upper()}_URL"]
+                for name in ("catalog", "benefits", "wallet", "notifications")}
+        yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url), pids, urls)
     finally:
         for child in children:
             child.terminate()
@@ -90,6 +122,12 @@ def stack() -> Iterator[Stack]:
             child.wait(timeout=30)
         psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         requests.delete(f"{RABBIT_API}/api/vhosts/{db}", timeout=10)
+
+
+def _name_of(args: list[str]) -> str:
+    """The short name of a child started by `launch`: the service, or smtp."""
+    module = args[-1]
+    return module.split(".")[0] if module.endswith(".service") else "smtp"
 
 
 def vat(n: int) -> str:

@@ -1,7 +1,11 @@
 """make bench-wallet: voucher purchases per second and latency with 16
 concurrent clients, (a) through the gateway over HTTP and (b) calling the
-wallet directly over RPC, next to pgbench's TPC-B TPS on the same PostgreSQL
-in the same run. Prints a table; asserts nothing.
+wallet directly (over HTTP, as the gateway does, and over nameko's AMQP RPC),
+next to pgbench's TPC-B TPS on the same PostgreSQL in the same run; then each
+transport's bare round trip, wallet.health (one SELECT 1) over (c) AMQP and
+(d) HTTP. A second table
+shows where the time goes: CPU milliseconds per operation, by process (the
+whole system shares the machine's cores). Prints tables; asserts nothing.
 
 Needs PostgreSQL (BENCH_PG_URL, default postgresql://postgres@127.0.0.1:5432)
 and RabbitMQ (AMQP_URI, default local) and pgbench on the PATH.
@@ -22,7 +26,7 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 
 import requests  # noqa: E402
-from harness import ADMIN, PG, psql, stack, vat  # noqa: E402
+from harness import ADMIN, PG, cpu_seconds, psql, stack, vat  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
@@ -131,27 +135,43 @@ def main() -> int:
                         raise RuntimeError(r.text)
                 return buy
 
-            def direct(i: int):  # type: ignore[no-untyped-def]
+            def amqp(i: int):  # type: ignore[no-untyped-def]
                 from nameko.standalone.rpc import ServiceRpcClient
 
-                wallet = ServiceRpcClient("wallet", uri=amqp_uri, timeout=30).start()
-                employee_id = employees[i][0]
-                return lambda: wallet.purchase_voucher(
-                    employee_id=employee_id, offering_id=offering,
-                    idempotency_key=uuid.uuid4().hex)
+                return ServiceRpcClient("wallet", uri=amqp_uri, timeout=30).start()
 
-            def bare(i: int):  # type: ignore[no-untyped-def]
-                from nameko.standalone.rpc import ServiceRpcClient
+            def over_http(i: int):  # type: ignore[no-untyped-def]
+                from wecare_common.config import internal_token
+                from wecare_common.rpc import _HttpService
 
-                return ServiceRpcClient("wallet", uri=amqp_uri, timeout=30).start().health
+                return _HttpService(requests.Session(), running.urls["wallet"], "wallet", 30,
+                                    internal_token())
 
-            results = {}
-            print("· (a) through the gateway", flush=True)
-            results["(a) gateway, HTTP"] = load(via_gateway)
-            print("· (b) straight to the wallet", flush=True)
-            results["(b) wallet, RPC"] = load(direct)
-            print("· (c) the bare RPC round trip", flush=True)
-            results["(c) wallet.health RPC"] = load(bare)
+            def buying(client):  # type: ignore[no-untyped-def]
+                def worker(i: int):  # type: ignore[no-untyped-def]
+                    wallet, employee_id = client(i), employees[i][0]
+                    return lambda: wallet.purchase_voucher(
+                        employee_id=employee_id, offering_id=offering,
+                        idempotency_key=uuid.uuid4().hex)
+                return worker
+
+            results, cpu = {}, {}
+            for label, what, worker in (
+                    ("(a) gateway", "through the gateway (→ wallet over HTTP)", via_gateway),
+                    ("(b) wallet, HTTP RPC", "straight to the wallet over HTTP",
+                     buying(over_http)),
+                    ("(b') wallet, AMQP RPC", "straight to the wallet over AMQP", buying(amqp)),
+                    ("(c) bare AMQP RPC", "wallet.health over AMQP", lambda i: amqp(i).health),
+                    ("(d) bare HTTP RPC", "wallet.health over HTTP",
+                     lambda i: over_http(i).health)):
+                print(f"· {label.split()[0]} {what}", flush=True)
+                before = cpu_seconds(running.pids)
+                results[label] = load(worker)
+                after = cpu_seconds(running.pids)
+                done = len(results[label][1])
+                # (a PostgreSQL backend that exits takes its CPU time along: never below 0)
+                cpu[label] = {k: max(0.0, 1000 * (after[k] - before.get(k, 0.0)) / max(done, 1))
+                              for k in after}
         print("· pgbench", flush=True)
         tps = pgbench_tps(pgdb)
     finally:
@@ -159,13 +179,24 @@ def main() -> int:
 
     print(f"\nvoucher purchases, {CLIENTS} concurrent clients, {SECONDS:g} s each, "
           f"PostgreSQL {PG.rsplit('@', 1)[-1]}, {os.cpu_count()} cores\n")
-    print(f"{'path':<20} {'purchases/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+    print(f"{'path':<21} {'purchases/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
           f"{'÷ pgbench':>10}")
     for name, (rate, lat, errors) in results.items():
         print(f"{name:<20} {rate:>12.1f} {statistics.median(lat) if lat else float('nan'):>8.1f}"
               f" {pct(lat, 0.99):>8.1f} {errors:>7} {rate / tps:>10.3f}")
-    print(f"{'pgbench TPC-B':<20} {tps:>12.1f}")
-    print("\n(c) is nameko's RPC round trip with one SELECT 1: the ceiling any RPC path has here.")
+    print(f"{'pgbench TPC-B':<21} {tps:>12.1f}")
+    print("\n(c) and (d): the bare round trip of each transport (wallet.health, one SELECT 1),\n"
+          "the ceiling of any path through a nameko service on this machine.")
+    names = sorted({k for c in cpu.values() for k, v in c.items() if v >= 0.05},
+                   key=lambda k: -cpu["(a) gateway"].get(k, 0.0))
+    print(f"\nCPU ms per operation, by process ({os.cpu_count()} cores: "
+          f"{os.cpu_count()} × 1000 ms/s ÷ total = the most operations/s the machine can do)\n")
+    print(f"{'path':<21}" + "".join(f"{n[:9]:>10}" for n in names) + f"{'total':>9}"
+          + f"{'max/s':>8}")
+    for label, c in cpu.items():
+        total = sum(c.values())
+        print(f"{label:<21}" + "".join(f"{c.get(n, 0.0):>10.2f}" for n in names)
+              + f"{total:>9.2f}{1000 * (os.cpu_count() or 1) / total:>8.0f}")
     return 0
 
 
