@@ -136,14 +136,16 @@ class OutboxRelay:
         if self.engine.dialect.name == "postgresql":
             # Several replicas may relay; each row goes out through one of them.
             query = query.with_for_update(skip_locked=True)
-        sent = 0
         with self.engine.begin() as conn:
             rows = conn.execute(query).all()
-            for seq, envelope in rows:
+            for _seq, envelope in rows:
                 self.publish(envelope)
-                conn.execute(update(t).where(t.c.seq == seq).values(sent_at=datetime.now(UTC)))
-                sent += 1
-        return sent
+            # one statement for the batch; a failure above rolls it all back and
+            # the batch goes again (consumers drop what they have seen)
+            if rows:
+                conn.execute(update(t).where(t.c.seq.in_([seq for seq, _ in rows]))
+                             .values(sent_at=datetime.now(UTC)))
+        return len(rows)
 
     # -- the loop -----------------------------------------------------------
     def wake(self) -> None:
