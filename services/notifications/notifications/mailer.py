@@ -1,5 +1,6 @@
 """Email over SMTP (`SMTP_URL`: smtp://[user:password@]host[:port], or smtps://).
-STARTTLS and login when the server offers them. Connections are kept open and
+STARTTLS whenever the server offers it, with the server's certificate verified;
+a login only over an encrypted connection. Connections are kept open and
 reused between messages (a fresh one replaces any the server dropped)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import base64
 import re
 import secrets
 import smtplib
+import ssl
 from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -24,24 +26,36 @@ Attachment = tuple[str, bytes, str, str]  # filename, content, maintype, subtype
 
 
 class Mailer:
-    def __init__(self, url: str, timeout: float = 10.0, pool_size: int = 10) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, pool_size: int = 10,
+                 ca_file: str | None = None) -> None:
         self.url = urlparse(url)
         self.timeout = timeout
         self.idle: LightQueue = LightQueue(maxsize=pool_size)
+        # the server's certificate is verified (SMTP_CA_FILE adds a private CA)
+        self.tls = ssl.create_default_context(cafile=ca_file)
 
     def _connect(self) -> smtplib.SMTP:
         u = self.url
         if u.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(u.hostname, u.port or 465,
-                                                     timeout=self.timeout)
+                                                     timeout=self.timeout, context=self.tls)
         else:
             client = smtplib.SMTP(u.hostname, u.port or 25, timeout=self.timeout)
-        client.ehlo()
-        if u.scheme != "smtps" and client.has_extn("starttls"):
-            client.starttls()
+        try:
             client.ehlo()
-        if u.username:
-            client.login(unquote(u.username), unquote(u.password or ""))
+            encrypted = u.scheme == "smtps"
+            if not encrypted and client.has_extn("starttls"):
+                client.starttls(context=self.tls)
+                client.ehlo()
+                encrypted = True
+            if u.username:
+                if not encrypted:
+                    raise smtplib.SMTPNotSupportedError(
+                        "the SMTP server offers no STARTTLS: the password stays unsent")
+                client.login(unquote(u.username), unquote(u.password or ""))
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def send(self, to: str, subject: str, text: str, html: str,
@@ -128,7 +142,8 @@ def _close(client: smtplib.SMTP) -> None:
 
 class MailerProvider(DependencyProvider):
     def setup(self) -> None:
-        self.mailer = Mailer(env("SMTP_URL", DEFAULT_SMTP_URL))  # type: ignore[arg-type]
+        self.mailer = Mailer(env("SMTP_URL", DEFAULT_SMTP_URL),  # type: ignore[arg-type]
+                             ca_file=env("SMTP_CA_FILE"))
 
     def get_dependency(self, worker_ctx: Any) -> Mailer:
         return self.mailer

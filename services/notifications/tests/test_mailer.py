@@ -1,10 +1,20 @@
-"""The message bytes the mailer writes, read back with the email package."""
+"""The message bytes the mailer writes, read back with the email package; and
+the mailer against real SMTP servers that demand STARTTLS and a login."""
 
 from __future__ import annotations
 
+import mailbox
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import time
 from email import message_from_bytes, policy
+from pathlib import Path
 
-from notifications.mailer import compose
+import pytest
+from notifications.mailer import Mailer, compose
 
 SUBJECT = "Hai ricevuto 1.234,56 € di crediti — Welfare aziendale 2026, più àèìòù di prima"
 
@@ -44,3 +54,59 @@ def test_a_line_break_in_a_subject_cannot_add_a_header() -> None:
     message = parse(compose("ada@example.it", "Ciao\r\nBcc: eve@example.com", "t", "h", []))
     assert message["Bcc"] is None
     assert message["Subject"] == "Ciao Bcc: eve@example.com"
+
+
+@pytest.fixture
+def tls_server(tmp_path):  # type: ignore[no-untyped-def]
+    """A real SMTP server requiring STARTTLS and a login, with a self-signed certificate."""
+    from support import free_port
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    port = free_port()
+    folder = tmp_path / "maildir"
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parents[3] / "tests/support/smtp_tls_server.py"),
+         str(port), str(folder), str(cert), str(key), "ada", "s3cret"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the TLS SMTP server did not start"
+            time.sleep(0.1)
+    yield port, cert, folder
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_starttls_with_a_verified_certificate_then_login(tls_server) -> None:  # type: ignore[no-untyped-def]
+    port, cert, folder = tls_server
+    mailer = Mailer(f"smtp://ada:s3cret@127.0.0.1:{port}", ca_file=str(cert))
+    mailer.send("bruno@example.it", "Benvenuto", "testo", "<p>html</p>")
+    (message,) = [parse(m.as_bytes()) for m in mailbox.Maildir(folder, create=False)]
+    assert message["To"] == "bruno@example.it" and message["Subject"] == "Benvenuto"
+
+
+def test_a_wrong_password_is_refused(tls_server) -> None:  # type: ignore[no-untyped-def]
+    port, cert, _ = tls_server
+    with pytest.raises(smtplib.SMTPAuthenticationError):
+        Mailer(f"smtp://ada:wrong@127.0.0.1:{port}", ca_file=str(cert)).send(
+            "bruno@example.it", "x", "t", "h")
+
+
+def test_an_unverifiable_certificate_stops_the_connection(tls_server) -> None:  # type: ignore[no-untyped-def]
+    port, _, folder = tls_server
+    with pytest.raises(ssl.SSLCertVerificationError):
+        Mailer(f"smtp://ada:s3cret@127.0.0.1:{port}").send("bruno@example.it", "x", "t", "h")
+    assert not list(mailbox.Maildir(folder, create=False))
+
+
+def test_no_password_goes_over_a_connection_without_tls(smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    url = smtp_sink.url.replace("smtp://", "smtp://ada:s3cret@")
+    with pytest.raises(smtplib.SMTPNotSupportedError, match="STARTTLS"):
+        Mailer(url).send("bruno@example.it", "x", "t", "h")
