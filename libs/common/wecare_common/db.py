@@ -165,25 +165,41 @@ def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
 
 
 def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike; for one
-    row, how many were inserted (0 when it was there already)."""
+    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike, in one
+    statement; how many rows were inserted (0 when they were there already)."""
     if not rows:
         return 0
-    result = session.execute(_insert_ignore_statement(table, tuple(rows[0])), rows)
+    if len(rows) <= _CACHED_ROWS:
+        columns = tuple(rows[0])
+        params = {f"{c}_{i}": row[c] for i, row in enumerate(rows) for c in columns}
+        result = session.execute(_insert_ignore_statement(table, columns, len(rows)), params)
+    else:
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        result = session.execute(insert(table).values(rows).on_conflict_do_nothing())
     return result.rowcount  # type: ignore[attr-defined]
 
 
-@lru_cache(maxsize=256)
-def _insert_ignore_statement(table: Table, columns: tuple[str, ...]) -> TextClause:
+# Up to this many rows the statement is textual and cached; beyond, it is built
+# each time (and the compile is small next to the rows' own work).
+_CACHED_ROWS = 16
+
+
+@lru_cache(maxsize=512)
+def _insert_ignore_statement(table: Table, columns: tuple[str, ...], count: int) -> TextClause:
     # SQLAlchemy 2.0 never caches the compiled form of the dialects' own INSERT
     # (it is marked uncacheable) and this runs on hot paths; a textual statement
     # with typed parameters compiles once. PostgreSQL and SQLite ≥ 3.24 share
     # the syntax.
     names = ", ".join(f'"{c}"' for c in columns)
-    values = ", ".join(f":{c}" for c in columns)
-    return text(f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
+    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")"
+                       for i in range(count))
+    return text(f'INSERT INTO "{table.name}" ({names}) VALUES {values} '
                 "ON CONFLICT DO NOTHING").bindparams(
-        *(bindparam(c, type_=table.c[c].type) for c in columns))
+        *(bindparam(f"{c}_{i}", type_=table.c[c].type)
+          for i in range(count) for c in columns))
 
 
 def aware(moment: datetime) -> datetime:

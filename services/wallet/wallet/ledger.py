@@ -99,11 +99,14 @@ def post(
     legs: list[Leg],
     company_id: str | None = None,
     memo: dict[str, Any] | None = None,
+    fresh: bool = False,
 ) -> Posted:
-    """Post one balanced transaction inside the caller's DB transaction."""
+    """Post one balanced transaction inside the caller's DB transaction.
+    `fresh`: the caller has just seen, in this transaction, that the key is
+    unused (a concurrent twin still fails on the key's unique index)."""
     memo = memo or {}
     digest = _content_hash(kind, legs, memo)
-    existing = find_transaction(session, idempotency_key)
+    existing = None if fresh else find_transaction(session, idempotency_key)
     if existing is not None:
         if existing.content_hash != digest:
             raise IdempotencyConflict(

@@ -150,7 +150,9 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
                              company_id=employee.company_id, owner_id=employee_id,
                              plan_id=plan.id)]),
                     memo={"voucher_id": voucher_id, "plan_id": plan.id,
-                          "offering_id": offering.id})
+                          "offering_id": offering.id},
+                    # no voucher has this key (looked up above), so no transfer has it
+                    fresh=True)
     except InsufficientFunds as exc:
         raise InsufficientFunds(
             f"insufficient credit: {offering.price_cents} cents needed, "
