@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications dlq clean
+.PHONY: help install run migrate topology test lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -41,13 +41,16 @@ lint: install
 deploy-check: install
 	$(PY) -m scripts.deploy_check
 
-bench: bench-slice bench-wallet bench-catalog bench-grants bench-notifications
+bench: bench-slice bench-wallet bench-ledger bench-catalog bench-grants bench-notifications
 
 bench-slice: install
 	$(VENV)/bin/nameko test bench/test_slice_latency.py -q -s -p no:logging --no-header
 
 bench-wallet: install
 	$(PY) bench/wallet_bench.py
+
+bench-ledger: install
+	$(PY) -W ignore bench/ledger_bench.py
 
 bench-catalog: install
 	$(PY) -W ignore bench/catalog_bench.py

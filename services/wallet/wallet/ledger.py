@@ -100,10 +100,14 @@ def post(
     company_id: str | None = None,
     memo: dict[str, Any] | None = None,
     fresh: bool = False,
+    lock: bool = True,
 ) -> Posted:
     """Post one balanced transaction inside the caller's DB transaction.
     `fresh`: the caller has just seen, in this transaction, that the key is
-    unused (a concurrent twin still fails on the key's unique index)."""
+    unused (a concurrent twin still fails on the key's unique index).
+    `lock=False` reads balances without row locks: only for a SERIALIZABLE
+    transaction that the caller retries on a serialization failure (the
+    alternative `make bench-ledger` measures; row locks won)."""
     memo = memo or {}
     digest = _content_hash(kind, legs, memo)
     existing = None if fresh else find_transaction(session, idempotency_key)
@@ -129,7 +133,7 @@ def post(
     ids = sorted(deltas)
     bulk = len(ids) > BULK_LEGS and session.get_bind().dialect.name == "postgresql"
     if bulk:
-        balances = _open_and_lock_pg(session, ids, meta, deltas)
+        balances = _open_and_lock_pg(session, ids, meta, deltas, lock)
     else:
         insert_ignore(session, Account.__table__, [
             {"id": a, "kind": _kind_of(a), "company_id": meta[a].company_id,
@@ -137,7 +141,7 @@ def post(
              "may_go_negative": a.startswith("external:"), "balance_cents": 0}
             for a in ids
         ])
-        balances = _lock_balances(session, ids)
+        balances = _lock_balances(session, ids, lock)
     new_balances = {}
     for account_id in (a for a in ids if a in balances):
         after = balances[account_id][0] + deltas[account_id]
@@ -175,7 +179,7 @@ BULK_LEGS = 50
 
 
 def _open_and_lock_pg(session: Session, ids: list[str], meta: dict[str, Leg],
-                      deltas: dict[str, int]) -> dict[str, tuple[int, bool]]:
+                      deltas: dict[str, int], lock: bool = True) -> dict[str, tuple[int, bool]]:
     session.execute(text(
         "INSERT INTO accounts (id, kind, company_id, owner_id, plan_id, may_go_negative, "
         "balance_cents) SELECT a.id, a.kind, a.company_id, a.owner_id, a.plan_id, "
@@ -191,7 +195,8 @@ def _open_and_lock_pg(session: Session, ids: list[str], meta: dict[str, Leg],
     debited = [a for a in ids if deltas[a] < 0]
     rows = session.execute(text(
         "SELECT id, balance_cents, may_go_negative FROM accounts "
-        "WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"), {"ids": debited}).all()
+        "WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id" + (" FOR UPDATE" if lock else "")),
+        {"ids": debited}).all()
     return {r.id: (r.balance_cents, r.may_go_negative) for r in rows}
 
 
@@ -207,15 +212,15 @@ def _apply_pg(session: Session, tx_id: str, ids: list[str], deltas: list[int]) -
         "WHERE accounts.id = d.id"), params)
 
 
-def _lock_balances(session: Session, ids: list[str]) -> dict[str, tuple[int, bool]]:
+def _lock_balances(session: Session, ids: list[str], lock: bool = True
+                   ) -> dict[str, tuple[int, bool]]:
     """Balances of `ids`, each row locked until commit, taken in sorted order."""
     out: dict[str, tuple[int, bool]] = {}
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
-        rows = session.execute(
-            select(Account.id, Account.balance_cents, Account.may_go_negative)
-            .where(Account.id.in_(chunk)).order_by(Account.id).with_for_update()
-        ).all()
+        query = (select(Account.id, Account.balance_cents, Account.may_go_negative)
+                 .where(Account.id.in_(chunk)).order_by(Account.id))
+        rows = session.execute(query.with_for_update() if lock else query).all()
         out.update({r.id: (r.balance_cents, r.may_go_negative) for r in rows})
     return out
 
