@@ -57,3 +57,57 @@ def test_an_smtp_outage_is_retried_then_visible_and_retryable(
         assert notifications.failed_emails() == []
     assert smtp_sink.wait_for(lambda m: m["To"] == email)
     engine.dispose()
+
+
+def _publish(amqp_uri: str, *envelopes: dict) -> None:
+    with Connection(amqp_uri) as conn:
+        declare_backbone(conn.channel())
+        for envelope in envelopes:
+            conn.Producer().publish(envelope, exchange=events_exchange,
+                                    routing_key=envelope["type"], serializer="json")
+
+
+def _rows(database_url: str, event_id: str) -> list:
+    engine = make_engine("notifications", database_url)
+    with engine.connect() as db:
+        rows = db.execute(select(Notification.recipient, Notification.email_status,
+                                 Notification.email_to).where(
+            Notification.event_id == event_id)).all()
+    engine.dispose()
+    return rows
+
+
+def test_a_payload_that_fails_its_schema_is_parked_with_the_reason_and_nothing_written(
+        database_url, rabbit_config, container_factory, smtp_sink) -> None:
+    container_factory(NotificationsService).start()
+    bad = make_envelope("credits.granted", {  # no amount_cents
+        "grant_id": "g1", "plan_id": "p1", "plan_name": "Welfare", "valid_until": "2026-12-31",
+        "source": "company", "employee_ids": ["e1"]}, producer="benefits", company_id="c1")
+    _publish(rabbit_config, bad)
+    deadline = time.monotonic() + 20
+    while not (parked := list_parked(rabbit_config)):
+        assert time.monotonic() < deadline, "the event was not parked"
+        time.sleep(0.2)
+    assert [p["body"]["id"] for p in parked] == [bad["id"]]
+    assert "amount_cents" in parked[0]["error"] and parked[0]["attempts"] == 1
+    assert _rows(database_url, bad["id"]) == []
+
+
+def test_someone_without_an_email_address_still_gets_the_feed_entry(
+        database_url, rabbit_config, container_factory, smtp_sink, fake) -> None:
+    container_factory(NotificationsService).start()
+    employee = fake.fiscal_code()
+    enrolled = make_envelope("employee.enrolled", {
+        "id": employee, "email": None, "first_name": "Ada", "last_name": "Neri",
+        "language": "it"}, producer="benefits", company_id="c1")
+    granted = make_envelope("credits.granted", {
+        "grant_id": "g1", "plan_id": "p1", "plan_name": "Welfare", "valid_until": "2026-12-31",
+        "source": "company", "amount_cents": 25_000, "employee_ids": [employee]},
+        producer="benefits", company_id="c1")
+    _publish(rabbit_config, enrolled, granted)
+    deadline = time.monotonic() + 20
+    while not (rows := _rows(database_url, granted["id"])):
+        assert time.monotonic() < deadline, "no feed entry"
+        time.sleep(0.2)
+    assert [tuple(r) for r in rows] == [(f"employee:{employee}", "skipped", None)]
+    assert list_parked(rabbit_config) == []
