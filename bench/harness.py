@@ -89,7 +89,12 @@ def _comm(proc: Path) -> str:
 def stack() -> Iterator[Stack]:
     db = "wecare_bench_" + uuid.uuid4().hex[:8]
     psql("postgres", f'CREATE DATABASE "{db}"')
-    requests.put(f"{RABBIT_API}/api/vhosts/{db}", timeout=10).raise_for_status()
+    try:
+        requests.put(f"{RABBIT_API}/api/vhosts/{db}", timeout=10).raise_for_status()
+    except requests.ConnectionError as exc:
+        raise SystemExit(f"RabbitMQ's management API is not at {RABBIT_API} (each benchmark "
+                         "runs on its own vhost): rabbitmq-plugins enable rabbitmq_management, "
+                         "or set RABBIT_API_URI") from exc
     requests.put(f"{RABBIT_API}/api/permissions/{db}/guest",
                  json={"configure": ".*", "write": ".*", "read": ".*"},
                  timeout=10).raise_for_status()
