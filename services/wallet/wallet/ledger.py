@@ -158,7 +158,8 @@ def post(
     session.execute(insert(LedgerTransaction), [{
         "id": tx.id, "kind": kind, "idempotency_key": idempotency_key, "content_hash": digest,
         "company_id": company_id, "memo": memo, "created_at": tx.created_at}])
-    if bulk:
+    if session.get_bind().dialect.name == "postgresql":
+        # two statements whatever the count (row by row, an update is a round trip each)
         moved = [a for a in ids if deltas[a]]
         _apply_pg(session, tx.id, moved, [deltas[a] for a in moved])
         return Posted(tx, replayed=False, balances=new_balances)
