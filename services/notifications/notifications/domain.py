@@ -45,6 +45,11 @@ def remember(session: Session, key: str, *, email: str | None, name: str, langua
     session.flush()  # `tell` reads recipients with Core statements, which do not autoflush
 
 
+# Recipients told per transaction: one read for the batch, its emails, one write
+# and a commit. A crash mid-event re-sends at most one batch's emails.
+BATCH = 100
+
+
 def tell(session: Session, event_id: str, messages: Iterable[Message],
          send: Callable[..., None]) -> None:
     """Tell each recipient about one event, once: the feed entry always; the
@@ -52,35 +57,60 @@ def tell(session: Session, event_id: str, messages: Iterable[Message],
     email and this is one.
 
     Each email goes out before its row is written and the row records how it
-    went, so an event costs one transaction and no write lock is held while
-    SMTP talks. A row already there means an earlier delivery of this event
-    recorded it: it is not told twice, and an email it left pending is retried.
-    Raises the SMTP error, after committing, when an email could not go (the
-    event is then retried)."""
+    went, so a batch of recipients costs one transaction and no write lock is
+    held while SMTP talks. A row already there means an earlier delivery of this
+    event recorded it: it is not told twice, and an email it left pending is
+    retried. Raises the SMTP error, after committing, when an email could not go
+    (the event is then retried)."""
+    failure: Exception | None = None
+    earlier = False
+    # one message per recipient and event (the row's unique key says the same)
+    pending = list({m.recipient: m for m in messages}.values())
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start:start + BATCH]
+        rows, batch_failure, batch_earlier = _tell_batch(session, event_id, batch, send)
+        insert_ignore(session, _notifications, rows)
+        session.commit()
+        failure = batch_failure or failure
+        earlier = earlier or batch_earlier
+    if not pending:
+        session.commit()  # what the caller changed (a contact remembered), told nobody
+    if earlier:
+        deliver_pending(session, event_id, send)
+    if failure is not None:
+        raise failure
+
+
+def _tell_batch(session: Session, event_id: str, batch: list[Message],
+                send: Callable[..., None]
+                ) -> tuple[list[dict[str, Any]], Exception | None, bool]:
+    """Send a batch's emails: (the rows to write, the last SMTP error, whether
+    some recipient was recorded by an earlier delivery)."""
     r, n = _recipients.c, _notifications.c
+    found = {row.key: row for row in session.execute(
+        select(r.key, r.email, r.name, r.language, r.non_essential_email, n.seq)
+        .select_from(_recipients.outerjoin(_notifications, and_(
+            n.recipient == r.key, n.event_id == event_id)))
+        .where(r.key.in_([m.recipient for m in batch])))}
     rows: list[dict[str, Any]] = []
     failure: Exception | None = None
     earlier = False
-    for m in messages:
-        found = session.execute(
-            select(r.email, r.name, r.language, r.non_essential_email, n.seq)
-            .select_from(_recipients.outerjoin(_notifications, and_(
-                n.recipient == r.key, n.event_id == event_id)))
-            .where(r.key == m.recipient)).first()
-        if found is None:
+    for m in batch:
+        who = found.get(m.recipient)
+        if who is None:
             raise RecipientUnknown(m.recipient)
-        if found.seq is not None:
+        if who.seq is not None:
             earlier = True
             continue
-        subject, text, html = render(m.kind, found.language,
-                                     {"name": found.name, "link": app_url(), **m.context})
+        subject, text, html = render(m.kind, who.language,
+                                     {"name": who.name, "link": app_url(), **m.context})
         row = {"event_id": event_id, "recipient": m.recipient, "kind": m.kind,
                "subject": subject, "body_text": text, "body_html": html,
-               "email_to": found.email, "email_status": "skipped", "email_attempts": 0,
+               "email_to": who.email, "email_status": "skipped", "email_attempts": 0,
                "email_error": None, "extras": m.extras or None, "created_at": datetime.now(UTC)}
-        if found.email and (m.essential or found.non_essential_email):
+        if who.email and (m.essential or who.non_essential_email):
             try:
-                send(found.email, subject, text, html, attachments_for(m.extras))
+                send(who.email, subject, text, html, attachments_for(m.extras))
             except Exception as exc:  # noqa: BLE001 - recorded, then raised for retry
                 row.update(email_status="pending", email_attempts=1,
                            email_error=f"{type(exc).__name__}: {exc}"[:500])
@@ -88,12 +118,7 @@ def tell(session: Session, event_id: str, messages: Iterable[Message],
             else:
                 row["email_status"] = "sent"
         rows.append(row)
-    insert_ignore(session, _notifications, rows)
-    session.commit()
-    if earlier:
-        deliver_pending(session, event_id, send)
-    if failure is not None:
-        raise failure
+    return rows, failure, earlier
 
 
 def attachments_for(extras: dict[str, Any] | None) -> list[tuple[str, bytes, str, str]]:

@@ -111,3 +111,40 @@ def test_someone_without_an_email_address_still_gets_the_feed_entry(
         time.sleep(0.2)
     assert [tuple(r) for r in rows] == [(f"employee:{employee}", "skipped", None)]
     assert list_parked(rabbit_config) == []
+
+
+def test_an_event_for_more_recipients_than_a_batch_tells_each_once(
+        database_url, rabbit_config, container_factory, smtp_sink, fake, monkeypatch) -> None:
+    from notifications.domain import BATCH
+    from notifications.models import Recipient
+    from sqlalchemy import insert
+
+    monkeypatch.setenv("SMTP_URL", smtp_sink.url)
+    container_factory(NotificationsService).start()
+    employees = [fake.fiscal_code() for _ in range(BATCH + 20)]
+    engine = make_engine("notifications", database_url)
+    with engine.begin() as db:
+        db.execute(insert(Recipient), [
+            {"key": f"employee:{e}", "email": f"{e.lower()}@batch.test", "name": "Ada",
+             "language": "it", "company_id": "c1", "non_essential_email": True}
+            for e in employees])
+    engine.dispose()
+    granted = make_envelope("credits.granted", {
+        "grant_id": "g1", "plan_id": "p1", "plan_name": "Welfare", "valid_until": "2026-12-31",
+        "source": "company", "amount_cents": 25_000, "employee_ids": employees + employees[:3]},
+        producer="benefits", company_id="c1")
+    addresses = {f"{e.lower()}@batch.test" for e in employees}
+
+    def arrived() -> list:
+        return [m["To"] for m in smtp_sink.messages() if m["To"] in addresses]
+
+    _publish(rabbit_config, granted)
+    deadline = time.monotonic() + 30
+    while len(arrived()) < len(employees):
+        assert time.monotonic() < deadline, f"{len(arrived())} of {len(employees)} emails"
+        time.sleep(0.2)
+    _publish(rabbit_config, granted)  # redelivered: nobody is told twice
+    time.sleep(1)
+    assert sorted(arrived()) == sorted(addresses)
+    rows = _rows(database_url, granted["id"])
+    assert len(rows) == len(employees) and {r.email_status for r in rows} == {"sent"}

@@ -131,7 +131,8 @@ def post(
         raise InvalidInput("nothing to transfer", {"amount_cents": ["must be above zero"]})
 
     ids = sorted(deltas)
-    bulk = len(ids) > BULK_LEGS and session.get_bind().dialect.name == "postgresql"
+    postgres = session.get_bind().dialect.name == "postgresql"
+    bulk = postgres and len(ids) > BULK_LEGS
     if bulk:
         balances = _open_and_lock_pg(session, ids, meta, deltas, lock)
     else:
@@ -158,7 +159,7 @@ def post(
     session.execute(insert(LedgerTransaction), [{
         "id": tx.id, "kind": kind, "idempotency_key": idempotency_key, "content_hash": digest,
         "company_id": company_id, "memo": memo, "created_at": tx.created_at}])
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         # two statements whatever the count (row by row, an update is a round trip each)
         moved = [a for a in ids if deltas[a]]
         _apply_pg(session, tx.id, moved, [deltas[a] for a in moved])

@@ -166,7 +166,7 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         status="issued", idempotency_key=idempotency_key, request_hash=digest,
         expires_at=_end_of(plan.valid_until), created_at=datetime.now(UTC))
     # written with one Core statement (the ORM's unit of work is not needed for a
-    # row nothing else touches in this transaction); `voucher` is a plain record
+    # row nothing else touches in this transaction); the view reads a plain record
     session.execute(insert(Voucher.__table__).values(row))
     view = voucher_view(Voucher(**row))
     record_event(session, "voucher.issued", {**view, "provider_name": provider.name},
