@@ -87,11 +87,13 @@ def _tell_batch(session: Session, event_id: str, batch: list[Message],
     """Send a batch's emails: (the rows to write, the last SMTP error, whether
     some recipient was recorded by an earlier delivery)."""
     r, n = _recipients.c, _notifications.c
+    # most events tell one person: `=` compiles once, where IN (…) is rendered anew each time
+    keys = [m.recipient for m in batch]
     found = {row.key: row for row in session.execute(
         select(r.key, r.email, r.name, r.language, r.non_essential_email, n.seq)
         .select_from(_recipients.outerjoin(_notifications, and_(
             n.recipient == r.key, n.event_id == event_id)))
-        .where(r.key.in_([m.recipient for m in batch])))}
+        .where(r.key == keys[0] if len(keys) == 1 else r.key.in_(keys)))}
     rows: list[dict[str, Any]] = []
     failure: Exception | None = None
     earlier = False
