@@ -18,7 +18,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from harness import ROOT, stack
+from harness import ROOT, cpu_seconds, stack
 from kombu import Connection
 from sqlalchemy import create_engine, insert
 
@@ -57,6 +57,7 @@ def main() -> int:
             "grant_id": str(uuid.uuid4()), "plan_id": "bench", "plan_name": "Welfare",
             "valid_until": valid_until, "source": "company", "amount_cents": 25_000,
             "employee_ids": [e]}, producer="benefits", company_id="bench") for e in employees]
+        cpu_before = cpu_seconds(running.pids)
         start = time.perf_counter()
         with Connection(running.amqp_uri, transport_options={"confirm_publish": True}) as conn:
             declare_backbone(conn.channel())
@@ -72,6 +73,7 @@ def main() -> int:
                 return 1
             time.sleep(0.25)
         done = time.perf_counter() - start
+        cpu_after = cpu_seconds(running.pids)
         for process in extra:
             process.terminate()
             process.wait(timeout=30)
@@ -79,6 +81,12 @@ def main() -> int:
           f"(aiosmtpd), {os.cpu_count()} cores, {REPLICAS} notifications process(es)\n")
     print(f"{'published s':>12} {'all emails s':>13} {'emails/s':>9}")
     print(f"{published:>12.1f} {done:>13.1f} {EVENTS / done:>9.0f}")
+    used = {k: max(0.0, cpu_after[k] - cpu_before.get(k, 0.0)) for k in cpu_after}
+    busy = sorted((k for k in used if used[k] >= 0.05), key=lambda k: -used[k])
+    print(f"\nCPU seconds during the run, by process (the first notifications process; "
+          f"{os.cpu_count()} cores × {done:.1f} s = {(os.cpu_count() or 1) * done:.0f} s)\n")
+    print("".join(f"{k[:13]:>14}" for k in busy) + f"{'total':>10}")
+    print("".join(f"{used[k]:>14.1f}" for k in busy) + f"{sum(used.values()):>10.1f}")
     return 0
 
 

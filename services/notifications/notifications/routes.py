@@ -24,9 +24,13 @@ class Message:
 EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
 
 
+# one instance per schema: loading is stateless, and making one costs more than a load
+_LOADERS = {kind: schema() for kind, schema in PAYLOADS.items()}
+
+
 def load(event: dict[str, Any]) -> dict[str, Any]:
     """The payload, checked; a ValidationError parks the event with the reason."""
-    return PAYLOADS[event["type"]]().load(event["payload"])
+    return _LOADERS[event["type"]].load(event["payload"])
 
 
 @dataclass(frozen=True)
