@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import eventlet
@@ -64,12 +65,17 @@ def record_event(
     """Add an event to the outbox inside the caller's transaction."""
     outbox = _outbox_of(session)
     envelope = make_envelope(event_type, payload, producer=producer, company_id=company_id)
-    session.execute(outbox.insert().values(
-        event_id=envelope["id"], event_type=event_type, envelope=envelope,
-        created_at=datetime.now(UTC),
-    ))
+    session.execute(_insert_into(outbox), {
+        "event_id": envelope["id"], "event_type": event_type, "envelope": envelope,
+        "created_at": datetime.now(UTC)})
     session.info["outbox_pending"] = True
     return envelope
+
+
+@lru_cache(maxsize=8)
+def _insert_into(outbox: Table) -> Any:
+    """The INSERT, built once per table (building costs SQLAlchemy ~0.1 ms a call)."""
+    return outbox.insert()
 
 
 def _outbox_of(session: Session) -> Table:
