@@ -1,23 +1,27 @@
-"""What the benchmarks share: the whole of WeCare as processes on a throwaway
-PostgreSQL database and RabbitMQ vhost, and a small client of its API."""
+"""What the benchmarks (and the browser tests) share: the whole of WeCare as
+processes on a throwaway PostgreSQL database and RabbitMQ vhost, and a small
+client of its API."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from scripts.run import launch, wait_healthy  # noqa: E402
+from scripts import smtp_sink  # noqa: E402
+from scripts.run import SERVICES, launch, wait_healthy  # noqa: E402
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672")
@@ -57,6 +61,33 @@ class Stack:
     api: Api
     pids: dict[str, int]  # process name → pid, for CPU accounting
     urls: dict[str, str]  # service → its web address (health, HTTP RPC)
+    env: dict[str, str] = field(default_factory=dict)  # what every process was started with
+    mail: Path | None = None  # the local SMTP server's Maildir
+    logs: Path | None = None  # one log file per process
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where the stack's processes listen. The defaults are the benchmarks' own;
+    Ports.free() picks unused ones, so a stack can run beside `make run` or another stack."""
+
+    gateway: int = 8090
+    catalog: int = 8091
+    benefits: int = 8092
+    wallet: int = 8093
+    notifications: int = 8094
+    web: int = 8089  # clear of 8095+, where bench-notifications starts its extra replicas
+    smtp: int = 8025
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(**{f.name: free_port() for f in fields(cls)})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _cpu_of(pid: int) -> float:
@@ -87,54 +118,97 @@ def _comm(proc: Path) -> str:
 
 
 @contextmanager
-def stack() -> Iterator[Stack]:
-    db = "wecare_bench_" + uuid.uuid4().hex[:8]
+def stack(ports: Ports | None = None, data_dir: Path | None = None,
+          extra_env: dict[str, str] | None = None,
+          prefix: str = "wecare_bench_") -> Iterator[Stack]:
+    """Every service, the gateway and a local SMTP server as processes, on a new database
+    and vhost named prefix + a random suffix, dropped on the way out.
+
+    ports: where each listens (default: the benchmarks' fixed ports); data_dir: logs/ and
+    mail/ (default var/bench; mail/ starts empty); extra_env: more variables for every
+    process (they win over the stack's own)."""
+    ports = ports or Ports()
+    data_dir = data_dir or ROOT / "var/bench"
+    db = prefix + uuid.uuid4().hex[:8]
     psql("postgres", f'CREATE DATABASE "{db}"')
     try:
         requests.put(f"{RABBIT_API}/api/vhosts/{db}", timeout=10).raise_for_status()
     except requests.ConnectionError as exc:
+        psql("postgres", f'DROP DATABASE IF EXISTS "{db}"')
         raise SystemExit(f"RabbitMQ's management API is not at {RABBIT_API} (each benchmark "
                          "runs on its own vhost): rabbitmq-plugins enable rabbitmq_management, "
                          "or set RABBIT_API_URI") from exc
     requests.put(f"{RABBIT_API}/api/permissions/{db}/guest",
                  json={"configure": ".*", "write": ".*", "read": ".*"},
                  timeout=10).raise_for_status()
-    env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", WECARE_DATA_DIR=str(ROOT / "var/bench"),
-               WECARE_ADMIN_EMAIL=ADMIN[0], WECARE_ADMIN_PASSWORD=ADMIN[1],
-               WEB_SERVER_ADDRESS="127.0.0.1:8090", LOG_LEVEL="WARNING",
-               CATALOG_HEALTH_ADDRESS="127.0.0.1:8091", BENEFITS_HEALTH_ADDRESS="127.0.0.1:8092",
-               WALLET_HEALTH_ADDRESS="127.0.0.1:8093",
-               NOTIFICATIONS_HEALTH_ADDRESS="127.0.0.1:8094",
+    url = f"http://127.0.0.1:{ports.gateway}"
+    env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", WECARE_DATA_DIR=str(data_dir),
+               WECARE_ADMIN_EMAIL=ADMIN[0], WECARE_ADMIN_PASSWORD=ADMIN[1], LOG_LEVEL="WARNING",
+               WEB_SERVER_ADDRESS=f"127.0.0.1:{ports.gateway}",
+               **{f"{name.upper()}_HEALTH_ADDRESS": f"127.0.0.1:{getattr(ports, name)}"
+                  for name in ("catalog", "benefits", "wallet", "notifications")},
+               # the web app: listens on WEB_APP_ADDRESS, calls the API at GATEWAY_URL; the
+               # gateway forwards page requests to WEB_URL (one origin for pages and /api)
+               WEB_APP_ADDRESS=f"127.0.0.1:{ports.web}", WEB_URL=f"http://127.0.0.1:{ports.web}",
+               GATEWAY_URL=url, WECARE_PUBLIC_URL=url,
+               SMTP_URL=f"smtp://127.0.0.1:{ports.smtp}",
                AMQP_URI=f"{AMQP.rstrip('/')}/{db}")
-    env.pop("SMTP_URL", None)  # launch() starts a local SMTP sink
+    env.update(extra_env or {})
     py = sys.executable
-    subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
-                   capture_output=True)
-    subprocess.run([py, "-m", "scripts.topology"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    # each run starts with an empty mailbox: a folder of earlier runs' 10,000s of
-    # files would slow the SMTP server's writes and the benchmark's counting
-    shutil.rmtree(ROOT / "var/bench/mail", ignore_errors=True)
-    children = launch(env, ROOT / "var/bench/logs")
-    url = "http://127.0.0.1:8090"
+    children: list[subprocess.Popen] = []
     try:
-        if not wait_healthy(url, children):
-            raise RuntimeError("the services did not start; see var/bench/logs")
+        subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
+                       capture_output=True)
+        subprocess.run([py, "-m", "scripts.topology"], env=env, cwd=ROOT, check=True,
+                       capture_output=True)
+        # each run starts with an empty mailbox: a folder of earlier runs' 10,000s of
+        # files would slow the SMTP server's writes and the benchmark's counting
+        mail, logs = data_dir / "mail", data_dir / "logs"
+        shutil.rmtree(mail, ignore_errors=True)
+        logs.mkdir(parents=True, exist_ok=True)
+        children.append(subprocess.Popen(
+            smtp_sink.command(ports.smtp, mail), env=env,
+            stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
+        children += launch(env, logs)  # SMTP_URL is set: launch starts no sink of its own
+        if not wait_healthy(url, children) or not _web_answers(env, children):
+            raise RuntimeError(f"the services did not start; see {logs}")
         pids = {_name_of(child.args): child.pid for child in children}
         urls = {name: env[f"{name.upper()}_URL"]
                 for name in ("catalog", "benefits", "wallet", "notifications")}
-        yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url), pids, urls)
+        yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url), pids, urls,
+                    env, mail, logs)
     finally:
         for child in children:
             child.terminate()
         for child in children:
-            child.wait(timeout=30)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
         psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         requests.delete(f"{RABBIT_API}/api/vhosts/{db}", timeout=10)
 
 
+def _web_answers(env: dict[str, str], children: list[subprocess.Popen],
+                 timeout: float = 60) -> bool:
+    """When scripts.run starts the web app, wait until its server answers (any status)."""
+    if "web" not in {name for name, *_ in SERVICES}:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            requests.get(env["WEB_URL"] + "/", timeout=5, allow_redirects=False)
+            return True
+        except requests.RequestException:
+            time.sleep(0.5)
+    return False
+
+
 def _name_of(args: list[str]) -> str:
-    """The short name of a child started by `launch`: the service, or smtp."""
+    """The short name of a child the stack started: the service, or smtp."""
     module = args[-1]
     return module.split(".")[0] if module.endswith(".service") else "smtp"
 
