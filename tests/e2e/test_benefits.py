@@ -48,28 +48,67 @@ def test_csv_import_is_all_or_nothing_and_lists_every_bad_row(stack, company, fa
                for errors in again.json()["error"]["fields"]["rows"].values())
 
 
+def _convert(stack, company, plan: dict, who: list[str], cents: int):  # type: ignore[no-untyped-def]
+    return stack.call("POST", f"/plans/{plan['id']}/grants", company.hr, key=uuid.uuid4().hex,
+                      json={"amount_cents": cents, "employee_ids": who,
+                            "source": "performance_bonus"})
+
+
 def test_performance_bonus_conversion_follows_l_208_2015(stack, admin, company, fake) -> None:
+    """A 2025 plan keeps the 3,000 EUR cap, whatever year it is today."""
     eligible = add_employee(stack, company, fake, income_band="up_to_80k")
     high = add_employee(stack, company, fake, income_band="over_80k")
     fund_company(stack, admin, company, 1_000_000)
-    plan = create_plan(stack, company)
+    plan = create_plan(stack, company, fiscal_year=2025)
 
-    def convert(who: list[str], cents: int):  # type: ignore[no-untyped-def]
-        return stack.call("POST", f"/plans/{plan['id']}/grants", company.hr,
-                          key=uuid.uuid4().hex, json={"amount_cents": cents,
-                                                      "employee_ids": who,
-                                                      "source": "performance_bonus"})
-
-    r = convert([eligible["id"], high["id"]], 10_000)
+    r = _convert(stack, company, plan, [eligible["id"], high["id"]], 10_000)
     assert r.status_code == 422 and r.json()["error"]["fields"]["employee_ids"] == [high["id"]]
-    assert convert([eligible["id"]], 250_000).status_code == 201
-    r = convert([eligible["id"]], 50_001)
-    assert r.status_code == 422 and "50000 cents of room" in r.json()["error"]["message"]
-    assert convert([eligible["id"]], 50_000).status_code == 201
+    assert "at most 80.000,00 €" in r.json()["error"]["message"]
+    r = _convert(stack, company, plan, [eligible["id"]], 300_001)
+    assert r.status_code == 422
+    assert "the 2025 performance-bonus conversion is capped at 3.000,00 €" in (
+        r.json()["error"]["message"])
+    assert _convert(stack, company, plan, [eligible["id"]], 250_000).status_code == 201
+    r = _convert(stack, company, plan, [eligible["id"]], 50_001)
+    assert r.status_code == 422
+    assert "room left this year: 500,00 €" in r.json()["error"]["message"]
+    assert r.json()["error"]["fields"]["amount_cents"] == [
+        "at most 500,00 €: the room left this year"]
+    assert _convert(stack, company, plan, [eligible["id"]], 50_000).status_code == 201
     company_grant = stack.call("POST", f"/plans/{plan['id']}/grants", company.hr,
                                key=uuid.uuid4().hex,
                                json={"amount_cents": 10_000, "employee_ids": [high["id"]]})
     assert company_grant.status_code == 201  # the company's own money has no such cap
+
+
+def test_a_4500_bonus_converts_in_2026_up_to_the_5000_cap(stack, admin, company, fake) -> None:
+    """L. 199/2025 art. 1 c. 9: 5,000 EUR a year for bonuses paid in 2026 and 2027,
+    all of the year's conversions together, across plans."""
+    employee = add_employee(stack, company, fake, income_band="up_to_80k")
+    fund_company(stack, admin, company, 1_000_000)
+    plan, other_plan = (create_plan(stack, company, fiscal_year=2026) for _ in range(2))
+
+    r = _convert(stack, company, plan, [employee["id"]], 500_001)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "rule_violation"
+    assert error["message"] == ("the 2026 performance-bonus conversion is capped at 5.000,00 € "
+                                "per employee (L. 199/2025 art. 1 c. 9); room left this year: "
+                                "5.000,00 €")
+    assert error["fields"]["employee_ids"] == [employee["id"]]
+    assert error["fields"]["bonus_room_cents"] == ["500000"]
+
+    r = _convert(stack, company, plan, [employee["id"]], 450_000)
+    assert r.status_code == 201, r.text
+    assert r.json()["source"] == "performance_bonus" and r.json()["total_cents"] == 450_000
+    token = stack.token(employee["email"], employee["password"])
+    assert stack.call("GET", "/me/wallet", token).json()["total_cents"] == 450_000
+
+    r = _convert(stack, company, other_plan, [employee["id"]], 50_001)
+    assert r.status_code == 422
+    assert "room left this year: 500,00 €" in r.json()["error"]["message"]
+    assert _convert(stack, company, other_plan, [employee["id"]], 50_000).status_code == 201
+    assert stack.call("GET", "/me/wallet", token).json()["total_cents"] == 500_000
 
 
 def test_a_plan_budget_caps_each_employee(stack, admin, company, fake) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from wecare_common.db import insert_ignore
 from wecare_common.errors import Conflict, NotFound, RuleViolation
+from wecare_common.money import euro
 from wecare_common.outbox import record_event
 
 from benefits import fiscal_rules
@@ -202,48 +203,67 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
 
 def _within_budget(session: Session, plan: Plan, employee_ids: list[str], amount: int) -> None:
     """A plan's per-employee budget caps what each employee may be granted on it."""
+    # Every row exists and is locked (in one order) before it is read: two first
+    # grants racing cannot both see nothing used.
+    insert_ignore(session, BudgetUse.__table__, [
+        {"plan_id": plan.id, "employee_id": e, "granted_cents": 0}
+        for e in sorted(employee_ids)])
     used = dict(session.execute(select(BudgetUse.employee_id, BudgetUse.granted_cents).where(
         BudgetUse.plan_id == plan.id, BudgetUse.employee_id.in_(employee_ids))
-        .with_for_update()).all())
+        .order_by(BudgetUse.employee_id).with_for_update()).all())
     over = [e for e in employee_ids if used.get(e, 0) + amount > plan.per_employee_budget_cents]
     if over:
         raise RuleViolation(
             f"{len(over)} employee(s) would exceed the plan's budget of "
-            f"{plan.per_employee_budget_cents} cents each", {"employee_ids": over[:20]})
-    insert_ignore(session, BudgetUse.__table__, [
-        {"plan_id": plan.id, "employee_id": e, "granted_cents": 0} for e in employee_ids
-        if e not in used])
+            f"{euro(plan.per_employee_budget_cents)} each", {"employee_ids": over[:20]})
     session.execute(update(BudgetUse).where(
         BudgetUse.plan_id == plan.id, BudgetUse.employee_id.in_(employee_ids))
         .values(granted_cents=BudgetUse.granted_cents + amount))
 
 
-def _convert_bonus(session: Session, year: int, employee_ids: list[str], amount: int) -> None:
-    """Performance bonus into welfare credit (L. 208/2015): only for employees whose
-    previous-year income was at most 80,000 EUR, at most 3,000 EUR a year each."""
-    rules = fiscal_rules.rules_for(year)
-    bands = dict(session.execute(select(Employee.id, Employee.income_band).where(
-        Employee.id.in_(employee_ids))).all())
-    ineligible = [e for e in employee_ids if bands.get(e) != "up_to_80k"]
+def check_bonus_conversion(rules: fiscal_rules.FiscalYear, employee_ids: list[str],
+                           amount: int, income_bands: dict[str, str | None],
+                           converted: dict[str, int]) -> None:
+    """A performance bonus converts into welfare credit (L. 208/2015) only for
+    employees whose previous-year income was within the year's ceiling, and up to
+    the year's cap per employee, counting every conversion of that year together
+    (`converted`: what each has converted already). Refuses naming the figures."""
+    ineligible = [e for e in employee_ids if income_bands.get(e) != "up_to_80k"]
     if ineligible:
         raise RuleViolation(
-            "a performance bonus converts only for employees whose previous-year income "
-            "was at most 80,000 EUR (income_band up_to_80k)", {"employee_ids": ineligible[:20]})
+            "a performance bonus converts only for employees whose previous-year "
+            f"employment income was at most {euro(rules.performance_bonus_income_max_cents)} "
+            f"({rules.performance_bonus_income_max_basis}; income_band up_to_80k)",
+            {"employee_ids": ineligible[:20]})
+    cap = rules.performance_bonus_cap_cents
+    over = [e for e in employee_ids if converted.get(e, 0) + amount > cap]
+    if over:
+        room = max(min(cap - converted.get(e, 0) for e in over), 0)
+        among = "" if len(over) == 1 else (
+            f" (the least of the {len(over)} employees it would take past the cap)")
+        raise RuleViolation(
+            f"the {rules.year} performance-bonus conversion is capped at {euro(cap)} per "
+            f"employee ({rules.performance_bonus_cap_basis}); room left this year: "
+            f"{euro(room)}{among}",
+            {"amount_cents": [f"at most {euro(room)}: the room left this year"],
+             # a number as text: every entry of `fields` is a message, and the
+             # RPC boundary would make it text anyway
+             "employee_ids": over[:20], "bonus_room_cents": [str(room)]})
+
+
+def _convert_bonus(session: Session, year: int, employee_ids: list[str], amount: int) -> None:
+    """Count a conversion against each employee's cap of the year, under row locks."""
+    bands = dict(session.execute(select(Employee.id, Employee.income_band).where(
+        Employee.id.in_(employee_ids))).all())
+    # Every row exists and is locked (in one order) before it is read: two first
+    # conversions racing cannot both see nothing converted.
+    insert_ignore(session, BonusConversion.__table__, [
+        {"employee_id": e, "year": year, "converted_cents": 0} for e in sorted(employee_ids)])
     done = dict(session.execute(select(BonusConversion.employee_id,
                                        BonusConversion.converted_cents).where(
         BonusConversion.year == year, BonusConversion.employee_id.in_(employee_ids))
-        .with_for_update()).all())
-    cap = rules.performance_bonus_cap_cents
-    over = [e for e in employee_ids if done.get(e, 0) + amount > cap]
-    if over:
-        room = min(cap - done.get(e, 0) for e in over)
-        raise RuleViolation(
-            f"the {year} performance-bonus conversion is capped at {cap} cents per employee; "
-            f"{len(over)} employee(s) have at most {room} cents of room",
-            {"amount_cents": [f"at most {room} cents"], "employee_ids": over[:20]})
-    insert_ignore(session, BonusConversion.__table__, [
-        {"employee_id": e, "year": year, "converted_cents": 0} for e in employee_ids
-        if e not in done])
+        .order_by(BonusConversion.employee_id).with_for_update()).all())
+    check_bonus_conversion(fiscal_rules.rules_for(year), employee_ids, amount, bands, done)
     session.execute(update(BonusConversion).where(
         BonusConversion.year == year, BonusConversion.employee_id.in_(employee_ids))
         .values(converted_cents=BonusConversion.converted_cents + amount))

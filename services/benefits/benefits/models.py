@@ -96,7 +96,7 @@ class BudgetUse(Base):
 
 class BonusConversion(Base):
     """Performance bonus converted into welfare credit, per employee and year
-    (L. 208/2015: at most 3,000 EUR a year)."""
+    (L. 208/2015: at most the year's cap, `fiscal_rules`)."""
 
     __tablename__ = "bonus_conversions"
     employee_id: Mapped[str] = mapped_column(Id, primary_key=True)
