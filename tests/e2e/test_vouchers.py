@@ -32,7 +32,8 @@ def test_buy_redeem_and_settle_a_voucher(stack, admin, company, fake) -> None:
     other = approved_provider(stack, admin, fake)
     r = stack.call("POST", f"/providers/{other.id}/redemptions", other.token, key="r-0",
                    json={"code": voucher["code"]})
-    assert r.status_code == 404  # not this provider's voucher
+    assert r.status_code == 403  # a real voucher, for another provider: "not yours"
+    assert r.json()["error"]["fields"] == {"code": ["not_yours"]}
     r = stack.call("POST", f"/providers/{provider.id}/redemptions", other.token, key="r-0",
                    json={"code": voucher["code"]})
     assert r.status_code == 404  # another provider's door
@@ -45,6 +46,14 @@ def test_buy_redeem_and_settle_a_voucher(stack, admin, company, fake) -> None:
     again = stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
                        key="r-2", json={"code": voucher["code"]})
     assert again.status_code == 409
+    fields = again.json()["error"]["fields"]  # the counter can say when it was redeemed
+    assert fields["code"] == ["redeemed"] and fields["redeemed_at"][0] == r.json()["redeemed_at"]
+    unknown = stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
+                         key="r-3", json={"code": "0000-0000-0000-0000-0"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["fields"] == {
+        "code": ["unknown"]}
+    mine = stack.call("GET", f"/me/vouchers/{voucher['id']}", token).json()
+    assert mine["status"] == "redeemed" and mine["redeemed_at"] == r.json()["redeemed_at"]
 
     commission = 12_345 * 300 // 10_000
     statement = stack.call("GET", f"/providers/{provider.id}/settlements",
@@ -122,7 +131,11 @@ def test_fringe_purchases_stop_at_the_yearly_limit_saying_the_room_left(
     assert buy(stack, token, gift.offering_id).status_code == 201
     r = buy(stack, token, gift.offering_id)
     assert r.status_code == 422
-    assert "40000 cents of room left" in r.json()["error"]["message"]
+    error = r.json()["error"]
+    assert "fringe-benefit limit of 1.000,00 €" in error["message"]
+    assert "room left this year: 400,00 €" in error["message"]
+    assert error["fields"]["offering_id"] == ["fringe room left this year: 400,00 €"]
+    assert error["fields"]["fringe_room_cents"] == ["40000"]
     wallet = stack.call("GET", "/me/wallet", token).json()
     assert wallet["total_cents"] == 90_000
     assert wallet["fringe"]["used_cents"] == 60_000 and wallet["fringe"]["limit_cents"] == 100_000

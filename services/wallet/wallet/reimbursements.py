@@ -38,7 +38,8 @@ def hold(session: Session, *, reimbursement_id: str, employee_id: str, category:
     funded = [(p, b) for p, b in eligible if b >= amount_cents]
     plan = (funded or eligible)[0][0]
     if category == FRINGE:
-        take_fringe_room(session, employee_id, spent_on.year, amount_cents, fringe_limit)
+        take_fringe_room(session, employee_id, spent_on.year, amount_cents, fringe_limit,
+                         field="amount_cents")
     try:
         ledger.post(session, kind="reimbursement_hold",
                     idempotency_key=f"reimbursement-hold:{reimbursement_id}",

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from wecare_common.db import insert_ignore
 from wecare_common.errors import (
     Conflict,
+    Forbidden,
     IdempotencyConflict,
     InsufficientFunds,
     NotFound,
     RuleViolation,
 )
+from wecare_common.money import euro
 from wecare_common.outbox import record_event
 
 from wallet import ledger
@@ -45,6 +47,7 @@ def voucher_view(v: Voucher) -> dict[str, Any]:
         "offering_id": v.offering_id, "provider_id": v.provider_id, "title": v.title,
         "category": v.category, "amount_cents": v.amount_cents, "status": v.status,
         "expires_at": v.expires_at.isoformat(), "created_at": v.created_at.isoformat(),
+        "redeemed_at": v.redeemed_at.isoformat() if v.redeemed_at else None,
     }
     return view
 
@@ -85,20 +88,25 @@ def eligible_plans(session: Session, employee_id: str, category: str, today: dat
 
 
 def take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
-                     fringe_limit: Callable[[str, int], int]) -> None:
-    """Count a fringe spend against the year's limit, under a row lock."""
+                     fringe_limit: Callable[[str, int], int], field: str = "offering_id"
+                     ) -> None:
+    """Count a fringe spend against the year's limit, under a row lock; a refusal
+    names the year's limit, the room left and the request's `field`."""
     if session.get(FringeUsage, (employee_id, year)) is None:
         insert_ignore(session, FringeUsage.__table__, [{
             "employee_id": employee_id, "year": year,
             "limit_cents": fringe_limit(employee_id, year), "used_cents": 0}])
     usage = session.scalar(select(FringeUsage).where(
         FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update())
-    room = usage.limit_cents - usage.used_cents  # type: ignore[union-attr]
+    limit = usage.limit_cents  # type: ignore[union-attr]
+    room = max(limit - usage.used_cents, 0)  # type: ignore[union-attr]
     if amount > room:
         # One cent over and the whole year's fringe becomes taxable (TUIR 51 c.3).
         raise RuleViolation(
-            f"this would cross your {year} fringe-benefit limit: {room} cents of room left",
-            {"offering_id": [f"fringe room left: {room} cents"], "fringe_room_cents": [room]})
+            f"this would cross your {year} fringe-benefit limit of {euro(limit)} "
+            f"(TUIR art. 51 c.3); room left this year: {euro(room)}",
+            {field: [f"fringe room left this year: {euro(room)}"],
+             "fringe_room_cents": [str(room)]})  # text, as it arrives over RPC
     usage.used_cents += amount  # type: ignore[union-attr]
 
 
@@ -192,8 +200,16 @@ def redeem(session: Session, *, provider_id: str, code: str,
     now = now or datetime.now(UTC)
     canonical = normalize(code)
     voucher = _locked(session, code=canonical) if canonical else None
-    if voucher is None or voucher.provider_id != provider_id:
-        raise NotFound("no such voucher for this provider", {"code": ["unknown"]})
+    if voucher is None:
+        raise NotFound("no voucher has this code", {"code": ["unknown"]})
+    if voucher.provider_id != provider_id:
+        # 80-bit codes cannot be guessed, so saying so tells a thief nothing, and
+        # tells the counter to send the customer to the right provider
+        raise Forbidden("this voucher is for another provider", {"code": ["not_yours"]})
+    if voucher.status == "redeemed":
+        when = voucher.redeemed_at.isoformat() if voucher.redeemed_at else ""
+        raise Conflict(f"this voucher was already redeemed{' on ' + when if when else ''}",
+                       {"code": ["redeemed"], "redeemed_at": [when]})
     if voucher.status != "issued":
         raise Conflict(f"this voucher is already {voucher.status}", {"code": [voucher.status]})
     if voucher.expires_at < now:
@@ -209,6 +225,7 @@ def redeem(session: Session, *, provider_id: str, code: str,
                 memo={"voucher_id": voucher.id, "provider_id": provider_id,
                       "commission_cents": commission})
     voucher.status = "redeemed"
+    voucher.redeemed_at = now
     record_event(session, "voucher.redeemed", {
         **voucher_view(voucher), "commission_cents": commission,
         "provider_amount_cents": voucher.amount_cents - commission,
