@@ -23,6 +23,7 @@ SERVICES = [
     ("wallet", "services/wallet/config.yaml", "wallet.service"),
     ("notifications", "services/notifications/config.yaml", "notifications.service"),
     ("gateway", "gateway/config.yaml", "gateway.service"),
+    ("web", "web/config.yaml", "web.service"),
 ]
 # each service's web server (health probe, HTTP RPC), as in its config.yaml
 WEB_PORTS = {"catalog": 8001, "benefits": 8002, "wallet": 8003, "notifications": 8004}
@@ -92,10 +93,11 @@ def main() -> int:
         from scripts.seed import seed
 
         logins = seed(url, env["WECARE_ADMIN_EMAIL"], env["WECARE_ADMIN_PASSWORD"])
-        print(f"\nWeCare is running at {url}   (API docs: {url}/api/v1/openapi.json)")
-        print("Demo logins (POST /api/v1/auth/token with {email, password}):")
+        print(f"\nWeCare is running: open {url} in your browser")
+        print("Demo logins (sign in on that page, or POST /api/v1/auth/token):")
         for role, email, password in logins:
-            print(f"  {role:<9} {email:<28} {password}")
+            print(f"  {role:<9} {email:<34} {password}")
+        print(f"API: {url}/api/v1 (readable list at {url}/api/docs)")
         print(f"Emails land in {env['WECARE_DATA_DIR']}/mail (a local SMTP sink) "
               "unless SMTP_URL is set.\nCtrl-C stops everything.")
         while all(child.poll() is None for child in children):
@@ -124,6 +126,11 @@ def launch(env: dict[str, str], logs: Path) -> list[subprocess.Popen]:
     for name, port in WEB_PORTS.items():
         address = env.get(f"{name.upper()}_HEALTH_ADDRESS", f"127.0.0.1:{port}")
         env.setdefault(f"{name.upper()}_URL", "http://" + address.replace("0.0.0.0", "127.0.0.1"))
+    # the web app: the gateway forwards pages to it; it calls the gateway's API
+    web_address = env.setdefault("WEB_APP_ADDRESS", "127.0.0.1:8009")
+    env.setdefault("WEB_URL", "http://" + web_address.replace("0.0.0.0", "127.0.0.1"))
+    gateway_port = env.get("WEB_SERVER_ADDRESS", "0.0.0.0:8000").rsplit(":", 1)[1]
+    env.setdefault("GATEWAY_URL", f"http://127.0.0.1:{gateway_port}")
     for name, cfg, module in SERVICES:
         children.append(subprocess.Popen(
             [py, "-m", "nameko", "run", "--config", cfg, module], env=env, cwd=ROOT,

@@ -306,6 +306,30 @@ class OfferingHit(OfferingOut):
     distance_km = fields.Float(allow_none=True)
 
 
+class OfferingDetail(OfferingOut):
+    provider_name = fields.String()
+    address = fields.String()
+    city = fields.String()
+    province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    provider_status = fields.String()
+
+
+OfferingList = page_of(OfferingOut, "OfferingList")
+
+
+class MeOut(Out):
+    user_id = fields.String()
+    email = fields.String()
+    role = fields.String()
+    company_id = fields.String(allow_none=True)
+    employee_id = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    provider = fields.Nested(ProviderOut, allow_none=True, metadata={
+        "description": "for a provider: its application or agreement"})
+
+
 class OfferingSearch(Schema):
     category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
@@ -437,6 +461,7 @@ class VoucherOut(Out):
     status = fields.String()
     expires_at = fields.String()
     created_at = fields.String()
+    redeemed_at = fields.String(allow_none=True)
 
 
 VoucherPage = page_of(VoucherOut, "VoucherPage")
@@ -543,6 +568,60 @@ class ReportOut(Out):
     year = fields.Integer()
     rows = fields.List(fields.Nested(ReportRow))
     totals = fields.Dict()
+
+
+class FiscalRulesQuery(Schema):
+    year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "the fiscal year; this year when omitted"})
+
+
+class CategoryRuleOut(Out):
+    category = fields.String()
+    legal_basis = fields.String()
+    cash_reimbursable = fields.Boolean(metadata={
+        "description": "false: paid only by voucher or to the fund, never back in cash"})
+    yearly_limit_cents = fields.Integer(allow_none=True, metadata={
+        "description": "per employee and year; null: no limit"})
+    yearly_limit_basis = fields.String(allow_none=True)
+
+
+class FringeRulesOut(Out):
+    limit_cents = fields.Integer()
+    limit_with_children_cents = fields.Integer(metadata={
+        "description": "for employees who declared dependent children"})
+    legal_basis = fields.String()
+
+
+class CumulativeVoucherOut(Out):
+    max_cents = fields.Integer(metadata={
+        "description": "a multi-item voucher, for fringe goods only"})
+    legal_basis = fields.String()
+
+
+class PerformanceBonusOut(Out):
+    cap_cents = fields.Integer(metadata={
+        "description": "converted into welfare credit per employee in the year, all "
+                       "conversions together"})
+    cap_basis = fields.String()
+    income_max_cents = fields.Integer(metadata={
+        "description": "previous-year employment income at most this (income_band "
+                       "up_to_80k)"})
+    income_max_basis = fields.String()
+    substitute_tax_bps = fields.Integer(metadata={
+        "description": "substitute tax on the bonus taken in cash, in basis points "
+                       "(100 = 1%)"})
+    substitute_tax_basis = fields.String()
+
+
+class FiscalRulesOut(Out):
+    year = fields.Integer()
+    listed = fields.Boolean(metadata={
+        "description": "false: a year WeCare's table does not list; the statutes' "
+                       "standing figures apply, check the current law"})
+    categories = fields.List(fields.Nested(CategoryRuleOut))
+    fringe = fields.Nested(FringeRulesOut)
+    cumulative_voucher = fields.Nested(CumulativeVoucherOut)
+    performance_bonus = fields.Nested(PerformanceBonusOut)
 
 
 class HealthOut(Out):

@@ -9,14 +9,16 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
+from nameko.web.handlers import http
 from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
 from wecare_common.errors import DomainError, InvalidInput, NotFound
 from wecare_common.rpc import ServiceUnavailable, TimedServiceRpc
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
-from gateway import errors, idempotency, limits, users
+from gateway import errors, idempotency, limits, pages, users
 from gateway.auth import Principal, Unauthenticated, issue_token
+from gateway.clients import client_address
 from gateway.models import Base
 from gateway.openapi import build_spec, docs_page
 from gateway.routing import Call, api, read_raw
@@ -33,15 +35,20 @@ from gateway.schemas import (
     EmployeeOut,
     EmployeePage,
     FailedEmails,
+    FiscalRulesOut,
+    FiscalRulesQuery,
     GrantIn,
     GrantOut,
     HealthOut,
     ImportOut,
     InvitationIn,
     InvitationOut,
+    MeOut,
     NewPasswordIn,
     NotificationPage,
+    OfferingDetail,
     OfferingIn,
+    OfferingList,
     OfferingOut,
     OfferingPage,
     OfferingPatch,
@@ -168,7 +175,7 @@ class GatewayService:
     @api("POST", "/api/v1/auth/token", body=TokenIn, response=TokenOut,
          summary="sign in: a short-lived bearer token")
     def token(self, call: Call) -> dict[str, Any]:
-        email, address = call.body["email"].lower(), call.request.remote_addr or "unknown"
+        email, address = call.body["email"].lower(), client_address(call.request)
         limits.check(self.db, limits.LOGIN_PER_ACCOUNT, email)
         limits.check(self.db, limits.LOGIN_PER_ADDRESS, address)
         try:
@@ -184,7 +191,7 @@ class GatewayService:
     @api("POST", "/api/v1/auth/password-reset", body=ResetIn, status=202,
          summary="email a one-time link to set a new password (answers the same either way)")
     def request_password_reset(self, call: Call) -> dict[str, Any]:
-        address = call.request.remote_addr or "unknown"
+        address = client_address(call.request)
         limits.check(self.db, limits.RESET_PER_ADDRESS, address)
         limits.count(self.db, limits.RESET_PER_ADDRESS, address)
         user = users.find_by_email(self.db, call.body["email"])
@@ -223,6 +230,18 @@ class GatewayService:
     def logout(self, call: Call) -> tuple[int, dict[str, Any]]:
         users.end_session(self.db, call.principal.session_id)  # type: ignore[union-attr]
         return 200, {"logged_out": True}
+
+    @api("GET", "/api/v1/me", roles=("admin", "hr", "employee", "provider"), response=MeOut,
+         summary="who is signed in: role, email, and the company or provider they act for")
+    def me(self, call: Call) -> dict[str, Any]:
+        principal = call.principal
+        assert principal is not None
+        user = users.get(self.db, principal.user_id)
+        provider = (self.catalog.get_provider(principal.provider_id)
+                    if principal.provider_id else None)
+        return {"user_id": principal.user_id, "email": user.email, "role": principal.role,
+                "company_id": principal.company_id, "employee_id": principal.employee_id,
+                "provider_id": principal.provider_id, "provider": provider}
 
     # -- companies and people ---------------------------------------------------
     @api("POST", "/api/v1/companies", roles=("admin",), body=CompanyIn, response=CompanyOut,
@@ -452,6 +471,17 @@ class GatewayService:
         own_provider(call.principal, vid)  # type: ignore[arg-type]
         return self.catalog.withdraw_offering(vid, oid)
 
+    @api("GET", "/api/v1/providers/<vid>/offerings", roles=("provider", "admin"),
+         response=OfferingList, summary="a provider's offerings, withdrawn ones too")
+    def provider_offerings(self, call: Call, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)  # type: ignore[arg-type]
+        return self.catalog.offerings_of(vid)
+
+    @api("GET", "/api/v1/offerings/<oid>", roles=("admin", "hr", "employee", "provider"),
+         response=OfferingDetail, summary="one offering, with its provider's name and place")
+    def offering(self, call: Call, oid: str) -> dict[str, Any]:
+        return self.catalog.offering_detail(oid)
+
     @api("GET", "/api/v1/offerings", roles=("admin", "hr", "employee", "provider"),
          query=OfferingSearch, response=OfferingPage,
          summary="search the catalogue: category, Italian text, near a point, price")
@@ -489,6 +519,11 @@ class GatewayService:
          response=VoucherPage, summary="the employee's vouchers")
     def my_vouchers(self, call: Call) -> dict[str, Any]:
         return self.wallet.list_vouchers(call.principal.employee_id, **call.query)  # type: ignore
+
+    @api("GET", "/api/v1/me/vouchers/<voucher_id>", roles=("employee",), response=VoucherOut,
+         summary="one of the employee's vouchers")
+    def my_voucher(self, call: Call, voucher_id: str) -> dict[str, Any]:
+        return self.wallet.get_voucher(call.principal.employee_id, voucher_id)  # type: ignore
 
     @api("GET", "/api/v1/me/vouchers/<voucher_id>/qr.png", roles=("employee",),
          summary="the voucher's code as a QR image, to show at the provider")
@@ -543,6 +578,24 @@ class GatewayService:
          summary="recompute the ledger and check its invariants")
     def ledger_audit(self, call: Call) -> dict[str, Any]:
         return self.wallet.audit()
+
+    # -- the law, published ------------------------------------------------------------------
+    # Public: the figures are the law's, hold nothing of any company or person, and
+    # are what people weigh before they sign in (as the circuit is public too).
+    @api("GET", "/api/v1/fiscal-rules", query=FiscalRulesQuery, response=FiscalRulesOut,
+         summary="a fiscal year's welfare rules, each figure with its legal basis (read-only)")
+    def fiscal_rules(self, call: Call) -> Response:
+        rules = self.benefits.fiscal_rules(call.query["year"])
+        return errors.json_response(200, rules, {"Cache-Control": "public, max-age=3600"})
+
+    # -- pages: everything that is not the API goes on to the web app ----------------------
+    @http("GET,POST,HEAD", "/")
+    def front_page(self, request: Request) -> Response:
+        return pages.forward(request)
+
+    @http("GET,POST,HEAD", "/<path:path>")
+    def any_page(self, request: Request, path: str) -> Response:
+        return pages.forward(request)
 
 
 class TimedCall:

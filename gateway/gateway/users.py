@@ -172,5 +172,12 @@ def set_password(session: Session, token: str, password: str) -> Principal:
     return principal_of(user)  # type: ignore[arg-type]
 
 
+def get(session: Session, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise Unauthenticated("this account no longer exists")
+    return user
+
+
 def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.lower()))

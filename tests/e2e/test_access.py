@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         "email": "new-hr@example.test", "first_name": "N", "last_name": "H"}),
     ("POST", "/api/v1/providers"): Row(ANYONE),
     ("GET", "/api/v1/circuit"): Row(ANYONE),
+    ("GET", "/api/v1/fiscal-rules"): Row(ANYONE),
     ("POST", "/api/v1/webhooks/stripe"): Row(ANYONE),  # signed instead
     ("POST", "/api/v1/companies"): Row(roles("admin")),
     ("GET", "/api/v1/companies/<cid>"): Row(roles("admin", "hr"), "hr"),

@@ -111,6 +111,42 @@ def test_a_4500_bonus_converts_in_2026_up_to_the_5000_cap(stack, admin, company,
     assert stack.call("GET", "/me/wallet", token).json()["total_cents"] == 500_000
 
 
+def test_the_year_s_rules_are_published_with_their_legal_basis(stack, company) -> None:
+    r = stack.call("GET", "/fiscal-rules", params={"year": 2026})  # no sign-in needed
+    assert r.status_code == 200, r.text
+    assert "public" in r.headers["Cache-Control"]
+    rules = r.json()
+    assert rules["year"] == 2026 and rules["listed"] is True
+    assert rules["performance_bonus"] == {
+        "cap_cents": 500_000, "cap_basis": "L. 199/2025 art. 1 c. 9",
+        "income_max_cents": 8_000_000,
+        "income_max_basis": "L. 208/2015 art. 1 c. 186, as amended by L. 232/2016 art. 1 c. 160",
+        "substitute_tax_bps": 100, "substitute_tax_basis": "L. 199/2025 art. 1 c. 9"}
+    assert rules["fringe"]["limit_cents"] == 100_000
+    assert rules["fringe"]["limit_with_children_cents"] == 200_000
+    assert rules["fringe"]["legal_basis"].endswith("L. 207/2024 art. 1 c. 390-391")
+    assert rules["cumulative_voucher"]["max_cents"] == 25_823
+    categories = {c["category"]: c for c in rules["categories"]}
+    assert categories["pension"]["yearly_limit_cents"] == 530_000
+    assert "L. 199/2025 art. 1 c. 201" in categories["pension"]["yearly_limit_basis"]
+    assert categories["wellbeing"]["cash_reimbursable"] is False
+    assert categories["education"]["yearly_limit_cents"] is None
+
+    old = stack.call("GET", "/fiscal-rules", company.hr, params={"year": 2025}).json()
+    assert old["performance_bonus"]["cap_cents"] == 300_000
+    assert old["performance_bonus"]["substitute_tax_bps"] == 500
+    assert {c["category"]: c for c in old["categories"]}["pension"][
+        "yearly_limit_cents"] == 516_457
+    this_year = stack.call("GET", "/fiscal-rules").json()
+    assert this_year["year"] == date.today().year
+    r = stack.call("GET", "/fiscal-rules", params={"year": 1999})
+    assert r.status_code == 400 and "year" in r.json()["error"]["fields"]
+
+    spec = stack.call("GET", "/openapi.json").json()
+    assert spec["paths"]["/api/v1/fiscal-rules"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"] == {"$ref": "#/components/schemas/FiscalRulesOut"}
+
+
 def test_a_plan_budget_caps_each_employee(stack, admin, company, fake) -> None:
     employee = add_employee(stack, company, fake)
     fund_company(stack, admin, company, 100_000)

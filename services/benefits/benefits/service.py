@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 # a module, not the class: `nameko run` would take every class it finds here
@@ -10,7 +11,7 @@ from wecare_common.db import Database
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
-from benefits import domain, imports, reimbursements, reports
+from benefits import domain, fiscal_rules, imports, reimbursements, reports
 from benefits.models import Base
 from benefits.schemas import (
     CompanyRequest,
@@ -111,6 +112,11 @@ class BenefitsService(health.HealthEntrypoints):
         report = reports.fiscal_report(self.db, company_id, int(year),
                                        self.wallet.usage(company_id, int(year)))
         return reports.as_csv(report) if as_csv else report
+
+    @rpc
+    def fiscal_rules(self, year: int | None = None) -> dict[str, Any]:
+        """The year's rules (this year's when none is named), read-only."""
+        return fiscal_rules.published(date.today().year if year is None else int(year))
 
     @rpc
     def fringe_limit(self, employee_id: str, year: int) -> int:

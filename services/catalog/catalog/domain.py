@@ -34,6 +34,28 @@ def offering_view(o: Offering) -> dict[str, Any]:
             "status": o.status, "created_at": o.created_at.isoformat()}
 
 
+def offering_detail(session: Session, offering_id: str) -> dict[str, Any]:
+    """An offering with where and who provides it (withdrawn ones too: a voucher
+    bought before still names its offering)."""
+    row = session.execute(select(Offering, Provider).join(
+        Provider, Provider.id == Offering.provider_id).where(Offering.id == offering_id)).first()
+    if row is None:
+        raise NotFound("no such offering", {"offering_id": ["unknown"]})
+    offering, provider = row
+    return {**offering_view(offering), "provider_name": provider.name,
+            "address": provider.address, "city": provider.city,
+            "province": provider.province, "lat": provider.lat, "lon": provider.lon,
+            "provider_status": provider.status}
+
+
+def offerings_of(session: Session, provider_id: str) -> dict[str, Any]:
+    """Every offering of one provider, withdrawn ones too, newest first."""
+    get_provider(session, provider_id)
+    rows = session.scalars(select(Offering).where(Offering.provider_id == provider_id)
+                           .order_by(Offering.created_at.desc())).all()
+    return {"items": [offering_view(o) for o in rows], "next_cursor": None}
+
+
 def register_provider(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     if session.scalar(select(Provider.id).where(Provider.vat_number == data["vat_number"])):
         raise Conflict("a provider with this VAT number has already applied",

@@ -65,6 +65,14 @@ class CatalogService(health.HealthEntrypoints):
         return result
 
     @rpc
+    def offering_detail(self, offering_id: str) -> dict[str, Any]:
+        return domain.offering_detail(self.db, offering_id)
+
+    @rpc
+    def offerings_of(self, provider_id: str) -> dict[str, Any]:
+        return domain.offerings_of(self.db, provider_id)
+
+    @rpc
     def search(self, **params: Any) -> dict[str, Any]:
         return search.search(self.db, **load(SearchRequest(), params))
 

@@ -132,6 +132,10 @@ class WalletService(health.HealthEntrypoints):
         return base64.b64encode(vouchers.qr_png(voucher.code)).decode()
 
     @rpc
+    def get_voucher(self, employee_id: str, voucher_id: str) -> dict[str, Any]:
+        return vouchers.voucher_view(vouchers.get_for_employee(self.db, employee_id, voucher_id))
+
+    @rpc
     def list_vouchers(self, employee_id: str, **page: Any) -> dict[str, Any]:
         return vouchers.list_for_employee(self.db, employee_id, **load(PageSchema(), page))
 

@@ -1,0 +1,67 @@
+"""Pages: the gateway is the one door, so a request for anything that is not the
+API goes on to the web app (`WEB_URL`) and its answer comes back as it was.
+People reach pages and `/api/v1` at one origin."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+
+import requests
+from requests.adapters import HTTPAdapter
+from werkzeug.wrappers import Request, Response
+
+from gateway.clients import client_address
+from gateway.errors import error_body, json_response
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+              "trailers", "transfer-encoding", "upgrade", "content-length", "host",
+              "content-encoding"}
+MAX_PAGE_BODY = 6 * 1024 * 1024  # a receipt photo (5 MiB) and its form
+TIMEOUT = 40.0
+
+_http: requests.Session | None = None
+
+
+def _session() -> requests.Session:
+    global _http
+    if _http is None:
+        _http = requests.Session()
+        _http.trust_env = False
+        # never a cookie jar: this session carries many people's requests
+        _http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=32)
+        _http.mount("http://", adapter)
+    return _http
+
+
+def web_url() -> str | None:
+    return (os.environ.get("WEB_URL") or "").rstrip("/") or None
+
+
+def forward(request: Request) -> Response:
+    """Hand a page request to the web app; its answer, cookies included, back."""
+    target = web_url()
+    if request.path.startswith("/api/"):
+        return json_response(404, error_body("not_found", "no such API path"))
+    if target is None:
+        return json_response(404, error_body(
+            "not_found", "no web app here: set WEB_URL to serve pages"))
+    if request.content_length and request.content_length > MAX_PAGE_BODY:
+        return Response("too large", status=413, mimetype="text/plain")
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    headers["X-Forwarded-For"] = client_address(request)
+    headers["X-Forwarded-Proto"] = request.headers.get("X-Forwarded-Proto", request.scheme)
+    headers["X-Forwarded-Host"] = request.host
+    try:
+        answer = _session().request(
+            request.method, target + request.full_path.rstrip("?"), headers=headers,
+            data=request.get_data() if request.method in ("POST", "PUT", "PATCH") else None,
+            allow_redirects=False, timeout=TIMEOUT, stream=False)
+    except requests.RequestException:
+        return Response("WeCare's pages are not available right now; try again in a moment.",
+                        status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+    # every header as sent, Set-Cookie included once per cookie
+    return Response(answer.content, status=answer.status_code,
+                    headers=[(name, value) for name, value in answer.raw.headers.items()
+                             if name.lower() not in HOP_BY_HOP])

@@ -1,0 +1,90 @@
+"""The web app's one way into WeCare: the public API `/api/v1`, over HTTP, with
+the signed-in person's own token. The web app reads no table and calls no RPC,
+so the gateway stays the one authority on who may do what."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+TIMEOUT = 35.0  # a little over the gateway's slowest downstream deadline (30 s)
+
+_http: requests.Session | None = None
+
+
+def gateway_url() -> str:
+    return os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def http_session() -> requests.Session:
+    """One pooled keep-alive session per process (green threads share it)."""
+    global _http
+    if _http is None:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.trust_env = False
+        # never a cookie jar: this session carries many people's requests
+        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        _http = session
+    return _http
+
+
+@dataclass
+class ApiError(Exception):
+    """An answer of the API that is not a success, as the contract shapes it."""
+
+    status: int
+    code: str
+    message: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+
+@dataclass
+class Answer:
+    status: int
+    data: Any
+    headers: dict[str, str]
+    content: bytes = b""
+
+
+def call(method: str, path: str, *, token: str | None = None, json: Any = None,
+         params: dict[str, Any] | None = None, key: str | None = None,
+         files: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+         client_address: str | None = None, raw: bool = False) -> Answer:
+    """Call `/api/v1{path}`; an error answer raises ApiError."""
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if key:
+        headers["Idempotency-Key"] = key
+    if client_address:
+        # the gateway trusts this only from a proxy it knows (WECARE_TRUSTED_PROXIES)
+        headers["X-Forwarded-For"] = client_address
+    if params:
+        params = {k: v for k, v in params.items() if v not in (None, "")}
+    try:
+        r = http_session().request(method, f"{gateway_url()}/api/v1{path}", json=json,
+                                   params=params, headers=headers, files=files, data=data,
+                                   timeout=TIMEOUT, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise ApiError(503, "unavailable", "WeCare cannot be reached right now") from exc
+    if r.status_code >= 400:
+        try:
+            error = r.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            error = {"code": "unexpected_error", "message": r.text[:200]}
+        raise ApiError(r.status_code, error.get("code", "error"), error.get("message", ""),
+                       error.get("fields") or {})
+    if raw:
+        return Answer(r.status_code, None, dict(r.headers), r.content)
+    return Answer(r.status_code, r.json() if r.content else None, dict(r.headers))

@@ -1,0 +1,13 @@
+"""The web app: the pages people use, one room per audience. A nameko service
+of its own (its web server only), reached through the gateway, which forwards
+every page request here so pages and `/api/v1` share one origin."""
+
+from __future__ import annotations
+
+# modules, not classes: `nameko run web.service` takes every class here for a service
+from web.pages import auth, common, employee, provider
+
+
+class WebService(common.CommonPages, auth.AuthPages, employee.EmployeePages,
+                 provider.ProviderPages):
+    name = "web"
