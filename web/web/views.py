@@ -38,6 +38,11 @@ CATEGORY_NAMES = {
     "pension": N_("Supplementary pension"),
     "fringe": N_("Shopping and bills (fringe benefit)"),
 }
+# The consoles' side menu: (address, label) per role; each room adds its pages here.
+DESK_MENUS: dict[str, list[tuple[str, str]]] = {
+    "hr": [("/hr", N_("Dashboard"))],
+    "admin": [("/admin", N_("Overview"))],
+}
 VOUCHER_STATES = {"issued": N_("Active"), "redeemed": N_("Redeemed"),
                   "cancelled": N_("Cancelled"), "expired": N_("Expired")}
 
@@ -68,7 +73,8 @@ def environment() -> Environment:
                       extensions=["jinja2.ext.i18n"])
     env.globals.update(static=static_url, category_name=category_name,
                        CATEGORY_NAMES=CATEGORY_NAMES, VOUCHER_STATES=VOUCHER_STATES,
-                       new_key=lambda: uuid.uuid4().hex)
+                       new_key=lambda: uuid.uuid4().hex,
+                       desk_menu=lambda role: DESK_MENUS.get(role or "", []))
     return env
 
 
