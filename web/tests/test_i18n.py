@@ -11,9 +11,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from update_messages import PO, extracted  # noqa: E402
-from web import views  # noqa: E402
 from web.i18n import Lang, catalog, negotiate, parse_amount  # noqa: E402
 from web.routing import claims_of, safe_next  # noqa: E402
+
+from web import views  # noqa: E402
 
 
 def test_money_and_dates_the_italian_way_by_default_english_on_request() -> None:
