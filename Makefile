@@ -7,11 +7,13 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger dlq clean
+.PHONY: help install run migrate topology test test-browser browser-deps lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
 	@echo "make test          the whole test suite (needs PostgreSQL and RabbitMQ; see README)"
+	@echo "make test-browser  only the browser tests (Playwright driving Debian's chromium)"
+	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
 	@echo "make lint          ruff"
 	@echo "make deploy-check  render and validate the Kubernetes manifests offline"
 	@echo "make bench         every benchmark, printing tables"
@@ -32,8 +34,36 @@ migrate: install
 topology: install
 	$(PY) -m scripts.topology
 
+# Two processes: `nameko test` monkey-patches with eventlet, which breaks Playwright's sync API,
+# so the browser tests run under plain pytest. Both always run; either failing fails the target.
 test: install
-	$(VENV)/bin/nameko test
+	@status=0; \
+	$(VENV)/bin/nameko test --ignore=tests/browser || status=$$?; \
+	$(VENV)/bin/pytest tests/browser || status=$$?; \
+	exit $$status
+
+test-browser: install browser-deps
+	$(VENV)/bin/pytest tests/browser
+
+# Debian's chromium for the browser tests (`playwright install` cannot download here, and is
+# never needed): installed when missing; .ci/run calls this. CHROMIUM_PATH names another binary.
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+browser-deps:
+	@if [ -x "$(CHROMIUM_PATH)" ]; then \
+	  echo "chromium: $$("$(CHROMIUM_PATH)" --version 2>/dev/null)"; \
+	elif [ "$(CHROMIUM_PATH)" != /usr/bin/chromium ]; then \
+	  echo "CHROMIUM_PATH=$(CHROMIUM_PATH) is not an executable file" >&2; exit 1; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update && apt-get install -y chromium fonts-dejavu-core; \
+	else \
+	  echo "The browser tests need Debian's chromium at /usr/bin/chromium; installing it needs root:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core" >&2; \
+	  echo "(or sudo make browser-deps). Not on Debian? Install Chromium or Chrome and set" >&2; \
+	  echo "CHROMIUM_PATH to its binary." >&2; \
+	  exit 1; \
+	fi
 
 lint: install
 	$(VENV)/bin/ruff check .
