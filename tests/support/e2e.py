@@ -54,6 +54,7 @@ def stack(database_url: str, make_vhost, smtp_sink) -> Iterator[Stack]:
     from gateway.service import GatewayService
     from notifications.service import NotificationsService
     from wallet.service import WalletService
+    from web.service import WebService
     from wecare_common.topology import declare_all
 
 
@@ -61,13 +62,16 @@ def stack(database_url: str, make_vhost, smtp_sink) -> Iterator[Stack]:
     services = [CatalogService, BenefitsService, WalletService, NotificationsService]
     declare_all(amqp_uri, services)
     stripe = StripeStandIn()
-    ports = {cls: free_port() for cls in [*services, GatewayService]}
+    ports = {cls: free_port() for cls in [*services, GatewayService, WebService]}
     # calls between services go over HTTP, as under `make run` and in Kubernetes
     urls = {f"{cls.name.upper()}_URL": f"http://127.0.0.1:{ports[cls]}" for cls in services}
     env = {**urls, "SMTP_URL": smtp_sink.url, "WECARE_ADMIN_EMAIL": ADMIN[0],
            "WECARE_ADMIN_PASSWORD": ADMIN[1], "JWT_SECRET": "e2e-secret-" + "x" * 32,
            "STRIPE_API_KEY": "sk_test_standin", "STRIPE_API_BASE": stripe.url,
-           "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
+           "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           # pages: the gateway forwards them to the web app, a client of the gateway's API
+           "WEB_URL": f"http://127.0.0.1:{ports[WebService]}",
+           "GATEWAY_URL": f"http://127.0.0.1:{ports[GatewayService]}"}
     previous = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     patch = nameko.config.patch({"AMQP_URI": amqp_uri})
