@@ -15,8 +15,7 @@ from gateway.clients import client_address
 from gateway.errors import error_body, json_response
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-              "trailers", "transfer-encoding", "upgrade", "content-length", "host",
-              "content-encoding"}
+              "trailers", "transfer-encoding", "upgrade", "content-length", "host"}
 MAX_PAGE_BODY = 6 * 1024 * 1024  # a receipt photo (5 MiB) and its form
 TIMEOUT = 40.0
 
@@ -57,11 +56,14 @@ def forward(request: Request) -> Response:
         answer = _session().request(
             request.method, target + request.full_path.rstrip("?"), headers=headers,
             data=request.get_data() if request.method in ("POST", "PUT", "PATCH") else None,
-            allow_redirects=False, timeout=TIMEOUT, stream=False)
+            allow_redirects=False, timeout=TIMEOUT, stream=True)
+        # the bytes as the web app sent them: compressed stays compressed
+        content = answer.raw.read(decode_content=False)
+        answer.close()  # back to the pool
     except requests.RequestException:
         return Response("WeCare's pages are not available right now; try again in a moment.",
                         status=503, mimetype="text/plain", headers={"Retry-After": "5"})
     # every header as sent, Set-Cookie included once per cookie
-    return Response(answer.content, status=answer.status_code,
+    return Response(content, status=answer.status_code,
                     headers=[(name, value) for name, value in answer.raw.headers.items()
                              if name.lower() not in HOP_BY_HOP])

@@ -37,6 +37,11 @@ def test_pages_and_the_api_share_one_origin_with_a_strict_policy(stack) -> None:
     cookie = page.headers["Set-Cookie"]
     assert "wecare_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert '<html lang="it">' in page.text  # Italian by default
+    assert page.headers["Content-Encoding"] == "gzip"  # compressed by the web app, kept so
+    css = requests.get(stack.url + re.search(r'href="(/static/css/[^"]+)"', page.text)[1],
+                       timeout=10)
+    assert css.headers["Content-Encoding"] == "gzip" and "immutable" in css.headers[
+        "Cache-Control"] and ".button" in css.text
     english = requests.get(f"{stack.url}/", headers={"Accept-Language": "en-GB,en"},
                            timeout=10)
     assert '<html lang="en">' in english.text and "Sign in" in english.text

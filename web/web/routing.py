@@ -9,6 +9,7 @@ security headers, and what happens when the API says no.
 from __future__ import annotations
 
 import base64
+import gzip
 import hmac
 import json
 import logging
@@ -206,8 +207,16 @@ class Page:
         security_headers(response)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
-            response.headers["Vary"] = "Cookie, Accept-Language, HX-Request"
+            response.headers["Vary"] = "Cookie, Accept-Language, HX-Request, Accept-Encoding"
+            body = response.get_data()
+            if self.accepts_gzip and len(body) > 1024:
+                response.set_data(gzip.compress(body, 5))
+                response.headers["Content-Encoding"] = "gzip"
         return response
+
+    @property
+    def accepts_gzip(self) -> bool:
+        return "gzip" in self.request.headers.get("Accept-Encoding", "")
 
     @property
     def htmx(self) -> bool:

@@ -3,7 +3,9 @@ service worker and manifest at the root, the language switch, the health probe."
 
 from __future__ import annotations
 
+import gzip
 import mimetypes
+from functools import cache
 
 from werkzeug.wrappers import Response
 
@@ -15,36 +17,57 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")
 
 
-def static_response(path: str, *, immutable: bool = True) -> Response:
+@cache
+def _static_file(path: str) -> tuple[bytes, bytes | None, str] | None:
+    """A static file's bytes, gzipped too when that helps, and its type (read once)."""
     root = views.STATIC.resolve()
     file = (root / path).resolve()
     if root not in file.parents or not file.is_file():
-        return Response("not found", status=404, mimetype="text/plain")
+        return None
+    data = file.read_bytes()
     mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    cache = f"public, max-age={YEAR}, immutable" if immutable else "no-cache"
-    response = Response(file.read_bytes(), mimetype=mimetype,
-                        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
-    return response
+    packed = gzip.compress(data, 9, mtime=0) if compressible(mimetype) else None
+    return data, packed if packed and len(packed) < len(data) else None, mimetype
+
+
+def compressible(mimetype: str) -> bool:
+    return mimetype.startswith("text/") or mimetype in (
+        "application/javascript", "image/svg+xml", "application/json",
+        "application/manifest+json")
+
+
+def static_response(page: Page, path: str, *, immutable: bool = True) -> Response:
+    found = _static_file(path)
+    if found is None:
+        return Response("not found", status=404, mimetype="text/plain")
+    data, packed, mimetype = found
+    cache_control = f"public, max-age={YEAR}, immutable" if immutable else "no-cache"
+    headers = {"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff",
+               "Vary": "Accept-Encoding"}
+    if packed is not None and page.accepts_gzip:
+        data = packed
+        headers["Content-Encoding"] = "gzip"
+    return Response(data, mimetype=mimetype, headers=headers)
 
 
 class CommonPages:
     @page("GET", "/static/<path:path>", csrf=False)
     def static_file(self, page: Page, path: str) -> Response:
-        return static_response(path)
+        return static_response(page, path)
 
     @page("GET", "/sw.js", csrf=False)
     def service_worker(self, page: Page) -> Response:
-        response = static_response("js/sw.js", immutable=False)
+        response = static_response(page, "js/sw.js", immutable=False)
         response.headers["Service-Worker-Allowed"] = "/"
         return response
 
     @page("GET", "/manifest.webmanifest", csrf=False)
     def manifest(self, page: Page) -> Response:
-        return static_response("manifest.webmanifest", immutable=False)
+        return static_response(page, "manifest.webmanifest", immutable=False)
 
     @page("GET", "/favicon.ico", csrf=False)
     def favicon(self, page: Page) -> Response:
-        return static_response("img/icon.svg", immutable=False)
+        return static_response(page, "img/icon.svg", immutable=False)
 
     @page("GET", "/health", csrf=False)
     def web_health(self, page: Page) -> Response:
