@@ -481,6 +481,38 @@ class PayoutOut(Out):
     created_at = fields.String()
 
 
+class RedemptionOut(Out):
+    voucher_id = fields.String()
+    code = fields.String()
+    offering_id = fields.String()
+    title = fields.String()
+    category = fields.String()
+    amount_cents = fields.Integer(metadata={"description": "the voucher's face value"})
+    commission_bps = fields.Integer()
+    commission_cents = fields.Integer(metadata={"description": "the platform's share"})
+    net_cents = fields.Integer(metadata={"description": "what the provider is paid for it"})
+    redeemed_at = fields.String()
+    settled_at = fields.String(allow_none=True, metadata={
+        "description": "when a payout included it; null while it is still payable"})
+
+
+class RedeemedSince(Out):
+    since = fields.String()
+    count = fields.Integer()
+    amount_cents = fields.Integer()
+    commission_cents = fields.Integer()
+    net_cents = fields.Integer()
+
+
+class SettlementsQuery(PageSchema):
+    redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
+        validate.Regexp(r"^[0-9]{1,18}\.[0-9]{1,18}$", error="not a cursor")), metadata={
+        "description": "the next page of redemptions (redemptions_next_cursor)"})
+    since = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "ISO-8601 with offset: count and sum the redemptions from then "
+                       "(e.g. the start of the provider's day)"})
+
+
 class SettlementsOut(Out):
     provider_id = fields.String()
     payable_cents = fields.Integer()
@@ -489,6 +521,11 @@ class SettlementsOut(Out):
     unsettled_face_value_cents = fields.Integer()
     payouts = fields.List(fields.Nested(PayoutOut))
     next_cursor = fields.String(allow_none=True)
+    redemptions = fields.List(fields.Nested(RedemptionOut), metadata={
+        "description": "redeemed vouchers, newest first, with the commission on each"})
+    redemptions_next_cursor = fields.String(allow_none=True)
+    redeemed_since = fields.Nested(RedeemedSince, allow_none=True, metadata={
+        "description": "with `since`: the vouchers redeemed from then"})
 
 
 class SettlementRunOut(Out):

@@ -75,6 +75,7 @@ from gateway.schemas import (
     RetriedOut,
     SettlementRunOut,
     SettlementsOut,
+    SettlementsQuery,
     StatementOut,
     TokenIn,
     TokenOut,
@@ -554,11 +555,12 @@ class GatewayService:
         return self._once(call, redeem, 200)
 
     @api("GET", "/api/v1/providers/<vid>/settlements", roles=("provider", "admin"),
-         query=Page, response=SettlementsOut,
-         summary="what the provider is owed, its payouts and the commission on each")
+         query=SettlementsQuery, response=SettlementsOut,
+         summary="what the provider is owed, its payouts, its redeemed vouchers and the "
+                 "commission on each")
     def provider_settlements(self, call: Call, vid: str) -> dict[str, Any]:
         own_provider(call.principal, vid)  # type: ignore[arg-type]
-        return self.wallet.provider_statement(vid, **call.query)
+        return self.wallet.provider_statement(vid, **_json_ready(call.query))
 
     @api("POST", "/api/v1/settlements", roles=("admin",), response=SettlementRunOut,
          status=201, moves_money=True, summary="pay providers what they are owed (once per key)")

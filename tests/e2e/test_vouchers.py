@@ -60,6 +60,12 @@ def test_buy_redeem_and_settle_a_voucher(stack, admin, company, fake) -> None:
                            provider.token).json()
     assert statement["payable_cents"] == 12_345 - commission
     assert statement["commission_bps"] == 300 and statement["unsettled_vouchers"] == 1
+    (line,) = statement["redemptions"]  # each voucher with the commission on it
+    assert line["voucher_id"] == voucher["id"] and line["commission_cents"] == commission
+    assert line["net_cents"] == 12_345 - commission and line["settled_at"] is None
+    today = stack.call("GET", f"/providers/{provider.id}/settlements", provider.token,
+                       params={"since": r.json()["redeemed_at"]}).json()["redeemed_since"]
+    assert today["count"] == 1 and today["amount_cents"] == 12_345
 
     run = stack.call("POST", "/settlements", admin, key=f"run-{uuid.uuid4()}")
     assert run.status_code == 201, run.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
-from wecare_common.schemas import Cents
+from wecare_common.schemas import Cents, PageSchema
 
 IdempotencyKey = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
@@ -40,6 +40,14 @@ class PurchaseRequest(Schema):
     offering_id = fields.String(required=True)
     plan_id = fields.String(load_default=None, allow_none=True)
     idempotency_key = IdempotencyKey
+
+
+class StatementQuery(PageSchema):
+    """A provider's statement: payouts paged by `cursor`, redemptions by their own."""
+
+    redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
+        validate.Regexp(r"^[0-9]{1,18}\.[0-9]{1,18}$", error="not a cursor")))
+    since = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class RedemptionRequest(Schema):

@@ -37,6 +37,7 @@ from wallet.schemas import (
     ProviderEvent,
     PurchaseRequest,
     RedemptionRequest,
+    StatementQuery,
     TopupRequest,
 )
 from wallet.stripe_gateway import StripeGateway
@@ -175,7 +176,8 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def provider_statement(self, provider_id: str, **page: Any) -> dict[str, Any]:
-        return settlement.provider_statement(self.db, provider_id, **load(PageSchema(), page))
+        return settlement.provider_statement(self.db, provider_id,
+                                             **load(StatementQuery(), page))
 
     @timer(interval=24 * 3600, eager=False)
     def daily_settlement(self) -> None:

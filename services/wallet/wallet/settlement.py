@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sepaxml import SepaTransfer
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from wecare_common.config import env
+from wecare_common.db import aware
 from wecare_common.errors import NotFound
 from wecare_common.outbox import record_event
 
@@ -24,6 +25,7 @@ from wallet.vouchers import commission_of
 
 PRODUCER = "wallet"
 RUN_NAMESPACE = uuid.UUID("0b3f9a5e-6f43-4c1e-9d2a-6a1f3e2b7c55")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def debtor() -> dict[str, Any]:
@@ -106,9 +108,30 @@ def _summary(session: Session, settlement: SettlementRun) -> dict[str, Any]:
             "sepa_xml": settlement.sepa_xml}
 
 
-def provider_statement(session: Session, provider_id: str, limit: int, cursor: str | None
-                       ) -> dict[str, Any]:
-    """What a provider is owed now, what it was paid, and the commission on each."""
+def redemption_view(v: Voucher) -> dict[str, Any]:
+    """A redeemed voucher as its provider sees it: the face value, the platform's
+    commission on it, what the provider gets, and whether it has been paid out."""
+    commission = commission_of(v.amount_cents, v.commission_bps)
+    return {"voucher_id": v.id, "code": v.code, "offering_id": v.offering_id,
+            "title": v.title, "category": v.category, "amount_cents": v.amount_cents,
+            "commission_bps": v.commission_bps, "commission_cents": commission,
+            "net_cents": v.amount_cents - commission,
+            "redeemed_at": aware(v.redeemed_at).isoformat() if v.redeemed_at else None,
+            "settled_at": aware(v.settled_at).isoformat() if v.settled_at else None}
+
+
+def _redemptions_cursor(v: Voucher) -> str:
+    micros = (aware(v.redeemed_at) - EPOCH) // timedelta(microseconds=1)  # type: ignore[arg-type]
+    return f"{micros}.{v.seq}"
+
+
+def provider_statement(session: Session, provider_id: str, limit: int, cursor: str | None,
+                       redemptions_cursor: str | None = None,
+                       since: datetime | None = None) -> dict[str, Any]:
+    """What a provider is owed now, what it was paid, and the commission on each:
+    payouts newest first (paged by `cursor`), redeemed vouchers newest first (paged
+    by `redemptions_cursor`), and with `since` the count and sums of the vouchers
+    redeemed from that moment (the client says when its day began)."""
     if session.get(Provider, provider_id) is None:
         raise NotFound("no such provider", {"provider_id": ["unknown"]})
     query = (select(Payout).where(Payout.provider_id == provider_id)
@@ -120,6 +143,15 @@ def provider_statement(session: Session, provider_id: str, limit: int, cursor: s
         select(func.count(), func.coalesce(func.sum(Voucher.amount_cents), 0))
         .where(Voucher.provider_id == provider_id, Voucher.status == "redeemed",
                Voucher.settled_at.is_(None))).one()
+    redeemed = (select(Voucher).where(Voucher.provider_id == provider_id,
+                                      Voucher.status == "redeemed")
+                .order_by(Voucher.redeemed_at.desc(), Voucher.seq.desc()).limit(limit + 1))
+    if redemptions_cursor:
+        micros, seq = redemptions_cursor.split(".")
+        moment = EPOCH + timedelta(microseconds=int(micros))
+        redeemed = redeemed.where(or_(Voucher.redeemed_at < moment, and_(
+            Voucher.redeemed_at == moment, Voucher.seq < int(seq))))
+    redemptions = session.scalars(redeemed).all()
     provider = session.get(Provider, provider_id)
     return {
         "provider_id": provider_id,
@@ -128,4 +160,19 @@ def provider_statement(session: Session, provider_id: str, limit: int, cursor: s
         "unsettled_vouchers": unsettled[0], "unsettled_face_value_cents": int(unsettled[1]),
         "payouts": [payout_view(p) for p in rows[:limit]],
         "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None,
+        "redemptions": [redemption_view(v) for v in redemptions[:limit]],
+        "redemptions_next_cursor": (_redemptions_cursor(redemptions[limit - 1])
+                                    if len(redemptions) > limit else None),
+        "redeemed_since": _redeemed_since(session, provider_id, since) if since else None,
     }
+
+
+def _redeemed_since(session: Session, provider_id: str, since: datetime) -> dict[str, Any]:
+    """How many vouchers were redeemed from `since`, their face value and commission."""
+    rows = session.execute(select(Voucher.amount_cents, Voucher.commission_bps).where(
+        Voucher.provider_id == provider_id, Voucher.status == "redeemed",
+        Voucher.redeemed_at >= since)).all()
+    amount = sum(a for a, _ in rows)
+    commission = sum(commission_of(a, bps) for a, bps in rows)
+    return {"since": since.isoformat(), "count": len(rows), "amount_cents": amount,
+            "commission_cents": commission, "net_cents": amount - commission}
