@@ -89,6 +89,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/me/notification-preferences"): Row(roles("hr", "employee", "provider")),
     ("PUT", "/api/v1/me/notification-preferences"): Row(roles("hr", "employee", "provider")),
     ("GET", "/api/v1/offerings"): Row(roles(*ROLES)),
+    ("GET", "/api/v1/offerings/<oid>"): Row(roles(*ROLES)),
+    ("GET", "/api/v1/me"): Row(roles(*ROLES)),
+    ("GET", "/api/v1/providers/<vid>/offerings"): Row(roles("provider", "admin"), "provider"),
+    ("GET", "/api/v1/me/vouchers/<voucher_id>"): Row(roles("employee"), "employee"),
     ("POST", "/api/v1/providers/<vid>/approval"): Row(roles("admin")),
     ("POST", "/api/v1/providers/<vid>/offerings"): Row(roles("provider"), "provider", {
         "title": "T", "category": "education", "price_cents": 100}),
