@@ -4,10 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # uv from the PATH, else installed with pip on first use
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
-PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml
+PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-browser browser-deps lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger dlq clean
+.PHONY: help install run migrate topology test test-browser browser-deps lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -71,7 +71,7 @@ lint: install
 deploy-check: install
 	$(PY) -m scripts.deploy_check
 
-bench: bench-slice bench-wallet bench-ledger bench-catalog bench-grants bench-notifications
+bench: bench-slice bench-wallet bench-ledger bench-catalog bench-grants bench-notifications bench-web
 
 bench-slice: install
 	$(VENV)/bin/nameko test bench/test_slice_latency.py -q -s -p no:logging --no-header
@@ -90,6 +90,9 @@ bench-grants: install
 
 bench-notifications: install
 	$(PY) -W ignore bench/notifications_bench.py
+
+bench-web: install
+	$(PY) -W ignore bench/web_bench.py
 
 dlq: install
 	$(PY) -m wecare_common.dlq list
