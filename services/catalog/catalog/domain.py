@@ -170,6 +170,19 @@ def circuit(session: Session, province: str | None, category: str | None, limit:
             "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
 
 
+def providers(session: Session, status: str, limit: int, cursor: str | None
+              ) -> dict[str, Any]:
+    """Providers in one state, oldest first, for an operator: applications waiting
+    (`pending`), the circuit (`approved`), or those `suspended`."""
+    query = (select(Provider).where(Provider.status == status)
+             .order_by(Provider.seq).limit(limit + 1))
+    if cursor:
+        query = query.where(Provider.seq > int(cursor))
+    rows = session.scalars(query).all()
+    return {"items": [provider_view(p) for p in rows[:limit]],
+            "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
+
+
 def propose(session: Session, employee_id: str, company_id: str | None,
             data: dict[str, Any]) -> dict[str, Any]:
     """An employee proposes a provider they use; the platform invites it."""

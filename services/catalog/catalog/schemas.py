@@ -98,6 +98,13 @@ class CircuitRequest(Schema):
     cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$"))
 
 
+class ProvidersRequest(Schema):
+    status = fields.String(load_default="pending",
+                           validate=validate.OneOf(["pending", "approved", "suspended"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$"))
+
+
 class ProposalRequest(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     city = fields.String(required=True, validate=validate.Length(min=1, max=100))

@@ -19,6 +19,7 @@ from catalog.schemas import (
     OfferingUpdate,
     ProposalRequest,
     ProviderApplication,
+    ProvidersRequest,
     SearchRequest,
 )
 
@@ -79,6 +80,10 @@ class CatalogService(health.HealthEntrypoints):
     @rpc
     def circuit(self, **params: Any) -> dict[str, Any]:
         return domain.circuit(self.db, **load(CircuitRequest(), params))
+
+    @rpc
+    def list_providers(self, **params: Any) -> dict[str, Any]:
+        return domain.providers(self.db, **load(ProvidersRequest(), params))
 
     @rpc
     def propose_provider(self, employee_id: str, company_id: str | None, **data: Any
