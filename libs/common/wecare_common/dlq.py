@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from typing import Any
 
@@ -23,19 +24,54 @@ def _drain(conn: Connection, limit: int) -> list[Any]:
     return messages
 
 
+def _origin(m: Any) -> tuple[str | None, str | None]:
+    """The queue a parked message failed in, and why: our consumer's headers, or
+    the broker's own `x-death` when it dead-lettered the message itself."""
+    headers = m.headers or {}
+    queue, error = headers.get("x-wecare-queue"), headers.get("x-wecare-error")
+    deaths = headers.get("x-death") or []
+    if queue is None and deaths:
+        queue = deaths[0].get("queue")
+        error = error or f"dead-lettered by the broker ({deaths[0].get('reason')})"
+    return queue, error
+
+
+def key_of(m: Any) -> str:
+    """A parked message's handle: its event id and the queue it failed in (one event
+    that failed in two consumers is two parked messages)."""
+    queue, _ = _origin(m)
+    ident = m.properties.get("message_id")
+    if not ident:
+        body = m.body if isinstance(m.body, bytes) else str(m.body).encode()
+        ident = hashlib.sha256(body).hexdigest()
+    return hashlib.sha256(f"{queue}\n{ident}".encode()).hexdigest()[:24]
+
+
 def list_parked(amqp_uri: str, limit: int = 100) -> list[dict[str, Any]]:
     """The parked messages, left in place."""
     with Connection(amqp_uri) as conn:
         messages = _drain(conn, limit)
-        out = [{
-            "queue": m.headers.get("x-wecare-queue"),
-            "error": m.headers.get("x-wecare-error"),
-            "attempts": m.headers.get("x-wecare-attempts"),
-            "body": m.payload,
-        } for m in messages]
+        out = []
+        for m in messages:
+            queue, error = _origin(m)
+            out.append({"id": key_of(m), "message_id": m.properties.get("message_id"),
+                        "queue": queue, "error": error,
+                        "attempts": (m.headers or {}).get("x-wecare-attempts"),
+                        "body": m.payload})
         for m in messages:
             m.requeue()
     return out
+
+
+def _send_back(producer: Any, m: Any) -> None:
+    # a replayed message starts its tries afresh
+    headers = {k: v for k, v in (m.headers or {}).items()
+               if not k.startswith("x-wecare-") and k not in ("x-delivery-count", "x-death")}
+    producer.publish(m.body, exchange="", routing_key=_origin(m)[0],
+                     content_type=m.content_type,
+                     content_encoding=m.content_encoding,
+                     headers=headers, delivery_mode=2,
+                     message_id=m.properties.get("message_id"))
 
 
 def replay(amqp_uri: str, limit: int = 100) -> int:
@@ -44,16 +80,25 @@ def replay(amqp_uri: str, limit: int = 100) -> int:
         messages = _drain(conn, limit)
         producer = conn.Producer()
         for m in messages:
-            # a replayed message starts its tries afresh
-            headers = {k: v for k, v in m.headers.items()
-                       if not k.startswith("x-wecare-") and k != "x-delivery-count"}
-            producer.publish(m.body, exchange="", routing_key=m.headers["x-wecare-queue"],
-                             content_type=m.content_type,
-                             content_encoding=m.content_encoding,
-                             headers=headers, delivery_mode=2,
-                             message_id=m.properties.get("message_id"))
+            _send_back(producer, m)
             m.ack()
     return len(messages)
+
+
+def replay_one(amqp_uri: str, key: str, limit: int = 1000) -> bool:
+    """Send the parked message with this key (`key_of`) back to its queue; the
+    others stay parked. False when no such message is parked (replayed already)."""
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        messages = _drain(conn, limit)
+        found = False
+        for m in messages:
+            if not found and key_of(m) == key:
+                _send_back(conn.Producer(), m)
+                m.ack()
+                found = True
+            else:
+                m.requeue()
+    return found
 
 
 def main() -> None:
