@@ -111,3 +111,22 @@ class HoldRequest(Schema):
     amount_cents = Cents()
     plan_id = fields.String(load_default=None, allow_none=True)
     spent_on = fields.Date(required=True)
+
+
+_MOMENT_CURSOR = validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor")
+
+
+class TopupQuery(Schema):
+    """An operator's list of top-ups: e.g. bank transfers waiting to be confirmed."""
+
+    status = fields.String(load_default="pending",
+                           validate=validate.OneOf(["pending", "succeeded", "failed"]))
+    method = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(["card", "bank_transfer"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
+
+
+class RunsQuery(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)

@@ -22,6 +22,7 @@ from wallet import (
     expiry,
     funding,
     ledger,
+    operations,
     reimbursements,
     settlement,
     usage,
@@ -37,7 +38,9 @@ from wallet.schemas import (
     ProviderEvent,
     PurchaseRequest,
     RedemptionRequest,
+    RunsQuery,
     StatementQuery,
+    TopupQuery,
     TopupRequest,
 )
 from wallet.stripe_gateway import StripeGateway
@@ -178,6 +181,28 @@ class WalletService(health.HealthEntrypoints):
     def provider_statement(self, provider_id: str, **page: Any) -> dict[str, Any]:
         return settlement.provider_statement(self.db, provider_id,
                                              **load(StatementQuery(), page))
+
+    # -- what operators look at -------------------------------------------------------
+    @rpc
+    def list_topups(self, **query: Any) -> dict[str, Any]:
+        return operations.topups(self.db, **load(TopupQuery(), query))
+
+    @rpc
+    def settlement_preview(self) -> dict[str, Any]:
+        return operations.settlement_preview(self.db,
+                                             stripe_configured=self.stripe.configured)
+
+    @rpc
+    def settlement_runs(self, **query: Any) -> dict[str, Any]:
+        return operations.runs(self.db, **load(RunsQuery(), query))
+
+    @rpc
+    def settlement_run(self, run_id: str) -> dict[str, Any]:
+        return operations.run_detail(self.db, run_id)
+
+    @rpc
+    def settlement_sepa(self, run_id: str) -> str:
+        return operations.sepa_xml(self.db, run_id)
 
     @timer(interval=24 * 3600, eager=False)
     def daily_settlement(self) -> None:
