@@ -677,3 +677,113 @@ class ErrorOut(Out):
 
 
 Page = PageSchema
+
+
+# -- operators (admin) ---------------------------------------------------------------------
+class ProvidersQuery(Schema):
+    status = fields.String(load_default="pending",
+                           validate=validate.OneOf(["pending", "approved", "suspended"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
+
+
+class ProviderAdminOut(ProviderOut):
+    email = fields.String()
+    agreement_start = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+ProviderPage = page_of(ProviderAdminOut, "ProviderPage")
+
+_MOMENT_CURSOR = validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor")
+
+
+class TopupsQuery(Schema):
+    status = fields.String(load_default="pending",
+                           validate=validate.OneOf(["pending", "succeeded", "failed"]))
+    method = fields.String(load_default="bank_transfer", allow_none=True,
+                           validate=validate.OneOf(["card", "bank_transfer"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
+
+
+class TopupListedOut(TopupOut):
+    company_name = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+TopupPage = page_of(TopupListedOut, "TopupPage")
+
+
+class SettlementLineOut(Out):
+    provider_id = fields.String()
+    provider_name = fields.String(allow_none=True)
+    vouchers = fields.Integer(metadata={"description": "redeemed, not yet settled"})
+    gross_cents = fields.Integer(metadata={"description": "their face value"})
+    commission_cents = fields.Integer()
+    net_cents = fields.Integer(metadata={"description": "what the run pays: the payable"})
+    method = fields.String(allow_none=True, metadata={"description": "sepa or stripe; null: "
+                                                      "nowhere to pay, the balance waits"})
+    payable = fields.Boolean()
+
+
+class SettlementPreviewOut(Out):
+    items = fields.List(fields.Nested(SettlementLineOut))
+    total_gross_cents = fields.Integer()
+    total_commission_cents = fields.Integer()
+    total_net_cents = fields.Integer()
+    waiting_cents = fields.Integer()
+
+
+class RunsQueryIn(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
+
+
+class SettlementRunListed(Out):
+    id = fields.String()
+    created_at = fields.String()
+    payouts = fields.Integer()
+    total_cents = fields.Integer()
+    has_sepa = fields.Boolean()
+
+
+SettlementRunPage = page_of(SettlementRunListed, "SettlementRunPage")
+
+
+class RunPayoutOut(PayoutOut):
+    provider_name = fields.String(allow_none=True)
+
+
+class SettlementRunDetail(Out):
+    id = fields.String()
+    created_at = fields.String()
+    payouts = fields.List(fields.Nested(RunPayoutOut))
+    total_cents = fields.Integer()
+    has_sepa = fields.Boolean()
+
+
+class DeadLettersQuery(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class DeadLetterOut(Out):
+    id = fields.String(metadata={"description": "this parked message's handle, to replay it"})
+    queue = fields.String(allow_none=True, metadata={"description": "the consumer it failed in"})
+    error = fields.String(allow_none=True, metadata={"description": "why it was parked"})
+    attempts = fields.Integer(allow_none=True)
+    event_id = fields.String(allow_none=True)
+    event_type = fields.String(allow_none=True)
+    occurred_at = fields.String(allow_none=True)
+    producer = fields.String(allow_none=True)
+    body = fields.Raw(metadata={"description": "the message as parked (an event envelope)"})
+
+
+class DeadLettersOut(Out):
+    items = fields.List(fields.Nested(DeadLetterOut))
+
+
+class ReplayedOut(Out):
+    id = fields.String()
+    replayed = fields.Boolean()

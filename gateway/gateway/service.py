@@ -7,9 +7,11 @@ import base64
 import json
 from typing import Any
 
+import nameko
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from nameko.web.handlers import http
+from wecare_common import config, dlq
 from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
 from wecare_common.errors import DomainError, InvalidInput, NotFound
@@ -29,6 +31,8 @@ from gateway.schemas import (
     CircuitQuery,
     CompanyIn,
     CompanyOut,
+    DeadLettersOut,
+    DeadLettersQuery,
     DecisionIn,
     EmployeeDeparture,
     EmployeeIn,
@@ -63,17 +67,24 @@ from gateway.schemas import (
     ProposalPage,
     ProviderIn,
     ProviderOut,
+    ProviderPage,
+    ProvidersQuery,
     RedemptionIn,
     RefreshIn,
     ReimbursementForm,
     ReimbursementOut,
     ReimbursementPage,
     ReimbursementQuery,
+    ReplayedOut,
     ReportOut,
     ReportQuery,
     ResetIn,
     RetriedOut,
+    RunsQueryIn,
+    SettlementPreviewOut,
+    SettlementRunDetail,
     SettlementRunOut,
+    SettlementRunPage,
     SettlementsOut,
     SettlementsQuery,
     StatementOut,
@@ -81,6 +92,8 @@ from gateway.schemas import (
     TokenOut,
     TopupIn,
     TopupOut,
+    TopupPage,
+    TopupsQuery,
     VoucherIn,
     VoucherOut,
     VoucherPage,
@@ -92,6 +105,10 @@ SERVICES = ("catalog", "benefits", "wallet", "notifications")
 MAX_CSV_BYTES = 20 * 1024 * 1024
 MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 RECEIPT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+def _amqp_uri() -> str:
+    return nameko.config.get("AMQP_URI") or config.amqp_uri()
 
 
 def own_company(principal: Principal, company_id: str) -> None:
@@ -580,6 +597,69 @@ class GatewayService:
          summary="recompute the ledger and check its invariants")
     def ledger_audit(self, call: Call) -> dict[str, Any]:
         return self.wallet.audit()
+
+    @api("GET", "/api/v1/providers", roles=("admin",), query=ProvidersQuery,
+         response=ProviderPage, summary="providers by state: applications waiting "
+         "(pending), the circuit (approved), suspended; oldest first")
+    def list_providers(self, call: Call) -> dict[str, Any]:
+        return self.catalog.list_providers(**call.query)
+
+    @api("GET", "/api/v1/topups", roles=("admin",), query=TopupsQuery, response=TopupPage,
+         summary="top-ups by state, oldest first: bank transfers waiting to be confirmed")
+    def list_topups(self, call: Call) -> dict[str, Any]:
+        page = self.wallet.list_topups(**call.query)
+        names: dict[str, str | None] = {}
+        for company_id in {t["company_id"] for t in page["items"]}:
+            try:
+                names[company_id] = self.benefits.get_company(company_id)["name"]
+            except NotFound:
+                names[company_id] = None
+        for topup in page["items"]:
+            topup["company_name"] = names[topup["company_id"]]
+        return page
+
+    @api("GET", "/api/v1/settlements/preview", roles=("admin",), response=SettlementPreviewOut,
+         summary="what a settlement run would pay now, per provider: gross, commission, net")
+    def settlement_preview(self, call: Call) -> dict[str, Any]:
+        return self.wallet.settlement_preview()
+
+    @api("GET", "/api/v1/settlements", roles=("admin",), query=RunsQueryIn,
+         response=SettlementRunPage, summary="settlement runs, newest first")
+    def settlement_runs(self, call: Call) -> dict[str, Any]:
+        return self.wallet.settlement_runs(**call.query)
+
+    @api("GET", "/api/v1/settlements/<sid>", roles=("admin",), response=SettlementRunDetail,
+         summary="one settlement run and its payouts")
+    def settlement_run(self, call: Call, sid: str) -> dict[str, Any]:
+        return self.wallet.settlement_run(sid)
+
+    @api("GET", "/api/v1/settlements/<sid>/sepa.xml", roles=("admin",),
+         summary="the run's SEPA credit transfer file (pain.001.001.03) for the bank")
+    def settlement_sepa(self, call: Call, sid: str) -> Response:
+        xml = self.wallet.settlement_sepa(sid)
+        return Response(xml, mimetype="application/xml", headers={
+            "Content-Disposition": f'attachment; filename="wecare-settlement-{sid[:8]}.xml"',
+            "Cache-Control": "no-store"})
+
+    @api("GET", "/api/v1/dead-letters", roles=("admin",), query=DeadLettersQuery,
+         response=DeadLettersOut, summary="events parked after every try, with the reason")
+    def dead_letters(self, call: Call) -> dict[str, Any]:
+        # infrastructure, not another service's data: the broker's parking queue
+        items = []
+        for m in dlq.list_parked(_amqp_uri(), call.query["limit"]):
+            body = m["body"] if isinstance(m["body"], dict) else {}
+            items.append({**m, "event_id": body.get("id") or m.get("message_id"),
+                          "event_type": body.get("type"), "producer": body.get("producer"),
+                          "occurred_at": body.get("occurred_at")})
+        return {"items": items}
+
+    @api("POST", "/api/v1/dead-letters/<mid>/replay", roles=("admin",), response=ReplayedOut,
+         summary="send a parked event back to the consumer it failed in (once)")
+    def replay_dead_letter(self, call: Call, mid: str) -> dict[str, Any]:
+        if not dlq.replay_one(_amqp_uri(), mid):
+            raise NotFound("no such message is parked (replayed already?)",
+                           {"id": ["not parked"]})
+        return {"id": mid, "replayed": True}
 
     # -- the law, published ------------------------------------------------------------------
     # Public: the figures are the law's, hold nothing of any company or person, and

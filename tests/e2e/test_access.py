@@ -107,6 +107,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/ledger/audit"): Row(roles("admin")),
     ("GET", "/api/v1/notifications/failed"): Row(roles("admin")),
     ("POST", "/api/v1/notifications/failed/retry"): Row(roles("admin")),
+    ("GET", "/api/v1/providers"): Row(roles("admin")),
+    ("GET", "/api/v1/topups"): Row(roles("admin")),
+    ("GET", "/api/v1/settlements/preview"): Row(roles("admin")),
+    ("GET", "/api/v1/settlements"): Row(roles("admin")),
+    ("GET", "/api/v1/settlements/<sid>"): Row(roles("admin")),
+    ("GET", "/api/v1/settlements/<sid>/sepa.xml"): Row(roles("admin")),
+    ("GET", "/api/v1/dead-letters"): Row(roles("admin")),
+    ("POST", "/api/v1/dead-letters/<mid>/replay"): Row(roles("admin")),
 }
 
 
