@@ -4,9 +4,23 @@ moment the client says its day began; payouts as before."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from wallet import settlement, vouchers
+
+
+def _world_maker():  # type: ignore[no-untyped-def]
+    """This folder's conftest, by its path (every service has a `tests` package)."""
+    spec = importlib.util.spec_from_file_location("wallet_tests_world",
+                                                  Path(__file__).with_name("conftest.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def _redeem(world, code: str, when: datetime) -> None:  # type: ignore[no-untyped-def]
@@ -68,3 +82,37 @@ def test_a_payout_marks_its_redemptions_settled(make_world) -> None:
         (payout,) = statement["payouts"]
         assert payout["amount_cents"] == 975 and payout["commission_cents"] == 25
         assert statement["payable_cents"] == 0
+
+
+def test_on_sqlite_as_make_run_has_it_redeem_and_the_statement_work(tmp_path) -> None:
+    """SQLite reads timestamps back without their offset: redeeming (the expiry check)
+    and the statement (its cursor and times) still compare and show them in UTC."""
+    from wallet.models import Base
+    from wecare_common.db import make_engine
+    from wecare_common.errors import Conflict
+
+    engine = make_engine("wallet", f"sqlite:///{tmp_path / 'wallet.db'}")
+    Base.metadata.create_all(engine)
+    try:
+        world = _world_maker().new_world(engine, fund_cents=5_000, price_cents=1_000)
+        (employee,) = world.employees
+        world.grant(employee, 5_000)
+        first, second = (world.purchase(employee, "education")[1] for _ in range(2))
+        _redeem(world, first["code"], datetime.now(UTC) - timedelta(minutes=2))
+        _redeem(world, second["code"], datetime.now(UTC))
+        with world.factory() as s:
+            try:
+                vouchers.redeem(s, provider_id=world.provider_id, code=first["code"])
+            except Conflict as exc:
+                when = exc.fields["redeemed_at"][0]
+                assert datetime.fromisoformat(when).tzinfo is not None
+            else:
+                raise AssertionError("redeemed twice")
+            page = settlement.provider_statement(s, world.provider_id, limit=1, cursor=None)
+            assert [r["voucher_id"] for r in page["redemptions"]] == [second["id"]]
+            rest = settlement.provider_statement(
+                s, world.provider_id, limit=1, cursor=None,
+                redemptions_cursor=page["redemptions_next_cursor"])
+            assert [r["voucher_id"] for r in rest["redemptions"]] == [first["id"]]
+    finally:
+        engine.dispose()

@@ -13,7 +13,7 @@ from typing import Any
 import segno
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from wecare_common.db import insert_ignore
+from wecare_common.db import aware, insert_ignore
 from wecare_common.errors import (
     Conflict,
     Forbidden,
@@ -207,12 +207,12 @@ def redeem(session: Session, *, provider_id: str, code: str,
         # tells the counter to send the customer to the right provider
         raise Forbidden("this voucher is for another provider", {"code": ["not_yours"]})
     if voucher.status == "redeemed":
-        when = voucher.redeemed_at.isoformat() if voucher.redeemed_at else ""
+        when = aware(voucher.redeemed_at).isoformat() if voucher.redeemed_at else ""
         raise Conflict(f"this voucher was already redeemed{' on ' + when if when else ''}",
                        {"code": ["redeemed"], "redeemed_at": [when]})
     if voucher.status != "issued":
         raise Conflict(f"this voucher is already {voucher.status}", {"code": [voucher.status]})
-    if voucher.expires_at < now:
+    if aware(voucher.expires_at) < now:  # SQLite reads timestamps back naive (UTC)
         raise Conflict("this voucher has expired", {"code": ["expired"]})
     commission = commission_of(voucher.amount_cents, voucher.commission_bps)
     legs = [Leg(ledger.voucher_account(voucher.id), -voucher.amount_cents),
