@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import eventlet
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.datastructures import MultiDict
@@ -142,6 +143,33 @@ class Page:
                 raise
         self._renew()
         return self._call(method, path, **kwargs)
+
+    def api_all(self, *calls: tuple[str, str] | tuple[str, str, dict[str, Any]]) -> list[Any]:
+        """Several API calls at once (a page that needs the wallet and the statement
+        waits for the slower, not for both): [(method, path, {kwargs}), …] → results."""
+        if self.token is None and self.refresh_token is None:
+            raise SignInRequired()
+        if self._expires_soon():
+            self._renew()  # once, before the calls fan out
+
+        def one(spec: tuple) -> Any:
+            method, path, kwargs = (*spec, {})[:3]
+            try:
+                return self._call(method, path, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - sorted out below, in order
+                return exc
+
+        results = list(eventlet.GreenPool(len(calls)).imap(one, calls))
+        expired = [i for i, r in enumerate(results)
+                   if isinstance(r, ApiError) and r.status == 401]
+        if expired and self.refresh_token is not None:
+            self._renew()
+            for i in expired:
+                results[i] = one(calls[i])
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return results
 
     def api_anonymous(self, method: str, path: str, **kwargs: Any) -> Any:
         return client.call(method, path, client_address=self.client_address, **kwargs).data
