@@ -19,6 +19,10 @@ from urllib.parse import urlparse
 import pytest
 from support import Fake, SmtpSink, reachable
 
+# Tests run in development mode: a secret they do not set is random per process rather
+# than a failed start (wecare_common.config fails closed outside this mode).
+os.environ.setdefault("WECARE_DEV_MODE", "1")
+
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_AMQP = "pyamqp://guest:guest@127.0.0.1:5672"
 LOCAL_RABBIT_API = "http://guest:guest@127.0.0.1:15672"

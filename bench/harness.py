@@ -5,6 +5,7 @@ client of its API."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -152,7 +153,10 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                WEB_APP_ADDRESS=f"127.0.0.1:{ports.web}", WEB_URL=f"http://127.0.0.1:{ports.web}",
                GATEWAY_URL=url, WECARE_PUBLIC_URL=url,
                SMTP_URL=f"smtp://127.0.0.1:{ports.smtp}",
-               AMQP_URI=f"{AMQP.rstrip('/')}/{db}")
+               AMQP_URI=f"{AMQP.rstrip('/')}/{db}",
+               # development mode, with this stack's own secrets (shared by its processes)
+               WECARE_DEV_MODE="1", JWT_SECRET=secrets.token_urlsafe(32),
+               WECARE_INTERNAL_TOKEN=secrets.token_urlsafe(32))
     env.update(extra_env or {})
     py = sys.executable
     children: list[subprocess.Popen] = []

@@ -141,11 +141,10 @@ def main() -> int:
                 return ServiceRpcClient("wallet", uri=amqp_uri, timeout=30).start()
 
             def over_http(i: int):  # type: ignore[no-untyped-def]
-                from wecare_common.config import internal_token
                 from wecare_common.rpc import _HttpService
 
                 return _HttpService(requests.Session(), running.urls["wallet"], "wallet", 30,
-                                    internal_token())
+                                    running.env["WECARE_INTERNAL_TOKEN"])
 
             def buying(client):  # type: ignore[no-untyped-def]
                 def worker(i: int):  # type: ignore[no-untyped-def]

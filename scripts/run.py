@@ -4,7 +4,9 @@ Ctrl-C stops everything."""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -37,6 +39,31 @@ or point AMQP_URI at one you have (e.g. AMQP_URI=pyamqp://user:pass@host:5672//)
 """
 
 
+DEV_SECRETS = ("JWT_SECRET", "WECARE_INTERNAL_TOKEN")
+
+
+def dev_mode_in(env: dict[str, str]) -> bool:
+    return env.get("WECARE_DEV_MODE", "").lower() in ("1", "true", "yes", "on")
+
+
+def dev_secrets(data_dir: Path) -> dict[str, str]:
+    """Random secrets for development mode, made once per data dir and kept there
+    (dev-secrets.json, readable by its owner only): a restart keeps sessions signed in.
+    Never a built-in value."""
+    path = data_dir / "dev-secrets.json"
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        kept = {}
+    made = {name: kept.get(name) or secrets.token_urlsafe(32) for name in DEV_SECRETS}
+    if made != kept:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(made, f)
+    return made
+
+
 def broker_reachable(uri: str) -> bool:
     try:
         with Connection(uri, connect_timeout=3) as conn:
@@ -58,6 +85,11 @@ def main() -> int:
     url = f"http://localhost:{port}"
     env.setdefault("WECARE_PUBLIC_URL", url)
     Path(env["WECARE_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    # a developer's machine: development mode, and secrets of this data dir's own
+    env.setdefault("WECARE_DEV_MODE", "1")
+    if dev_mode_in(env):
+        for name, value in dev_secrets(Path(env["WECARE_DATA_DIR"])).items():
+            env.setdefault(name, value)
 
     if not broker_reachable(env["AMQP_URI"]):
         print(NO_BROKER.format(uri=env["AMQP_URI"]), file=sys.stderr)

@@ -43,3 +43,21 @@ def test_every_deployment_is_probed_limited_and_locked_down() -> None:
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
         assert d["metadata"]["name"] in budgets
+
+
+@needs_kubectl
+def test_the_local_secret_gives_every_setting_a_service_needs_to_start() -> None:
+    """Services fail closed without them (wecare_common.config); the cluster gives them
+    from the Secret, never from development mode."""
+    from wecare_common.config import requirements
+
+    rendered = subprocess.run(["kubectl", "kustomize", str(ROOT / "deploy/overlays/local")],
+                              capture_output=True, text=True, check=True).stdout
+    docs = [d for d in yaml.safe_load_all(rendered) if d]
+    (secret,) = [d for d in docs if d["kind"] == "Secret"
+                 and d["metadata"]["name"] == "wecare-secrets"]
+    given = set(secret.get("data", {})) | set(secret.get("stringData", {}))
+    for service in ("gateway", "catalog", "benefits", "wallet", "notifications"):
+        assert {name for name, _ in requirements(service)} <= given, service
+    config_maps = [d for d in docs if d["kind"] == "ConfigMap"]
+    assert all("WECARE_DEV_MODE" not in (d.get("data") or {}) for d in config_maps)

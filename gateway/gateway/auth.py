@@ -11,7 +11,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
-from wecare_common.config import env
+from wecare_common import config
 from wecare_common.errors import DomainError
 
 ALGORITHM = "HS256"
@@ -48,7 +48,8 @@ class Principal:
 
 
 def secret() -> str:
-    return env("JWT_SECRET", "dev-only-change-me-wecare-jwt-secret")  # type: ignore[return-value]
+    """`JWT_SECRET`; never a built-in default (config.secret fails closed)."""
+    return config.secret("JWT_SECRET")
 
 
 # argon2 is deliberately slow C code (~0.1 s): run it in an OS thread so the

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from pathlib import Path
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672//"
@@ -45,10 +47,76 @@ def service_url(service: str) -> str | None:
     return env(f"{service.upper()}_URL")
 
 
-# make run's and the tests' value; a deployment sets its own secret
-DEV_INTERNAL_TOKEN = "wecare-dev-internal-token"
+# -- settings a deployment must give (fail closed) ------------------------------------
+# Outside development mode a missing secret or account stops the service at start,
+# naming the variable; no built-in default secret is ever used. `make run`, the test
+# harnesses and CI set WECARE_DEV_MODE=1 (make run keeps random secrets per data dir).
+DEV_MODE = "WECARE_DEV_MODE"
+log = logging.getLogger(__name__)
+
+
+class MissingSetting(RuntimeError):
+    """A variable a deployment must set is missing (outside development mode)."""
+
+
+def dev_mode() -> bool:
+    """`WECARE_DEV_MODE=1`: a developer's machine or a test run, never a deployment."""
+    return (env(DEV_MODE) or "").lower() in ("1", "true", "yes", "on")
+
+
+# In development mode a secret nobody set is random, once per process: nothing
+# outside this process can know it (processes that must share one get it from
+# their environment, as `make run` and the harnesses give it).
+_dev_secrets: dict[str, str] = {}
+
+
+def secret(name: str) -> str:
+    """A secret from the environment; never a built-in default."""
+    value = env(name)
+    if value is not None:
+        return value
+    if not dev_mode():
+        raise MissingSetting(f"{name} is not set: set it (from the cluster's Secret), or set "
+                             f"{DEV_MODE}=1 on a development machine")
+    if name not in _dev_secrets:
+        log.warning("%s is not set: a random one for this process (development mode)", name)
+        _dev_secrets[name] = secrets.token_urlsafe(32)
+    return _dev_secrets[name]
 
 
 def internal_token() -> str:
     """`WECARE_INTERNAL_TOKEN`: what a service-to-service HTTP call must carry."""
-    return env("WECARE_INTERNAL_TOKEN", DEV_INTERNAL_TOKEN)  # type: ignore[return-value]
+    return secret("WECARE_INTERNAL_TOKEN")
+
+
+# What each service needs at start: (variable, what it is for).
+INTERNAL_TOKEN = ("WECARE_INTERNAL_TOKEN", "the token calls between services carry")
+SEPA_DEBTOR = [("WECARE_SEPA_DEBTOR_NAME", "the platform account's holder payouts leave from"),
+               ("WECARE_SEPA_DEBTOR_IBAN", "the platform account's IBAN payouts leave from"),
+               ("WECARE_SEPA_DEBTOR_BIC", "the platform account's BIC")]
+
+
+def requirements(service: str) -> list[tuple[str, str]]:
+    """The variables `service` cannot start without (outside development mode)."""
+    needed = [INTERNAL_TOKEN]
+    if service == "gateway":
+        needed.append(("JWT_SECRET", "the key that signs sign-in tokens"))
+    if service == "wallet":
+        if env("STRIPE_API_KEY"):
+            needed.append(("STRIPE_WEBHOOK_SECRET",
+                           "verifies Stripe's webhooks (STRIPE_API_KEY is set)"))
+        needed += SEPA_DEBTOR
+    return needed
+
+
+def check_settings(service: str) -> None:
+    """Stop `service` at start when a setting it needs is missing, naming each one."""
+    missing = [(name, why) for name, why in requirements(service) if env(name) is None]
+    if not missing or dev_mode():
+        return
+    names = ", ".join(name for name, _ in missing)
+    message = (f"{service} cannot start: {names} not set (" +
+               "; ".join(f"{name}: {why}" for name, why in missing) +
+               f"). Set each, or {DEV_MODE}=1 on a development machine.")
+    log.critical(message)
+    raise MissingSetting(message)

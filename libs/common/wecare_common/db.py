@@ -115,6 +115,9 @@ class Database(DependencyProvider):
         self._lock = threading.Lock()
 
     def setup(self) -> None:
+        # every service but the web app has a database: the one place its start fails
+        # closed when a setting it needs is missing (config.check_settings)
+        config.check_settings(self.service)
         self.engine = make_engine(self.service)
         from wecare_common.outbox import OutboxRelay, outbox_sessionmaker
 

@@ -13,7 +13,7 @@ from typing import Any
 from sepaxml import SepaTransfer
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
-from wecare_common.config import env
+from wecare_common.config import MissingSetting, dev_mode, env
 from wecare_common.db import aware
 from wecare_common.errors import NotFound
 from wecare_common.outbox import record_event
@@ -28,11 +28,24 @@ RUN_NAMESPACE = uuid.UUID("0b3f9a5e-6f43-4c1e-9d2a-6a1f3e2b7c55")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# a demo account for development mode only; a deployment must name its own
+DEMO_DEBTOR = {"WECARE_SEPA_DEBTOR_NAME": "WeCare Welfare Platform (demo)",
+               "WECARE_SEPA_DEBTOR_IBAN": "IT60X0542811101000000123456",
+               "WECARE_SEPA_DEBTOR_BIC": "BPMOIT22XXX"}
+
+
+def _debtor_setting(name: str) -> str:
+    value = env(name)
+    if value is None and not dev_mode():  # the wallet checked this at start
+        raise MissingSetting(f"{name} is not set (the account SEPA payouts leave from)")
+    return value or DEMO_DEBTOR[name]
+
+
 def debtor() -> dict[str, Any]:
     """The platform's own account, from which SEPA payouts leave."""
-    return {"name": env("WECARE_SEPA_DEBTOR_NAME", "WeCare Welfare Platform"),
-            "IBAN": env("WECARE_SEPA_DEBTOR_IBAN", "IT60X0542811101000000123456"),
-            "BIC": env("WECARE_SEPA_DEBTOR_BIC", "BPMOIT22XXX"),
+    return {"name": _debtor_setting("WECARE_SEPA_DEBTOR_NAME"),
+            "IBAN": _debtor_setting("WECARE_SEPA_DEBTOR_IBAN"),
+            "BIC": _debtor_setting("WECARE_SEPA_DEBTOR_BIC"),
             "batch": True, "currency": "EUR"}
 
 

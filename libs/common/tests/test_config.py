@@ -1,0 +1,87 @@
+"""Fail closed: outside development mode a missing secret or account stops a
+service at start, naming the variable; no built-in default secret is ever used."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from wecare_common import config
+
+ROOT = Path(__file__).resolve().parents[3]
+EVERY_SETTING = ["JWT_SECRET", "WECARE_INTERNAL_TOKEN", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
+                 "WECARE_SEPA_DEBTOR_NAME", "WECARE_SEPA_DEBTOR_IBAN", "WECARE_SEPA_DEBTOR_BIC"]
+
+
+@pytest.fixture
+def deployed(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Not development mode, and none of the settings given."""
+    monkeypatch.delenv(config.DEV_MODE, raising=False)
+    for name in EVERY_SETTING:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config, "_dev_secrets", {})
+    return monkeypatch
+
+
+@pytest.mark.parametrize(("service", "named"), [
+    ("gateway", ["JWT_SECRET", "WECARE_INTERNAL_TOKEN"]),
+    ("catalog", ["WECARE_INTERNAL_TOKEN"]),
+    ("wallet", ["WECARE_INTERNAL_TOKEN", "WECARE_SEPA_DEBTOR_IBAN", "WECARE_SEPA_DEBTOR_NAME",
+                "WECARE_SEPA_DEBTOR_BIC"]),
+])
+def test_a_missing_setting_stops_the_start_naming_it(deployed, service, named) -> None:
+    with pytest.raises(config.MissingSetting) as refused:
+        config.check_settings(service)
+    for name in named:
+        assert name in str(refused.value)
+
+
+def test_the_webhook_secret_is_needed_once_stripe_is_configured(deployed) -> None:
+    for name in ["WECARE_INTERNAL_TOKEN", "WECARE_SEPA_DEBTOR_NAME", "WECARE_SEPA_DEBTOR_IBAN",
+                 "WECARE_SEPA_DEBTOR_BIC"]:
+        deployed.setenv(name, "given")
+    config.check_settings("wallet")  # no Stripe: no webhook secret needed
+    deployed.setenv("STRIPE_API_KEY", "sk_live_something")
+    with pytest.raises(config.MissingSetting, match="STRIPE_WEBHOOK_SECRET"):
+        config.check_settings("wallet")
+    deployed.setenv("STRIPE_WEBHOOK_SECRET", "whsec_given")
+    config.check_settings("wallet")
+
+
+def test_no_secret_has_a_built_in_default(deployed) -> None:
+    from gateway import auth
+
+    with pytest.raises(config.MissingSetting, match="JWT_SECRET"):
+        auth.secret()
+    with pytest.raises(config.MissingSetting, match="WECARE_INTERNAL_TOKEN"):
+        config.internal_token()
+    deployed.setenv("JWT_SECRET", "from-the-secret-store")
+    assert auth.secret() == "from-the-secret-store"
+
+
+def test_development_mode_makes_random_secrets_per_process(deployed) -> None:
+    deployed.setenv(config.DEV_MODE, "1")
+    config.check_settings("gateway")
+    config.check_settings("wallet")
+    token = config.internal_token()
+    assert token == config.internal_token()  # one per process
+    assert token not in ("wecare-dev-internal-token", "dev-only-change-me-wecare-jwt-secret")
+    assert len(token) >= 32 and config.secret("JWT_SECRET") != token
+
+
+def test_a_service_without_its_secret_does_not_start() -> None:
+    """The real start (`nameko run`): it exits at once, and says which variable."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in EVERY_SETTING and k != config.DEV_MODE}
+    env["WECARE_INTERNAL_TOKEN"] = "given"
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "nameko", "run", "--config", "gateway/config.yaml",
+         "gateway.service"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "JWT_SECRET" in done.stderr + done.stdout
+    assert time.monotonic() - started < 60
