@@ -5,9 +5,10 @@ every page request here so pages and `/api/v1` share one origin."""
 from __future__ import annotations
 
 # modules, not classes: `nameko run web.service` takes every class here for a service
-from web.pages import auth, common, employee, provider
+from web.pages import admin, auth, common, employee, provider
 
 
 class WebService(common.CommonPages, auth.AuthPages, employee.EmployeePages,
-                 provider.ProviderPages):
+                 provider.ProviderPages,
+                 admin.AdminPages):
     name = "web"

@@ -41,7 +41,9 @@ CATEGORY_NAMES = {
 # The consoles' side menu: (address, label) per role; each room adds its pages here.
 DESK_MENUS: dict[str, list[tuple[str, str]]] = {
     "hr": [("/hr", N_("Dashboard"))],
-    "admin": [("/admin", N_("Overview"))],
+    "admin": [("/admin", N_("Overview")), ("/admin/providers", N_("Providers")),
+              ("/admin/transfers", N_("Bank transfers")),
+              ("/admin/settlements", N_("Settlements")), ("/admin/health", N_("Health"))],
 }
 VOUCHER_STATES = {"issued": N_("Active"), "redeemed": N_("Redeemed"),
                   "cancelled": N_("Cancelled"), "expired": N_("Expired")}

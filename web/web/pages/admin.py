@@ -1,0 +1,231 @@
+"""The operators' console, at a desk: what waits for them (applications,
+bank transfers, the settlement, the health of the books), and the buttons
+that clear it. Every action is a plain form; the gateway decides who may."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.wrappers import Response
+
+from web.client import ApiError
+from web.i18n import parse_amount
+from web.routing import Page, page
+from web.views import Errors
+
+ADMIN = ("admin",)
+MAX_COMMISSION_BPS = 5000  # the API's own ceiling: 50 %
+LIST_PAGES = 10  # pages of 200 read for one screen: 2,000 rows at most
+
+
+def percent_to_bps(text: str) -> int | None:
+    """A commission typed in percent ("3", "2,5", "0", "3 %") → basis points;
+    None when it is not a percentage with at most two decimals."""
+    cleaned = (text or "").replace("%", "").strip()
+    if not cleaned:
+        return None
+    return parse_amount(cleaned)  # hundredths of a unit: exactly basis points
+
+
+def bps_to_percent(lang: Any, bps: int | None) -> str:
+    """Basis points as a person reads a percentage ("3", "2,5", "0")."""
+    if bps is None:
+        return ""
+    text = lang.amount(bps)  # "3,00" / "3.00"
+    return text.rstrip("0").rstrip(",.") if ("," in text or "." in text) else text
+
+
+def _all(page: Page, path: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Every item of a paged list (up to LIST_PAGES pages) and whether more remain."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(LIST_PAGES):
+        chunk = page.api("GET", path, params={**params, "limit": 200, "cursor": cursor})
+        items += chunk["items"]
+        cursor = chunk.get("next_cursor")
+        if not cursor:
+            return items, False
+    return items, True
+
+
+def _maybe(page: Page, method: str, path: str, **kwargs: Any) -> Any:
+    """An answer, or None when that part of WeCare cannot answer right now (the
+    rest of the page still shows); the session's own troubles still go up."""
+    try:
+        return page.api(method, path, **kwargs)
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            raise
+        return None
+
+
+class AdminPages:
+    # -- what waits --------------------------------------------------------------------------------
+    @page("GET", "/admin", roles=ADMIN)
+    def admin_home(self, page: Page) -> Response:
+        def count(path: str, **params: Any) -> dict[str, Any] | None:
+            answer = _maybe(page, "GET", path, params={**params, "limit": 200})
+            if answer is None:
+                return None
+            return {"n": len(answer["items"]), "more": bool(answer.get("next_cursor"))}
+
+        failed = _maybe(page, "GET", "/notifications/failed")
+        parked = _maybe(page, "GET", "/dead-letters", params={"limit": 500})
+        return page.render(
+            "admin/home.html",
+            applications=count("/providers", status="pending"),
+            transfers=count("/topups", status="pending", method="bank_transfer"),
+            preview=_maybe(page, "GET", "/settlements/preview"),
+            failed=None if failed is None else len(failed["items"]),
+            parked=None if parked is None else len(parked["items"]),
+            audit=_maybe(page, "GET", "/ledger/audit"))
+
+    # -- providers ---------------------------------------------------------------------------------
+    @page("GET", "/admin/providers", roles=ADMIN)
+    def admin_providers(self, page: Page) -> Response:
+        return self._providers_page(page)
+
+    def _providers_page(self, page: Page, errors: Errors | None = None, status: int = 200,
+                        typed: dict[str, str] | None = None) -> Response:
+        pending, more_pending = _all(page, "/providers", status="pending")
+        approved, _ = _all(page, "/providers", status="approved")
+        suspended, _ = _all(page, "/providers", status="suspended")
+        circuit, more_circuit = _all(page, "/circuit")
+        terms = {p["id"]: p for p in approved}
+        done = page.request.args.get("done")
+        who = page.request.args.get("id", "")
+        named = next((p for p in pending + approved + suspended if p["id"] == who), None)
+        return page.render("admin/providers.html", status=status, errors=errors,
+                           pending=pending, more_pending=more_pending, circuit=circuit,
+                           more_circuit=more_circuit, terms=terms, suspended=suspended,
+                           typed=typed or {}, done=done if named else None, named=named,
+                           percent=lambda bps: bps_to_percent(page.lang, bps))
+
+    @page("POST", "/admin/providers/<vid>/approve", roles=ADMIN)
+    def approve_provider(self, page: Page, vid: str) -> Response:
+        _ = page.lang.gettext
+        field = f"commission-{vid}"
+        typed = page.form.get("commission", "")
+        bps = percent_to_bps(typed)
+        errors = Errors(page.lang)
+        if bps is None:
+            errors.add(field, _("Enter the commission in percent, like 3 or 2,5 (0 is "
+                                "allowed)."))
+        elif bps > MAX_COMMISSION_BPS:
+            errors.add(field, _("The commission can be at most 50%."))
+        if not errors:
+            try:
+                page.api("POST", f"/providers/{vid}/approval",
+                         json={"status": "approved", "commission_bps": bps})
+            except ApiError as exc:
+                if exc.status not in (400, 409, 422):
+                    raise
+                errors = Errors(page.lang, exc.fields, exc.message,
+                                aliases={"commission_bps": field})
+            else:
+                return page.redirect("/admin/providers?" + urlencode(
+                    {"done": "approved", "id": vid}))
+        return self._providers_page(page, errors=errors, status=400, typed={vid: typed})
+
+    @page("POST", "/admin/providers/<vid>/suspend", roles=ADMIN)
+    def suspend_provider(self, page: Page, vid: str) -> Response:
+        page.api("POST", f"/providers/{vid}/approval", json={"status": "suspended"})
+        return page.redirect("/admin/providers?" + urlencode({"done": "suspended", "id": vid}))
+
+    # -- money in: bank transfers ---------------------------------------------------------------
+    @page("GET", "/admin/transfers", roles=ADMIN)
+    def admin_transfers(self, page: Page) -> Response:
+        waiting, more = _all(page, "/topups", status="pending", method="bank_transfer")
+        args = page.request.args
+        return page.render("admin/transfers.html", waiting=waiting, more=more,
+                           confirmed=args.get("confirmed"), already=args.get("already"),
+                           confirmed_cents=args.get("amount", type=int),
+                           company=args.get("company"))
+
+    @page("POST", "/admin/transfers/<tid>/confirm", roles=ADMIN)
+    def confirm_transfer(self, page: Page, tid: str) -> Response:
+        """Once: a second confirmation (a double click, another tab, a colleague)
+        credits nothing and says so."""
+        reference = page.form.get("reference", "")
+        try:
+            topup = page.api("POST", f"/topups/{tid}/confirmation")
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return page.redirect("/admin/transfers?" + urlencode({"already": reference}))
+        return page.redirect("/admin/transfers?" + urlencode({
+            "confirmed": topup.get("bank_reference") or reference,
+            "amount": topup["amount_cents"], "company": page.form.get("company", "")}))
+
+    # -- money out: settlements -----------------------------------------------------------------
+    @page("GET", "/admin/settlements", roles=ADMIN)
+    def admin_settlements(self, page: Page) -> Response:
+        return self._settlements_page(page)
+
+    def _settlements_page(self, page: Page, errors: Errors | None = None,
+                          status: int = 200) -> Response:
+        preview = page.api("GET", "/settlements/preview")
+        runs = page.api("GET", "/settlements", params={
+            "limit": 20, "cursor": page.request.args.get("cursor")})
+        payable = [i for i in preview["items"] if i["payable"]]
+        return page.render("admin/settlements.html", status=status, errors=errors,
+                           preview=preview, payable=payable, runs=runs)
+
+    @page("POST", "/admin/settlements", roles=ADMIN)
+    def run_settlement(self, page: Page) -> Response:
+        """One Idempotency-Key per rendered form: a double click pays once."""
+        key = page.form.get("idempotency_key", "")
+        if not key:
+            return self._settlements_page(page, status=400, errors=Errors(
+                page.lang, message=page.lang.gettext("Reload the page and try again.")))
+        try:
+            run = page.api("POST", "/settlements", key=key)
+        except ApiError as exc:
+            if exc.status not in (400, 409, 422):
+                raise
+            return self._settlements_page(page, status=exc.status,
+                                          errors=Errors(page.lang, exc.fields, exc.message))
+        return page.redirect(f"/admin/settlements/{run['id']}?new=1")
+
+    @page("GET", "/admin/settlements/<sid>", roles=ADMIN)
+    def settlement_run(self, page: Page, sid: str) -> Response:
+        run = page.api("GET", f"/settlements/{sid}")
+        return page.render("admin/run.html", run=run, new=page.request.args.get("new") == "1")
+
+    @page("GET", "/admin/settlements/<sid>/sepa.xml", roles=ADMIN)
+    def settlement_sepa(self, page: Page, sid: str) -> Response:
+        """The pain.001 file, as the bank wants it: downloaded, not shown."""
+        answer = page.api("GET", f"/settlements/{sid}/sepa.xml", raw=True)
+        filename = f"wecare-settlement-{sid[:8]}.xml"
+        return page.finish(Response(answer.content, mimetype="application/xml", headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store"}))
+
+    # -- the health of the books ---------------------------------------------------------------
+    @page("GET", "/admin/health", roles=ADMIN)
+    def admin_health(self, page: Page) -> Response:
+        args = page.request.args
+        return page.render(
+            "admin/health.html", audit=_maybe(page, "GET", "/ledger/audit"),
+            failed=_maybe(page, "GET", "/notifications/failed"),
+            parked=_maybe(page, "GET", "/dead-letters", params={"limit": 500}),
+            retried=args.get("retried", type=int), replayed=args.get("replayed"),
+            gone=args.get("gone") == "1")
+
+    @page("POST", "/admin/health/emails/retry", roles=ADMIN)
+    def retry_emails(self, page: Page) -> Response:
+        sent = page.api("POST", "/notifications/failed/retry")["sent"]
+        return page.redirect("/admin/health?" + urlencode({"retried": sent}) + "#emails")
+
+    @page("POST", "/admin/health/dead-letters/<mid>/replay", roles=ADMIN)
+    def replay_dead_letter(self, page: Page, mid: str) -> Response:
+        event_type = page.form.get("event_type", "")
+        try:
+            page.api("POST", f"/dead-letters/{mid}/replay")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return page.redirect("/admin/health?gone=1#dead-letters")
+        return page.redirect("/admin/health?" + urlencode({"replayed": event_type or mid})
+                             + "#dead-letters")
