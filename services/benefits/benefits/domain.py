@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from wecare_common.db import insert_ignore
 from wecare_common.errors import Conflict, NotFound, RuleViolation
@@ -117,16 +117,65 @@ def enroll(session: Session, company_id: str, rows: list[dict[str, Any]]
     return views
 
 
-def list_employees(session: Session, company_id: str, limit: int, cursor: str | None
+# The employees table's orders: each ends with the sequence, so pages never overlap.
+EMPLOYEE_SORTS = {
+    "name": (Employee.last_name, Employee.first_name),
+    "email": (Employee.email,),
+    "fiscal_code": (Employee.fiscal_code,),
+    "group": (Employee.group,),
+    "hire_date": (Employee.hire_date,),
+    "status": (Employee.status,),
+    "added": (),
+}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_employees(session: Session, company_id: str, limit: int, cursor: str | None = None,
+                   q: str | None = None, sort: str | None = None, order: str = "asc",
+                   page: int | None = None, status: str | None = None,
+                   ids: list[str] | None = None, group: str | None = None
                    ) -> dict[str, Any]:
+    """A page of the company's employees. Without `sort` or `page`: in the order
+    they were added, a `cursor` at a time. With them: sorted (name, email, …),
+    `page` by page, with the `total` that match `q` (any part of the name,
+    email or tax code), `status`, `group` or `ids`. Every query starts from the
+    company's index; the default order and the name order are read from indexes."""
     get_company(session, company_id)
-    query = select(Employee).where(Employee.company_id == company_id).order_by(
-        Employee.seq).limit(limit + 1)
-    if cursor:
-        query = query.where(Employee.seq > int(cursor))
-    rows = session.scalars(query).all()
-    return {"items": [employee_view(e) for e in rows[:limit]],
-            "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
+    where = [Employee.company_id == company_id]
+    if q:
+        pattern = _like(q.strip())
+        where.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+            Employee.last_name, Employee.first_name, Employee.email, Employee.fiscal_code,
+            Employee.first_name + " " + Employee.last_name))))
+    if status:
+        where.append(Employee.status == status)
+    if group:
+        where.append(Employee.group == group)
+    if ids:
+        where.append(Employee.id.in_(ids))
+    paged = sort is not None or page is not None
+    if not paged:
+        query = select(Employee).where(*where).order_by(Employee.seq).limit(limit + 1)
+        if cursor:
+            query = query.where(Employee.seq > int(cursor))
+        rows = session.scalars(query).all()
+        total = session.scalar(select(func.count()).select_from(Employee).where(*where))
+        return {"items": [employee_view(e) for e in rows[:limit]],
+                "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None,
+                "total": total}
+    columns = [*EMPLOYEE_SORTS[sort or "added"], Employee.seq]
+    direction = (lambda c: c.desc()) if order == "desc" else (lambda c: c.asc())
+    page = page or 1
+    rows = session.scalars(select(Employee).where(*where).order_by(
+        *(direction(c) for c in columns)).offset((page - 1) * limit).limit(limit)).all()
+    total = session.scalar(select(func.count()).select_from(Employee).where(*where)) or 0
+    return {"items": [employee_view(e) for e in rows], "next_cursor": None, "total": total,
+            "page": page, "pages": max(1, -(-total // limit))}
 
 
 def create_plan(session: Session, company_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +188,14 @@ def create_plan(session: Session, company_id: str, data: dict[str, Any]) -> dict
     return view
 
 
+def list_plans(session: Session, company_id: str) -> dict[str, Any]:
+    """The company's plans, the latest fiscal year first (a company has a few)."""
+    get_company(session, company_id)
+    plans = session.scalars(select(Plan).where(Plan.company_id == company_id).order_by(
+        Plan.fiscal_year.desc(), Plan.valid_from.desc(), Plan.created_at.desc())).all()
+    return {"items": [plan_view(p) for p in plans], "next_cursor": None}
+
+
 def get_plan(session: Session, plan_id: str, company_id: str | None = None) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None or (company_id is not None and plan.company_id != company_id):
@@ -146,7 +203,11 @@ def get_plan(session: Session, plan_id: str, company_id: str | None = None) -> P
     return plan
 
 
-def _grantees(session: Session, plan: Plan, employee_ids: list[str] | None) -> list[str]:
+def _grantees(session: Session, plan: Plan, employee_ids: list[str] | None,
+              source: str = "company") -> list[str]:
+    """The chosen employees (each must be active here), or everyone eligible: the
+    active employees of the plan's target groups and, for a performance-bonus
+    conversion, only those within its income ceiling (income_band up_to_80k)."""
     query = select(Employee.id).where(Employee.company_id == plan.company_id,
                                       Employee.status == "active")
     if employee_ids:
@@ -158,6 +219,8 @@ def _grantees(session: Session, plan: Plan, employee_ids: list[str] | None) -> l
         return list(employee_ids)
     if plan.target_groups:
         query = query.where(Employee.group.in_(plan.target_groups))
+    if source == "performance_bonus":
+        query = query.where(Employee.income_band == "up_to_80k")
     ids = list(session.scalars(query.order_by(Employee.seq)).all())
     if not ids:
         raise NotFound("no eligible employees in this plan", {"all": ["nobody to grant to"]})
@@ -175,7 +238,7 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
     existing = session.get(Grant, grant_id)
     if existing is not None:
         return _grant_view(existing, replayed=True)
-    employee_ids = _grantees(session, plan, data.get("employee_ids"))
+    employee_ids = _grantees(session, plan, data.get("employee_ids"), data["source"])
     if plan.per_employee_budget_cents is not None:
         _within_budget(session, plan, employee_ids, data["amount_cents"])
     if data["source"] == "performance_bonus":
@@ -198,7 +261,61 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
         "valid_until": plan.valid_until.isoformat(), "source": data["source"],
         "amount_cents": data["amount_cents"], "employee_ids": employee_ids,
     }, producer=PRODUCER, company_id=company_id)
-    return _grant_view(grant, replayed=False)
+    return {**_grant_view(grant, replayed=False), "employee_ids": employee_ids}
+
+
+def grant_preview(session: Session, *, company_id: str, plan_id: str,
+                  data: dict[str, Any]) -> dict[str, Any]:
+    """What a grant would do, checked as the grant checks it and writing nothing:
+    who would receive it, the total, and each person the plan's budget or the
+    performance-bonus rules would refuse (with the room they have left), so HR
+    sees the cap and the eligibility before sending."""
+    plan = get_plan(session, plan_id, company_id)
+    amount, source = data["amount_cents"], data["source"]
+    try:
+        employee_ids = _grantees(session, plan, data.get("employee_ids"), source)
+    except NotFound:
+        if data.get("employee_ids"):
+            raise
+        employee_ids = []  # nobody eligible: the counts below say why
+    problems: list[dict[str, Any]] = []
+    if plan.per_employee_budget_cents is not None:
+        used = dict(session.execute(select(BudgetUse.employee_id, BudgetUse.granted_cents)
+                                    .where(BudgetUse.plan_id == plan.id,
+                                           BudgetUse.employee_id.in_(employee_ids))).all())
+        problems += [{"employee_id": e, "reason": "budget", "room_cents": max(
+            plan.per_employee_budget_cents - used.get(e, 0), 0)}
+            for e in employee_ids if used.get(e, 0) + amount > plan.per_employee_budget_cents]
+    rules = fiscal_rules.rules_for(plan.fiscal_year)
+    excluded = 0
+    if source == "performance_bonus":
+        bands = dict(session.execute(select(Employee.id, Employee.income_band).where(
+            Employee.id.in_(employee_ids))).all())
+        converted = dict(session.execute(select(
+            BonusConversion.employee_id, BonusConversion.converted_cents).where(
+            BonusConversion.year == plan.fiscal_year,
+            BonusConversion.employee_id.in_(employee_ids))).all())
+        cap = rules.performance_bonus_cap_cents
+        for e in employee_ids:
+            if bands.get(e) != "up_to_80k":
+                problems.append({"employee_id": e, "reason": "income_band", "room_cents": 0})
+            elif converted.get(e, 0) + amount > cap:
+                problems.append({"employee_id": e, "reason": "bonus_cap",
+                                 "room_cents": max(cap - converted.get(e, 0), 0)})
+        if not data.get("employee_ids"):
+            active = select(func.count()).select_from(Employee).where(
+                Employee.company_id == plan.company_id, Employee.status == "active")
+            if plan.target_groups:
+                active = active.where(Employee.group.in_(plan.target_groups))
+            excluded = (session.scalar(active) or 0) - len(employee_ids)
+    return {"plan_id": plan.id, "fiscal_year": plan.fiscal_year, "source": source,
+            "amount_cents": amount, "employee_count": len(employee_ids),
+            "total_cents": amount * len(employee_ids), "employee_ids": employee_ids[:200],
+            "excluded_count": excluded, "problem_count": len(problems),
+            "problems": problems[:200],
+            "per_employee_budget_cents": plan.per_employee_budget_cents,
+            "bonus_cap_cents": rules.performance_bonus_cap_cents,
+            "bonus_income_max_cents": rules.performance_bonus_income_max_cents}
 
 
 def _within_budget(session: Session, plan: Plan, employee_ids: list[str], amount: int) -> None:

@@ -67,6 +67,28 @@ def import_employees(session: Session, company_id: str, text: str) -> dict[str, 
 
 def validate(session: Session, company_id: str, text: str) -> list[dict[str, Any]]:
     """Every row checked; InvalidInput listing every bad row, or the rows to enroll."""
+    valid, by_row, _ = check(session, company_id, text)
+    if by_row:
+        raise InvalidInput(f"{len(by_row)} row(s) cannot be imported; nothing was imported",
+                           {"rows": by_row})
+    return [{k: v for k, v in row.items() if k != "_row"} for row in valid]
+
+
+def preview(session: Session, company_id: str, text: str) -> dict[str, Any]:
+    """A dry run: the rows that would import (with their line numbers) and every
+    bad row with its reasons, writing nothing. An unreadable file still raises."""
+    valid, by_row, total = check(session, company_id, text)
+    rows = [{**{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in row.items() if k != "_row"}, "row": row["_row"]}
+            for row in valid if str(row["_row"]) not in by_row]
+    return {"valid": not by_row, "rows": total, "importable": len(rows),
+            "employees": rows, "errors": by_row}
+
+
+def check(session: Session, company_id: str, text: str
+          ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], int]:
+    """(the rows that load, with `_row`; line number → field → reasons of the bad
+    ones; how many rows the file has)."""
     domain.get_company(session, company_id)
     raw = parse(text)
     schema = EmployeeRequest()
@@ -101,10 +123,7 @@ def validate(session: Session, company_id: str, text: str) -> list[dict[str, Any
             errors["email"] = ["already enrolled"]
         if errors:
             problems.append({"row": v["_row"], "errors": errors})
-    if problems:
-        by_row: dict[str, dict[str, Any]] = {}
-        for p in sorted(problems, key=lambda p: p["row"]):
-            by_row.setdefault(str(p["row"]), {}).update(p["errors"])
-        raise InvalidInput(f"{len(by_row)} row(s) cannot be imported; nothing was imported",
-                           {"rows": by_row})
-    return [{k: v for k, v in row.items() if k != "_row"} for row in valid]
+    by_row: dict[str, dict[str, Any]] = {}
+    for p in sorted(problems, key=lambda p: p["row"]):
+        by_row.setdefault(str(p["row"]), {}).update(p["errors"])
+    return valid, by_row, len(raw)

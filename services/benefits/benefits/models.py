@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.inbox import inbox_table
 from wecare_common.outbox import outbox_table
@@ -54,6 +63,8 @@ class Employee(Base):
     __table_args__ = (
         UniqueConstraint("company_id", "fiscal_code", name="uq_employee_fiscal_code"),
         UniqueConstraint("company_id", "email", name="uq_employee_email"),
+        # the HR table's default order (by name), read from the index a page at a time
+        Index("ix_employees_company_name", "company_id", "last_name", "first_name", "seq"),
     )
 
 

@@ -120,6 +120,17 @@ def decide(session: Session, *, company_id: str, reimbursement_id: str, approved
     return view(r)
 
 
+def receipt(session: Session, store: ReceiptStore, *, company_id: str,
+            reimbursement_id: str) -> dict[str, Any]:
+    """A request's receipt, for its company's HR: the file as it was sent."""
+    r = session.scalar(select(Reimbursement).where(Reimbursement.id == reimbursement_id))
+    if r is None or r.company_id != company_id:
+        raise NotFound("no such reimbursement", {"reimbursement_id": ["unknown"]})
+    return {"content_type": r.receipt_content_type, "sha256": r.receipt_sha256,
+            "filename": f"receipt-{r.id}.{EXTENSIONS[r.receipt_content_type]}",
+            "content_base64": base64.b64encode(store.get(r.receipt_key)).decode()}
+
+
 def listing(session: Session, *, company_id: str | None = None,
             employee_id: str | None = None, status: str | None = None, limit: int = 50,
             cursor: str | None = None) -> dict[str, Any]:

@@ -43,6 +43,26 @@ class EmployeeRequest(Schema):
                                 validate=validate.OneOf(INCOME_BANDS))
 
 
+class EmployeeQuery(Schema):
+    """The HR table: search, sort, filter; a page (sorted) or a cursor (as added)."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
+    q = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    sort = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        ["name", "email", "fiscal_code", "group", "hire_date", "status", "added"]))
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    page = fields.Integer(load_default=None, allow_none=True,
+                          validate=validate.Range(min=1, max=100_000))
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(["active", "left"]))
+    group = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(min=1, max=60))
+    ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=None,
+                      allow_none=True, validate=validate.Length(max=200))
+
+
 class PlanRequest(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     fiscal_year = fields.Integer(required=True, strict=True,

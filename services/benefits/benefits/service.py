@@ -17,6 +17,7 @@ from benefits.schemas import (
     CompanyRequest,
     DecisionRequest,
     DepartureRequest,
+    EmployeeQuery,
     EmployeeRequest,
     GrantRequest,
     PlanRequest,
@@ -49,8 +50,12 @@ class BenefitsService(health.HealthEntrypoints):
         return result
 
     @rpc
-    def list_employees(self, company_id: str, **page: Any) -> dict[str, Any]:
-        return domain.list_employees(self.db, company_id, **load(PageSchema(), page))
+    def list_employees(self, company_id: str, **query: Any) -> dict[str, Any]:
+        return domain.list_employees(self.db, company_id, **load(EmployeeQuery(), query))
+
+    @rpc
+    def list_plans(self, company_id: str) -> dict[str, Any]:
+        return domain.list_plans(self.db, company_id)
 
     @rpc
     def create_plan(self, company_id: str, **data: Any) -> dict[str, Any]:
@@ -66,6 +71,11 @@ class BenefitsService(health.HealthEntrypoints):
     def check_import(self, company_id: str, csv_text: str) -> list[str]:
         """The emails of a CSV that would import, or every bad row with its reasons."""
         return [row["email"] for row in imports.validate(self.db, company_id, csv_text)]
+
+    @rpc
+    def preview_import(self, company_id: str, csv_text: str) -> dict[str, Any]:
+        """A dry run: the rows that would import and every bad row, nothing written."""
+        return imports.preview(self.db, company_id, csv_text)
 
     @rpc
     def import_employees(self, company_id: str, csv_text: str) -> dict[str, Any]:
@@ -102,6 +112,11 @@ class BenefitsService(health.HealthEntrypoints):
         return result
 
     @rpc
+    def reimbursement_receipt(self, company_id: str, reimbursement_id: str) -> dict[str, Any]:
+        return reimbursements.receipt(self.db, self.receipts, company_id=company_id,
+                                      reimbursement_id=reimbursement_id)
+
+    @rpc
     def reimbursements(self, company_id: str | None = None, employee_id: str | None = None,
                        status: str | None = None, **page: Any) -> dict[str, Any]:
         return reimbursements.listing(self.db, company_id=company_id, employee_id=employee_id,
@@ -121,6 +136,11 @@ class BenefitsService(health.HealthEntrypoints):
     @rpc
     def fringe_limit(self, employee_id: str, year: int) -> int:
         return domain.fringe_limit(self.db, employee_id, int(year))
+
+    @rpc
+    def grant_preview(self, company_id: str, plan_id: str, **data: Any) -> dict[str, Any]:
+        return domain.grant_preview(self.db, company_id=company_id, plan_id=plan_id,
+                                    data=load(GrantRequest(), data))
 
     @rpc
     def grant_credits(self, company_id: str, plan_id: str, idempotency_key: str,
