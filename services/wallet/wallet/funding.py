@@ -14,6 +14,7 @@ from wecare_common.outbox import record_event
 
 from wallet import copies, ledger
 from wallet.ledger import Leg
+from wallet.settlement import debtor
 from wallet.models import (
     Account,
     FringeUsage,
@@ -34,6 +35,12 @@ def bank_reference() -> str:
     return f"WC-{chars[:5]}-{chars[5:]}"
 
 
+def payee() -> dict[str, str]:
+    """Where a company sends a bank-transfer top-up: the platform's own account."""
+    account = debtor()  # the account payouts leave from
+    return {"name": account["name"], "iban": account["IBAN"], "bic": account["BIC"]}
+
+
 def topup_view(topup: Topup) -> dict[str, Any]:
     view = {
         "id": topup.id, "company_id": topup.company_id, "amount_cents": topup.amount_cents,
@@ -42,6 +49,7 @@ def topup_view(topup: Topup) -> dict[str, Any]:
     }
     if topup.method == "bank_transfer":
         view["bank_reference"] = topup.bank_reference
+        view["pay_to"] = payee()
     else:
         view["client_secret"] = topup.client_secret
     return view

@@ -127,6 +127,13 @@ class TopupQuery(Schema):
     cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
 
 
+class CompanyTopupQuery(Schema):
+    """A company's own top-ups, newest first (HR's funding page)."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
+
+
 class RunsQuery(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)

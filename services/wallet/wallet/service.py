@@ -19,6 +19,7 @@ from wecare_common.schemas import PageSchema, load
 
 from wallet import (
     copies,
+    dashboard,
     expiry,
     funding,
     ledger,
@@ -30,6 +31,7 @@ from wallet import (
 )
 from wallet.models import Base, inbox
 from wallet.schemas import (
+    CompanyTopupQuery,
     EmployeeEvent,
     GrantRequest,
     HoldRequest,
@@ -73,6 +75,14 @@ class WalletService(health.HealthEntrypoints):
         result = _retry_on_race(funding.request_topup, self.db, **req, payment_intent=intent)
         self.db.commit()
         return result
+
+    @rpc
+    def company_topups(self, company_id: str, **page: Any) -> dict[str, Any]:
+        return dashboard.company_topups(self.db, company_id, **load(CompanyTopupQuery(), page))
+
+    @rpc
+    def company_dashboard(self, company_id: str, year: int) -> dict[str, Any]:
+        return dashboard.company_dashboard(self.db, company_id, int(year))
 
     @rpc
     def confirm_topup(self, topup_id: str) -> dict[str, Any]:
