@@ -130,9 +130,127 @@ class ImportOut(Out):
 EmployeePage = page_of(EmployeeOut, "EmployeePage")
 
 
+# -- HR's console: the employees table, the import's dry run, the dashboard --------------
+class EmployeeQuery(PageSchema):
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
+        "description": "any part of the name, email or tax code (case-insensitive)"})
+    sort = fields.String(load_default=None, validate=validate.OneOf(
+        ["name", "email", "fiscal_code", "group", "hire_date", "status", "added"]), metadata={
+        "description": "with sort (or page): a page number at a time, with the total"})
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100_000))
+    status = fields.String(load_default=None, validate=validate.OneOf(["active", "left"]))
+    group = fields.String(load_default=None, validate=validate.Length(min=1, max=60))
+    ids = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[0-9A-Za-z-]{1,36}(,[0-9A-Za-z-]{1,36}){0,199}$", error="up to 200 ids, commas"),
+        metadata={"description": "only these employees (comma-separated ids)"})
+
+
+class EmployeeRow(EmployeeOut):
+    group = fields.String(allow_none=True)
+    hire_date = fields.String(allow_none=True)
+    income_band = fields.String(allow_none=True)
+    left_on = fields.String(allow_none=True)
+    invitation_pending = fields.Boolean(metadata={
+        "description": "invited, and no password set yet"})
+
+
+class EmployeeTable(Out):
+    items = fields.List(fields.Nested(EmployeeRow))
+    next_cursor = fields.String(allow_none=True)
+    total = fields.Integer(metadata={"description": "how many match, over every page"})
+    page = fields.Integer()
+    pages = fields.Integer()
+
+
+class ImportQuery(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "check every row and write nothing: the rows that would import "
+                       "and every bad row with its reasons (200)"})
+
+
+class ImportRow(Out):
+    row = fields.Integer(metadata={"description": "the line of the file (1 is the header)"})
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    fiscal_code = fields.String()
+    dependent_children = fields.List(fields.String())
+    group = fields.String(allow_none=True)
+    income_band = fields.String(allow_none=True)
+    hire_date = fields.String(allow_none=True)
+
+
+class ImportPreviewOut(Out):
+    valid = fields.Boolean(metadata={"description": "true: every row would import"})
+    rows = fields.Integer(metadata={"description": "rows in the file"})
+    importable = fields.Integer()
+    employees = fields.List(fields.Nested(ImportRow))
+    errors = fields.Dict(metadata={"description": "line → field → reasons"})
+
+
+class InvitationResentOut(Out):
+    employee_id = fields.String()
+    email = fields.String()
+    sent = fields.Boolean()
+
+
+class DashboardQuery(Schema):
+    year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "this year when omitted"})
+
+
+class DashboardMonth(Out):
+    month = fields.Integer()
+    topped_up_cents = fields.Integer()
+    granted_cents = fields.Integer()
+    returned_cents = fields.Integer()
+    spent_cents = fields.Integer()
+
+
+class DashboardCategory(Out):
+    category = fields.String()
+    spent_cents = fields.Integer()
+
+
+class DashboardPlan(Out):
+    plan_id = fields.String()
+    name = fields.String()
+    valid_until = fields.String()
+    leftover_policy = fields.String()
+    amount_cents = fields.Integer(metadata={"description": "credit employees still hold"})
+    employees = fields.Integer()
+    expiring = fields.Boolean()
+
+
+class DashboardOut(Out):
+    company_id = fields.String()
+    year = fields.Integer()
+    fund_balance_cents = fields.Integer()
+    topped_up_cents = fields.Integer()
+    granted_cents = fields.Integer()
+    returned_cents = fields.Integer(metadata={
+        "description": "credit back in the fund (plans ended, leavers)"})
+    spent_cents = fields.Integer(metadata={
+        "description": "vouchers bought and kept, reimbursements paid"})
+    outstanding_cents = fields.Integer()
+    expiring_cents = fields.Integer()
+    expiring_days = fields.Integer()
+    employees = fields.Integer()
+    plans = fields.List(fields.Nested(DashboardPlan))
+    by_category = fields.List(fields.Nested(DashboardCategory))
+    by_month = fields.List(fields.Nested(DashboardMonth))
+
+
 class TopupIn(Schema):
     amount_cents = Cents()
     method = fields.String(required=True, validate=validate.OneOf(["card", "bank_transfer"]))
+
+
+class PayeeOut(Out):
+    name = fields.String()
+    iban = fields.String()
+    bic = fields.String()
 
 
 class TopupOut(Out):
@@ -142,6 +260,8 @@ class TopupOut(Out):
     method = fields.String()
     status = fields.String()
     bank_reference = fields.String()
+    pay_to = fields.Nested(PayeeOut, metadata={
+        "description": "bank transfer: the account to pay, quoting bank_reference"})
     client_secret = fields.String()
 
 
@@ -170,6 +290,28 @@ class PlanOut(Out):
     leftover_policy = fields.String()
 
 
+class CompanyTopupsQuery(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor"))
+
+
+class CompanyTopupOut(TopupOut):
+    created_at = fields.String()
+
+
+CompanyTopupPage = page_of(CompanyTopupOut, "CompanyTopupPage")
+
+
+class PlanItem(PlanOut):
+    target_groups = fields.List(fields.String(), allow_none=True)
+    per_employee_budget_cents = fields.Integer(allow_none=True)
+    created_at = fields.String()
+
+
+PlanPage = page_of(PlanItem, "PlanPage")
+
+
 class GrantIn(Schema):
     amount_cents = Cents()
     employee_ids = fields.List(fields.String(), load_default=None, allow_none=True)
@@ -185,6 +327,35 @@ class GrantOut(Out):
     amount_cents = fields.Integer()
     employee_count = fields.Integer()
     total_cents = fields.Integer()
+    employee_ids = fields.List(fields.String(), metadata={
+        "description": "who received it (each the amount_cents)"})
+
+
+class GrantProblem(Out):
+    employee_id = fields.String()
+    reason = fields.String(metadata={"description": "budget, income_band or bonus_cap"})
+    room_cents = fields.Integer(metadata={"description": "what this person may still get"})
+
+
+class GrantCheckOut(Out):
+    plan_id = fields.String()
+    fiscal_year = fields.Integer()
+    source = fields.String()
+    amount_cents = fields.Integer()
+    employee_count = fields.Integer()
+    total_cents = fields.Integer()
+    employee_ids = fields.List(fields.String(), metadata={"description": "the first 200"})
+    excluded_count = fields.Integer(metadata={
+        "description": "to everyone, converting a bonus: active employees of the plan "
+                       "left out for their income band"})
+    problem_count = fields.Integer()
+    problems = fields.List(fields.Nested(GrantProblem), metadata={
+        "description": "each person the grant would be refused for (the first 200)"})
+    per_employee_budget_cents = fields.Integer(allow_none=True)
+    bonus_cap_cents = fields.Integer()
+    bonus_income_max_cents = fields.Integer()
+    fund_balance_cents = fields.Integer()
+    fund_short_cents = fields.Integer(metadata={"description": "0 when the fund suffices"})
 
 
 class PlanBalance(Out):
@@ -565,6 +736,8 @@ class ReimbursementOut(Out):
     provider_tax_id = fields.String()
     beneficiary_fiscal_code = fields.String()
     status = fields.String(metadata={"description": "requested, approved or rejected"})
+    receipt_content_type = fields.String(metadata={
+        "description": "the receipt's type: GET …/reimbursements/{rid}/receipt serves it"})
     reason = fields.String(allow_none=True)
     created_at = fields.String()
     decided_at = fields.String(allow_none=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 from typing import Any
 
 import nameko
@@ -14,7 +15,7 @@ from nameko.web.handlers import http
 from wecare_common import config, dlq
 from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
-from wecare_common.errors import DomainError, InvalidInput, NotFound
+from wecare_common.errors import Conflict, DomainError, InvalidInput, NotFound
 from wecare_common.rpc import ServiceUnavailable, TimedServiceRpc
 from werkzeug.wrappers import Request, Response
 
@@ -31,22 +32,30 @@ from gateway.schemas import (
     CircuitQuery,
     CompanyIn,
     CompanyOut,
+    CompanyTopupPage,
+    CompanyTopupsQuery,
+    DashboardOut,
+    DashboardQuery,
     DeadLettersOut,
     DeadLettersQuery,
     DecisionIn,
     EmployeeDeparture,
     EmployeeIn,
     EmployeeOut,
-    EmployeePage,
+    EmployeeQuery,
+    EmployeeTable,
     FailedEmails,
     FiscalRulesOut,
     FiscalRulesQuery,
+    GrantCheckOut,
     GrantIn,
     GrantOut,
     HealthOut,
     ImportOut,
+    ImportPreviewOut,
     InvitationIn,
     InvitationOut,
+    InvitationResentOut,
     MeOut,
     NewPasswordIn,
     NotificationPage,
@@ -60,6 +69,7 @@ from gateway.schemas import (
     Page,
     PlanIn,
     PlanOut,
+    PlanPage,
     PreferencesIn,
     PreferencesOut,
     ProposalIn,
@@ -297,11 +307,48 @@ class GatewayService:
         self.db.commit()
         return employee
 
-    @api("GET", "/api/v1/companies/<cid>/employees", roles=("hr",), query=Page,
-         response=EmployeePage, summary="the company's employees, a page at a time")
+    @api("GET", "/api/v1/companies/<cid>/employees", roles=("hr",), query=EmployeeQuery,
+         response=EmployeeTable, summary="the company's employees: as added, a cursor at a "
+         "time; or searched (q), filtered and sorted, a page at a time with the total")
     def list_employees(self, call: Call, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)  # type: ignore[arg-type]
-        return self.benefits.list_employees(cid, **call.query)
+        query = {k: v for k, v in call.query.items() if v is not None}
+        if "ids" in query:
+            query["ids"] = query["ids"].split(",")
+        table = self.benefits.list_employees(cid, **query)
+        pending = users.pending_invitations(self.db, [e["id"] for e in table["items"]])
+        for employee in table["items"]:
+            employee["invitation_pending"] = employee["id"] in pending
+        return table
+
+    @api("POST", "/api/v1/companies/<cid>/employees/<eid>/invitation", roles=("hr",),
+         response=InvitationResentOut,
+         summary="send an employee's invitation again (a new link; earlier ones still work "
+                 "until they expire)")
+    def resend_invitation(self, call: Call, cid: str, eid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        found = self.benefits.list_employees(cid, ids=[eid], limit=1)["items"]
+        user = users.of_employee(self.db, eid)
+        if not found or user is None or user.company_id != cid:
+            raise NotFound("no such employee", {"employee_id": ["unknown"]})
+        if found[0]["status"] != "active":
+            raise Conflict("this employee has left", {"employee_id": ["left"]})
+        if user.password_hash is not None:
+            raise Conflict("this employee has already set a password (they can reset it "
+                           "from the sign-in page)", {"employee_id": ["already active"]})
+        users.send_link(self.db, user, "invitation", found[0]["first_name"])
+        self.db.commit()
+        return {"employee_id": eid, "email": user.email, "sent": True}
+
+    @api("GET", "/api/v1/companies/<cid>/dashboard", roles=("hr",), query=DashboardQuery,
+         response=DashboardOut, summary="the company at a glance: the fund; a year's "
+         "top-ups, grants and spending by category and month; credit still held, plan by "
+         "plan, with the date each ends")
+    def company_dashboard(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        active = self.benefits.list_employees(cid, status="active", limit=1)["total"]
+        year = call.query["year"] or date.today().year
+        return {**self.wallet.company_dashboard(cid, year), "employees": active}
 
     @api("POST", "/api/v1/companies/<cid>/employees/import", roles=("hr",),
          body_type="text/csv", max_body_bytes=MAX_CSV_BYTES, response=ImportOut, status=201,
@@ -320,6 +367,28 @@ class GatewayService:
         self.db.commit()
         return result
 
+    @api("POST", "/api/v1/companies/<cid>/employees/import/preview", roles=("hr",),
+         body_type="text/csv", max_body_bytes=MAX_CSV_BYTES, response=ImportPreviewOut,
+         summary="the import's dry run: the rows that would import and every bad row with "
+                 "its reasons; writes nothing")
+    def preview_import(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        raw = read_raw(call.request, MAX_CSV_BYTES)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
+        preview = self.benefits.preview_import(cid, text)
+        taken = users.taken_emails(self.db, [e["email"] for e in preview["employees"]])
+        if taken:  # an account elsewhere in WeCare (another company, a provider…)
+            for row in [e for e in preview["employees"] if e["email"].lower() in taken]:
+                preview["errors"][str(row["row"])] = {"email": ["already has an account"]}
+                preview["employees"].remove(row)
+            preview["errors"] = dict(sorted(preview["errors"].items(), key=lambda r: int(r[0])))
+            preview["importable"] = len(preview["employees"])
+            preview["valid"] = False
+        return preview
+
     @api("POST", "/api/v1/companies/<cid>/employees/<eid>/departure", roles=("hr",),
          body=EmployeeDeparture, response=EmployeeOut,
          summary="an employee leaves: unspent credit returns to the company fund")
@@ -336,6 +405,13 @@ class GatewayService:
         return self._once(call, lambda: self.wallet.request_topup(
             company_id=cid, idempotency_key=self._downstream_key(call), **call.body), 201)
 
+    @api("GET", "/api/v1/companies/<cid>/topups", roles=("hr",), query=CompanyTopupsQuery,
+         response=CompanyTopupPage,
+         summary="the company's top-ups, newest first, each with its state and reference")
+    def company_topups(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        return self.wallet.company_topups(cid, **call.query)
+
     @api("POST", "/api/v1/topups/<tid>/confirmation", roles=("admin",), response=TopupOut,
          summary="mark a bank-transfer top-up as received (once)")
     def confirm_topup(self, call: Call, tid: str) -> dict[str, Any]:
@@ -347,6 +423,22 @@ class GatewayService:
     def create_plan(self, call: Call, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)  # type: ignore[arg-type]
         return self.benefits.create_plan(cid, **_json_ready(call.body))
+
+    @api("GET", "/api/v1/companies/<cid>/plans", roles=("hr",), response=PlanPage,
+         summary="the company's plans, the latest fiscal year first")
+    def list_plans(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        return self.benefits.list_plans(cid)
+
+    @api("POST", "/api/v1/plans/<pid>/grant-check", roles=("hr",), body=GrantIn,
+         response=GrantCheckOut, summary="what a grant would do, checked and not sent: who, "
+         "the total, the fund, each person the budget or the bonus rules would refuse")
+    def check_grant(self, call: Call, pid: str) -> dict[str, Any]:
+        company_id = call.principal.company_id  # type: ignore[union-attr]
+        check = self.benefits.grant_preview(company_id, pid, **call.body)
+        fund = self.wallet.fund_balance(company_id)["balance_cents"]
+        return {**check, "fund_balance_cents": fund,
+                "fund_short_cents": max(check["total_cents"] - fund, 0)}
 
     @api("POST", "/api/v1/plans/<pid>/grants", roles=("hr",), body=GrantIn, response=GrantOut,
          status=201, moves_money=True, summary="grant credits from the company fund")
@@ -390,6 +482,19 @@ class GatewayService:
     def company_reimbursements(self, call: Call, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)  # type: ignore[arg-type]
         return self.benefits.reimbursements(company_id=cid, **call.query)
+
+    @api("GET", "/api/v1/companies/<cid>/reimbursements/<rid>/receipt", roles=("hr",),
+         summary="a request's receipt as the employee sent it (PDF, JPEG or PNG)")
+    def reimbursement_receipt(self, call: Call, cid: str, rid: str) -> Response:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        receipt = self.benefits.reimbursement_receipt(cid, rid)
+        inline = receipt["content_type"].startswith("image/")
+        return Response(base64.b64decode(receipt["content_base64"]),
+                        mimetype=receipt["content_type"], headers={
+            "Content-Disposition": f'{"inline" if inline else "attachment"}; '
+                                   f'filename="{receipt["filename"]}"',
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox"})
 
     @api("POST", "/api/v1/reimbursements/<rid>/decision", roles=("hr",), body=DecisionIn,
          response=ReimbursementOut, moves_money=True,

@@ -71,6 +71,28 @@ def ensure_emails_free(session: Session, emails: list[str]) -> None:
                        {"email": sorted(taken)[:20]})
 
 
+def taken_emails(session: Session, emails: list[str]) -> set[str]:
+    """Which of these emails already have an account (lower case)."""
+    lowered = [e.lower() for e in emails]
+    taken: set[str] = set()
+    for start in range(0, len(lowered), 5000):
+        taken |= set(session.scalars(select(User.email).where(
+            User.email.in_(lowered[start:start + 5000]))))
+    return taken
+
+
+def pending_invitations(session: Session, employee_ids: list[str]) -> set[str]:
+    """Which of these employees were invited and have set no password yet."""
+    if not employee_ids:
+        return set()
+    return set(session.scalars(select(User.employee_id).where(
+        User.employee_id.in_(employee_ids), User.password_hash.is_(None))))
+
+
+def of_employee(session: Session, employee_id: str) -> User | None:
+    return session.scalar(select(User).where(User.employee_id == employee_id))
+
+
 def create_invited(session: Session, people: list[tuple[str, str]], company_id: str) -> None:
     """Employee accounts without a password yet (imported: they are invited).
     One statement for the lot; an email already taken was refused upstream."""

@@ -58,6 +58,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         "fiscal_code": "RSSMRA85T10A562S"}),
     ("POST", "/api/v1/companies/<cid>/employees/import"): Row(roles("hr"), "hr"),
     ("GET", "/api/v1/companies/<cid>/employees"): Row(roles("hr"), "hr"),
+    ("POST", "/api/v1/companies/<cid>/employees/import/preview"): Row(roles("hr"), "hr"),
+    ("POST", "/api/v1/companies/<cid>/employees/<eid>/invitation"): Row(roles("hr"), "hr"),
+    ("GET", "/api/v1/companies/<cid>/dashboard"): Row(roles("hr"), "hr"),
+    ("GET", "/api/v1/companies/<cid>/topups"): Row(roles("hr"), "hr"),
+    ("GET", "/api/v1/companies/<cid>/plans"): Row(roles("hr"), "hr"),
+    ("POST", "/api/v1/plans/<pid>/grant-check"): Row(roles("hr"), "hr", {
+        "amount_cents": 100, "all": True}),
+    ("GET", "/api/v1/companies/<cid>/reimbursements/<rid>/receipt"): Row(roles("hr"), "hr"),
     ("POST", "/api/v1/companies/<cid>/employees/<eid>/departure"): Row(
         roles("hr"), "hr", {"left_on": date.today().isoformat()}),
     ("POST", "/api/v1/companies/<cid>/topups"): Row(roles("hr"), "hr", {
