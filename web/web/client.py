@@ -59,10 +59,12 @@ class Answer:
 
 def call(method: str, path: str, *, token: str | None = None, json: Any = None,
          params: dict[str, Any] | None = None, key: str | None = None,
-         files: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
-         client_address: str | None = None, raw: bool = False) -> Answer:
-    """Call `/api/v1{path}`; an error answer raises ApiError."""
-    headers = {"Accept": "application/json"}
+         files: dict[str, Any] | None = None, data: dict[str, Any] | bytes | None = None,
+         client_address: str | None = None, raw: bool = False,
+         headers: dict[str, str] | None = None) -> Answer:
+    """Call `/api/v1{path}`; an error answer raises ApiError. `data` may be bytes
+    (a CSV file) with its `Content-Type` in `headers`."""
+    headers = {"Accept": "application/json", **(headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if key:

@@ -5,10 +5,10 @@ every page request here so pages and `/api/v1` share one origin."""
 from __future__ import annotations
 
 # modules, not classes: `nameko run web.service` takes every class here for a service
-from web.pages import admin, auth, common, employee, provider
+from web.pages import admin, auth, common, employee, hr, provider
 
 
 class WebService(common.CommonPages, auth.AuthPages, employee.EmployeePages,
                  provider.ProviderPages,
-                 admin.AdminPages):
+                 admin.AdminPages, hr.HrPages):
     name = "web"

@@ -40,7 +40,10 @@ CATEGORY_NAMES = {
 }
 # The consoles' side menu: (address, label) per role; each room adds its pages here.
 DESK_MENUS: dict[str, list[tuple[str, str]]] = {
-    "hr": [("/hr", N_("Dashboard"))],
+    "hr": [("/hr", N_("Dashboard")), ("/hr/employees", N_("Employees")),
+           ("/hr/funding", N_("Funding")), ("/hr/plans", N_("Plans")),
+           ("/hr/grants", N_("Grants")), ("/hr/reimbursements", N_("Reimbursements")),
+           ("/hr/report", N_("Payroll report"))],
     "admin": [("/admin", N_("Overview")), ("/admin/providers", N_("Providers")),
               ("/admin/transfers", N_("Bank transfers")),
               ("/admin/settlements", N_("Settlements")), ("/admin/health", N_("Health"))],
