@@ -1,14 +1,23 @@
-"""The transactional outbox and its relay, on real PostgreSQL and RabbitMQ."""
+"""The transactional outbox and its relay, on real PostgreSQL and RabbitMQ; pruning
+of the outbox and the inbox."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kombu import Connection
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
-from wecare_common.db import ensure_schema, make_engine, transaction
-from wecare_common.outbox import OutboxRelay, outbox_sessionmaker, outbox_table, record_event
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, update
+from wecare_common.db import Database, ensure_schema, make_engine, transaction
+from wecare_common.inbox import first_delivery, inbox_table, prune_handled
+from wecare_common.outbox import (
+    OutboxRelay,
+    outbox_sessionmaker,
+    outbox_table,
+    prune_sent,
+    record_event,
+)
 from wecare_common.topology import consumer_queue, declare_backbone, unrouted_queue
 
 SCHEMA = "outbox_probe"
@@ -16,6 +25,7 @@ metadata = MetaData()
 items = Table("items", metadata, Column("id", Integer, primary_key=True),
               Column("name", String(50)))
 outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
 
 
 @pytest.fixture
@@ -114,3 +124,92 @@ def test_an_event_no_queue_receives_is_kept_not_dropped(engine, amqp_uri) -> Non
     assert relay.relay_once() == 1
     relay._reset_producer()
     assert _drain(amqp_uri, unrouted_queue.name) == [envelope]
+
+
+# -- pruning: the outbox and inbox do not grow forever; an unsent event is never dropped --
+def _record(engine, count: int, created: datetime | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    factory = outbox_sessionmaker(engine, metadata)
+    ids = []
+    with transaction(factory) as session:
+        for n in range(count):
+            ids.append(record_event(session, "thing.happened", {"n": n}, producer="test",
+                                    company_id=None)["id"])
+    if created is not None:
+        with engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.event_id.in_(ids))
+                         .values(created_at=created))
+    return ids
+
+
+def _left(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return set(conn.scalars(select(outbox.c.event_id)))
+
+
+def test_pruning_deletes_only_events_sent_before_the_retention(engine, amqp_uri,
+                                                               monkeypatch) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    sent_long_ago = _record(engine, 3, long_ago)
+    relay = OutboxRelay(engine, outbox, amqp_uri)
+    assert relay.relay_once() == 3
+    with engine.begin() as conn:
+        conn.execute(update(outbox).values(sent_at=long_ago))
+    sent_lately = _record(engine, 2)
+    assert relay.relay_once() == 2
+    relay._reset_producer()
+    never_sent = _record(engine, 2, long_ago)  # e.g. the broker was away all along
+
+    monkeypatch.setenv("WECARE_OUTBOX_RETENTION_DAYS", "30")
+    db = Database(SCHEMA, metadata)  # what every service's hourly pruning calls
+    db.setup()
+    try:
+        assert db.prune()["outbox"] == 3
+    finally:
+        db.engine.dispose()
+    assert _left(engine) == set(sent_lately) | set(never_sent)
+    assert not set(sent_long_ago) & _left(engine)
+    # a retention of nothing at all still keeps every event not yet sent
+    assert prune_sent(engine, outbox, older_than=timedelta(0),
+                      now=datetime.now(UTC) + timedelta(seconds=1)) == 2
+    assert _left(engine) == set(never_sent)
+    assert _unsent(engine) == 2
+
+
+def test_pruning_while_the_relay_publishes_loses_no_event(engine, amqp_uri, monkeypatch) -> None:
+    """Pruning with no retention at all, between and during the relay's batches: every
+    event written reaches its queue."""
+    _bind_probe_queue(amqp_uri, "thing.happened")
+    monkeypatch.setattr(OutboxRelay, "batch_size", 7)
+    relay = OutboxRelay(engine, outbox, amqp_uri)
+    written: list[str] = []
+    pruned = 0
+    for _ in range(6):
+        written += _record(engine, 5)
+        pruned += prune_sent(engine, outbox, older_than=timedelta(0),
+                             now=datetime.now(UTC) + timedelta(seconds=1))
+        relay.relay_once()
+    while relay.relay_once():
+        pruned += prune_sent(engine, outbox, older_than=timedelta(0),
+                             now=datetime.now(UTC) + timedelta(seconds=1))
+    relay._reset_producer()
+    assert [e["id"] for e in _drain(amqp_uri, "probe")] == written
+    assert pruned + len(_left(engine)) == len(written) and _unsent(engine) == 0
+
+
+def test_the_inbox_forgets_events_handled_before_its_retention(engine, monkeypatch) -> None:
+    factory = outbox_sessionmaker(engine, metadata)
+    with transaction(factory) as session:
+        session.execute(inbox.delete())
+        for event_id in ("old", "new"):
+            assert first_delivery(session, inbox, event_id, "wallet.on_granted")
+        assert first_delivery(session, inbox, "old", "notifications.on_granted")
+    with engine.begin() as conn:
+        conn.execute(update(inbox).where(inbox.c.event_id == "old",
+                                         inbox.c.consumer == "wallet.on_granted")
+                     .values(handled_at=datetime.now(UTC) - timedelta(days=40)))
+    monkeypatch.setenv("WECARE_INBOX_RETENTION_DAYS", "30")
+    assert prune_handled(engine, inbox) == 1
+    with engine.connect() as conn:
+        kept = set(conn.execute(select(inbox.c.event_id, inbox.c.consumer)).tuples())
+    # the other consumer's record of the same event was handled lately: it stays
+    assert kept == {("new", "wallet.on_granted"), ("old", "notifications.on_granted")}

@@ -3,6 +3,8 @@ session to each worker (nameko-sqlalchemy does not support SQLAlchemy 2)."""
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import eventlet
 import nameko
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, Table, bindparam, create_engine, event, text
@@ -21,6 +24,8 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 
 from wecare_common import config
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(service: str, url: str | None = None, **kwargs: Any) -> Engine:
@@ -101,7 +106,8 @@ class Database(DependencyProvider):
 
     When the service's metadata holds an `outbox` table, the provider also
     runs the outbox relay (see `outbox.OutboxRelay`) and wakes it after every
-    commit that wrote events.
+    commit that wrote events. Hourly it prunes the outbox's sent events and the
+    inbox's handled ones older than their retention (`prune`).
     """
 
     def __init__(self, service: str, metadata: MetaData, relay_outbox: bool = True) -> None:
@@ -113,6 +119,7 @@ class Database(DependencyProvider):
         self.relay: Any = None
         self.sessions: dict[Any, Session] = {}
         self._lock = threading.Lock()
+        self._pruning = False
 
     def setup(self) -> None:
         # every service but the web app has a database: the one place its start fails
@@ -130,8 +137,38 @@ class Database(DependencyProvider):
     def start(self) -> None:
         if self.relay is not None:
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+        if {"outbox", "inbox"} & set(self.metadata.tables):
+            self._pruning = True
+            self.container.spawn_managed_thread(self._prune_forever, identifier="prune")
+
+    def prune(self) -> dict[str, int]:
+        """Delete sent outbox events and inbox records older than their retention
+        (an unsent event is never deleted); how many of each went."""
+        from wecare_common import inbox, outbox
+
+        tables, pruned = self.metadata.tables, {}
+        if "outbox" in tables:
+            pruned["outbox"] = outbox.prune_sent(self.engine, tables["outbox"])
+        if "inbox" in tables:
+            pruned["inbox"] = inbox.prune_handled(self.engine, tables["inbox"])
+        return pruned
+
+    def _prune_forever(self) -> None:
+        """Hourly (WECARE_PRUNE_INTERVAL_SECONDS), the first a minute or so after start
+        (spread, so replicas started together do not prune together)."""
+        interval = float(config.env("WECARE_PRUNE_INTERVAL_SECONDS") or 3600)
+        eventlet.sleep(random.uniform(30, 90))
+        while self._pruning:
+            try:
+                pruned = self.prune()
+                if any(pruned.values()):
+                    log.info("pruned %s", pruned)
+            except Exception:  # noqa: BLE001 - pruning is housekeeping; try again later
+                log.exception("pruning the outbox/inbox failed; trying again later")
+            eventlet.sleep(interval)
 
     def stop(self) -> None:
+        self._pruning = False
         if self.relay is not None:
             self.relay.stop()
         if self.engine is not None:

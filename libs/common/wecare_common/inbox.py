@@ -3,11 +3,21 @@ transaction as the handler's change."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from wecare_common import config
+
+# Handled events' ids are kept this long (days; WECARE_INBOX_RETENTION_DAYS): a repeat
+# delivery later than that would be handled again. Repeats come from the outbox relay
+# (minutes after the first) and from an operator replaying the dead-letter queue, whose
+# messages were never handled; a month is far beyond either.
+DEFAULT_RETENTION_DAYS = 30
+PRUNE_BATCH = 5000
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -40,3 +50,27 @@ def first_delivery(session: Session, table: Table, event_id: str, consumer: str)
     except IntegrityError:
         return False
     return True
+
+
+def retention() -> timedelta:
+    return timedelta(days=float(config.env("WECARE_INBOX_RETENTION_DAYS")
+                                or DEFAULT_RETENTION_DAYS))
+
+
+def prune_handled(engine: Engine, table: Table, older_than: timedelta | None = None,
+                  now: datetime | None = None) -> int:
+    """Forget events handled longer ago than the retention, a batch per transaction;
+    how many records went."""
+    cutoff = (now or datetime.now(UTC)) - (older_than if older_than is not None
+                                           else retention())
+    t, pruned = table, 0
+    while True:
+        with engine.begin() as conn:
+            batch = select(t.c.event_id).where(t.c.handled_at < cutoff) \
+                .limit(PRUNE_BATCH).scalar_subquery()
+            # the outer condition again: another consumer's newer record of the same event stays
+            deleted = conn.execute(delete(t).where(
+                t.c.event_id.in_(batch), t.c.handled_at < cutoff)).rowcount
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            return pruned

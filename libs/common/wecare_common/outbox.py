@@ -7,7 +7,7 @@ publishes on restart); a publish twice is harmless (consumers dedupe by id).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     event,
     select,
     update,
@@ -181,6 +182,39 @@ class OutboxRelay:
     def stop(self) -> None:
         self._running = False
         self.wake()
+
+
+# -- pruning ------------------------------------------------------------------------
+# Sent events are kept this long (days; WECARE_OUTBOX_RETENTION_DAYS), to look into
+# what went out; an unsent one is kept until the relay has published it, however old.
+DEFAULT_RETENTION_DAYS = 7
+PRUNE_BATCH = 5000
+
+
+def retention() -> timedelta:
+    return timedelta(days=float(config.env("WECARE_OUTBOX_RETENTION_DAYS")
+                                or DEFAULT_RETENTION_DAYS))
+
+
+def prune_sent(engine: Engine, table: Table, older_than: timedelta | None = None,
+               now: datetime | None = None) -> int:
+    """Delete events sent longer ago than the retention, a batch per transaction (each
+    short: the relay and writers are not held up); how many went. An event never sent
+    is never deleted, whatever its age: the condition is on `sent_at`, which only the
+    relay sets, after the broker confirmed the publish."""
+    cutoff = (now or datetime.now(UTC)) - (older_than if older_than is not None
+                                           else retention())
+    t, pruned = table, 0
+    while True:
+        with engine.begin() as conn:
+            # oldest first along the primary key: the old sent rows are at its start
+            batch = select(t.c.seq).where(t.c.sent_at.is_not(None), t.c.sent_at < cutoff) \
+                .order_by(t.c.seq).limit(PRUNE_BATCH).scalar_subquery()
+            deleted = conn.execute(delete(t).where(
+                t.c.seq.in_(batch), t.c.sent_at.is_not(None), t.c.sent_at < cutoff)).rowcount
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            return pruned
 
 
 def outbox_sessionmaker(engine: Engine, metadata: MetaData,
