@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from nameko.timer import timer
@@ -63,6 +64,7 @@ class WalletService(health.HealthEntrypoints):
     db = Database("wallet", Base.metadata)
     stripe = StripeGateway()
     benefits = TimedServiceRpc("benefits")
+    catalog = TimedServiceRpc("catalog")  # a purchase its copy of the catalogue lags behind
 
     # -- money in ---------------------------------------------------------------
     @rpc
@@ -123,7 +125,8 @@ class WalletService(health.HealthEntrypoints):
     def purchase_voucher(self, **data: Any) -> dict[str, Any]:
         req = load(PurchaseRequest(), data)
         result = _retry_on_race(vouchers.purchase, self.db, **req,
-                                fringe_limit=self.benefits.fringe_limit)
+                                fringe_limit=self.benefits.fringe_limit,
+                                ask_catalog=partial(vouchers.ask_catalog, self.catalog))
         self.db.commit()
         return result
 

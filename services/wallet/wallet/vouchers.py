@@ -117,10 +117,35 @@ def give_back_fringe_room(session: Session, employee_id: str, year: int, amount:
         usage.used_cents -= amount
 
 
+def ask_catalog(catalog: Any, offering_id: str) -> dict[str, Any]:
+    """The catalog's own answer for an offering and its provider (an RPC proxy's calls;
+    the catalog's NotFound for an unknown offering goes to the caller as it is)."""
+    offering = catalog.offering_detail(offering_id)
+    return {"offering": offering, "provider": catalog.get_provider(offering["provider_id"])}
+
+
+def _from_catalog(answer: dict[str, Any]) -> tuple[Offering, Provider]:
+    """The catalog's answer as the copies' shape, for this purchase only: the copies
+    themselves follow the events (which carry more, e.g. the provider's IBAN)."""
+    o, p = answer["offering"], answer["provider"]
+    return (Offering(id=o["id"], provider_id=o["provider_id"], title=o["title"],
+                     category=o["category"], price_cents=o["price_cents"],
+                     active=o.get("status") == "active"),
+            Provider(id=p["id"], name=p["name"], status=p["status"],
+                     commission_bps=p.get("commission_bps") or 0))
+
+
 def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: str | None,
              idempotency_key: str, fringe_limit: Callable[[str, int], int],
-             today: date | None = None) -> dict[str, Any]:
-    """Buy a voucher for an offering at its full price from one plan's credit."""
+             today: date | None = None,
+             ask_catalog: Callable[[str], dict[str, Any]] | None = None,
+             catalogue: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Buy a voucher for an offering at its full price from one plan's credit.
+
+    The wallet's copy of the catalogue follows the catalog's events and may lag: when
+    it does not know the offering (or has it withdrawn, or its provider not in the
+    circuit), `ask_catalog(offering_id)` asks the catalog, outside any transaction, and
+    the purchase goes by the catalog's answer (`catalogue`)."""
     today = today or date.today()
     digest = _request_hash(employee_id, offering_id, plan_id)
     existing = session.scalar(select(Voucher).where(Voucher.idempotency_key == idempotency_key))
@@ -135,6 +160,17 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         .join(Employee, Employee.id == employee_id, isouter=True)
         .where(Offering.id == offering_id)).first()
     offering, provider, employee = found if found else (None, None, None)
+    lagging = (offering is None or not offering.active or provider is None
+               or provider.status != "approved")
+    if lagging and ask_catalog is not None:
+        session.rollback()  # only reads so far: no transaction stays open over the call
+        return purchase(session, employee_id=employee_id, offering_id=offering_id,
+                        plan_id=plan_id, idempotency_key=idempotency_key,
+                        fringe_limit=fringe_limit, today=today,
+                        catalogue=ask_catalog(offering_id))
+    if lagging and catalogue is not None:
+        offering, provider = _from_catalog(catalogue)
+        employee = employee or session.get(Employee, employee_id)
     if offering is None or not offering.active:
         raise NotFound("no such offering", {"offering_id": ["unknown or withdrawn"]})
     if provider is None or provider.status != "approved":
