@@ -1,19 +1,81 @@
 """The employee's pages, on a phone first: what I have and until when, where to
-spend it, the voucher to show at the counter."""
+spend it, the voucher to show at the counter, refunds with a receipt photo, my
+statement, notifications, and the providers I would like to see in WeCare."""
 
 from __future__ import annotations
 
+import re
+import uuid
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from web import views
+from web import i18n, views
 from web.client import ApiError
 from web.routing import Page, map_tiles, page
-from web.views import Errors
+from web.views import N_, Errors
 
 EMPLOYEE = ("employee",)
 CATEGORIES = ("education", "family_care", "wellbeing", "transport", "fringe")
+# What the law lets be paid back in cash against a receipt (DESIGN §2); fringe: bills.
+REFUNDABLE = ("education", "family_care", "transport", "fringe")
+REFUNDABLE_NAMES = {
+    "education": N_("School, nursery, summer camp, canteen or books"),
+    "family_care": N_("Care of an elderly or dependent relative"),
+    "transport": N_("Public transport pass"),
+    "fringe": N_("Household bills: electricity, gas, water (fringe benefit)"),
+}
+REFUND_STATES = {"requested": N_("Waiting for HR"), "approved": N_("Approved"),
+                 "rejected": N_("Refused")}
+PROPOSAL_STEPS = ("invited", "applied", "approved")
+PROPOSAL_STATES = {"invited": N_("Invited"), "applied": N_("Applied to join"),
+                   "approved": N_("In WeCare")}
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
+# A receipt is what its first bytes say, whatever the phone called it.
+RECEIPT_MAGIC = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"),
+                 (b"\xff\xd8\xff", "image/jpeg"))
+PAGE_SIZE = 20
+FEED_SIZE = 10  # notifications: a phone's screenful or two
+# one voucher's state (the list's group names are plural)
+VOUCHER_STATE = {"issued": N_("Ready to use"), "redeemed": N_("Already used"),
+                 "cancelled": N_("Cancelled: not usable"),
+                 "expired": N_("Expired: not usable")}
+
+# -- what the API's refusals mean to a person, per form field ------------------------------
+REFUND_FIELD_HELP = {
+    "amount": N_("Enter the amount you paid in euros, like 120,50."),
+    "category": N_("Choose what the expense was for."),
+    "spent_on": N_("Enter the date you paid, as on the receipt."),
+    "provider_tax_id": N_("Enter the provider's VAT number (11 digits) or tax code "
+                          "(16 characters), as on the receipt."),
+    "beneficiary_fiscal_code": N_("Enter a valid tax code: 16 letters and digits, as on the "
+                                  "health insurance card."),
+    "receipt": N_("Attach the receipt: a photo, or a PDF, JPEG or PNG file of up to 5 MB."),
+    "plan_id": N_("Choose one of your plans."),
+}
+REFUND_FIELDS = ("amount", "category", "spent_on", "provider_tax_id", "beneficiary_fiscal_code",
+                 "plan_id")
+REFUND_ALIASES = {"amount_cents": "amount", "offering_id": "category",
+                  "receipt_content_type": "receipt"}
+INSUFFICIENT = re.compile(r"(?P<available>-?\d+) available on your best plan")
+
+
+def last_valid_day(expires_at: str | None) -> str | None:
+    """A voucher expires at the first instant after its plan's last day (midnight UTC):
+    people read the last day it can be used."""
+    if not expires_at:
+        return None
+    try:
+        moment = datetime.fromisoformat(expires_at.replace("Z", "+00:00"))
+    except ValueError:
+        return expires_at
+    day = moment.date()
+    return (day - timedelta(days=1) if moment.time() == time.min else day).isoformat()
+
+
+def _help(lang: i18n.Lang, name: str) -> str:
+    return lang.gettext(REFUND_FIELD_HELP[name])
 
 
 def _float(text: str | None) -> float | None:
@@ -23,13 +85,114 @@ def _float(text: str | None) -> float | None:
         return None
 
 
+def _cursor(text: str | None) -> str | None:
+    """The API's cursors are numbers or opaque tokens: anything short and plain."""
+    return text if text and len(text) <= 100 and text.replace("-", "").isalnum() else None
+
+
+def _plans_by_id(wallet: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["plan_id"]: p for p in wallet.get("plans", [])}
+
+
+def _current(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    today = date.today().isoformat()
+    return [p for p in plans if (p.get("valid_until") or today) >= today]
+
+
+def receipt_type(content: bytes) -> str | None:
+    for magic, mimetype in RECEIPT_MAGIC:
+        if content.startswith(magic):
+            return mimetype
+    return None
+
+
+def purchase_refusal(lang: i18n.Lang, exc: ApiError, offering: dict[str, Any],
+                     wallet: dict[str, Any]) -> Errors:
+    """Why the wallet would not sell this voucher, in the person's words and language."""
+    _ = lang.gettext
+    errors = Errors(lang)
+    fields = {k: " ".join(map(str, v)) for k, v in exc.fields.items()}
+    price = lang.money(offering.get("price_cents"))
+    fringe = wallet.get("fringe") or {}
+    if "fringe_room_cents" in fields:
+        room = fields["fringe_room_cents"]
+        errors.message = _(
+            "This would cross your tax-free limit for fringe benefits of %(limit)s in %(year)s: "
+            "%(room)s left this year, and this costs %(price)s.",
+            limit=lang.money(fringe.get("limit_cents")), year=fringe.get("year", ""),
+            room=lang.money(int(room)) if room.lstrip("-").isdigit() else "—", price=price)
+    elif "insufficient credit" in fields.get("offering_id", "") or exc.code == "insufficient_funds":
+        found = INSUFFICIENT.search(exc.message)
+        available = int(found["available"]) if found else max(
+            [p["balance_cents"] for p in wallet.get("plans", [])
+             if offering.get("category") in p.get("categories", [])] or [0])
+        errors.message = _("Not enough credit: this costs %(price)s and you have %(available)s "
+                           "for it.", price=price, available=lang.money(available))
+    elif "not covered" in fields.get("offering_id", ""):
+        errors.message = _("None of your plans covers this category, so it cannot be bought "
+                           "with your credit.")
+    elif "provider not approved" in fields.get("offering_id", ""):
+        errors.message = _("This provider does not take WeCare vouchers at the moment.")
+    elif "offering_id" in fields or (exc.status == 404 and "plan_id" not in fields):
+        errors.message = _("This offer is no longer available.")
+    elif "plan_id" in fields:
+        errors.add("plan_id", _("This plan cannot pay for it: it does not cover this category "
+                                "or is not valid today. Choose another."))
+    elif "idempotency_key" in fields:
+        errors.message = _("Reload the page and try again.")
+    else:
+        errors.message = views.translate_message(lang, exc.message)
+    return errors
+
+
+def refund_refusal(lang: i18n.Lang, exc: ApiError) -> Errors:
+    """The API's answer to a refund request, beside the fields of our form."""
+    _ = lang.gettext
+    errors = Errors(lang)
+    fields = {REFUND_ALIASES.get(k, k): " ".join(map(str, v)) for k, v in exc.fields.items()}
+    raw_room = exc.fields.get("fringe_room_cents", [""])
+    for name, text in fields.items():
+        if name not in REFUND_FIELD_HELP:
+            continue
+        if name == "beneficiary_fiscal_code" and "dependant" in text:
+            message = _("This must be your own tax code or that of a dependent child you "
+                        "declared to HR.")
+        elif name == "category" and "not reimbursable" in text:
+            message = _("This kind of expense cannot be refunded in cash: buy a voucher "
+                        "instead.")
+        elif name == "category" and "not covered" in text:
+            message = _("None of your plans covers this kind of expense.")
+        elif name == "spent_on" and "future" in text:
+            message = _("The date of payment cannot be in the future.")
+        elif name == "amount" and "fringe room" in text:
+            room = str(raw_room[0]) if raw_room else ""
+            message = _("This would cross your tax-free limit for fringe benefits: %(room)s "
+                        "left this year.",
+                        room=lang.money(int(room)) if room.lstrip("-").isdigit() else "—")
+        elif name == "amount" and ("credit" in text or exc.code == "insufficient_funds"):
+            found = INSUFFICIENT.search(exc.message)
+            message = _("This is more than the credit you have for it: %(available)s.",
+                        available=lang.money(int(found["available"]))) if found else _(
+                "This is more than the credit you have for it.")
+        elif name == "plan_id":
+            message = _("This plan cannot pay for it: it does not cover this kind of expense "
+                        "or is not valid today. Choose another.")
+        else:
+            message = _help(lang, name)
+        errors.add(name, message)
+    if not errors.fields:
+        errors.message = views.translate_message(lang, exc.message)
+    return errors
+
+
 class EmployeePages:
     @page("GET", "/home", roles=EMPLOYEE)
     def employee_home(self, page: Page) -> Response:
-        wallet = page.api("GET", "/me/wallet")
-        statement = page.api("GET", "/me/transactions", params={"limit": 5})
+        wallet, statement = page.api_all(("GET", "/me/wallet"), (
+            "GET", "/me/transactions", {"params": {"limit": 5}}))
         return page.render("employee/home.html", wallet=wallet,
-                           movements=statement["items"])
+                           movements=statement["items"], plan_names={
+                               k: p["name"] for k, p in _plans_by_id(wallet).items()})
 
     # -- the catalogue -------------------------------------------------------------------
     @page("GET", "/catalogue", roles=EMPLOYEE)
@@ -60,14 +223,25 @@ class EmployeePages:
         return self._offering_page(page, oid)
 
     def _offering_page(self, page: Page, oid: str, errors: Errors | None = None,
-                       status: int = 200, chosen_plan: str = "") -> Response:
-        offering = page.api("GET", f"/offerings/{oid}")
-        wallet = page.api("GET", "/me/wallet")
-        plans = [p for p in wallet["plans"] if offering["category"] in p["categories"]]
+                       status: int = 200, chosen_plan: str = "",
+                       offering: dict[str, Any] | None = None,
+                       wallet: dict[str, Any] | None = None) -> Response:
+        if offering is None or wallet is None:
+            offering, wallet = page.api_all(("GET", f"/offerings/{oid}"), ("GET", "/me/wallet"))
+        plans = [p for p in _current(wallet["plans"]) if offering["category"] in p["categories"]]
+        affordable = [p for p in plans if p["balance_cents"] >= offering["price_cents"]]
         fringe = wallet.get("fringe") if offering["category"] == "fringe" else None
+        fringe_blocked = bool(fringe and fringe.get("room_cents") is not None
+                              and fringe["room_cents"] < offering["price_cents"])
+        if fringe_blocked:
+            affordable = []
+        if chosen_plan not in {p["plan_id"] for p in affordable}:
+            chosen_plan = affordable[0]["plan_id"] if affordable else ""
         return page.render("employee/offering.html", status=status, offering=offering,
-                           plans=plans, fringe=fringe, errors=errors,
-                           chosen_plan=chosen_plan or (plans[0]["plan_id"] if plans else ""))
+                           plans=plans, affordable=affordable, fringe=fringe, errors=errors,
+                           fringe_blocked=fringe_blocked,
+                           chosen_plan=chosen_plan,
+                           best_balance=max([p["balance_cents"] for p in plans] or [0]))
 
     @page("POST", "/offerings/<oid>/buy", roles=EMPLOYEE)
     def buy(self, page: Page, oid: str) -> Response:
@@ -82,9 +256,12 @@ class EmployeePages:
                                json={"offering_id": oid, "plan_id": plan_id})
         except ApiError as exc:
             if exc.status in (400, 404, 409, 422):
-                return self._offering_page(page, oid, status=exc.status, chosen_plan=plan_id
-                                           or "", errors=Errors(page.lang, exc.fields,
-                                                                exc.message))
+                offering, wallet = page.api_all(("GET", f"/offerings/{oid}"),
+                                                ("GET", "/me/wallet"))
+                return self._offering_page(
+                    page, oid, status=exc.status, chosen_plan=plan_id or "",
+                    offering=offering, wallet=wallet,
+                    errors=purchase_refusal(page.lang, exc, offering, wallet))
             raise
         return page.redirect(f"/vouchers/{voucher['id']}?new=1")
 
@@ -99,6 +276,8 @@ class EmployeePages:
             cursor = chunk.get("next_cursor")
             if not cursor:
                 break
+        for v in items:
+            v["valid_until"] = last_valid_day(v.get("expires_at"))
         groups = {state: [v for v in items if v["status"] == state]
                   for state in views.VOUCHER_STATES}
         return page.render("employee/vouchers.html", groups=groups)
@@ -106,9 +285,17 @@ class EmployeePages:
     @page("GET", "/vouchers/<vid>", roles=EMPLOYEE)
     def voucher(self, page: Page, vid: str) -> Response:
         voucher = page.api("GET", f"/me/vouchers/{vid}")
+        voucher["valid_until"] = last_valid_day(voucher.get("expires_at"))
+        offering = None
+        if voucher.get("offering_id"):
+            try:  # where to use it: a nicety, never a reason to hide the voucher
+                offering = page.api("GET", f"/offerings/{voucher['offering_id']}")
+            except ApiError:
+                offering = None
         qr = views.qr_svg(voucher["code"], page.lang.gettext("QR code of voucher %(code)s",
                                                              code=voucher["code"]))
-        return page.render("employee/voucher.html", voucher=voucher, qr=qr,
+        return page.render("employee/voucher.html", voucher=voucher, qr=qr, offering=offering,
+                           VOUCHER_STATE=VOUCHER_STATE,
                            new=page.request.args.get("new") == "1",
                            cancelled=page.request.args.get("cancelled") == "1")
 
@@ -120,3 +307,240 @@ class EmployeePages:
             if exc.status != 409:
                 raise
         return page.redirect(f"/vouchers/{vid}?cancelled=1")
+
+    # -- statement --------------------------------------------------------------------------
+    @page("GET", "/statement", roles=EMPLOYEE)
+    def statement(self, page: Page) -> Response:
+        """Movements, newest first, a page at a time; htmx appends the next page."""
+        cursor = _cursor(page.request.args.get("cursor"))
+        wallet, chunk = page.api_all(("GET", "/me/wallet"), (
+            "GET", "/me/transactions", {"params": {"limit": PAGE_SIZE, "cursor": cursor}}))
+        context = {"movements": chunk["items"], "next_cursor": chunk.get("next_cursor"),
+                   "plan_names": {k: p["name"] for k, p in _plans_by_id(wallet).items()},
+                   "older": bool(cursor)}
+        if page.htmx and cursor:
+            return page.render("employee/_statement_page.html", **context)
+        return page.render("employee/statement.html", wallet=wallet, **context)
+
+    # -- refunds --------------------------------------------------------------------------
+    @page("GET", "/reimbursements", roles=EMPLOYEE)
+    def reimbursements(self, page: Page) -> Response:
+        cursor = _cursor(page.request.args.get("cursor"))
+        chunk = page.api("GET", "/me/reimbursements", params={"limit": PAGE_SIZE,
+                                                              "cursor": cursor})
+        sent = page.request.args.get("sent")
+        return page.render("employee/reimbursements.html", items=chunk["items"],
+                           next_cursor=chunk.get("next_cursor"), older=bool(cursor),
+                           sent=next((r for r in chunk["items"] if r["id"] == sent), None),
+                           REFUND_STATES=REFUND_STATES)
+
+    @page("GET", "/reimbursements/new", roles=EMPLOYEE)
+    def reimbursement_form(self, page: Page) -> Response:
+        wallet, previous = page.api_all(("GET", "/me/wallet"), (
+            "GET", "/me/reimbursements", {"params": {"limit": 1}}))
+        previous = previous["items"]
+        values = {"category": page.request.args.get("category", ""),
+                  "beneficiary_fiscal_code": previous[0]["beneficiary_fiscal_code"]
+                  if previous else ""}
+        return self._refund_form(page, wallet, values)
+
+    def _refund_form(self, page: Page, wallet: dict[str, Any], values: dict[str, str],
+                     errors: Errors | None = None, status: int = 200,
+                     key: str | None = None) -> Response:
+        plans = [p for p in _current(wallet["plans"])
+                 if set(REFUNDABLE) & set(p["categories"])]
+        values = {**dict.fromkeys(REFUND_FIELDS, ""), **values}
+        return page.render("employee/reimbursement_form.html", status=status, values=values,
+                           errors=errors, plans=plans, key=key or uuid.uuid4().hex,
+                           REFUNDABLE=REFUNDABLE,
+                           REFUNDABLE_NAMES=REFUNDABLE_NAMES, today=date.today().isoformat())
+
+    @page("POST", "/reimbursements/new", roles=EMPLOYEE)
+    def request_reimbursement(self, page: Page) -> Response:
+        _ = page.lang.gettext
+        form = page.form
+        values = {name: form.get(name, "").strip() for name in REFUND_FIELDS}
+        key = form.get("idempotency_key", "")
+        errors = Errors(page.lang)
+        cents = i18n.parse_amount(values["amount"])
+        if not values["amount"]:
+            errors.add("amount", _("Enter the amount you paid."))
+        elif cents is None:
+            errors.add("amount", _help(page.lang, "amount"))
+        elif cents == 0:
+            errors.add("amount", _("The amount must be more than zero."))
+        if values["category"] not in REFUNDABLE:
+            errors.add("category", _help(page.lang, "category"))
+        try:
+            spent_on = date.fromisoformat(values["spent_on"])
+        except ValueError:
+            errors.add("spent_on", _help(page.lang, "spent_on"))
+        else:
+            if spent_on > date.today():
+                errors.add("spent_on", _("The date of payment cannot be in the future."))
+        for name, wanted in (("provider_tax_id", _("Enter the provider's VAT number or tax "
+                                                   "code, as on the receipt.")),
+                             ("beneficiary_fiscal_code", _("Enter the tax code of the person "
+                                                           "who used the service."))):
+            values[name] = values[name].replace(" ", "").upper()
+            if not values[name]:
+                errors.add(name, wanted)
+        receipt = None
+        for part in ("receipt", "receipt_photo"):
+            chosen = page.request.files.get(part)
+            if chosen is not None and chosen.filename:
+                receipt = chosen
+                break
+        content, mimetype = b"", None
+        if receipt is None:
+            errors.add("receipt", _("Take a photo of the receipt or choose its file."))
+        else:
+            content = receipt.stream.read(MAX_RECEIPT_BYTES + 1)
+            mimetype = receipt_type(content)
+            if len(content) > MAX_RECEIPT_BYTES:
+                errors.add("receipt", _("The receipt is larger than 5 MB: take the photo again "
+                                        "at a lower resolution, or choose a smaller file."))
+            elif mimetype is None:
+                errors.add("receipt", _("This file is not a PDF, JPEG or PNG: take a photo of "
+                                        "the receipt or choose another file."))
+        if not key:
+            errors.message = _("Reload the page and try again.")
+        if not errors:
+            try:
+                reimbursement = page.api(
+                    "POST", "/me/reimbursements", key=key,
+                    data={"amount_cents": str(cents), "category": values["category"],
+                          "spent_on": values["spent_on"],
+                          "provider_tax_id": values["provider_tax_id"],
+                          "beneficiary_fiscal_code": values["beneficiary_fiscal_code"],
+                          **({"plan_id": values["plan_id"]} if values["plan_id"] else {})},
+                    files={"receipt": (receipt.filename or "receipt",  # type: ignore[union-attr]
+                                       content, mimetype)})
+            except ApiError as exc:
+                if exc.status >= 500 or exc.status in (401, 403):
+                    raise
+                errors = refund_refusal(page.lang, exc)
+                key = ""  # the API answered: a new request needs a new key
+            else:
+                return page.redirect(f"/reimbursements?sent={reimbursement['id']}")
+        wallet = page.api("GET", "/me/wallet")
+        return self._refund_form(page, wallet, values, errors=errors, status=400,
+                                 key=key or None)
+
+    # -- proposals ------------------------------------------------------------------------
+    @page("GET", "/propose", roles=EMPLOYEE)
+    def propose_form(self, page: Page) -> Response:
+        return self._propose_page(page, {}, sent=page.request.args.get("sent") == "1")
+
+    def _propose_page(self, page: Page, values: dict[str, str], errors: Errors | None = None,
+                      status: int = 200, sent: bool = False) -> Response:
+        proposals = page.api("GET", "/me/provider-proposals")["items"]
+        return page.render("employee/propose.html", status=status, values=values,
+                           errors=errors, proposals=proposals, sent=sent,
+                           categories=CATEGORIES, STEPS=PROPOSAL_STEPS,
+                           PROPOSAL_STATES=PROPOSAL_STATES)
+
+    @page("POST", "/propose", roles=EMPLOYEE)
+    def propose(self, page: Page) -> Response:
+        _ = page.lang.gettext
+        values = {name: page.form.get(name, "").strip()
+                  for name in ("name", "city", "email", "category")}
+        errors = Errors(page.lang)
+        if not values["name"]:
+            errors.add("name", _("Enter the provider's name."))
+        if not values["city"]:
+            errors.add("city", _("Enter the town or city where the provider is."))
+        if "@" not in values["email"]:
+            errors.add("email", _("Enter the provider's email address, like "
+                                  "info@example.com."))
+        if values["category"] not in CATEGORIES:
+            errors.add("category", _("Choose what the provider offers."))
+        if not errors:
+            try:
+                page.api("POST", "/me/provider-proposals", json=values)
+            except ApiError as exc:
+                if exc.status != 400:
+                    raise
+                errors = Errors(page.lang, exc.fields, exc.message)
+                if "email" in exc.fields:
+                    errors.fields["email"] = [_("Enter the provider's email address, like "
+                                                "info@example.com.")]
+            else:
+                return page.redirect("/propose?sent=1")
+        return self._propose_page(page, values, errors=errors, status=400)
+
+    # -- notifications --------------------------------------------------------------------
+    @page("GET", "/notifications", roles=EMPLOYEE)
+    def notifications(self, page: Page) -> Response:
+        return self._notifications_page(page)
+
+    def _notifications_page(self, page: Page, errors: Errors | None = None,
+                            status: int = 200, values: dict[str, Any] | None = None
+                            ) -> Response:
+        cursor = _cursor(page.request.args.get("cursor"))
+        feed = page.api("GET", "/me/notifications", params={"limit": FEED_SIZE,
+                                                            "cursor": cursor})
+        try:
+            preferences = page.api("GET", "/me/notification-preferences")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            preferences = None  # none yet: the notifications service has not met this person
+        return page.render("employee/notifications.html", status=status, feed=feed["items"],
+                           next_cursor=feed.get("next_cursor"), older=bool(cursor),
+                           preferences=values or preferences, has_preferences=bool(preferences),
+                           errors=errors, saved=page.request.args.get("saved") == "1",
+                           marked=page.request.args.get("read"))
+
+    @page("POST", "/notifications/<nid>/read", roles=EMPLOYEE)
+    def mark_read(self, page: Page, nid: str) -> Response:
+        try:
+            page.api("POST", f"/me/notifications/{nid}/read")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+        return page.redirect("/notifications?read=1#feed")
+
+    @page("POST", "/notifications/read-all", roles=EMPLOYEE)
+    def mark_all_read(self, page: Page) -> Response:
+        feed = page.api("GET", "/me/notifications", params={"limit": 100})["items"]
+        unread = [("POST", f"/me/notifications/{n['id']}/read") for n in feed
+                  if not n.get("read_at")]
+        if unread:
+            page.api_all(*unread)
+        return page.redirect("/notifications?read=all#feed")
+
+    @page("POST", "/notifications/preferences", roles=EMPLOYEE)
+    def save_preferences(self, page: Page) -> Response:
+        _ = page.lang.gettext
+        language = page.form.get("language", "")
+        values = {"language": language,
+                  "non_essential_email": page.form.get("non_essential_email") == "on"}
+        errors = Errors(page.lang)
+        if language not in i18n.LANGUAGES:
+            errors.add("language", _("Choose the language of your emails."))
+        else:
+            try:
+                page.api("PUT", "/me/notification-preferences", json=values)
+            except ApiError as exc:
+                if exc.status not in (400, 404):
+                    raise
+                errors = Errors(page.lang, exc.fields, exc.message)
+                if exc.status == 404:
+                    errors = Errors(page.lang, message=_(
+                        "Your preferences cannot be saved yet: try again in a minute."))
+            else:
+                return page.redirect("/notifications?saved=1#preferences")
+        return self._notifications_page(page, errors=errors, status=400, values=values)
+
+    # -- more -----------------------------------------------------------------------------
+    @page("GET", "/more", roles=EMPLOYEE)
+    def more(self, page: Page) -> Response:
+        try:
+            feed = page.api("GET", "/me/notifications", params={"limit": PAGE_SIZE})
+            unread: int | str = sum(1 for n in feed["items"] if not n.get("read_at"))
+            if unread == PAGE_SIZE and feed.get("next_cursor"):
+                unread = f"{PAGE_SIZE}+"
+        except ApiError:
+            unread = 0  # the menu works without the count
+        return page.render("employee/more.html", unread=unread)

@@ -1,28 +1,94 @@
 /* WeCare's service worker: the vouchers a person opened stay readable with no
    network (a voucher's QR shows at the counter even in a basement); static
-   files come from the cache; any other page falls back to an offline notice. */
+   files come from the cache; any other page falls back to an offline notice.
+   Signing out (or in as someone else) forgets the kept pages. */
 "use strict";
 var PAGES = "wecare-pages";
-var STATIC = "wecare-static-v1";
+var STATIC = "wecare-static-v2";
 var KEPT = /^\/vouchers(\/[^/]+)?$/;
+var FORGET = /^\/sign-(in|out)$/;
+// the styles and scripts every page uses, by their plain address: what an offline page
+// falls back to when the exact fingerprinted version is not in the cache
+var CORE = ["/static/css/wecare.css", "/static/js/app.js", "/static/vendor/htmx/htmx.min.js",
+            "/static/img/icons.svg", "/static/img/logo.svg"];
+
+function anonymous(path) { return new Request(path, { credentials: "omit" }); }
 
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(PAGES).then(function (cache) { return cache.add("/offline"); })
-    .then(function () { return self.skipWaiting(); }));
+  event.waitUntil(Promise.all([
+    // the offline notice as anyone sees it: no one's name or menu in it
+    caches.open(PAGES).then(function (cache) { return cache.add(anonymous("/offline")); }),
+    caches.open(STATIC).then(function (cache) {
+      return Promise.all(CORE.map(function (path) {
+        return cache.add(anonymous(path)).catch(function () {});
+      }));
+    })
+  ]).then(function () { return self.skipWaiting(); }));
 });
 
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {
     return Promise.all(names.filter(function (n) { return n !== PAGES && n !== STATIC; })
       .map(function (n) { return caches.delete(n); }));
-  }).then(function () { return self.clients.claim(); }));
+  }).then(function () { return self.clients.claim(); })
+    .then(keepOpenVouchers));
 });
+
+// A voucher page opened before this worker took over is kept all the same.
+function keepOpenVouchers() {
+  return self.clients.matchAll({ type: "window" }).then(function (windows) {
+    return Promise.all(windows.map(function (client) {
+      var url = new URL(client.url);
+      return KEPT.test(url.pathname) ? keep(url.pathname) : null;
+    }));
+  });
+}
+
+function keep(path, response) {
+  var got = response ? Promise.resolve(response)
+    : fetch(path, { credentials: "same-origin", redirect: "manual" });
+  return got.then(function (answer) {
+    if (!answer.ok || answer.type !== "basic") return;
+    return caches.open(PAGES).then(function (cache) { return cache.put(path, answer); });
+  }).catch(function () {});
+}
+
+function forget() {
+  return caches.open(PAGES).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.map(function (request) {
+        return KEPT.test(new URL(request.url).pathname) ? cache.delete(request) : null;
+      }));
+    }).then(function () {
+      return cache.match("/offline").then(function (hit) {
+        return hit || cache.add(anonymous("/offline")).catch(function () {});
+      });
+    });
+  });
+}
+
+self.addEventListener("message", function (event) {
+  if (event.data === "forget") event.waitUntil(forget());
+});
+
+function offline() {
+  return caches.open(PAGES).then(function (cache) {
+    return cache.match("/offline", { ignoreVary: true });
+  }).then(function (hit) {
+    return hit || new Response("Sei offline. · You are offline.", {
+      status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  });
+}
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname.indexOf("/api/") === 0) return;
+  if (request.method === "POST" && FORGET.test(url.pathname)) {
+    event.waitUntil(forget());  // the request itself goes on untouched
+    return;
+  }
+  if (request.method !== "GET") return;
 
   if (url.pathname.indexOf("/static/") === 0) {
     event.respondWith(caches.open(STATIC).then(function (cache) {
@@ -30,6 +96,8 @@ self.addEventListener("fetch", function (event) {
         return hit || fetch(request).then(function (response) {
           if (response.ok) cache.put(request, response.clone());
           return response;
+        }).catch(function () {
+          return cache.match(url.pathname, { ignoreSearch: true, ignoreVary: true });
         });
       });
     }));
@@ -40,23 +108,17 @@ self.addEventListener("fetch", function (event) {
   if (KEPT.test(url.pathname)) {
     // network first; what came last is kept for when there is no network
     event.respondWith(fetch(request).then(function (response) {
-      if (response.ok && !response.redirected) {
-        var copy = response.clone();
-        caches.open(PAGES).then(function (cache) { cache.put(url.pathname, copy); });
+      if (response.ok && response.type === "basic" && !response.redirected) {
+        // "?new=1" and the like add a one-off notice: keep the plain page instead
+        event.waitUntil(url.search ? keep(url.pathname) : keep(url.pathname, response.clone()));
       }
       return response;
     }).catch(function () {
       return caches.open(PAGES).then(function (cache) {
-        return cache.match(url.pathname, { ignoreVary: true, ignoreSearch: true }).then(function (hit) {
-          return hit || cache.match("/offline", { ignoreVary: true });
-        });
-      });
+        return cache.match(url.pathname, { ignoreVary: true, ignoreSearch: true });
+      }).then(function (hit) { return hit || offline(); });
     }));
     return;
   }
-  event.respondWith(fetch(request).catch(function () {
-    return caches.open(PAGES).then(function (cache) {
-      return cache.match("/offline", { ignoreVary: true });
-    });
-  }));
+  event.respondWith(fetch(request).catch(offline));
 });
