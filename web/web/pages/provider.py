@@ -1,7 +1,488 @@
-"""The provider's pages, on a phone at the counter."""
+"""The provider's pages, on a phone at the counter: is this voucher good (redeem),
+what am I owed (home, payments), what do I offer (offerings); and the public
+application to join the circuit."""
 
 from __future__ import annotations
 
+import math
+import uuid
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+from babel.numbers import format_percent
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from web import i18n
+from web.client import ApiError
+from web.routing import Page, page
+from web.views import N_, Errors, category_name
+
+PROVIDER = ("provider",)
+# what a provider can be paid for with a voucher (health funds and pensions are paid
+# to the funds, not through the circuit)
+CATEGORIES = ("education", "family_care", "wellbeing", "transport", "fringe")
+DELIVERY = {"on_site": N_("At your premises"), "at_home": N_("At the customer's home"),
+            "online": N_("Online")}
+STATUS = {
+    "pending": (N_("Waiting for approval"),
+                N_("The WeCare operator is checking your application. You can already "
+                   "prepare your offerings: employees will find them once you are "
+                   "approved, and we will write to you by email.")),
+    "approved": (N_("In the circuit"),
+                 N_("You are in the WeCare circuit: employees can buy your offerings, and "
+                    "you redeem their vouchers here.")),
+    "suspended": (N_("Suspended for now"),
+                  N_("Your agreement is suspended: employees cannot buy your offerings for "
+                     "now. Write to the WeCare operator to know why and what to do.")),
+}
+
+# The API's messages about a field (English), as what a person can do about it.
+FIELD_MESSAGES: dict[tuple[str, str], str] = {
+    ("vat_number", "not a valid partita IVA (check digit)"):
+        N_("This partita IVA is not valid: check its 11 digits."),
+    ("vat_number", "already registered"):
+        N_("A provider with this partita IVA has already applied."),
+    ("iban", "not a valid IBAN (check digits)"):
+        N_("This IBAN is not valid: copy it again from your bank statement."),
+    ("email", "already registered"):
+        N_("This email address already has an account: sign in, or use another one."),
+    ("email", "Not a valid email address."):
+        N_("Enter an email address like name@example.com."),
+    ("province", "a two-letter province code"):
+        N_("Enter the province as 2 letters, like TO."),
+    ("password", "between 10 and 200 characters"): N_("Use at least 10 characters."),
+    ("valid_until", "must not be before valid_from"):
+        N_("The last day cannot come before the first day."),
+    ("offering_id", "withdrawn"): N_("This offering is withdrawn: it cannot change."),
+}
+# any message about these fields
+FIELD_ANY: dict[str, str] = {
+    "category": N_("Your agreement does not cover this category."),
+    "categories": N_("Choose at least one category."),
+    "lat": N_("Enter a latitude between -90 and 90, like 45.0686."),
+    "lon": N_("Enter a longitude between -180 and 180, like 7.6934."),
+    "price_cents": N_("Enter the price in euros, like 45,00."),
+}
+GENERIC: dict[str, str] = {
+    "Missing data for required field.": N_("This is required."),
+    "Field may not be null.": N_("This is required."),
+    "Not a valid number.": N_("Enter a number."),
+    "Not a valid date.": N_("Enter a date."),
+    "Not a valid string.": N_("This is required."),
+}
+
+
+EMPTY_STATEMENT: dict[str, Any] = {
+    "payable_cents": 0, "commission_bps": None, "unsettled_vouchers": 0, "payouts": [],
+    "next_cursor": None, "redemptions": [], "redemptions_next_cursor": None,
+    "redeemed_since": None}
+
+
+def api_errors(lang: i18n.Lang, exc: ApiError) -> Errors:
+    """An API refusal as a form's errors: each field's message as a person can act on it."""
+    fields: dict[str, list[str]] = {}
+    for name, messages in (exc.fields or {}).items():
+        if isinstance(messages, dict):  # a list's items: {"0": [...]}
+            messages = [m for ms in messages.values()
+                        for m in (ms if isinstance(ms, list) else [ms])]
+        elif not isinstance(messages, list):
+            messages = [messages]
+        fields[name] = [FIELD_MESSAGES.get((name, str(m))) or FIELD_ANY.get(name)
+                        or GENERIC.get(str(m)) or str(m) for m in messages]
+    if fields:
+        return Errors(lang, fields)
+    return Errors(lang, message=exc.message)
+
+
+# -- reading forms -------------------------------------------------------------------------
+def parse_coordinate(text: str | None, limit: float) -> float | None:
+    """A latitude or longitude as typed ("45,0686" or "45.0686"); None if it is not one."""
+    cleaned = (text or "").strip().replace(",", ".").replace("°", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and -limit <= value <= limit else None
+
+
+def parse_day(text: str | None) -> tuple[date | None, bool]:
+    """(day, ok): an empty field is (None, True); a date as <input type=date> sends it,
+    or as people write it in Italy (31/12/2026)."""
+    text = (text or "").strip()
+    if not text:
+        return None, True
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date(), True
+        except ValueError:
+            continue
+    return None, False
+
+
+def application_from(form: MultiDict, lang: i18n.Lang) -> tuple[dict[str, Any], Errors]:
+    """The application form → the API's body, and what is missing or wrong."""
+    _ = lang.gettext
+    errors = Errors(lang)
+    text = {name: form.get(name, "").strip() for name in (
+        "name", "vat_number", "address", "city", "province", "lat", "lon", "email", "iban")}
+    categories = [c for c in form.getlist("categories") if c in CATEGORIES]
+    body: dict[str, Any] = {
+        "name": text["name"], "vat_number": text["vat_number"].replace(" ", ""),
+        "categories": categories, "address": text["address"], "city": text["city"],
+        "province": text["province"].upper(), "email": text["email"],
+        "password": form.get("password", ""), "iban": text["iban"].replace(" ", "").upper(),
+    }
+    if not body["name"]:
+        errors.add("name", _("Enter the name people know you by."))
+    vat = body["vat_number"].upper().removeprefix("IT")
+    if not vat:
+        errors.add("vat_number", _("Enter your partita IVA."))
+    elif not (vat.isdigit() and len(vat) == 11):
+        errors.add("vat_number", _("A partita IVA has 11 digits."))
+    body["vat_number"] = vat
+    if not categories:
+        errors.add("categories", _("Choose at least one category."))
+    if not body["address"]:
+        errors.add("address", _("Enter the street and number."))
+    if body["province"] and not (len(body["province"]) == 2 and body["province"].isalpha()):
+        errors.add("province", _("Enter the province as 2 letters, like TO."))
+    lat, lon = parse_coordinate(text["lat"], 90), parse_coordinate(text["lon"], 180)
+    if not text["lat"] and not text["lon"]:
+        errors.add("lat", _("Enter where you are, or press “Use my position”."))
+    else:
+        if lat is None:
+            errors.add("lat", _("Enter a latitude between -90 and 90, like 45.0686."))
+        if lon is None:
+            errors.add("lon", _("Enter a longitude between -180 and 180, like 7.6934."))
+    body["lat"], body["lon"] = lat, lon
+    if "@" not in body["email"]:
+        errors.add("email", _("Enter an email address like name@example.com."))
+    if len(body["password"]) < 10:
+        errors.add("password", _("Use at least 10 characters."))
+    if not body["iban"]:
+        errors.add("iban", _("Enter the IBAN where WeCare pays you."))
+    return body, errors
+
+
+def offering_from(form: MultiDict, lang: i18n.Lang, categories: list[str], *,
+                  new: bool) -> tuple[dict[str, Any], Errors]:
+    """The offering form → the API's body (for a change: without the category)."""
+    _ = lang.gettext
+    errors = Errors(lang)
+    body: dict[str, Any] = {"title": form.get("title", "").strip(),
+                            "description": form.get("description", "").strip()}
+    if not body["title"]:
+        errors.add("title", _("Enter a title, like “Monthly nursery fee”."))
+    if new:
+        body["category"] = form.get("category", "")
+        if body["category"] not in categories:
+            errors.add("category", _("Choose a category."))
+    price = i18n.parse_amount(form.get("price", ""))
+    if not price:
+        errors.add("price", _("Enter the price in euros, like 45,00."))
+    body["price_cents"] = price
+    delivery = form.get("delivery", "on_site")
+    if delivery not in DELIVERY:
+        errors.add("delivery", _("Choose where the service is given."))
+    body["delivery"] = delivery
+    for name in ("valid_from", "valid_until"):
+        day, ok = parse_day(form.get(name))
+        if not ok:
+            errors.add(name, _("Enter a date like 31/12/2026, or leave it empty."))
+        body[name] = day.isoformat() if day else None
+    if (body["valid_from"] and body["valid_until"]
+            and body["valid_until"] < body["valid_from"]):
+        errors.add("valid_until", _("The last day cannot come before the first day."))
+    return body, errors
+
+
+def offering_values(offering: dict[str, Any] | None, lang: i18n.Lang) -> dict[str, str]:
+    """An offering as its form shows it."""
+    if offering is None:
+        return {"title": "", "description": "", "category": "", "price": "",
+                "delivery": "on_site", "valid_from": "", "valid_until": ""}
+    return {"title": offering["title"], "description": offering.get("description") or "",
+            "category": offering["category"], "price": lang.amount(offering["price_cents"]),
+            "delivery": offering.get("delivery") or "on_site",
+            "valid_from": offering.get("valid_from") or "",
+            "valid_until": offering.get("valid_until") or ""}
+
+
+# -- the counter's verdicts ----------------------------------------------------------------
+def verdict_of(exc: ApiError) -> dict[str, Any] | None:
+    """What the API's refusal of a redemption means at the counter; None when it is
+    not about the voucher (the form itself is wrong)."""
+    fields = exc.fields if isinstance(exc.fields, dict) else {}
+    codes = [str(c) for c in fields.get("code", [])]
+    if exc.status == 409 and "code" in fields:
+        when = (fields.get("redeemed_at") or [""])[0]
+        if when or "redeemed" in codes:
+            return {"kind": "already", "when": when}
+        return {"kind": "expired" if "expired" in codes else
+                "cancelled" if "cancelled" in codes else "void"}
+    if exc.status == 403 and "not_yours" in codes:
+        return {"kind": "not_yours"}
+    if exc.status == 404:
+        return {"kind": "unknown"}
+    if exc.status == 429:
+        try:
+            seconds = int((fields.get("Retry-After") or ["600"])[0])
+        except ValueError:
+            seconds = 600
+        return {"kind": "too_many", "minutes": max(1, math.ceil(seconds / 60))}
+    return None
+
+
+def percent(lang: i18n.Lang, bps: int | None) -> str:
+    if bps is None:
+        return ""
+    return format_percent(Decimal(bps) / 10_000, format="#,##0.##%",
+                          locale=i18n.BABEL_LOCALE[lang.code])
+
+
+def moment(value: str | None) -> datetime | None:
+    """An API timestamp (ISO-8601; UTC when it names no offset)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def clock(lang: i18n.Lang, value: str | None) -> str:
+    """The time of day in Italy, e.g. 10:42."""
+    when = moment(value)
+    return format_time(when, "HH:mm", tzinfo=ZoneInfo(i18n.TIMEZONE),
+                       locale=i18n.BABEL_LOCALE[lang.code]) if when else ""
+
+
+def start_of_today(now: datetime | None = None) -> datetime:
+    """Midnight in Italy, where the counter is."""
+    zone = ZoneInfo(i18n.TIMEZONE)
+    today = (now or datetime.now(zone)).astimezone(zone).date()
+    return datetime.combine(today, time.min, tzinfo=zone)
+
 
 class ProviderPages:
-    pass
+    # -- joining the circuit (public) -------------------------------------------------------
+    @page("GET", "/providers/apply")
+    def provider_apply_form(self, page: Page) -> Response:
+        return page.render("provider/apply.html", values={}, chosen=[],
+                           categories=CATEGORIES)
+
+    @page("POST", "/providers/apply")
+    def provider_apply(self, page: Page) -> Response:
+        body, errors = application_from(page.form, page.lang)
+        if not errors:
+            try:
+                page.api_anonymous("POST", "/providers", json=body)
+            except ApiError as exc:
+                if exc.status not in (400, 409, 422):
+                    raise
+                errors = api_errors(page.lang, exc)
+            else:
+                return page.redirect("/providers/apply/done")
+        values = {k: v for k, v in page.form.items() if k != "password"}
+        return page.render("provider/apply.html", status=400, errors=errors, values=values,
+                           chosen=page.form.getlist("categories"), categories=CATEGORIES)
+
+    @page("GET", "/providers/apply/done")
+    def provider_applied(self, page: Page) -> Response:
+        return page.render("provider/applied.html")
+
+    # -- home -------------------------------------------------------------------------------
+    def _me(self, page: Page) -> dict[str, Any]:
+        return page.api("GET", "/me").get("provider") or {}
+
+    def _me_and_statement(self, page: Page, **params: Any
+                          ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Who the provider is, and its statement (empty until the operator's approval
+        opens its account), asked at once."""
+        try:
+            me, statement = page.api_all(
+                ("GET", "/me"),
+                ("GET", f"/providers/{page.provider_id}/settlements", {"params": params}))
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return self._me(page), dict(EMPTY_STATEMENT)
+        return me.get("provider") or {}, statement
+
+    @page("GET", "/provider", roles=PROVIDER)
+    def provider_home(self, page: Page) -> Response:
+        since = start_of_today()
+        provider, statement = self._me_and_statement(page, since=since.isoformat(), limit=20)
+        today = [r for r in statement.get("redemptions", [])
+                 if (moment(r.get("redeemed_at")) or since) >= since]
+        summary = statement.get("redeemed_since") or {"count": 0, "amount_cents": 0}
+        return page.render("provider/home.html", provider=provider, statement=statement,
+                           today=today, summary=summary, states=STATUS,
+                           time=lambda value: clock(page.lang, value),
+                           commission=percent(page.lang, provider.get("commission_bps")))
+
+    # -- redeem -------------------------------------------------------------------------------
+    @page("GET", "/provider/redeem", roles=PROVIDER)
+    def provider_redeem_form(self, page: Page) -> Response:
+        provider = self._me(page)
+        return page.render("provider/redeem.html", provider=provider, code="",
+                           verdict=None, voucher=None)
+
+    @page("POST", "/provider/redeem", roles=PROVIDER)
+    def provider_redeem(self, page: Page) -> Response:
+        """One Idempotency-Key per rendered form: a double tap redeems once, and a
+        reload shows the same answer again."""
+        _ = page.lang.gettext
+        code = " ".join(page.form.get("code", "").split())
+        key = page.form.get("idempotency_key", "") or uuid.uuid4().hex
+        errors = Errors(page.lang)
+        if not code:
+            errors.add("code", _("Enter the code written under the QR code."))
+        elif len(code) > 40:
+            errors.add("code", _("This is too long for a voucher code: check it."))
+        if errors:
+            return page.render("provider/redeem.html", status=400, errors=errors, code=code,
+                               provider={}, verdict=None, voucher=None)
+        path = f"/providers/{page.provider_id}/redemptions"
+        try:
+            try:
+                voucher = page.api("POST", path, key=key, json={"code": code})
+            except ApiError as exc:
+                if "Idempotency-Key" not in (exc.fields or {}) or exc.status != 409:
+                    raise
+                if exc.code != "idempotency_conflict":  # the same request, still running
+                    errors.message = _("The previous try is still running. Wait a moment "
+                                       "and press Redeem again.")
+                    return page.render("provider/redeem.html", status=409, errors=errors,
+                                       code=code, provider={}, verdict=None, voucher=None)
+                # this form was sent before with another code (the back button): a new
+                # request, so a new key
+                voucher = page.api("POST", path, key=uuid.uuid4().hex, json={"code": code})
+        except ApiError as exc:
+            verdict = verdict_of(exc)
+            if verdict is None:
+                if exc.status not in (400, 422):
+                    raise
+                return page.render("provider/redeem.html", status=400, code=code, provider={},
+                                   errors=api_errors(page.lang, exc), verdict=None,
+                                   voucher=None)
+            return page.render("provider/redeem.html", status=exc.status, code=code,
+                               provider={}, verdict=verdict, voucher=None)
+        return page.render("provider/redeem.html", code=code, provider={},
+                           verdict={"kind": "redeemed"}, voucher=voucher)
+
+    # -- offerings --------------------------------------------------------------------------
+    def _offerings(self, page: Page) -> list[dict[str, Any]]:
+        return page.api("GET", f"/providers/{page.provider_id}/offerings")["items"]
+
+    def _own_offering(self, page: Page, oid: str) -> dict[str, Any]:
+        for offering in self._offerings(page):
+            if offering["id"] == oid:
+                return offering
+        raise ApiError(404, "not_found", "no such offering")
+
+    @page("GET", "/provider/offerings", roles=PROVIDER)
+    def provider_offerings(self, page: Page) -> Response:
+        me, offerings = page.api_all(("GET", "/me"),
+                                     ("GET", f"/providers/{page.provider_id}/offerings"))
+        provider, items = me.get("provider") or {}, offerings["items"]
+        args = page.request.args
+        done = next((k for k in ("published", "changed", "withdrawn") if args.get(k)), None)
+        changed = next((o for o in items if done and o["id"] == args.get(done)), None)
+        return page.render("provider/offerings.html", provider=provider,
+                           active=[o for o in items if o["status"] == "active"],
+                           withdrawn=[o for o in items if o["status"] != "active"],
+                           done=done, changed=changed, delivery=DELIVERY)
+
+    def _offering_form(self, page: Page, *, offering: dict[str, Any] | None,
+                       values: dict[str, str], errors: Errors | None = None,
+                       status: int = 200) -> Response:
+        provider = self._me(page)
+        return page.render("provider/offering_form.html", status=status, errors=errors,
+                           offering=offering, values=values, delivery=DELIVERY,
+                           options=[(c, category_name(page.lang, c))
+                                    for c in provider.get("categories", [])])
+
+    @page("GET", "/provider/offerings/new", roles=PROVIDER)
+    def provider_offering_new(self, page: Page) -> Response:
+        values = offering_values(None, page.lang)
+        return self._offering_form(page, offering=None, values=values)
+
+    @page("POST", "/provider/offerings", roles=PROVIDER)
+    def provider_offering_publish(self, page: Page) -> Response:
+        provider = self._me(page)
+        body, errors = offering_from(page.form, page.lang, provider.get("categories", []),
+                                     new=True)
+        if not errors:
+            try:
+                offering = page.api("POST", f"/providers/{page.provider_id}/offerings",
+                                    json=body)
+            except ApiError as exc:
+                if exc.status not in (400, 409, 422):
+                    raise
+                errors = api_errors(page.lang, exc)
+            else:
+                return page.redirect(f"/provider/offerings?published={offering['id']}")
+        return self._offering_form(page, offering=None, values=dict(page.form.items()),
+                                   errors=_price_alias(errors), status=400)
+
+    @page("GET", "/provider/offerings/<oid>/edit", roles=PROVIDER)
+    def provider_offering_edit(self, page: Page, oid: str) -> Response:
+        offering = self._own_offering(page, oid)
+        return self._offering_form(page, offering=offering,
+                                   values=offering_values(offering, page.lang))
+
+    @page("POST", "/provider/offerings/<oid>", roles=PROVIDER)
+    def provider_offering_change(self, page: Page, oid: str) -> Response:
+        offering = self._own_offering(page, oid)
+        body, errors = offering_from(page.form, page.lang, [], new=False)
+        if not errors:
+            try:
+                page.api("PATCH", f"/providers/{page.provider_id}/offerings/{oid}", json=body)
+            except ApiError as exc:
+                if exc.status not in (400, 409, 422):
+                    raise
+                errors = api_errors(page.lang, exc)
+            else:
+                return page.redirect(f"/provider/offerings?changed={oid}")
+        values = {**dict(page.form.items()), "category": offering["category"]}
+        return self._offering_form(page, offering=offering, values=values,
+                                   errors=_price_alias(errors), status=400)
+
+    @page("GET", "/provider/offerings/<oid>/withdraw", roles=PROVIDER)
+    def provider_offering_withdraw_confirm(self, page: Page, oid: str) -> Response:
+        """The confirmation, as a page of its own: it works without JavaScript."""
+        return page.render("provider/withdraw.html", offering=self._own_offering(page, oid))
+
+    @page("POST", "/provider/offerings/<oid>/withdraw", roles=PROVIDER)
+    def provider_offering_withdraw(self, page: Page, oid: str) -> Response:
+        try:
+            page.api("POST", f"/providers/{page.provider_id}/offerings/{oid}/withdrawal")
+        except ApiError as exc:
+            if exc.status != 409:  # already withdrawn: what was asked is done
+                raise
+        return page.redirect(f"/provider/offerings?withdrawn={oid}")
+
+    # -- payments ---------------------------------------------------------------------------
+    @page("GET", "/provider/settlements", roles=PROVIDER)
+    def provider_settlements(self, page: Page) -> Response:
+        args = page.request.args
+        provider, statement = self._me_and_statement(
+            page, limit=20, cursor=args.get("cursor") or None,
+            redemptions_cursor=args.get("redemptions_cursor") or None)
+        return page.render("provider/settlements.html", provider=provider,
+                           statement=statement,
+                           commission=percent(page.lang, provider.get("commission_bps")),
+                           older=bool(args.get("cursor") or args.get("redemptions_cursor")))
+
+
+def _price_alias(errors: Errors) -> Errors:
+    """The API names the price `price_cents`; the form's field is `price`."""
+    if "price_cents" in errors.fields:
+        errors.fields.setdefault("price", []).extend(errors.fields.pop("price_cents"))
+    return errors

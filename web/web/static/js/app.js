@@ -51,6 +51,24 @@
       });
     });
 
+    // "Use my position": the browser's position fills a form's lat/lon fields (typed otherwise).
+    root.querySelectorAll("[data-locate]").forEach(function (button) {
+      if (!("geolocation" in navigator) || !window.isSecureContext) return;
+      button.hidden = false;
+      var form = button.closest("form");
+      var status = form.querySelector("[data-locate-status]");
+      button.addEventListener("click", function () {
+        if (status) status.textContent = button.dataset.locating;
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          form.querySelector("[name=lat]").value = pos.coords.latitude.toFixed(5);
+          form.querySelector("[name=lon]").value = pos.coords.longitude.toFixed(5);
+          if (status) status.textContent = button.dataset.found;
+        }, function () {
+          if (status) status.textContent = button.dataset.denied;
+        }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      });
+    });
+
     // Signing out forgets the vouchers kept for offline use on this device.
     root.querySelectorAll("form[action='/sign-out']").forEach(function (form) {
       form.addEventListener("submit", function () {
