@@ -677,7 +677,7 @@ class RedeemedSince(Out):
 
 class SettlementsQuery(PageSchema):
     redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
-        validate.Regexp(r"^[0-9]{1,18}\.[0-9]{1,18}$", error="not a cursor")), metadata={
+        validate.Regexp(r"^[0-9]{1,16}\.[0-9]{1,18}$", error="not a cursor")), metadata={
         "description": "the next page of redemptions (redemptions_next_cursor)"})
     since = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
         "description": "ISO-8601 with offset: count and sum the redemptions from then "

@@ -46,7 +46,7 @@ class StatementQuery(PageSchema):
     """A provider's statement: payouts paged by `cursor`, redemptions by their own."""
 
     redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
-        validate.Regexp(r"^[0-9]{1,18}\.[0-9]{1,18}$", error="not a cursor")))
+        validate.Regexp(r"^[0-9]{1,16}\.[0-9]{1,18}$", error="not a cursor")))
     since = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
