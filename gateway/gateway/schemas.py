@@ -648,7 +648,9 @@ class PayoutOut(Out):
     amount_cents = fields.Integer()
     commission_cents = fields.Integer()
     method = fields.String()
-    reference = fields.String()
+    # pending: recorded, its Stripe transfer not made yet (retried by the next run); sent
+    status = fields.String()
+    reference = fields.String(allow_none=True)  # the transfer's or SEPA's, once sent
     created_at = fields.String()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.inbox import inbox_table
@@ -188,7 +189,9 @@ class ExpiryNotice(Base):
 
 
 class Payout(Base):
-    """Money paid out to a provider in a settlement run."""
+    """Money paid out to a provider in a settlement run: recorded first (`pending`,
+    its money held in `payout:<id>`), then sent (SEPA: in the run's file at once;
+    Stripe: once the transfer, keyed by this payout's id, went through)."""
 
     __tablename__ = "payouts"
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -198,9 +201,14 @@ class Payout(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     commission_cents: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(12))  # sepa | stripe
-    reference: Mapped[str] = mapped_column(String(64))
-    transaction_id: Mapped[str] = mapped_column(Id)
+    status: Mapped[str] = mapped_column(String(12), server_default="sent")  # pending | sent
+    reference: Mapped[str | None] = mapped_column(String(64))  # the transfer's, once sent
+    transaction_id: Mapped[str] = mapped_column(Id)  # the latest ledger transaction
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_payouts_pending", "seq",
+                            postgresql_where=text("status = 'pending'"),
+                            sqlite_where=text("status = 'pending'")),)
 
 
 class SettlementRun(Base):

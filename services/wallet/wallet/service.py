@@ -217,8 +217,10 @@ class WalletService(health.HealthEntrypoints):
     def settlement_sepa(self, run_id: str) -> str:
         return operations.sepa_xml(self.db, run_id)
 
-    @timer(interval=24 * 3600, eager=False)
+    @timer(interval=3600, eager=True)
     def daily_settlement(self) -> None:
+        """Once a calendar day (the run's key is the date), at the first hourly look: a
+        pod restarted every day still runs it. Each look also retries payouts pending."""
         self.run_settlement(f"daily:{date.today().isoformat()}")
 
     # -- time passing -----------------------------------------------------------------

@@ -5,6 +5,7 @@ again pays nothing twice."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 from sepaxml import SepaTransfer
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common.config import MissingSetting, dev_mode, env
 from wecare_common.db import aware
@@ -24,6 +26,7 @@ from wallet.models import Account, Payout, Provider, SettlementRun, Voucher
 from wallet.vouchers import commission_of
 
 PRODUCER = "wallet"
+log = logging.getLogger(__name__)
 RUN_NAMESPACE = uuid.UUID("0b3f9a5e-6f43-4c1e-9d2a-6a1f3e2b7c55")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -52,17 +55,53 @@ def debtor() -> dict[str, Any]:
 def payout_view(p: Payout) -> dict[str, Any]:
     return {"id": p.id, "run_id": p.run_id, "provider_id": p.provider_id,
             "amount_cents": p.amount_cents, "commission_cents": p.commission_cents,
-            "method": p.method, "reference": p.reference,
+            "method": p.method, "status": p.status, "reference": p.reference,
             "created_at": p.created_at.isoformat()}
+
+
+def held_account(payout_id: str) -> str:
+    """Where a recorded payout's money waits until it has left."""
+    return f"payout:{payout_id}"
 
 
 def run(session: Session, *, idempotency_key: str,
         stripe_transfer: Callable[[str, int, str], str] | None) -> dict[str, Any]:
-    """Pay every positive payable. `stripe_transfer(account, cents, key)` → transfer id."""
+    """Pay every positive payable. `stripe_transfer(account, cents, key)` → transfer id.
+
+    No call to Stripe runs inside a database transaction or under a row lock (DESIGN
+    §4): first the run records what it will pay and commits (`record`); then each
+    payout still pending, this run's and any earlier one's, goes to Stripe one by one
+    with the payout's own id as the idempotency key, and each that went is recorded in
+    a short transaction of its own (`pay_pending`). A failure half-way leaves the rest
+    pending for the next run, which pays them with the same keys: nobody twice.
+    Commits (both steps)."""
+    run_id = record(session, idempotency_key=idempotency_key,
+                    with_stripe=stripe_transfer is not None)
+    if stripe_transfer is not None:
+        pay_pending(session, stripe_transfer)
+    summary = _summary(session, session.get(SettlementRun, run_id))  # type: ignore[arg-type]
+    session.commit()
+    return summary
+
+
+def record(session: Session, *, idempotency_key: str, with_stripe: bool) -> str:
+    """The run and its payouts, committed: SEPA payouts are sent (the run's file is how
+    they leave), Stripe ones `pending`, their money held in `payout:<id>`. A run's key
+    records it once; its id follows from the key."""
     run_id = str(uuid.uuid5(RUN_NAMESPACE, idempotency_key))
-    existing = session.get(SettlementRun, run_id)
-    if existing is not None:
-        return _summary(session, existing)
+    try:
+        if session.get(SettlementRun, run_id) is None:
+            _record(session, run_id, idempotency_key, with_stripe)
+        session.commit()
+    except IntegrityError:  # another replica recorded this run at the same moment
+        session.rollback()
+        if session.get(SettlementRun, run_id) is None:
+            raise
+        session.commit()
+    return run_id
+
+
+def _record(session: Session, run_id: str, idempotency_key: str, with_stripe: bool) -> None:
     settlement = SettlementRun(id=run_id, idempotency_key=idempotency_key,
                                created_at=datetime.now(UTC))
     session.add(settlement)
@@ -80,12 +119,15 @@ def run(session: Session, *, idempotency_key: str,
                                           Voucher.settled_at.is_(None))
         commission = sum(commission_of(v.amount_cents, v.commission_bps)
                          for v in session.scalars(unsettled))
-        if provider is not None and provider.stripe_account_id and stripe_transfer:
-            method, source = "stripe", ledger.EXTERNAL_STRIPE
-            reference = stripe_transfer(provider.stripe_account_id, amount, payout_id)
+        reference: str | None
+        if provider is not None and provider.stripe_account_id and with_stripe:
+            method, status, reference = "stripe", "pending", None
+            kind, key, destination = "payout_hold", f"payout-hold:{payout_id}", \
+                held_account(payout_id)
         elif provider is not None and provider.iban:
-            method, source = "sepa", ledger.EXTERNAL_BANK
+            method, status = "sepa", "sent"
             reference = "WC" + payout_id.replace("-", "")[:30]
+            kind, key, destination = "payout", f"payout:{payout_id}", ledger.EXTERNAL_BANK
             sepa.add_payment({"name": provider.name, "IBAN": provider.iban, "amount": amount,
                               "execution_date": date.today(), "endtoend_id": reference,
                               "description": f"WeCare settlement {run_id[:8]}"})
@@ -93,23 +135,70 @@ def run(session: Session, *, idempotency_key: str,
         else:
             continue  # nowhere to pay yet: the balance waits for the next run
         posted = ledger.post(
-            session, kind="payout", idempotency_key=f"payout:{payout_id}",
-            legs=[Leg(ledger.payable_account(provider_id), -amount), Leg(source, amount)],
+            session, kind=kind, idempotency_key=key,
+            legs=[Leg(ledger.payable_account(provider_id), -amount),
+                  Leg(destination, amount,
+                      owner_id=provider_id if status == "pending" else None)],
             memo={"run_id": run_id, "provider_id": provider_id, "method": method})
         payout = Payout(id=payout_id, run_id=run_id, provider_id=provider_id,
                         amount_cents=amount, commission_cents=commission, method=method,
-                        reference=reference, transaction_id=posted.transaction.id,
-                        created_at=datetime.now(UTC))
+                        status=status, reference=reference,
+                        transaction_id=posted.transaction.id, created_at=datetime.now(UTC))
         session.add(payout)
         session.execute(update(Voucher).where(
             Voucher.provider_id == provider_id, Voucher.status == "redeemed",
             Voucher.settled_at.is_(None)).values(settled_at=payout.created_at))
-        record_event(session, "payout.sent", payout_view(payout), producer=PRODUCER,
-                     company_id=None)
+        if status == "sent":
+            record_event(session, "payout.sent", payout_view(payout), producer=PRODUCER,
+                         company_id=None)
     if sepa_count:
         settlement.sepa_xml = sepa.export(validate=True).decode()
-    session.flush()
-    return _summary(session, settlement)
+
+
+def pay_pending(session: Session, stripe_transfer: Callable[[str, int, str], str]
+                ) -> dict[str, int]:
+    """Send every pending Stripe payout, oldest first, each with its own id as the
+    idempotency key; none inside a transaction. How many went and failed."""
+    pending = session.execute(
+        select(Payout.id, Provider.stripe_account_id, Payout.amount_cents)
+        .join(Provider, Provider.id == Payout.provider_id)
+        .where(Payout.status == "pending").order_by(Payout.seq)).all()
+    session.commit()  # a read only: nothing stays open over the calls below
+    sent = failed = 0
+    for payout_id, account, amount in pending:
+        if not account:
+            failed += 1  # the provider has no Stripe account now: it waits
+            continue
+        try:
+            reference = stripe_transfer(account, amount, payout_id)
+        except Exception:  # noqa: BLE001 - any failure: this payout waits for the next run
+            log.warning("payout %s to %s failed; it stays pending", payout_id, account,
+                        exc_info=True)
+            failed += 1
+            continue
+        _sent(session, payout_id, reference)
+        session.commit()
+        sent += 1
+    return {"sent": sent, "failed": failed}
+
+
+def _sent(session: Session, payout_id: str, reference: str) -> None:
+    """Record that a pending payout left (once: a twin that also sent it, with the same
+    key and so the same transfer, finds it sent)."""
+    payout = session.scalar(select(Payout).where(Payout.id == payout_id).with_for_update())
+    if payout is None or payout.status != "pending":
+        return
+    source = ledger.EXTERNAL_STRIPE
+    posted = ledger.post(
+        session, kind="payout", idempotency_key=f"payout:{payout_id}",
+        legs=[Leg(held_account(payout_id), -payout.amount_cents),
+              Leg(source, payout.amount_cents)],
+        memo={"run_id": payout.run_id, "provider_id": payout.provider_id,
+              "method": payout.method})
+    payout.status, payout.reference = "sent", reference
+    payout.transaction_id = posted.transaction.id
+    record_event(session, "payout.sent", payout_view(payout), producer=PRODUCER,
+                 company_id=None)
 
 
 def _summary(session: Session, settlement: SettlementRun) -> dict[str, Any]:

@@ -45,7 +45,9 @@ class StripeClient:
         """A Stripe Connect transfer to a provider's connected account."""
         transfer = self.client.v1.transfers.create(  # type: ignore[union-attr]
             params={"amount": amount_cents, "currency": "eur", "destination": account_id,
-                    "metadata": {"purpose": "provider_payout"}},
+                    # the payout's own id: found again in Stripe after its key expired
+                    "transfer_group": idempotency_key,
+                    "metadata": {"purpose": "provider_payout", "payout_id": idempotency_key}},
             options={"idempotency_key": f"payout:{idempotency_key}"},
         )
         return transfer.id
