@@ -10,6 +10,7 @@ module) rather than with page_factory, which makes a context per test."""
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import time
@@ -216,15 +217,17 @@ def tab_to(page: Any, selector: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def receipt_png(width: int = 40, height: int = 20) -> bytes:
-    """A small, real PNG: a photo of a receipt, as far as the checks can tell."""
+def receipt_png(width: int = 40, height: int = 20, noise: bool = False) -> bytes:
+    """A real PNG: a photo of a receipt, as far as the checks can tell (noise: as large
+    as its pixels, the way a camera's photo does not compress)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    rows = b"".join(b"\x00" + b"\xff\xff\xff" * width for _ in range(height))
+    rows = b"".join(b"\x00" + (os.urandom(3 * width) if noise else b"\xff\xff\xff" * width)
+                    for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n"
             + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
 
 
 # -- the journeys ---------------------------------------------------------------------------------
@@ -456,8 +459,14 @@ def test_a_refund_with_a_photo_of_the_receipt_shows_up_as_requested(
     phone_shot(page, shot, "employee-reimbursement-form")
 
     page.fill("#f-amount", "120,50")
+    # a photo over 5 MB: the phone makes it a smaller JPEG before it leaves
+    big = receipt_png(1400, 1300, noise=True)
+    assert len(big) > 5 * 1024 * 1024
     page.locator("input[type=file][name=receipt]").set_input_files(files=[{
-        "name": "ricevuta.png", "mimeType": "image/png", "buffer": receipt_png()}])
+        "name": "ricevuta.png", "mimeType": "image/png", "buffer": big}])
+    expect(page.locator("#receipt-status")).to_contain_text("ridotta")
+    assert page.locator("input[type=file][name=receipt]").evaluate(
+        "(i) => [i.files[0].type, i.files[0].size < 5 * 1024 * 1024]") == ["image/jpeg", True]
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/reimbursements\?sent="))
     expect(page.get_by_role("status")).to_contain_text("120,50\xa0€")

@@ -352,7 +352,7 @@ class EmployeePages:
         values = {**dict.fromkeys(REFUND_FIELDS, ""), **values}
         return page.render("employee/reimbursement_form.html", status=status, values=values,
                            errors=errors, plans=plans, key=key or uuid.uuid4().hex,
-                           REFUNDABLE=REFUNDABLE,
+                           REFUNDABLE=REFUNDABLE, max_bytes=MAX_RECEIPT_BYTES,
                            REFUNDABLE_NAMES=REFUNDABLE_NAMES, today=date.today().isoformat())
 
     @page("POST", "/reimbursements/new", roles=EMPLOYEE)
