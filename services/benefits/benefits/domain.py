@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common.db import insert_ignore
-from wecare_common.errors import Conflict, NotFound, RuleViolation
+from wecare_common.errors import Conflict, DomainError, NotFound, RuleViolation
 from wecare_common.money import euro
 from wecare_common.outbox import record_event
+from wecare_common.rpc import ServiceUnavailable
 
 from benefits import fiscal_rules
 from benefits.models import BonusConversion, BudgetUse, Company, Employee, Grant, Plan
@@ -230,38 +232,120 @@ def _grantees(session: Session, plan: Plan, employee_ids: list[str] | None,
 def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict[str, Any],
                   idempotency_key: str, wallet_grant: Callable[..., dict[str, Any]]
                   ) -> dict[str, Any]:
-    """Grant `amount_cents` to each listed (or every eligible) employee: the
-    wallet moves the money in one transaction; the grant is recorded and
-    `credits.granted` published in this service's transaction."""
+    """Grant `amount_cents` to each listed (or every eligible) employee: the wallet
+    moves the money in one transaction, keyed by the grant's id.
+
+    No call to the wallet runs inside a transaction or under a row lock (DESIGN §4):
+    the grant is recorded first, `pending`, with the plan's budget and the bonus cap
+    taken, and committed; then the wallet is called; then the grant is marked done and
+    `credits.granted` recorded. A refusal by the wallet gives the room back and forgets
+    the grant; not reaching the wallet leaves it pending, finished by a retry with the
+    same key or by `finish_pending_grants`. Commits."""
     plan = get_plan(session, plan_id, company_id)
     grant_id = str(uuid.uuid5(GRANT_NAMESPACE, f"{company_id}:{idempotency_key}"))
     existing = session.get(Grant, grant_id)
-    if existing is not None:
+    if existing is not None and existing.status == "done":
         return _grant_view(existing, replayed=True)
+    if existing is None:
+        try:
+            _record_grant(session, plan, grant_id, data)
+            session.commit()
+        except IntegrityError:  # a twin request recorded it at the same moment
+            session.rollback()
+            if session.get(Grant, grant_id) is None:
+                raise
+    return _finish_grant(session, grant_id, wallet_grant)
+
+
+def _record_grant(session: Session, plan: Plan, grant_id: str, data: dict[str, Any]) -> None:
     employee_ids = _grantees(session, plan, data.get("employee_ids"), data["source"])
     if plan.per_employee_budget_cents is not None:
         _within_budget(session, plan, employee_ids, data["amount_cents"])
     if data["source"] == "performance_bonus":
         _convert_bonus(session, plan.fiscal_year, employee_ids, data["amount_cents"])
-    moved = wallet_grant(
-        grant_id=grant_id, company_id=company_id, idempotency_key=grant_id,
-        plan={"id": plan.id, "name": plan.name, "valid_from": plan.valid_from.isoformat(),
-              "valid_until": plan.valid_until.isoformat(), "categories": plan.categories,
-              "leftover_policy": plan.leftover_policy},
-        employee_ids=employee_ids, amount_cents=data["amount_cents"],
-    )
-    grant = Grant(id=grant_id, company_id=company_id, plan_id=plan.id, source=data["source"],
-                  amount_cents=data["amount_cents"], employee_count=len(employee_ids),
-                  total_cents=moved["total_cents"], transaction_id=moved["transaction_id"],
-                  created_at=_now())
-    session.add(grant)
+    session.add(Grant(id=grant_id, company_id=plan.company_id, plan_id=plan.id,
+                      source=data["source"], amount_cents=data["amount_cents"],
+                      employee_count=len(employee_ids), status="pending",
+                      employee_ids=employee_ids, created_at=_now()))
     session.flush()
-    record_event(session, "credits.granted", {
-        "grant_id": grant_id, "plan_id": plan.id, "plan_name": plan.name,
-        "valid_until": plan.valid_until.isoformat(), "source": data["source"],
-        "amount_cents": data["amount_cents"], "employee_ids": employee_ids,
-    }, producer=PRODUCER, company_id=company_id)
+
+
+def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., dict[str, Any]]
+                  ) -> dict[str, Any]:
+    """Have the wallet move a pending grant's money (again: it is keyed), then record it."""
+    grant = session.get(Grant, grant_id, populate_existing=True)
+    plan = session.get(Plan, grant.plan_id)  # type: ignore[union-attr]
+    assert grant is not None and plan is not None
+    if grant.status == "done":
+        return _grant_view(grant, replayed=True)
+    employee_ids, amount = list(grant.employee_ids or []), grant.amount_cents
+    plan_view = {"id": plan.id, "name": plan.name, "valid_from": plan.valid_from.isoformat(),
+                 "valid_until": plan.valid_until.isoformat(), "categories": plan.categories,
+                 "leftover_policy": plan.leftover_policy}
+    event = {"grant_id": grant_id, "plan_id": plan.id, "plan_name": plan.name,
+             "valid_until": plan.valid_until.isoformat(), "source": grant.source,
+             "amount_cents": amount, "employee_ids": employee_ids}
+    session.commit()  # reads only: nothing stays open over the call
+    try:
+        moved = wallet_grant(grant_id=grant_id, company_id=grant.company_id,
+                             idempotency_key=grant_id, plan=plan_view,
+                             employee_ids=employee_ids, amount_cents=amount)
+    except ServiceUnavailable:
+        raise  # the wallet may or may not have moved it: pending, the key finishes it
+    except DomainError:
+        _forget_grant(session, grant_id)  # refused: nothing moved
+        session.commit()
+        raise
+    grant = session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update()
+                           .execution_options(populate_existing=True))
+    if grant is None:
+        raise Conflict("this grant was refused meanwhile", {"idempotency_key": ["refused"]})
+    if grant.status == "pending":
+        grant.status, grant.employee_ids = "done", None
+        grant.total_cents, grant.transaction_id = moved["total_cents"], moved["transaction_id"]
+        record_event(session, "credits.granted", event, producer=PRODUCER,
+                     company_id=grant.company_id)
+    session.commit()
     return {**_grant_view(grant, replayed=False), "employee_ids": employee_ids}
+
+
+def _forget_grant(session: Session, grant_id: str) -> None:
+    """A pending grant the wallet refused: its budget and bonus room back, and gone
+    (once, whoever gets here first)."""
+    grant = session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update()
+                           .execution_options(populate_existing=True))
+    if grant is None or grant.status != "pending":
+        return
+    plan = session.get(Plan, grant.plan_id)
+    employee_ids = sorted(grant.employee_ids or [])
+    if plan is not None and plan.per_employee_budget_cents is not None:
+        session.execute(update(BudgetUse).where(
+            BudgetUse.plan_id == plan.id, BudgetUse.employee_id.in_(employee_ids))
+            .values(granted_cents=BudgetUse.granted_cents - grant.amount_cents))
+    if plan is not None and grant.source == "performance_bonus":
+        session.execute(update(BonusConversion).where(
+            BonusConversion.year == plan.fiscal_year,
+            BonusConversion.employee_id.in_(employee_ids))
+            .values(converted_cents=BonusConversion.converted_cents - grant.amount_cents))
+    session.delete(grant)
+
+
+def finish_pending_grants(session: Session, wallet_grant: Callable[..., dict[str, Any]],
+                          older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Grants left pending (the wallet was not reached, or the process died between
+    the call and the record): each finished now, as a retry with its key would."""
+    due = list(session.scalars(select(Grant.id).where(
+        Grant.status == "pending", Grant.created_at < _now() - older_than)
+        .order_by(Grant.created_at).limit(100)))
+    session.commit()
+    finished = 0
+    for grant_id in due:
+        try:
+            _finish_grant(session, grant_id, wallet_grant)
+            finished += 1
+        except Exception:  # noqa: BLE001 - refused (and forgotten), or the wallet still away
+            session.rollback()
+    return finished
 
 
 def grant_preview(session: Session, *, company_id: str, plan_id: str,

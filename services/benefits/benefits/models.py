@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.inbox import inbox_table
@@ -84,6 +85,9 @@ class Plan(Base):
 
 
 class Grant(Base):
+    """Recorded before the wallet moves its money (`pending`, with whom it is for),
+    `done` once the wallet has (its transaction then)."""
+
     __tablename__ = "grants"
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     company_id: Mapped[str] = mapped_column(Id, index=True)
@@ -91,9 +95,15 @@ class Grant(Base):
     source: Mapped[str] = mapped_column(String(20))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     employee_count: Mapped[int] = mapped_column(Integer)
-    total_cents: Mapped[int] = mapped_column(BigInteger)
-    transaction_id: Mapped[str] = mapped_column(Id)
+    status: Mapped[str] = mapped_column(String(12), server_default="done")  # pending | done
+    employee_ids: Mapped[list | None] = mapped_column(JSON)  # while pending
+    total_cents: Mapped[int | None] = mapped_column(BigInteger)
+    transaction_id: Mapped[str | None] = mapped_column(Id)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_grants_pending", "created_at",
+                            postgresql_where=text("status = 'pending'"),
+                            sqlite_where=text("status = 'pending'")),)
 
 
 class BudgetUse(Base):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from nameko.timer import timer
+
 # a module, not the class: `nameko run` would take every class it finds here
 from wecare_common import health
 from wecare_common.db import Database
@@ -150,3 +152,8 @@ class BenefitsService(health.HealthEntrypoints):
             idempotency_key=idempotency_key, wallet_grant=self.wallet.grant_credits)
         self.db.commit()
         return result
+
+    @timer(interval=60)
+    def finish_pending_grants(self) -> None:
+        """Grants the wallet was not reached for (or whose process died mid-way)."""
+        domain.finish_pending_grants(self.db, self.wallet.grant_credits)
