@@ -14,7 +14,6 @@ from wecare_common.outbox import record_event
 
 from wallet import copies, ledger
 from wallet.ledger import Leg
-from wallet.settlement import debtor
 from wallet.models import (
     Account,
     FringeUsage,
@@ -24,6 +23,7 @@ from wallet.models import (
     StripeEvent,
     Topup,
 )
+from wallet.settlement import debtor
 
 PRODUCER = "wallet"
 # Crockford's base32: no I, L, O or U, so a reference reads aloud without doubt.
