@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, DateTime, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.outbox import outbox_table
 
@@ -73,3 +73,27 @@ class OneTimeToken(Base):
     purpose: Mapped[str] = mapped_column(String(12))  # invitation | reset
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Signup(Base):
+    """A sign-up (a company with its HR manager, an employee, a provider) recorded
+    before the service that keeps the record is asked (DESIGN §4): its account waits,
+    unlinked and with no password, until the service has answered; then it is linked,
+    given its password (or sent its invitation) and the sign-up is done. A retry with
+    the request's Idempotency-Key resumes it and gets the same answer."""
+
+    __tablename__ = "signups"
+    key: Mapped[str] = mapped_column(String(260), primary_key=True)  # kind:caller:key
+    kind: Mapped[str] = mapped_column(String(12))  # company | employee | provider
+    user_id: Mapped[str] = mapped_column(String(36))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    call: Mapped[dict] = mapped_column(JSON)  # the service's RPC: service, method, args
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    invite_name: Mapped[str | None] = mapped_column(String(200))  # no password: invited
+    status: Mapped[str] = mapped_column(String(12))  # pending | done
+    result: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_signups_pending", "created_at",
+                            postgresql_where=text("status = 'pending'"),
+                            sqlite_where=text("status = 'pending'")),)

@@ -19,7 +19,7 @@ from wecare_common.errors import Conflict, DomainError, InvalidInput, NotFound
 from wecare_common.rpc import ServiceUnavailable, TimedServiceRpc
 from werkzeug.wrappers import Request, Response
 
-from gateway import errors, idempotency, limits, pages, users
+from gateway import errors, idempotency, limits, pages, signups, users
 from gateway.auth import Principal, Unauthenticated, issue_token
 from gateway.clients import client_address
 from gateway.models import Base
@@ -200,6 +200,32 @@ class GatewayService:
         """Keys are kept 48 hours (at least the 24 the contract promises)."""
         idempotency.purge_expired(self.db)
 
+    def _rpc(self, service: str, method: str) -> Any:
+        return getattr(getattr(self, service), method)
+
+    @timer(interval=60)
+    def finish_signups(self) -> None:
+        """Sign-ups whose service was out of reach (or whose gateway died mid-way)."""
+        signups.finish_pending(self.db, self._rpc)
+
+    def _sign_up(self, call: Call, kind: str, *, email: str, role: str,
+                 password: str | None, service: str, method: str, args: list[Any],
+                 kwargs: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """The account recorded first, the service asked with no transaction open, then
+        the account linked (signups); a retry with the Idempotency-Key resumes it."""
+        principal = call.principal
+        body = {k: v for k, v in call.body.items() if k != "password"}
+        if isinstance(body.get("hr_manager"), dict):
+            body["hr_manager"] = {k: v for k, v in body["hr_manager"].items()
+                                  if k != "password"}
+        return signups.sign_up(
+            self.db, kind=kind, caller=principal.user_id if principal else None,
+            key=call.request.headers.get("Idempotency-Key", "").strip()[:200] or None,
+            request_hash=signups.fingerprint({"path": call.request.path, "body": body}),
+            email=email, role=role, password=password, rpc=self._rpc,
+            call={"service": service, "method": method, "args": args, "kwargs": kwargs},
+            **extra)
+
     @api("POST", "/api/v1/auth/token", body=TokenIn, response=TokenOut,
          summary="sign in: a short-lived bearer token")
     def token(self, call: Call) -> dict[str, Any]:
@@ -276,13 +302,12 @@ class GatewayService:
          status=201, summary="onboard a company with its HR manager")
     def create_company(self, call: Call) -> dict[str, Any]:
         hr = call.body["hr_manager"]
-        users.ensure_email_free(self.db, hr["email"], "hr_manager.email")
-        company = self.benefits.create_company(
-            name=call.body["name"], vat_number=call.body["vat_number"],
-            hr_manager={k: hr[k] for k in ("email", "first_name", "last_name")})
-        users.create_user(self.db, email=hr["email"], password=hr["password"], role="hr",
-                          company_id=company["id"])
-        self.db.commit()
+        company = self._sign_up(
+            call, "company", email=hr["email"], role="hr", password=hr["password"],
+            email_field="hr_manager.email", service="benefits", method="create_company",
+            args=[], kwargs={"name": call.body["name"], "vat_number": call.body["vat_number"],
+                             "hr_manager": {k: hr[k] for k in
+                                            ("email", "first_name", "last_name")}})
         return {**company, "fund_balance_cents": 0}
 
     @api("GET", "/api/v1/companies/<cid>", roles=("admin", "hr"), response=CompanyOut,
@@ -298,14 +323,11 @@ class GatewayService:
         own_company(call.principal, cid)  # type: ignore[arg-type]
         data = dict(call.body)
         password = data.pop("password")
-        users.ensure_email_free(self.db, data["email"])
-        employee = self.benefits.enroll_employee(cid, **_json_ready(data))
-        user = users.create_user(self.db, email=data["email"], password=password,
-                                 role="employee", company_id=cid, employee_id=employee["id"])
-        if password is None:  # no password given: the employee is invited by email
-            users.send_link(self.db, user, "invitation", data["first_name"])
-        self.db.commit()
-        return employee
+        # no password given: the employee is invited by email (once enrolled)
+        return self._sign_up(call, "employee", email=data["email"], role="employee",
+                             password=password, company_id=cid,
+                             invite_name=data["first_name"], service="benefits",
+                             method="enroll_employee", args=[cid], kwargs=_json_ready(data))
 
     @api("GET", "/api/v1/companies/<cid>/employees", roles=("hr",), query=EmployeeQuery,
          response=EmployeeTable, summary="the company's employees: as added, a cursor at a "
@@ -564,12 +586,9 @@ class GatewayService:
     def apply_provider(self, call: Call) -> dict[str, Any]:
         data = dict(call.body)
         password = data.pop("password")
-        users.ensure_email_free(self.db, data["email"])
-        provider = self.catalog.register_provider(**data)
-        users.create_user(self.db, email=data["email"], password=password, role="provider",
-                          provider_id=provider["id"])
-        self.db.commit()
-        return provider
+        return self._sign_up(call, "provider", email=data["email"], role="provider",
+                             password=password, service="catalog",
+                             method="register_provider", args=[], kwargs=_json_ready(data))
 
     @api("POST", "/api/v1/providers/<vid>/approval", roles=("admin",), body=ApprovalIn,
          response=ProviderOut, summary="approve (with the commission) or suspend a provider")

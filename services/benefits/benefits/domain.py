@@ -21,6 +21,7 @@ from benefits.models import BonusConversion, BudgetUse, Company, Employee, Grant
 
 PRODUCER = "benefits"
 GRANT_NAMESPACE = uuid.UUID("6c1f0a3e-2a8e-4d36-9a53-5d0c3e6b7a21")
+SIGNUP_NAMESPACE = uuid.UUID("d2b6a3f1-0c47-4e9b-8a5e-3f7c1b9e2d64")
 
 
 def _now() -> datetime:
@@ -54,12 +55,24 @@ def plan_view(p: Plan) -> dict[str, Any]:
             "created_at": p.created_at.isoformat()}
 
 
-def create_company(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+def signup_id(idempotency_key: str | None) -> str:
+    """A record's id: from the sign-up's key when there is one, so that asking again
+    with the key gives the same record (the gateway retries a sign-up by its key)."""
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(SIGNUP_NAMESPACE, idempotency_key))
+
+
+def create_company(session: Session, data: dict[str, Any],
+                   idempotency_key: str | None = None) -> dict[str, Any]:
+    company_id = signup_id(idempotency_key)
+    if idempotency_key is not None and (known := session.get(Company, company_id)):
+        return company_view(known)
     if session.scalar(select(Company.id).where(Company.vat_number == data["vat_number"])):
         raise Conflict("a company with this VAT number is already registered",
                        {"vat_number": ["already registered"]})
     hr = data["hr_manager"]
-    company = Company(id=str(uuid.uuid4()), name=data["name"], vat_number=data["vat_number"],
+    company = Company(id=company_id, name=data["name"], vat_number=data["vat_number"],
                       hr_email=hr["email"], hr_first_name=hr["first_name"],
                       hr_last_name=hr["last_name"], created_at=_now())
     session.add(company)
@@ -89,26 +102,32 @@ def already_enrolled(session: Session, company_id: str, fiscal_codes: list[str],
     return {r.fiscal_code for r in rows}, {r.email for r in rows}
 
 
-def enroll_employee(session: Session, company_id: str, data: dict[str, Any]
-                    ) -> dict[str, Any]:
+def enroll_employee(session: Session, company_id: str, data: dict[str, Any],
+                    idempotency_key: str | None = None) -> dict[str, Any]:
     get_company(session, company_id)
+    employee_id = signup_id(None if idempotency_key is None
+                            else f"{company_id}:{idempotency_key}")
+    if idempotency_key is not None:
+        known = session.scalar(select(Employee).where(Employee.id == employee_id))
+        if known is not None and known.company_id == company_id:
+            return employee_view(known)
     codes, emails = already_enrolled(session, company_id, [data["fiscal_code"]],
                                      [data["email"]])
     for field, taken in (("fiscal_code", codes), ("email", emails)):
         if data[field] in taken:
             raise Conflict(f"an employee with this {field} is already enrolled",
                            {field: ["already enrolled"]})
-    return enroll(session, company_id, [data])[0]
+    return enroll(session, company_id, [data], ids=[employee_id])[0]
 
 
-def enroll(session: Session, company_id: str, rows: list[dict[str, Any]]
-           ) -> list[dict[str, Any]]:
+def enroll(session: Session, company_id: str, rows: list[dict[str, Any]],
+           ids: list[str] | None = None) -> list[dict[str, Any]]:
     """Add validated, checked employees; each announced with its fringe limit."""
     year = date.today().year
     views = []
-    for data in rows:
-        employee = Employee(id=str(uuid.uuid4()), company_id=company_id, status="active",
-                            created_at=_now(), **data)
+    for n, data in enumerate(rows):
+        employee = Employee(id=ids[n] if ids else str(uuid.uuid4()), company_id=company_id,
+                            status="active", created_at=_now(), **data)
         session.add(employee)
         session.flush()
         view = employee_view(employee)

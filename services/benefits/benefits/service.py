@@ -36,8 +36,10 @@ class BenefitsService(health.HealthEntrypoints):
     receipts = Receipts()
 
     @rpc
-    def create_company(self, **data: Any) -> dict[str, Any]:
-        result = domain.create_company(self.db, load(CompanyRequest(), data))
+    def create_company(self, idempotency_key: str | None = None, **data: Any
+                       ) -> dict[str, Any]:
+        result = domain.create_company(self.db, load(CompanyRequest(), data),
+                                       idempotency_key=idempotency_key)
         self.db.commit()
         return result
 
@@ -46,8 +48,10 @@ class BenefitsService(health.HealthEntrypoints):
         return domain.company_view(domain.get_company(self.db, company_id))
 
     @rpc
-    def enroll_employee(self, company_id: str, **data: Any) -> dict[str, Any]:
-        result = domain.enroll_employee(self.db, company_id, load(EmployeeRequest(), data))
+    def enroll_employee(self, company_id: str, idempotency_key: str | None = None,
+                        **data: Any) -> dict[str, Any]:
+        result = domain.enroll_employee(self.db, company_id, load(EmployeeRequest(), data),
+                                        idempotency_key=idempotency_key)
         self.db.commit()
         return result
 

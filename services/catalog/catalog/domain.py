@@ -56,11 +56,22 @@ def offerings_of(session: Session, provider_id: str) -> dict[str, Any]:
     return {"items": [offering_view(o) for o in rows], "next_cursor": None}
 
 
-def register_provider(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+# a provider applying through the gateway: its id follows from the sign-up's key
+SIGNUP_NAMESPACE = uuid.UUID("5e0f2c7a-9b13-4d8e-a6c4-1f3b7d9e0a52")
+
+
+def register_provider(session: Session, data: dict[str, Any],
+                      idempotency_key: str | None = None) -> dict[str, Any]:
+    """A provider's application; asked again with its key, the same application."""
+    provider_id = (str(uuid.uuid5(SIGNUP_NAMESPACE, idempotency_key)) if idempotency_key
+                   else str(uuid.uuid4()))
+    if idempotency_key and (known := session.scalar(
+            select(Provider).where(Provider.id == provider_id))):
+        return provider_view(known)
     if session.scalar(select(Provider.id).where(Provider.vat_number == data["vat_number"])):
         raise Conflict("a provider with this VAT number has already applied",
                        {"vat_number": ["already registered"]})
-    provider = Provider(id=str(uuid.uuid4()), status="pending",
+    provider = Provider(id=provider_id, status="pending",
                         created_at=datetime.now(UTC), **data)
     session.add(provider)
     session.flush()

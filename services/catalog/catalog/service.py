@@ -30,8 +30,10 @@ class CatalogService(health.HealthEntrypoints):
     db = Database("catalog", Base.metadata)
 
     @rpc
-    def register_provider(self, **data: Any) -> dict[str, Any]:
-        result = domain.register_provider(self.db, load(ProviderApplication(), data))
+    def register_provider(self, idempotency_key: str | None = None, **data: Any
+                          ) -> dict[str, Any]:
+        result = domain.register_provider(self.db, load(ProviderApplication(), data),
+                                          idempotency_key=idempotency_key)
         self.db.commit()
         return result
 

@@ -1,0 +1,125 @@
+"""Sign-ups with no orphan: the account is recorded first (unlinked, no password),
+the service is asked with no transaction open, then the account is linked. A refusal
+leaves nothing and sends no email; a service out of reach leaves it waiting, and a
+retry with the same key (or the minute's sweep) finishes it with the same result."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from gateway.auth import Unauthenticated
+from gateway.models import Base, Signup, User, outbox
+from sqlalchemy import create_engine, func, select
+from wecare_common.errors import Conflict
+from wecare_common.outbox import outbox_sessionmaker
+from wecare_common.rpc import ServiceTimeout
+
+from gateway import signups, users
+
+
+@pytest.fixture
+def session(tmp_path):  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    Base.metadata.create_all(engine)
+    with outbox_sessionmaker(engine, Base.metadata)() as s:
+        yield s
+    engine.dispose()
+
+
+class Benefits:
+    """The service, keyed: asked again with a key, the same record."""
+
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        self.session, self.kept, self.calls = session, {}, []
+        self.away = self.refuse = False
+
+    def __call__(self, service: str, method: str):  # type: ignore[no-untyped-def]
+        def call(company_id: str, idempotency_key: str, **data: Any) -> dict[str, Any]:
+            assert not self.session.in_transaction(), "a service called inside a transaction"
+            self.calls.append(idempotency_key)
+            if self.refuse:
+                raise Conflict("an employee with this fiscal_code is already enrolled",
+                               {"fiscal_code": ["already enrolled"]})
+            view = self.kept.setdefault(idempotency_key, {"id": str(uuid.uuid4()), **data})
+            if self.away:
+                raise ServiceTimeout("the benefits service did not answer within 60s")
+            return view
+        return call
+
+
+def _enrol(session, rpc, key: str | None, email: str = "anna@example.org",  # type: ignore[no-untyped-def]
+           password: str | None = None) -> dict[str, Any]:
+    data = {"email": email, "first_name": "Anna", "fiscal_code": "BLUNNA80A41H501X"}
+    return signups.sign_up(
+        session, kind="employee", caller="hr-1", key=key,
+        request_hash=signups.fingerprint(data), email=email, role="employee",
+        password=password, company_id="c1", invite_name="Anna", rpc=rpc,
+        call={"service": "benefits", "method": "enroll_employee", "args": ["c1"],
+              "kwargs": data})
+
+
+def _invitations(session) -> int:  # type: ignore[no-untyped-def]
+    count = session.scalar(select(func.count()).select_from(outbox).where(
+        outbox.c.event_type == "user.invited"))
+    session.commit()
+    return count
+
+
+def test_an_employee_is_enrolled_then_linked_and_invited(session) -> None:
+    rpc = Benefits(session)
+    employee = _enrol(session, rpc, "k1")
+    user = users.find_by_email(session, "anna@example.org")
+    assert (user.employee_id, user.company_id) == (employee["id"], "c1")
+    assert _invitations(session) == 1
+    assert _enrol(session, rpc, "k1") == employee  # the same key: the same answer
+    assert rpc.calls == [rpc.calls[0]] and _invitations(session) == 1
+
+
+def test_a_refusal_leaves_no_account_and_sends_nothing(session) -> None:
+    rpc = Benefits(session)
+    rpc.refuse = True
+    with pytest.raises(Conflict):
+        _enrol(session, rpc, "k2")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(User)) == 0
+    assert session.scalar(select(func.count()).select_from(Signup)) == 0
+    assert _invitations(session) == 0
+    rpc.refuse = False  # the email is free again
+    assert _enrol(session, rpc, "k3")["id"]
+
+
+def test_a_service_out_of_reach_leaves_it_waiting_and_the_key_finishes_it(session) -> None:
+    rpc = Benefits(session)
+    rpc.away = True
+    with pytest.raises(ServiceTimeout):
+        _enrol(session, rpc, "k4", password="a-good-password-1")
+    session.rollback()
+    user = users.find_by_email(session, "anna@example.org")
+    assert user.employee_id is None and user.password_hash is None  # waiting: no way in
+    with pytest.raises(Unauthenticated):
+        users.authenticate(session, "anna@example.org", "a-good-password-1")
+    with pytest.raises(Conflict):  # the email is taken meanwhile: no second account
+        _enrol(session, rpc, "another-key")
+    session.rollback()
+    rpc.away = False
+    employee = _enrol(session, rpc, "k4", password="a-good-password-1")
+    assert rpc.calls[0] == rpc.calls[-1] and len(rpc.kept) == 1  # one record kept
+    assert users.authenticate(session, "anna@example.org", "a-good-password-1").employee_id \
+        == employee["id"]
+    assert _invitations(session) == 0  # a password was given: no invitation
+
+
+def test_the_sweep_finishes_a_sign_up_left_waiting(session) -> None:
+    rpc = Benefits(session)
+    rpc.away = True
+    with pytest.raises(ServiceTimeout):
+        _enrol(session, rpc, None)  # no key: nobody can retry it, the sweep does
+    session.rollback()
+    rpc.away = False
+    assert signups.finish_pending(session, rpc, older_than=timedelta(0)) == 1
+    user = users.find_by_email(session, "anna@example.org")
+    assert user.employee_id == next(iter(rpc.kept.values()))["id"]
+    assert _invitations(session) == 1
