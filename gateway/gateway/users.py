@@ -172,7 +172,7 @@ def send_link(session: Session, user: User, purpose: str, name: str = "") -> Non
     kind = "user.invited" if purpose == "invitation" else "password.reset_requested"
     record_event(session, kind, {
         "user_id": user.id, "email": user.email, "role": user.role, "name": name,
-        "link": f"{base}/set-password?token={token}",
+        "link": f"{base}/password/new?token={token}",
         "expires_in_hours": int(ttl.total_seconds() // 3600)},
         producer="gateway", company_id=user.company_id)
 

@@ -281,7 +281,7 @@ def test_refresh_rotates_and_logout_ends_the_session(stack, admin, company, fake
 def _link_token(stack, email: str, subject: str) -> str:  # type: ignore[no-untyped-def]
     mail = stack.smtp.wait_for(lambda m: m["To"] == email and subject in m["Subject"])[-1]
     text = mail.get_body(preferencelist=("plain",)).get_content()
-    return text.split("set-password?token=", 1)[1].split()[0]
+    return text.split("/password/new?token=", 1)[1].split()[0]
 
 
 def test_invited_people_set_their_password_once_and_resets_work(stack, company, fake) -> None:

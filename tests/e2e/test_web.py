@@ -101,3 +101,29 @@ def test_the_buy_form_buys_once_however_often_it_is_sent(stack, admin, company, 
     assert vouchers[0]["code"] in voucher.text and '<svg role="img"' in voucher.text
     assert "25,00\xa0€" in voucher.text
     assert stack.call("GET", "/me/wallet", token).json()["total_cents"] == 7_500
+
+
+def test_the_invitation_email_opens_the_page_that_sets_the_first_password(
+        stack, company, fake) -> None:
+    email = fake.email("invited")
+    r = stack.call("POST", f"/companies/{company.id}/employees", company.hr, json={
+        "email": email, "first_name": "Ada", "last_name": "Neri",
+        "fiscal_code": fake.fiscal_code()})
+    assert r.status_code == 201, r.text
+    mail = stack.smtp.wait_for(lambda m: m["To"] == email)[-1]
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://\S+/password/new\?token=[\w-]+", text)[0]
+    path = link.split("/", 3)[3]
+    browser = requests.Session()
+    page = browser.get(f"{stack.url}/{path}", timeout=10)
+    assert page.status_code == 200 and 'name="token"' in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text)[1]
+    old = browser.get(f"{stack.url}/set-password?token={token}", allow_redirects=False,
+                      timeout=10)  # links emailed before still work
+    assert old.status_code == 301 and old.headers["Location"].endswith(f"token={token}")
+    r = browser.post(f"{stack.url}/password/new", allow_redirects=False, timeout=10, data={
+        "csrf_token": form_value(page.text, CSRF), "token": token,
+        "password": "a long first password", "password_again": "a long first password"})
+    assert r.status_code == 303 and r.headers["Location"] == "/home", r.text[:500]
+    assert browser.get(f"{stack.url}/home", timeout=10).status_code == 200
+    assert stack.token(email, "a long first password")

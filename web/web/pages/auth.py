@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from werkzeug.wrappers import Response
 
 from web.client import ApiError
@@ -80,6 +82,12 @@ class AuthPages:
     @page("GET", "/password/new")
     def new_password_form(self, page: Page) -> Response:
         return page.render("auth/new_password.html", token=page.request.args.get("token", ""))
+
+    @page("GET", "/set-password")
+    def old_password_link(self, page: Page) -> Response:
+        """Links emailed before the page had its name still open it."""
+        return page.redirect("/password/new?" + urlencode(
+            {"token": page.request.args.get("token", "")}), status=301)
 
     @page("POST", "/password/new")
     def new_password(self, page: Page) -> Response:
