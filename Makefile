@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-browser browser-deps lint deploy-check bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
+.PHONY: help install run migrate topology test test-browser browser-deps lint deploy-check image bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -16,6 +16,7 @@ help:
 	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
 	@echo "make lint          ruff"
 	@echo "make deploy-check  render and validate the Kubernetes manifests offline"
+	@echo "make image         build the container image (wecare:<version>, and wecare:dev)"
 	@echo "make bench         every benchmark, printing tables"
 
 $(VENV)/.synced: uv.lock $(PYPROJECTS)
@@ -70,6 +71,16 @@ lint: install
 
 deploy-check: install
 	$(PY) -m scripts.deploy_check
+
+# One image for every service (deploy/Dockerfile), tagged with the project's version (the
+# tag deploy/base/kustomization.yaml names) and `dev` (the local overlay's); docker or podman.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
+IMAGE ?= wecare
+CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
+image:
+	@if [ -z "$(CONTAINER_ENGINE)" ]; then \
+	  echo "make image needs docker or podman (or CONTAINER_ENGINE=...)" >&2; exit 1; fi
+	$(CONTAINER_ENGINE) build -f deploy/Dockerfile -t $(IMAGE):$(VERSION) -t $(IMAGE):dev .
 
 bench: bench-slice bench-wallet bench-ledger bench-catalog bench-grants bench-notifications bench-web
 

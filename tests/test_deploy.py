@@ -31,14 +31,20 @@ def test_every_deployment_is_probed_limited_and_locked_down() -> None:
     deployments = [d for d in docs if d["kind"] == "Deployment"]
     assert {d["metadata"]["name"] for d in deployments} == {
         "wecare-gateway", "wecare-catalog", "wecare-benefits", "wecare-wallet",
-        "wecare-notifications"}
+        "wecare-notifications", "wecare-web"}
     budgets = {d["metadata"]["name"] for d in docs if d["kind"] == "PodDisruptionBudget"}
+    # liveness asks the process only; readiness its dependencies (a service's database;
+    # the gateway's own: a service down fails its requests, not every gateway pod)
+    readiness = {"wecare-gateway": "/ready", "wecare-web": "/health"}
     for d in deployments:
         spec = d["spec"]["template"]["spec"]
         assert spec["securityContext"]["runAsNonRoot"] is True
         (container,) = spec["containers"]
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["httpGet"]["path"] == "/health"
+        name = d["metadata"]["name"]
+        live = "/health" if name == "wecare-web" else "/live"  # the web app's is the process
+        assert container["livenessProbe"]["httpGet"]["path"] == live
+        assert container["startupProbe"]["httpGet"]["path"] == live
+        assert container["readinessProbe"]["httpGet"]["path"] == readiness.get(name, "/health")
         assert container["resources"]["limits"] and container["resources"]["requests"]
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
@@ -61,3 +67,23 @@ def test_the_local_secret_gives_every_setting_a_service_needs_to_start() -> None
         assert {name for name, _ in requirements(service)} <= given, service
     config_maps = [d for d in docs if d["kind"] == "ConfigMap"]
     assert all("WECARE_DEV_MODE" not in (d.get("data") or {}) for d in config_maps)
+
+
+def test_the_migration_job_is_named_after_the_version_it_migrates_to() -> None:
+    """A Job's template cannot change: each release applies a Job of its own."""
+    base = yaml.safe_load((ROOT / "deploy/base/kustomization.yaml").read_text())
+    (image,) = [i for i in base["images"] if i["name"] == "wecare"]
+    job = yaml.safe_load((ROOT / "deploy/base/migrate-job.yaml").read_text())
+    assert job["metadata"]["name"] == "wecare-migrate-" + image["newTag"].replace(".", "-")
+    project = (ROOT / "pyproject.toml").read_text()
+    assert f'version = "{image["newTag"]}"' in project  # make image tags the same version
+
+
+def test_the_image_build_leaves_out_local_state_and_ci_checks_lint_and_manifests() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for path in (".git", ".venv", "var/", "**/dev-secrets.json", "*.db"):
+        assert path in ignored
+    assert "\nimage:" in (ROOT / "Makefile").read_text()
+    ci = (ROOT / ".ci/run").read_text()
+    assert "make lint" in ci and "make deploy-check" in ci
+    assert ci.index("make lint") < ci.index("make test")

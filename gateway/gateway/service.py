@@ -12,7 +12,7 @@ import nameko
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from nameko.web.handlers import http
-from wecare_common import config, dlq
+from wecare_common import config, dlq, health
 from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
 from wecare_common.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -178,14 +178,32 @@ class GatewayService:
     # -- operations -------------------------------------------------------------
     @api("GET", "/health", response=HealthOut, summary="readiness of every service")
     def health(self, call: Call) -> tuple[int, dict[str, Any]]:
-        report: dict[str, Any] = {"gateway": "ok"}
-        for name in SERVICES:
+        """Every service asked at once, each with a short deadline (a slow one costs
+        its deadline, not the sum)."""
+        import eventlet
+
+        def ask(name: str) -> tuple[str, str]:
             try:
-                report[name] = TimedCall(getattr(self, name)).health()["status"]
+                return name, TimedCall(getattr(self, name)).health()["status"]
             except Exception as exc:  # noqa: BLE001 - reported, not raised
-                report[name] = f"unavailable: {type(exc).__name__}"
+                return name, f"unavailable: {type(exc).__name__}"
+
+        report: dict[str, Any] = {"gateway": "ok",
+                                  **dict(eventlet.GreenPool(len(SERVICES)).imap(ask, SERVICES))}
         ok = all(v == "ok" for v in report.values())
         return (200 if ok else 503), {"status": "ok" if ok else "degraded", "services": report}
+
+    @http("GET", "/live")
+    def live(self, request: Request) -> tuple[int, dict[str, str], str]:
+        """Liveness (Kubernetes): the process answers; nothing else is asked."""
+        return health.LIVE
+
+    @http("GET", "/ready")
+    def ready(self, request: Request) -> tuple[int, dict[str, str], str]:
+        """Readiness (Kubernetes): the gateway's own database answers. A service that is
+        down fails its own requests (503) and shows in /health; it does not take every
+        gateway pod out of the load balancer."""
+        return health.probe_response(health.readiness("gateway", self.db))
 
     @api("GET", "/api/v1/openapi.json", summary="this document")
     def openapi(self, call: Call) -> dict[str, Any]:

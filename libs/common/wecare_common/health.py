@@ -1,4 +1,7 @@
-"""Readiness every service reports (RPC and an HTTP probe for Kubernetes)."""
+"""Liveness and readiness every service reports: GET /live (the process answers;
+Kubernetes' livenessProbe: nothing outside the process is asked, so a database
+outage never restarts pods) and readiness, its database answering (GET /health for
+the readinessProbe, and `health` over RPC for the gateway's /health)."""
 
 from __future__ import annotations
 
@@ -27,9 +30,12 @@ def probe_response(report: dict[str, Any]) -> tuple[int, dict[str, str], str]:
     return status, {"Content-Type": "application/json"}, json.dumps(report)
 
 
+LIVE = (200, {"Content-Type": "application/json"}, '{"status": "alive"}')
+
+
 class HealthEntrypoints:
-    """Readiness for every service: `health` over RPC (the gateway's /health) and
-    GET /health over HTTP (Kubernetes' probes). Needs `name` and `db`."""
+    """Liveness (GET /live) and readiness (GET /health, and `health` over RPC for the
+    gateway's /health) for every service. Needs `name` and `db`."""
 
     name: str
     db: Session
@@ -41,3 +47,7 @@ class HealthEntrypoints:
     @http("GET", "/health")
     def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
         return probe_response(readiness(self.name, self.db))
+
+    @http("GET", "/live")
+    def http_live(self, request: Any) -> tuple[int, dict[str, str], str]:
+        return LIVE
