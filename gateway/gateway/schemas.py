@@ -288,6 +288,26 @@ class PlanOut(Out):
     valid_until = fields.String()
     categories = fields.List(fields.String())
     leftover_policy = fields.String()
+    version = fields.Integer(metadata={"description": "raised by each change"})
+
+
+class PlanChangeIn(Schema):
+    """Only what keeps the promises a running plan made (an ended plan does not change):
+    valid_until not before today (nor, once credit was granted, earlier than 14 days
+    from today), categories only added, per_employee_budget_cents not below what one
+    employee was granted (set where there was none only before the first grant);
+    fiscal_year and valid_from never change."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    valid_until = fields.Date()
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             validate=validate.Length(min=1),
+                             metadata={"description": "the plan's categories and any added"})
+    target_groups = fields.List(fields.String(), allow_none=True,
+                                metadata={"description": "null or []: every employee"})
+    per_employee_budget_cents = Cents(required=False, allow_none=True,
+                                      metadata={"description": "null: no budget"})
+    leftover_policy = fields.String(validate=validate.OneOf(["return_to_fund", "roll_over"]))
 
 
 class CompanyTopupsQuery(Schema):

@@ -67,7 +67,9 @@ from gateway.schemas import (
     OfferingPatch,
     OfferingSearch,
     Page,
+    PlanChangeIn,
     PlanIn,
+    PlanItem,
     PlanOut,
     PlanPage,
     PreferencesIn,
@@ -469,6 +471,13 @@ class GatewayService:
     def list_plans(self, call: Call, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)  # type: ignore[arg-type]
         return self.benefits.list_plans(cid)
+
+    @api("PATCH", "/api/v1/plans/<pid>", roles=("hr",), body=PlanChangeIn, response=PlanItem,
+         summary="change a plan while it runs: name, end date, categories added, target "
+         "groups, budget per employee, leftover policy (within the promises already made)")
+    def change_plan(self, call: Call, pid: str) -> dict[str, Any]:
+        return self.benefits.change_plan(call.principal.company_id,  # type: ignore[union-attr]
+                                         pid, **_json_ready(call.body))
 
     @api("POST", "/api/v1/plans/<pid>/grant-check", roles=("hr",), body=GrantIn,
          response=GrantCheckOut, summary="what a grant would do, checked and not sent: who, "

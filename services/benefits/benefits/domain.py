@@ -52,7 +52,7 @@ def plan_view(p: Plan) -> dict[str, Any]:
             "valid_until": p.valid_until.isoformat(), "categories": p.categories,
             "target_groups": p.target_groups, "leftover_policy": p.leftover_policy,
             "per_employee_budget_cents": p.per_employee_budget_cents,
-            "created_at": p.created_at.isoformat()}
+            "version": p.version or 1, "created_at": p.created_at.isoformat()}
 
 
 def signup_id(idempotency_key: str | None) -> str:
@@ -277,6 +277,9 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
 
 
 def _record_grant(session: Session, plan: Plan, grant_id: str, data: dict[str, Any]) -> None:
+    # the plan as it is now, under a shared lock: a change of its budget or groups
+    # (benefits.plans, which locks it for update) waits for this grant, or this for it
+    session.refresh(plan, with_for_update={"read": True})
     employee_ids = _grantees(session, plan, data.get("employee_ids"), data["source"])
     if plan.per_employee_budget_cents is not None:
         _within_budget(session, plan, employee_ids, data["amount_cents"])
@@ -300,7 +303,7 @@ def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., d
     employee_ids, amount = list(grant.employee_ids or []), grant.amount_cents
     plan_view = {"id": plan.id, "name": plan.name, "valid_from": plan.valid_from.isoformat(),
                  "valid_until": plan.valid_until.isoformat(), "categories": plan.categories,
-                 "leftover_policy": plan.leftover_policy}
+                 "leftover_policy": plan.leftover_policy, "version": plan.version or 1}
     event = {"grant_id": grant_id, "plan_id": plan.id, "plan_name": plan.name,
              "valid_until": plan.valid_until.isoformat(), "source": grant.source,
              "amount_cents": amount, "employee_ids": employee_ids}

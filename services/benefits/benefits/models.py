@@ -82,6 +82,8 @@ class Plan(Base):
     leftover_policy: Mapped[str] = mapped_column(String(20))
     per_employee_budget_cents: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # raised by each change (benefits.plans): copies elsewhere keep the newest
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Grant(Base):

@@ -83,6 +83,19 @@ class PlanRequest(Schema):
             raise ValidationError("must not be before valid_from", "valid_until")
 
 
+class PlanChange(Schema):
+    """What may change in a plan (benefits.plans says when): each field optional."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    valid_until = fields.Date()
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             validate=validate.Length(min=1))
+    target_groups = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
+                                allow_none=True)
+    per_employee_budget_cents = Cents(required=False, allow_none=True)
+    leftover_policy = fields.String(validate=validate.OneOf(["return_to_fund", "roll_over"]))
+
+
 class GrantRequest(Schema):
     amount_cents = Cents()
     employee_ids = fields.List(fields.String(), load_default=None, allow_none=True,

@@ -13,7 +13,7 @@ from wecare_common.db import Database
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
-from benefits import domain, fiscal_rules, imports, reimbursements, reports
+from benefits import domain, fiscal_rules, imports, plans, reimbursements, reports
 from benefits.models import Base
 from benefits.schemas import (
     CompanyRequest,
@@ -22,6 +22,7 @@ from benefits.schemas import (
     EmployeeQuery,
     EmployeeRequest,
     GrantRequest,
+    PlanChange,
     PlanRequest,
     ReimbursementRequest,
 )
@@ -66,6 +67,12 @@ class BenefitsService(health.HealthEntrypoints):
     @rpc
     def create_plan(self, company_id: str, **data: Any) -> dict[str, Any]:
         result = domain.create_plan(self.db, company_id, load(PlanRequest(), data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def change_plan(self, company_id: str, plan_id: str, **changes: Any) -> dict[str, Any]:
+        result = plans.change_plan(self.db, company_id, plan_id, load(PlanChange(), changes))
         self.db.commit()
         return result
 

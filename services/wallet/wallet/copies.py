@@ -45,10 +45,17 @@ def keep_offering(session: Session, o: dict[str, Any], active: bool, as_of: date
 
 
 def keep_plan(session: Session, p: dict[str, Any]) -> Plan:
+    """The plan as `p` has it, unless the copy holds a newer version (plans change,
+    and `plan.created`, `plan.changed` and grants bring copies in any order)."""
     plan = session.get(Plan, p["id"])
     if plan is None:
         plan = Plan(id=p["id"], company_id=p["company_id"])
         session.add(plan)
+    version = p.get("version")
+    if version is not None and plan.version is not None and version < plan.version:
+        return plan
+    if version is not None:
+        plan.version = version
     plan.name = p["name"]
     plan.valid_from = _day(p["valid_from"])
     plan.valid_until = _day(p["valid_until"])

@@ -92,7 +92,8 @@ class Topup(Base):
 
 
 class Plan(Base):
-    """The wallet's copy of a benefits plan (from `plan.created` and grants)."""
+    """The wallet's copy of a benefits plan (from `plan.created`, `plan.changed` and
+    grants), at its newest `version`."""
 
     __tablename__ = "plans"
     id: Mapped[str] = mapped_column(Id, primary_key=True)
@@ -102,6 +103,7 @@ class Plan(Base):
     valid_until: Mapped[date] = mapped_column(Date)
     categories: Mapped[list] = mapped_column(JSON)
     leftover_policy: Mapped[str] = mapped_column(String(20), default="return_to_fund")
+    version: Mapped[int | None] = mapped_column(Integer)  # benefits' version of the plan
     # when the plan's end was applied to its leftovers
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -22,6 +22,7 @@ class PlanCopy(Schema):
     valid_until = fields.Date(required=True)
     categories = fields.List(fields.String(), required=True)
     leftover_policy = fields.String(load_default=None)
+    version = fields.Integer(load_default=None, allow_none=True)
 
 
 class GrantRequest(Schema):
@@ -56,7 +57,7 @@ class RedemptionRequest(Schema):
 
 
 class PlanEvent(Schema):
-    """The part of `plan.created` the wallet keeps."""
+    """The part of `plan.created` and `plan.changed` the wallet keeps."""
 
     class Meta:
         unknown = INCLUDE
@@ -68,6 +69,7 @@ class PlanEvent(Schema):
     valid_until = fields.Date(required=True)
     categories = fields.List(fields.String(), required=True)
     leftover_policy = fields.String(required=True)
+    version = fields.Integer(load_default=None, allow_none=True)
 
 
 class ProviderEvent(Schema):

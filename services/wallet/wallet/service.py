@@ -244,7 +244,7 @@ class WalletService(health.HealthEntrypoints):
     def _first(self, event: dict[str, Any], consumer: str) -> bool:
         return first_delivery(self.db, inbox, event["id"], f"wallet.{consumer}")
 
-    @handle_event("plan.created")
+    @handle_event("plan.created", "plan.changed")
     def on_plan_created(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_plan_created"):
             copies.keep_plan(self.db, PlanEvent().load(event["payload"]))
