@@ -78,6 +78,8 @@ class Page:
         self.csrf = request.cookies.get(CSRF) or ""
         self._new_cookies: dict[str, tuple[str, int | None]] = {}
         self._cleared: set[str] = set()
+        # sources this page's Content-Security-Policy allows beyond 'self' (allow_stripe)
+        self.csp_sources: dict[str, list[str]] = {}
         if not self.csrf:
             self.csrf = secrets.token_urlsafe(24)
             self._new_cookies[CSRF] = (self.csrf, None)
@@ -124,6 +126,13 @@ class Page:
         self._new_cookies.pop(ACCESS, None)
         self._new_cookies.pop(REFRESH, None)
 
+    def allow_stripe(self) -> str:
+        """This page runs Stripe.js (the Payment Element): its policy lets Stripe's
+        script, frames and API in, and only this page's. Returns the script's address."""
+        for directive, sources in stripe_sources().items():
+            self.csp_sources.setdefault(directive, []).extend(sources)
+        return stripe_js_url()
+
     def set_language(self, code: str) -> None:
         if code in i18n.LANGUAGES:
             self.lang = i18n.Lang(code)
@@ -144,9 +153,12 @@ class Page:
         self._renew()
         return self._call(method, path, **kwargs)
 
-    def api_all(self, *calls: tuple[str, str] | tuple[str, str, dict[str, Any]]) -> list[Any]:
+    def api_all(self, *calls: tuple[str, str] | tuple[str, str, dict[str, Any]],
+                soft: bool = False) -> list[Any]:
         """Several API calls at once (a page that needs the wallet and the statement
-        waits for the slower, not for both): [(method, path, {kwargs}), …] → results."""
+        waits for the slower, not for both): [(method, path, {kwargs}), …] → results.
+        soft: a part that cannot answer now (an API error other than the session's
+        own 401/403) gives None, and the rest of the page still shows."""
         if self.token is None and self.refresh_token is None:
             raise SignInRequired()
         if self._expires_soon():
@@ -166,8 +178,11 @@ class Page:
             self._renew()
             for i in expired:
                 results[i] = one(calls[i])
-        for result in results:
-            if isinstance(result, Exception):
+        for i, result in enumerate(results):
+            if (soft and isinstance(result, ApiError)
+                    and result.status not in (401, 403)):
+                results[i] = None
+            elif isinstance(result, Exception):
                 raise result
         return results
 
@@ -232,7 +247,7 @@ class Page:
         for name in self._cleared:
             response.delete_cookie(name, path="/", httponly=True, samesite="Lax",
                                    secure=secure)
-        security_headers(response)
+        security_headers(response, self.csp_sources)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
             response.headers["Vary"] = "Cookie, Accept-Language, HX-Request, Accept-Encoding"
@@ -255,15 +270,45 @@ def map_tiles() -> str:
     return os.environ.get("WECARE_MAP_TILES_URL", "")
 
 
-def security_headers(response: Response) -> None:
+STRIPE_JS = "https://js.stripe.com/v3/"
+# What Stripe.js with the Payment Element needs (Stripe's integration security guide):
+# its script, its frames (the element, 3-D Secure), its API, its images.
+STRIPE_SOURCES = {"script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+                  "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com",
+                                "https://hooks.stripe.com"],
+                  "connect-src": ["https://api.stripe.com"],
+                  "img-src": ["https://*.stripe.com"]}
+
+
+def stripe_js_url() -> str:
+    """Stripe.js: Stripe's own by default; tests name a local stand-in of it."""
+    return os.environ.get("WECARE_STRIPE_JS_URL", "").strip() or STRIPE_JS
+
+
+def stripe_sources() -> dict[str, list[str]]:
+    """The sources a page running Stripe.js adds to its policy: Stripe's, or, for a
+    stand-in, its origin (which serves the script, the element's frame and the API)."""
+    parts = urlsplit(stripe_js_url())
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if origin == "https://js.stripe.com":
+        return {k: list(v) for k, v in STRIPE_SOURCES.items()}
+    return {"script-src": [origin], "frame-src": [origin], "connect-src": [origin]}
+
+
+def security_headers(response: Response, extra: dict[str, list[str]] | None = None) -> None:
+    """The strict policy every page has; `extra` adds sources to a directive for one
+    page (the card payment page lets Stripe.js in, no other page does)."""
     tiles = map_tiles()
     tile_origin = ""
     if tiles:
         parts = urlsplit(tiles.replace("{s}", "a"))
         tile_origin = " " + f"{parts.scheme}://{parts.netloc}".replace("//a.", "//*.")
+    more = {k: "".join(f" {s}" for s in dict.fromkeys(v)) for k, v in (extra or {}).items()}
+    frames = f"frame-src{more['frame-src']}; " if more.get("frame-src") else ""
     response.headers.setdefault("Content-Security-Policy", (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src 'self' data: blob:{tile_origin}; connect-src 'self'; font-src 'self'; "
+        f"default-src 'self'; script-src 'self'{more.get('script-src', '')}; style-src 'self'; "
+        f"img-src 'self' data: blob:{tile_origin}{more.get('img-src', '')}; "
+        f"connect-src 'self'{more.get('connect-src', '')}; {frames}font-src 'self'; "
         "media-src 'self' blob:; worker-src 'self'; manifest-src 'self'; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

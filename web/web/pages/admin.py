@@ -36,17 +36,26 @@ def bps_to_percent(lang: Any, bps: int | None) -> str:
     return text.rstrip("0").rstrip(",.") if ("," in text or "." in text) else text
 
 
-def _all(page: Page, path: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
-    """Every item of a paged list (up to LIST_PAGES pages) and whether more remain."""
+def _all(page: Page, path: str, first: dict[str, Any] | None = None,
+         **params: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Every item of a paged list (up to LIST_PAGES pages) and whether more remain;
+    `first`: its first page, when already asked for."""
     items: list[dict[str, Any]] = []
     cursor = None
-    for _ in range(LIST_PAGES):
-        chunk = page.api("GET", path, params={**params, "limit": 200, "cursor": cursor})
+    for n in range(LIST_PAGES):
+        chunk = first if (n == 0 and first is not None) else page.api(
+            "GET", path, params={**params, "limit": 200, "cursor": cursor})
         items += chunk["items"]
         cursor = chunk.get("next_cursor")
         if not cursor:
             return items, False
     return items, True
+
+
+def _first_pages(page: Page, *lists: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first page of several lists at once."""
+    return page.api_all(*[("GET", path, {"params": {**params, "limit": 200}})
+                          for path, params in lists])
 
 
 def _maybe(page: Page, method: str, path: str, **kwargs: Any) -> Any:
@@ -64,22 +73,25 @@ class AdminPages:
     # -- what waits --------------------------------------------------------------------------------
     @page("GET", "/admin", roles=ADMIN)
     def admin_home(self, page: Page) -> Response:
-        def count(path: str, **params: Any) -> dict[str, Any] | None:
-            answer = _maybe(page, "GET", path, params={**params, "limit": 200})
+        # every part asked at once: the page waits for the slowest, not for the sum
+        failed, parked, applications, transfers, preview, audit = page.api_all(
+            ("GET", "/notifications/failed"),
+            ("GET", "/dead-letters", {"params": {"limit": 500}}),
+            ("GET", "/providers", {"params": {"status": "pending", "limit": 200}}),
+            ("GET", "/topups", {"params": {"status": "pending", "method": "bank_transfer",
+                                           "limit": 200}}),
+            ("GET", "/settlements/preview"),
+            ("GET", "/ledger/audit"), soft=True)
+
+        def count(answer: dict[str, Any] | None) -> dict[str, Any] | None:
             if answer is None:
                 return None
             return {"n": len(answer["items"]), "more": bool(answer.get("next_cursor"))}
 
-        failed = _maybe(page, "GET", "/notifications/failed")
-        parked = _maybe(page, "GET", "/dead-letters", params={"limit": 500})
         return page.render(
-            "admin/home.html",
-            applications=count("/providers", status="pending"),
-            transfers=count("/topups", status="pending", method="bank_transfer"),
-            preview=_maybe(page, "GET", "/settlements/preview"),
-            failed=None if failed is None else len(failed["items"]),
-            parked=None if parked is None else len(parked["items"]),
-            audit=_maybe(page, "GET", "/ledger/audit"))
+            "admin/home.html", applications=count(applications), transfers=count(transfers),
+            preview=preview, failed=None if failed is None else len(failed["items"]),
+            parked=None if parked is None else len(parked["items"]), audit=audit)
 
     # -- providers ---------------------------------------------------------------------------------
     @page("GET", "/admin/providers", roles=ADMIN)
@@ -88,10 +100,13 @@ class AdminPages:
 
     def _providers_page(self, page: Page, errors: Errors | None = None, status: int = 200,
                         typed: dict[str, str] | None = None) -> Response:
-        pending, more_pending = _all(page, "/providers", status="pending")
-        approved, _ = _all(page, "/providers", status="approved")
-        suspended, _ = _all(page, "/providers", status="suspended")
-        circuit, more_circuit = _all(page, "/circuit")
+        firsts = _first_pages(page, ("/providers", {"status": "pending"}),
+                              ("/providers", {"status": "approved"}),
+                              ("/providers", {"status": "suspended"}), ("/circuit", {}))
+        pending, more_pending = _all(page, "/providers", firsts[0], status="pending")
+        approved, _ = _all(page, "/providers", firsts[1], status="approved")
+        suspended, _ = _all(page, "/providers", firsts[2], status="suspended")
+        circuit, more_circuit = _all(page, "/circuit", firsts[3])
         terms = {p["id"]: p for p in approved}
         done = page.request.args.get("done")
         who = page.request.args.get("id", "")
