@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,25 +50,80 @@ def run_once(session: Session, *, caller: str, key: str, fingerprint: str,
             raise IdempotencyConflict(
                 "this Idempotency-Key was used with a different request",
                 {"Idempotency-Key": ["already used with another body"]})
-        if record.status is None:
+        if record.status is None and not _take_over(session, this):
             raise Conflict("a request with this Idempotency-Key is still in progress",
                            {"Idempotency-Key": ["in progress"]})
-        return record.status, record.response
+        if record.status is not None:
+            return record.status, record.response
+    with _heartbeat(session, this):
+        return _run(session, this, action, to_response)
+
+
+# A request in progress touches its record this often; one not touched for ABANDONED
+# died with its process (kill -9, a node lost): a retry takes it over (the services
+# below are idempotent by the same key, so nothing happens twice).
+HEARTBEAT = 5.0
+ABANDONED = timedelta(seconds=15)
+
+
+def _take_over(session: Session, this: Any) -> bool:
+    taken = session.execute(update(_records).where(
+        this, _records.c.status.is_(None),
+        _records.c.created_at < datetime.now(UTC) - ABANDONED)
+        .values(created_at=datetime.now(UTC))).rowcount
+    session.commit()
+    return bool(taken)
+
+
+@contextmanager
+def _heartbeat(session: Session, this: Any) -> Iterator[None]:
+    """While the action runs, its record says so (on a connection of its own)."""
+    import eventlet
+
+    engine = session.get_bind()
+
+    def beat() -> None:
+        while True:
+            eventlet.sleep(HEARTBEAT)
+            try:
+                with engine.begin() as conn:
+                    conn.execute(update(_records).where(this, _records.c.status.is_(None))
+                                 .values(created_at=datetime.now(UTC)))
+            except Exception:  # noqa: BLE001 - a missed beat; the next one may do
+                pass
+
+    beating = eventlet.spawn(beat)
+    try:
+        yield
+    finally:
+        beating.kill()
+
+
+def _run(session: Session, this: Any, action: Callable[[], tuple[int, Any]],
+         to_response: Callable[[DomainError], tuple[int, Any]]) -> tuple[int, Any]:
     try:
         status, body = action()
     except DomainError as exc:
-        # A refusal is an answer too: the retry gets the same refusal.
+        # A refusal is an answer too: the retry gets the same refusal. A service out of
+        # reach (503, 504) is no answer: the outcome is unknown, as below.
         status, body = to_response(exc)
+        if status >= 500:
+            _forget(session, this)
+            raise
     except BaseException:
         # Unknown outcome (crash, timeout): let a retry try again; the services
         # below are idempotent by the same key, so money moves at most once.
-        session.rollback()
-        session.execute(delete(_records).where(this))
-        session.commit()
+        _forget(session, this)
         raise
     session.execute(update(_records).where(this).values(status=status, response=body))
     session.commit()
     return status, body
+
+
+def _forget(session: Session, this: Any) -> None:
+    session.rollback()
+    session.execute(delete(_records).where(this))
+    session.commit()
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> int:

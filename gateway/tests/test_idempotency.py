@@ -10,7 +10,7 @@ from gateway.idempotency import purge_expired, request_hash, run_once
 from gateway.models import Base, IdempotencyRecord
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from wecare_common.errors import IdempotencyConflict, RuleViolation
+from wecare_common.errors import Conflict, IdempotencyConflict, RuleViolation
 
 
 @pytest.fixture
@@ -79,3 +79,49 @@ def test_records_are_kept_48_hours(session) -> None:
     session.commit()
     assert purge_expired(session, now) == 1
     assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_a_request_whose_gateway_died_is_taken_over_by_its_retry(session) -> None:
+    """kill -9 mid-request leaves the record "in progress": nobody touches it any more,
+    and once that is plain (no heartbeat for ABANDONED) a retry runs it (the services
+    below are idempotent by the same key)."""
+    from gateway import idempotency
+
+    fingerprint = request_hash("POST", "/x", {"amount_cents": 1})
+    session.add(IdempotencyRecord(caller="u1", key="k", request_hash=fingerprint, status=None,
+                                  response=None, created_at=datetime.now(UTC)))
+    session.commit()
+
+    def action() -> tuple[int, dict]:
+        return 201, {"id": "done"}
+
+    with pytest.raises(Conflict, match="in progress"):  # alive for all we know
+        run_once(session, caller="u1", key="k", fingerprint=fingerprint, action=action,
+                 to_response=_answer)
+    session.execute(IdempotencyRecord.__table__.update().values(
+        created_at=datetime.now(UTC) - idempotency.ABANDONED - timedelta(seconds=1)))
+    session.commit()
+    assert run_once(session, caller="u1", key="k", fingerprint=fingerprint, action=action,
+                    to_response=_answer) == (201, {"id": "done"})
+
+
+def test_a_service_out_of_reach_is_no_answer_to_replay(session) -> None:
+    """A 503 says nothing of the outcome: the retry runs again (and is answered)."""
+    from wecare_common.rpc import ServiceUnavailable
+
+    from gateway import errors
+
+    def to_response(exc):  # type: ignore[no-untyped-def]
+        response = errors.response_from_exception(exc)
+        return response.status_code, {}
+
+    def away() -> tuple[int, dict]:
+        raise ServiceUnavailable("the wallet service is not running")
+
+    fingerprint = request_hash("POST", "/z", {})
+    with pytest.raises(ServiceUnavailable):
+        run_once(session, caller="u", key="s", fingerprint=fingerprint, action=away,
+                 to_response=to_response)
+    assert run_once(session, caller="u", key="s", fingerprint=fingerprint,
+                    action=lambda: (201, {"ok": True}), to_response=to_response) == (
+        201, {"ok": True})
