@@ -7,12 +7,13 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-browser browser-deps lint deploy-check image bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
+.PHONY: help install run migrate topology test test-browser test-faults bench-faults browser-deps lint deploy-check image bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
 	@echo "make test          the whole test suite (needs PostgreSQL and RabbitMQ; see README)"
 	@echo "make test-browser  only the browser tests (Playwright driving Debian's chromium)"
+	@echo "make test-faults   only the fault tests: parts killed under load, nothing lost (figures)"
 	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
 	@echo "make lint          ruff"
 	@echo "make deploy-check  render and validate the Kubernetes manifests offline"
@@ -45,6 +46,13 @@ test: install
 
 test-browser: install browser-deps
 	$(VENV)/bin/pytest tests/browser
+
+# RabbitMQ away 5 s, kill -9 of wallet, benefits, notifications, gateway, under load from
+# careful clients (tests/faults; part of make test too); prints each fault's figures
+test-faults: install
+	$(VENV)/bin/nameko test tests/faults -q -s -p no:logging
+
+bench-faults: test-faults
 
 # Debian's chromium for the browser tests (`playwright install` cannot download here, and is
 # never needed): installed when missing; .ci/run calls this. CHROMIUM_PATH names another binary.

@@ -10,19 +10,21 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from scripts import smtp_sink  # noqa: E402
-from scripts.run import SERVICES, launch, wait_healthy  # noqa: E402
+from scripts.run import SERVICES, Supervisor, launch, programs, wait_healthy  # noqa: E402
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672")
@@ -65,6 +67,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)  # what every process was started with
     mail: Path | None = None  # the local SMTP server's Maildir
     logs: Path | None = None  # one log file per process
+    supervisor: Any = None  # with supervise=True: scripts.run's Supervisor (restarts, pids)
 
 
 @dataclass(frozen=True)
@@ -121,13 +124,14 @@ def _comm(proc: Path) -> str:
 @contextmanager
 def stack(ports: Ports | None = None, data_dir: Path | None = None,
           extra_env: dict[str, str] | None = None,
-          prefix: str = "wecare_bench_") -> Iterator[Stack]:
+          prefix: str = "wecare_bench_", supervise: bool = False) -> Iterator[Stack]:
     """Every service, the gateway and a local SMTP server as processes, on a new database
     and vhost named prefix + a random suffix, dropped on the way out.
 
     ports: where each listens (default: the benchmarks' fixed ports); data_dir: logs/ and
     mail/ (default var/bench; mail/ starts empty); extra_env: more variables for every
-    process (they win over the stack's own)."""
+    process (they win over the stack's own); supervise: the services are restarted when
+    they die, as under `make run` (the fault tests kill them)."""
     ports = ports or Ports()
     data_dir = data_dir or ROOT / "var/bench"
     db = prefix + uuid.uuid4().hex[:8]
@@ -160,6 +164,7 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
     env.update(extra_env or {})
     py = sys.executable
     children: list[subprocess.Popen] = []
+    supervisor = None
     try:
         subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
                        capture_output=True)
@@ -173,15 +178,25 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
         children.append(subprocess.Popen(
             smtp_sink.command(ports.smtp, mail), env=env,
             stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
-        children += launch(env, logs)  # SMTP_URL is set: launch starts no sink of its own
+        if supervise:  # SMTP_URL is set: no sink of its own among the programs
+            supervisor = Supervisor(env, logs, programs(env), first_backoff=0.2,
+                                    say=lambda line: print(line, flush=True))
+            supervisor.start()
+            threading.Thread(target=supervisor.run_forever, args=(0.2,), daemon=True).start()
+            services = supervisor.processes()
+        else:
+            services = launch(env, logs)  # SMTP_URL is set: launch starts no sink of its own
+        children += services
         if not wait_healthy(url, children) or not _web_answers(env, children):
             raise RuntimeError(f"the services did not start; see {logs}")
         pids = {_name_of(child.args): child.pid for child in children}
         urls = {name: env[f"{name.upper()}_URL"]
                 for name in ("catalog", "benefits", "wallet", "notifications")}
         yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url), pids, urls,
-                    env, mail, logs)
+                    env, mail, logs, supervisor)
     finally:
+        if supervisor is not None:
+            supervisor.stop()  # its children, restarted ones too
         for child in children:
             child.terminate()
         for child in children:

@@ -285,7 +285,8 @@ class Supervisor:
                     child.down_since = None
 
     def run_forever(self, interval: float = 0.5) -> None:
-        while True:
+        """Look every `interval` seconds until `stop()`."""
+        while not self.stopping:
             self.check()
             time.sleep(interval)
 
