@@ -83,6 +83,7 @@ def request(session: Session, *, employee_id: str, idempotency_key: str,
     key = (f"{employee.company_id}/{employee_id}/{reimbursement_id}."
            f"{EXTENSIONS[data['receipt_content_type']]}")
     store.put(key, content)
+    session.commit()  # reads only so far: no transaction stays open over the wallet's call
     held = hold(reimbursement_id=reimbursement_id, employee_id=employee_id,
                 category=data["category"], amount_cents=data["amount_cents"],
                 plan_id=data["plan_id"], spent_on=data["spent_on"].isoformat())
@@ -104,15 +105,26 @@ def request(session: Session, *, employee_id: str, idempotency_key: str,
 def decide(session: Session, *, company_id: str, reimbursement_id: str, approved: bool,
            reason: str, pay: Callable[[str], Any], release: Callable[[str], Any]
            ) -> dict[str, Any]:
-    r = session.scalar(select(Reimbursement).where(Reimbursement.id == reimbursement_id)
-                       .with_for_update())
+    """HR's decision. The wallet pays or releases the held credit first, with no
+    transaction open and no row lock held (it decides once per reimbursement: a racing
+    opposite decision is refused there); then the decision is recorded, under a lock."""
+    r = session.scalar(select(Reimbursement).where(Reimbursement.id == reimbursement_id))
     if r is None or r.company_id != company_id:
         raise NotFound("no such reimbursement", {"reimbursement_id": ["unknown"]})
     if r.status != "requested":
         raise Conflict(f"this reimbursement was already {r.status}",
                        {"reimbursement_id": [r.status]})
+    session.commit()
     (pay if approved else release)(r.id)
-    r.status = "approved" if approved else "rejected"
+    r = session.scalar(select(Reimbursement).where(Reimbursement.id == reimbursement_id)
+                       .with_for_update().execution_options(populate_existing=True))
+    outcome = "approved" if approved else "rejected"
+    if r.status == outcome:  # a twin of this decision recorded it meanwhile
+        return view(r)
+    if r.status != "requested":
+        raise Conflict(f"this reimbursement was already {r.status}",
+                       {"reimbursement_id": [r.status]})
+    r.status = outcome
     r.reason = reason or None
     r.decided_at = datetime.now(UTC)
     record_event(session, f"reimbursement.{r.status}", view(r), producer=PRODUCER,
