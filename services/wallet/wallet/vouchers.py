@@ -91,11 +91,16 @@ def take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
                      fringe_limit: Callable[[str, int], int], field: str = "offering_id"
                      ) -> None:
     """Count a fringe spend against the year's limit, under a row lock; a refusal
-    names the year's limit, the room left and the request's `field`."""
+    names the year's limit, the room left and the request's `field`.
+
+    When the wallet has not heard the year's limit yet it asks benefits, with no
+    transaction open: call this before writing anything in the transaction (the reads
+    before are rolled back and read again as needed)."""
     if session.get(FringeUsage, (employee_id, year)) is None:
+        session.rollback()  # reads only so far: nothing stays open over the call
+        limit = fringe_limit(employee_id, year)
         insert_ignore(session, FringeUsage.__table__, [{
-            "employee_id": employee_id, "year": year,
-            "limit_cents": fringe_limit(employee_id, year), "used_cents": 0}])
+            "employee_id": employee_id, "year": year, "limit_cents": limit, "used_cents": 0}])
     usage = session.scalar(select(FringeUsage).where(
         FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update())
     limit = usage.limit_cents  # type: ignore[union-attr]
