@@ -253,6 +253,15 @@ class PayeeOut(Out):
     bic = fields.String()
 
 
+class FundingOptionsOut(Out):
+    bank_transfer = fields.Boolean()
+    card_available = fields.Boolean(metadata={
+        "description": "card or SEPA Direct Debit through Stripe's Payment Element"})
+    stripe_publishable_key = fields.String(allow_none=True, metadata={
+        "description": "for Stripe.js in the browser (null when card_available is false)"})
+    card_methods = fields.List(fields.String())
+
+
 class TopupOut(Out):
     id = fields.String()
     company_id = fields.String()

@@ -47,6 +47,7 @@ from gateway.schemas import (
     FailedEmails,
     FiscalRulesOut,
     FiscalRulesQuery,
+    FundingOptionsOut,
     GrantCheckOut,
     GrantIn,
     GrantOut,
@@ -446,6 +447,13 @@ class GatewayService:
         own_company(call.principal, cid)  # type: ignore[arg-type]
         return self._once(call, lambda: self.wallet.request_topup(
             company_id=cid, idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    @api("GET", "/api/v1/companies/<cid>/funding-options", roles=("hr",),
+         response=FundingOptionsOut, summary="how the company may top up: bank transfer, and "
+         "card or SEPA Direct Debit (Stripe) with the publishable key when configured")
+    def funding_options(self, call: Call, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)  # type: ignore[arg-type]
+        return self.wallet.funding_options(cid)
 
     @api("GET", "/api/v1/companies/<cid>/topups", roles=("hr",), query=CompanyTopupsQuery,
          response=CompanyTopupPage,

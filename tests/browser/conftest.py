@@ -10,6 +10,7 @@ which Playwright's sync API does not survive; under it these tests are skipped.
 Fixtures:
 - stack (session): the running system; .url (pages and /api/v1 at one origin),
   .logins, .login(role), .api, .mail (the SMTP sink's Maildir), .web
+- stack_factory(data_dir, extra_env): a stack of a module's own, with more environment
 - browser (session), page_factory(kind="phone"|"desktop", base_url=, locale=,
   browser=, **context options), phone and desktop (pages on stack.url)
 - camera_browser(y4m): a chromium whose camera plays that video (camera.py)
@@ -23,6 +24,7 @@ Content-Security-Policy refusal fails the test.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import functools
@@ -160,16 +162,17 @@ def _tails(logs: Path, lines: int = 15) -> str:
     return "\n".join(out)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """WeCare as `make run` starts it, on free ports, with the demo seeded."""
+@contextlib.contextmanager
+def start_stack(data: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """WeCare as `make run` starts it, on free ports, with the demo seeded; extra_env:
+    more variables for every process (a test module's own stack, e.g. with Stripe)."""
     _refuse_eventlet()
     harness = _load_harness()
     from scripts.run import SERVICES
     from scripts.seed import seed
 
-    data = tmp_path_factory.mktemp("stack")
-    running_stack = harness.stack(harness.Ports.free(), data, prefix="wecare_browser_")
+    running_stack = harness.stack(harness.Ports.free(), data, extra_env=extra_env,
+                                  prefix="wecare_browser_")
     try:
         running = running_stack.__enter__()
     except (RuntimeError, OSError, SystemExit, subprocess.CalledProcessError) as exc:
@@ -182,6 +185,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     running.env, web="web" in {name for name, *_ in SERVICES})
     finally:
         running_stack.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """WeCare as `make run` starts it, on free ports, with the demo seeded."""
+    with start_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def stack_factory() -> Callable[..., Any]:
+    """stack_factory(data_dir, extra_env) → a context manager giving a Stack of one's
+    own, started with more environment (a module's fixture: e.g. Stripe configured)."""
+    return start_stack
 
 
 # -- the browser -----------------------------------------------------------------------

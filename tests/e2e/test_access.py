@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/companies/<cid>/employees/<eid>/invitation"): Row(roles("hr"), "hr"),
     ("GET", "/api/v1/companies/<cid>/dashboard"): Row(roles("hr"), "hr"),
     ("GET", "/api/v1/companies/<cid>/topups"): Row(roles("hr"), "hr"),
+    ("GET", "/api/v1/companies/<cid>/funding-options"): Row(roles("hr"), "hr"),
     ("GET", "/api/v1/companies/<cid>/plans"): Row(roles("hr"), "hr"),
     ("PATCH", "/api/v1/plans/<pid>"): Row(roles("hr"), "hr", {"name": "Renamed"}),
     ("POST", "/api/v1/plans/<pid>/grant-check"): Row(roles("hr"), "hr", {

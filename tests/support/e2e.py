@@ -22,6 +22,7 @@ from support.stripe_standin import StripeStandIn
 
 ADMIN = ("admin@wecare.test", "admin-password-for-tests")
 WEBHOOK_SECRET = "whsec_test_" + "s" * 16
+PUBLISHABLE_KEY = "pk_test_standin"
 
 
 @dataclass
@@ -68,7 +69,7 @@ def stack(database_url: str, make_vhost, smtp_sink) -> Iterator[Stack]:
     env = {**urls, "SMTP_URL": smtp_sink.url, "WECARE_ADMIN_EMAIL": ADMIN[0],
            "WECARE_ADMIN_PASSWORD": ADMIN[1], "JWT_SECRET": "e2e-secret-" + "x" * 32,
            "STRIPE_API_KEY": "sk_test_standin", "STRIPE_API_BASE": stripe.url,
-           "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
            # pages: the gateway forwards them to the web app, a client of the gateway's API
            "WEB_URL": f"http://127.0.0.1:{ports[WebService]}",
            "GATEWAY_URL": f"http://127.0.0.1:{ports[GatewayService]}"}

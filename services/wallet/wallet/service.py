@@ -79,6 +79,11 @@ class WalletService(health.HealthEntrypoints):
         return result
 
     @rpc
+    def funding_options(self, company_id: str) -> dict[str, Any]:
+        """The same for every company today; asked per company for when it is not."""
+        return self.stripe.funding_options()
+
+    @rpc
     def company_topups(self, company_id: str, **page: Any) -> dict[str, Any]:
         return dashboard.company_topups(self.db, company_id, **load(CompanyTopupQuery(), page))
 

@@ -13,9 +13,11 @@ from wecare_common.errors import InvalidInput, RuleViolation
 
 class StripeClient:
     def __init__(self, api_key: str | None, api_base: str | None,
-                 webhook_secret: str | None = None) -> None:
+                 webhook_secret: str | None = None,
+                 publishable_key: str | None = None) -> None:
         self.api_key = api_key
         self.webhook_secret = webhook_secret
+        self.publishable_key = publishable_key
         self.client = None
         if api_key:
             kwargs: dict[str, Any] = {}
@@ -26,6 +28,15 @@ class StripeClient:
     @property
     def configured(self) -> bool:
         return self.client is not None
+
+    def funding_options(self) -> dict[str, Any]:
+        """How a company may top up its fund: a bank transfer always; by card or SEPA
+        Direct Debit in the page (Stripe's Payment Element) when Stripe is configured
+        with both its secret key and the publishable key the browser needs."""
+        card = self.configured and bool(self.publishable_key)
+        return {"bank_transfer": True, "card_available": card,
+                "stripe_publishable_key": self.publishable_key if card else None,
+                "card_methods": ["card", "sepa_debit"] if card else []}
 
     def create_payment_intent(self, company_id: str, amount_cents: int,
                               idempotency_key: str) -> dict[str, Any]:
@@ -72,7 +83,8 @@ class StripeClient:
 class StripeGateway(DependencyProvider):
     def setup(self) -> None:
         self.client = StripeClient(env("STRIPE_API_KEY"), env("STRIPE_API_BASE"),
-                                   env("STRIPE_WEBHOOK_SECRET"))
+                                   env("STRIPE_WEBHOOK_SECRET"),
+                                   env("STRIPE_PUBLISHABLE_KEY"))
 
     def get_dependency(self, worker_ctx: Any) -> StripeClient:
         return self.client

@@ -34,6 +34,10 @@ LEFTOVER = {"return_to_fund": N_("Returns to the company fund"),
             "roll_over": N_("Rolls over into the next plan")}
 TOPUP_STATES = {"pending": N_("Waiting for the transfer"), "succeeded": N_("Received"),
                 "failed": N_("Failed")}
+CARD_STATES = {"pending": N_("Waiting for the payment"), "succeeded": N_("Received"),
+               "failed": N_("Payment failed")}
+NO_CARD = {"bank_transfer": True, "card_available": False, "stripe_publishable_key": None,
+           "card_methods": []}
 REIMBURSEMENT_STATES = {"requested": N_("Waiting"), "approved": N_("Approved"),
                         "rejected": N_("Refused")}
 MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"),
@@ -151,8 +155,9 @@ class HrPages:
         year = _int(page.request.args.get("year"), today().year) or today().year
         year = min(max(year, 2000), 2100)
         cid = page.company_id
-        figures = page.api("GET", f"/companies/{cid}/dashboard", params={"year": year})
-        company = page.api("GET", f"/companies/{cid}")
+        figures, company = page.api_all(
+            ("GET", f"/companies/{cid}/dashboard", {"params": {"year": year}}),
+            ("GET", f"/companies/{cid}"))
         categories = [(views.category_name(page.lang, c["category"]), c["spent_cents"])
                       for c in figures["by_category"]]
         translate = page.lang.gettext  # the month names are catalogued with N_ above
@@ -371,16 +376,99 @@ class HrPages:
     def hr_funding(self, page: Page) -> Response:
         return self._funding_page(page)
 
+    def _funding_options(self, page: Page) -> dict[str, Any]:
+        """Whether the company may pay by card or SEPA Direct Debit (Stripe configured,
+        with its publishable key): the API says so; when it cannot, a bank transfer."""
+        try:
+            return page.api("GET", f"/companies/{page.company_id}/funding-options")
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                raise
+            return NO_CARD
+
     def _funding_page(self, page: Page, errors: Errors | None = None, status: int = 200,
-                      amount: str = "") -> Response:
+                      amount: str = "", card_errors: Errors | None = None,
+                      card_amount: str = "") -> Response:
         cid = page.company_id
         company = page.api("GET", f"/companies/{cid}")
         topups = page.api("GET", f"/companies/{cid}/topups",
                           params={"limit": 20, "cursor": page.request.args.get("cursor")})
         new = page.request.args.get("topup")
+        returned = page.request.args.get("redirect_status")  # back from Stripe's page
         return page.render("hr/funding.html", status=status, company=company, topups=topups,
                            new=next((t for t in topups["items"] if t["id"] == new), None),
-                           errors=errors, typed_amount=amount, states=TOPUP_STATES)
+                           errors=errors, typed_amount=amount, states=TOPUP_STATES,
+                           card_states=CARD_STATES, options=self._funding_options(page),
+                           card_errors=card_errors or Errors(page.lang),
+                           typed_card_amount=card_amount,
+                           returned=returned if returned in ("succeeded", "failed") else None)
+
+    def _topup(self, page: Page, tid: str) -> dict[str, Any]:
+        """One of the company's recent top-ups (the 50 newest), or not found."""
+        topups = page.api("GET", f"/companies/{page.company_id}/topups", params={"limit": 50})
+        found = next((t for t in topups["items"] if t["id"] == tid), None)
+        if found is None:
+            raise ApiError(404, "not_found", "no such top-up")
+        return found
+
+    @page("POST", "/hr/funding/card", roles=HR)
+    def hr_card_topup(self, page: Page) -> Response:
+        """A card or SEPA Direct Debit top-up: the API creates it with Stripe (a
+        PaymentIntent), then the payment page collects the payment with Stripe's own
+        Payment Element; Stripe's signed webhook credits the fund."""
+        _ = page.lang.gettext
+        typed = page.form.get("card_amount", "").strip()
+        key = page.form.get("idempotency_key", "")
+        cents = i18n.parse_amount(typed)
+        errors = Errors(page.lang)
+        if cents is None or cents <= 0:
+            errors.add("card_amount", _("Enter an amount in euros, like 5.000,00."))
+        elif not key:
+            errors.message = _("Reload the page and try again.")
+        if not errors:
+            try:
+                topup = page.api("POST", f"/companies/{page.company_id}/topups", key=key,
+                                 json={"amount_cents": cents, "method": "card"})
+            except ApiError as exc:
+                if exc.status not in (400, 409, 422):
+                    raise
+                errors = _errors(page.lang, exc, {"amount_cents": "card_amount",
+                                                  "method": "card_amount"})
+            else:
+                return page.redirect(f"/hr/funding/card/{topup['id']}")
+        return self._funding_page(page, card_errors=errors, status=400, card_amount=typed)
+
+    @page("GET", "/hr/funding/card/<tid>", roles=HR)
+    def hr_card_payment(self, page: Page, tid: str) -> Response:
+        """The payment, on Stripe's Payment Element (card or SEPA Direct Debit): only
+        this page lets Stripe.js in (its Content-Security-Policy names Stripe)."""
+        topup = self._topup(page, tid)
+        if topup["method"] != "card":
+            raise ApiError(404, "not_found", "no such card top-up")
+        if topup["status"] == "succeeded" or not topup.get("client_secret"):
+            return page.redirect(f"/hr/funding?topup={tid}#new-topup")
+        options = self._funding_options(page)
+        if not options.get("card_available"):
+            return page.redirect("/hr/funding")
+        stripe_js = page.allow_stripe()
+        return page.render("hr/card_payment.html", topup=topup, stripe_js=stripe_js,
+                           publishable_key=options["stripe_publishable_key"],
+                           return_path=f"/hr/funding?topup={tid}")
+
+    @page("GET", "/hr/funding/topups/<tid>", roles=HR)
+    def hr_topup_state(self, page: Page, tid: str) -> Response:
+        """A card top-up's state, for the funding page to follow until Stripe's
+        confirmation arrives (htmx asks every few seconds; without it, a reload)."""
+        if not page.htmx:
+            return page.redirect(f"/hr/funding?topup={tid}#new-topup")
+        topup = self._topup(page, tid)
+        if topup["status"] == "pending":
+            return page.render("hr/_topup_state.html", new=topup, returned=None)
+        # settled: the fund's balance and the top-up's row change on the page too
+        company = page.api("GET", f"/companies/{page.company_id}")
+        return page.render("hr/_topup_poll.html", new=topup, company=company, returned=None,
+                           options=self._funding_options(page), states=TOPUP_STATES,
+                           card_states=CARD_STATES)
 
     @page("POST", "/hr/funding", roles=HR)
     def hr_topup(self, page: Page) -> Response:
@@ -486,6 +574,79 @@ class HrPages:
             else:
                 return page.redirect("/hr/plans?done=created")
         return self._plan_form(page, form, errors, status=400)
+
+    # -- changing a plan ----------------------------------------------------------------------
+    def _plan(self, page: Page, pid: str) -> dict[str, Any]:
+        plans = page.api("GET", f"/companies/{page.company_id}/plans")["items"]
+        found = next((p for p in plans if p["id"] == pid), None)
+        if found is None:
+            raise ApiError(404, "not_found", "no such plan")
+        return found
+
+    @page("GET", "/hr/plans/<pid>", roles=HR)
+    def hr_plan(self, page: Page, pid: str) -> Response:
+        plan = self._plan(page, pid)
+        budget = plan.get("per_employee_budget_cents")
+        form = {"name": plan["name"], "valid_until": plan["valid_until"],
+                "categories": list(plan["categories"]),
+                "target_groups": ", ".join(plan.get("target_groups") or []),
+                "budget": page.lang.amount(budget) if budget else "",
+                "leftover_policy": plan["leftover_policy"]}
+        return self._plan_edit_form(page, plan, form)
+
+    def _plan_edit_form(self, page: Page, plan: dict[str, Any], form: dict[str, Any],
+                        errors: Errors | None = None, status: int = 200) -> Response:
+        rules = page.api_anonymous("GET", "/fiscal-rules", params={"year": plan["fiscal_year"]})
+        return page.render("hr/plan_edit.html", status=status, plan=plan, form=form,
+                           errors=errors, rules=rules, leftover=LEFTOVER,
+                           ended=plan["valid_until"] < today().isoformat(),
+                           locked=list(plan["categories"]),
+                           hints={r["category"]: _category_hint(page.lang, r, rules)
+                                  for r in rules["categories"]})
+
+    @page("POST", "/hr/plans/<pid>", roles=HR)
+    def hr_change_plan(self, page: Page, pid: str) -> Response:
+        """The plan's form, sent whole: the API applies what changed, or says for each
+        field the promise it would break (beside the field, in the person's language)."""
+        _ = page.lang.gettext
+        plan = self._plan(page, pid)
+        f = page.form
+        form = {"name": f.get("name", "").strip(), "valid_until": f.get("valid_until", ""),
+                # the plan's own categories stay: they can be added to, not removed
+                "categories": list(dict.fromkeys(plan["categories"] + [
+                    c for c in f.getlist("categories") if c in views.CATEGORY_NAMES])),
+                "target_groups": f.get("target_groups", "").strip(),
+                "budget": f.get("budget", "").strip(),
+                "leftover_policy": f.get("leftover_policy", "")}
+        errors = Errors(page.lang)
+        budget = None
+        if form["budget"]:
+            budget = i18n.parse_amount(form["budget"])
+            if not budget:
+                errors.add("budget", _("Enter an amount in euros, like 500,00, or leave it "
+                                       "empty."))
+        if not form["name"]:
+            errors.add("name", _("Enter a name for the plan."))
+        if not _is_date(form["valid_until"]):
+            errors.add("valid_until", _("Enter a date, like 31/12/%(year)s.", year=today().year))
+        if form["leftover_policy"] not in LEFTOVER:
+            errors.add("leftover_policy", _("Say what happens to what is left at the end."))
+        if not errors:
+            groups = [g.strip() for g in re.split(r"[,;\n]", form["target_groups"])
+                      if g.strip()]
+            try:
+                page.api("PATCH", f"/plans/{pid}", json={
+                    "name": form["name"], "valid_until": form["valid_until"],
+                    "categories": form["categories"], "target_groups": groups or None,
+                    "per_employee_budget_cents": budget,
+                    "leftover_policy": form["leftover_policy"]})
+            except ApiError as exc:
+                if exc.status not in (400, 409, 422):
+                    raise
+                errors = _plan_errors(page.lang, exc)
+            else:
+                return page.redirect("/hr/plans?done=changed")
+        return self._plan_edit_form(page, plan, form, errors, status=400)
 
     # -- grants ------------------------------------------------------------------------------
     @page("GET", "/hr/grants", roles=HR)
@@ -705,6 +866,61 @@ def _errors(lang: i18n.Lang, exc: ApiError, aliases: dict[str, str] | None = Non
         return errors
     for name, messages in _flat(fields).items():
         errors.add((aliases or {}).get(name, name), *[api_text(lang, m) for m in messages])
+    return errors
+
+
+PLAN_FIELDS = {"per_employee_budget_cents": "budget"}
+PLAN_MESSAGES = [
+    (re.compile(r"^must not be before today$"), N_("The plan cannot end before today."), {}),
+    (re.compile(r"^must not be before valid_from$"),
+     N_("The plan cannot end before it starts."), {}),
+    (re.compile(r"^not before (?P<day>\d{4}-\d\d-\d\d): credit was granted on this plan"),
+     N_("Not before %(day)s: credit was granted on this plan, and employees are told 14 days "
+        "before it ends."), {"day": "date"}),
+    (re.compile(r"^categories can be added, not removed: (?P<names>.*) stay in the plan$"),
+     N_("Categories can be added, not removed: %(names)s stay in the plan."),
+     {"names": "categories"}),
+    (re.compile(r"^a budget can be set only before the plan's first grant$"),
+     N_("A budget can be set only before the plan's first grant: credit was already granted "
+        "without one."), {}),
+    (re.compile(r"^not below (?P<amount>[\d.]+,\d\d) €: already granted"),
+     N_("Not below %(amount)s: an employee was already granted that much on this plan."),
+     {"amount": "money"}),
+    (re.compile(r"^this plan ended on (?P<day>\d{4}-\d\d-\d\d): it can no longer be changed$"),
+     N_("This plan ended on %(day)s: it can no longer be changed."), {"day": "date"}),
+]
+
+
+def plan_text(lang: i18n.Lang, message: str) -> str:
+    """A refusal of a plan's change in the person's language, its date, amount and
+    categories written their way."""
+    for pattern, template, kinds in PLAN_MESSAGES:
+        match = pattern.match(message)
+        if not match:
+            continue
+        values = match.groupdict()
+        for name, kind in kinds.items():
+            if kind == "date":
+                values[name] = lang.date(values[name])
+            elif kind == "money":
+                values[name] = lang.money(int(values[name].replace(".", "").replace(",", "")))
+            elif kind == "categories":
+                values[name] = ", ".join(views.category_name(lang, c.strip())
+                                         for c in values[name].split(","))
+        return lang.gettext(template, **values)
+    return api_text(lang, message)
+
+
+def _plan_errors(lang: i18n.Lang, exc: ApiError) -> Errors:
+    """A refused change: each field's problem beside the field (rules too, 422), the
+    rest as the summary's message."""
+    errors = Errors(lang)
+    fields = _flat(exc.fields or {})
+    for name, messages in fields.items():
+        errors.add(PLAN_FIELDS.get(name, name), *[plan_text(lang, m) for m in messages])
+    if not fields or set(fields) - {"name", "valid_until", "categories", "target_groups",
+                                    "per_employee_budget_cents", "leftover_policy"}:
+        errors.message = plan_text(lang, exc.message)
     return errors
 
 

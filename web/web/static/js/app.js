@@ -27,6 +27,9 @@
       });
     });
 
+    // What only works with JavaScript (paying by card) is shown only where it runs.
+    root.querySelectorAll("[data-js-only]").forEach(function (part) { part.hidden = false; });
+
     root.querySelectorAll("[data-print]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () { window.print(); });
