@@ -213,3 +213,37 @@ def test_the_inbox_forgets_events_handled_before_its_retention(engine, monkeypat
         kept = set(conn.execute(select(inbox.c.event_id, inbox.c.consumer)).tuples())
     # the other consumer's record of the same event was handled lately: it stays
     assert kept == {("new", "wallet.on_granted"), ("old", "notifications.on_granted")}
+
+
+def test_the_relay_recovers_when_its_connection_is_closed_under_it(engine, amqp_uri) -> None:
+    """The broker closed the relay's connection (RabbitMQ restarted or forced it shut,
+    noticed mid-publish): the next batch goes out on a new connection, rather than each
+    failing on the dead one ("basic_publish: connection closed", an AMQP error and not
+    an OSError, left the broken producer in place until the process restarted)."""
+    import eventlet
+
+    _bind_probe_queue(amqp_uri, "thing.happened")
+    relay = OutboxRelay(engine, outbox, amqp_uri, poll_interval=0.1)
+    runner = eventlet.spawn(relay.run)
+    try:
+        first = _record(engine, 1)
+        _wait_unsent(engine, 0)
+        relay._conn.connection.close()  # the connection under the relay's producer, gone
+        second = _record(engine, 1)
+        relay.wake()
+        _wait_unsent(engine, 0, timeout=30)
+    finally:
+        relay.stop()
+        runner.wait()
+    assert [e["id"] for e in _drain(amqp_uri, "probe")] == first + second
+
+
+def _wait_unsent(engine, count: int, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    import eventlet
+
+    deadline = time.monotonic() + timeout
+    while _unsent(engine) != count:
+        assert time.monotonic() < deadline, f"{_unsent(engine)} events still unsent"
+        eventlet.sleep(0.1)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 import eventlet
+from amqp.exceptions import AMQPError
 from eventlet.event import Event
 from kombu import Connection
 from kombu.exceptions import KombuError
@@ -167,12 +168,14 @@ class OutboxRelay:
                 while self._running and self.relay_once() == self.batch_size:
                     pass
                 backoff = self.poll_interval
-            except (KombuError, OSError, ConnectionError) as exc:
+            except (KombuError, AMQPError, OSError, ConnectionError) as exc:
                 log.warning("outbox relay cannot publish (%s); retrying", exc)
                 self._reset_producer()
                 backoff = min(backoff * 2, 10.0)
             except Exception:  # noqa: BLE001 - the relay must outlive a bad batch
                 log.exception("outbox relay failed; retrying")
+                # a fresh connection too: a broken one fails every batch after
+                self._reset_producer()
                 backoff = min(backoff * 2, 10.0)
             with eventlet.Timeout(backoff, False):
                 self._wake.wait()
