@@ -152,6 +152,10 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                WEB_SERVER_ADDRESS=f"127.0.0.1:{ports.gateway}",
                **{f"{name.upper()}_HEALTH_ADDRESS": f"127.0.0.1:{getattr(ports, name)}"
                   for name in ("catalog", "benefits", "wallet", "notifications")},
+               # calls between them go to this stack's own services, whatever this
+               # process's environment says (an e2e stack in it sets its own)
+               **{f"{name.upper()}_URL": f"http://127.0.0.1:{getattr(ports, name)}"
+                  for name in ("catalog", "benefits", "wallet", "notifications")},
                # the web app: listens on WEB_APP_ADDRESS, calls the API at GATEWAY_URL; the
                # gateway forwards page requests to WEB_URL (one origin for pages and /api)
                WEB_APP_ADDRESS=f"127.0.0.1:{ports.web}", WEB_URL=f"http://127.0.0.1:{ports.web}",

@@ -52,10 +52,12 @@ def test_every_deployment_is_probed_limited_and_locked_down() -> None:
 
 
 @needs_kubectl
-def test_the_local_secret_gives_every_setting_a_service_needs_to_start() -> None:
+def test_the_local_secret_gives_every_setting_a_service_needs_to_start(monkeypatch) -> None:
     """Services fail closed without them (wecare_common.config); the cluster gives them
     from the Secret, never from development mode."""
     from wecare_common.config import requirements
+
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)  # the local cluster has no Stripe
 
     rendered = subprocess.run(["kubectl", "kustomize", str(ROOT / "deploy/overlays/local")],
                               capture_output=True, text=True, check=True).stdout
