@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -146,4 +147,14 @@ class Reimbursement(Base):
     status: Mapped[str] = mapped_column(String(10), index=True)
     reason: Mapped[str | None] = mapped_column(String(500))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReceiptFile(Base):
+    """A receipt's bytes, kept in the database: every replica reads the same, and
+    no pod needs a writable disk (Kubernetes runs a read-only root file system)."""
+
+    __tablename__ = "receipt_files"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
