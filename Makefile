@@ -7,11 +7,12 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-browser test-faults bench-faults browser-deps lint deploy-check image bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
+.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
 	@echo "make test          the whole test suite (needs PostgreSQL and RabbitMQ; see README)"
+	@echo "make test-unit     only the tests that need no infrastructure (seconds; prints the time)"
 	@echo "make test-browser  only the browser tests (Playwright driving Debian's chromium)"
 	@echo "make test-faults   only the fault tests: parts killed under load, nothing lost (figures)"
 	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
@@ -42,6 +43,18 @@ test: install
 	@status=0; \
 	$(VENV)/bin/nameko test --ignore=tests/browser || status=$$?; \
 	$(VENV)/bin/pytest tests/browser || status=$$?; \
+	exit $$status
+
+# The base of the test pyramid: the tests that need no PostgreSQL, RabbitMQ, SMTP server or
+# running service, which conftest.py marks `unit` from the fixtures they use (none of
+# INFRASTRUCTURE_FIXTURES); `slow` ones are left to make test. Plain pytest, without the
+# plugins that only the API and browser tests load; under 15 s.
+UNIT_PATHS := libs/common/tests services gateway/tests web/tests
+test-unit: install
+	@start=$$EPOCHREALTIME; status=0; \
+	$(VENV)/bin/pytest $(UNIT_PATHS) -m "unit and not slow" -q -p no:schemathesis -p no:anyio \
+	  --suppress-nameko-eventlet-notification || status=$$?; \
+	echo "make test-unit: $$(awk "BEGIN {printf \"%.1f\", $$EPOCHREALTIME - $$start}") s"; \
 	exit $$status
 
 test-browser: install browser-deps

@@ -84,6 +84,32 @@ def _rabbit_server() -> tuple[str, str]:
     pytest.exit(WHAT_TO_START.format(what="RabbitMQ"), returncode=3)
 
 
+# -- The test pyramid's base: `make test-unit` runs `-m unit` ------------------------
+# A test is a unit test when none of the fixtures it uses, directly or through other
+# fixtures, reaches real infrastructure. Marking `integration` opts a test out by hand
+# (one that starts servers or opens sockets without these fixtures).
+INFRASTRUCTURE_FIXTURES = frozenset({
+    "database_url", "engines", "rabbit_server", "make_vhost", "amqp_uri", "rabbit_config",
+    "stack", "smtp_sink", "container_factory", "runner_factory",
+})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "unit: needs no PostgreSQL, RabbitMQ, SMTP or running service (set by "
+        "conftest.py from the fixtures a test uses; `make test-unit`)")
+    config.addinivalue_line(
+        "markers", "integration: needs infrastructure the fixtures do not show; never unit")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if not fixtures & INFRASTRUCTURE_FIXTURES and item.get_closest_marker(
+                "integration") is None:
+            item.add_marker(pytest.mark.unit)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for container in _containers:
         container.stop()

@@ -73,6 +73,7 @@ def test_development_mode_makes_random_secrets_per_process(deployed) -> None:
     assert len(token) >= 32 and config.secret("JWT_SECRET") != token
 
 
+@pytest.mark.slow  # a real `nameko run` start: ~3 s, left out of make test-unit
 def test_a_service_without_its_secret_does_not_start() -> None:
     """The real start (`nameko run`): it exits at once, and says which variable."""
     env = {k: v for k, v in os.environ.items()

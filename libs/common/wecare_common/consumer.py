@@ -23,6 +23,7 @@ from nameko.messaging import Consumer
 
 from wecare_common.events import load_envelope
 from wecare_common.topology import (
+    EventBinding,
     consumer_queue,
     dead_letter_exchange,
     declare_backbone,
@@ -76,17 +77,13 @@ def retry_later(amqp_uri: str, message: Any, retry_queue_name: str, attempts: in
             message_id=message.properties.get("message_id"))
 
 
-class EventConsumer(Consumer):
+class EventConsumer(EventBinding, Consumer):
     def __init__(self, *event_types: str, max_attempts: int = 5,
                  backoff: float = 0.2, **kwargs: Any) -> None:
         self.event_types = event_types
         self.max_attempts = max_attempts
         self.backoff = backoff
         super().__init__(queue=None, requeue_on_error=True, **kwargs)
-
-    @staticmethod
-    def queue_name_for(service_name: str, method_name: str) -> str:
-        return f"{service_name}.{method_name}"
 
     @property
     def queue_name(self) -> str:

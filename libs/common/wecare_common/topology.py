@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Exchange, Queue, binding
 
 from wecare_common.events import (
     DEAD_LETTER_EXCHANGE,
@@ -45,9 +45,19 @@ dead_letter_queue = Queue(
 )
 
 
-def consumer_queue(name: str, event_types: Iterable[str]) -> Queue:
-    from kombu import binding
+class EventBinding:
+    """What the topology knows of an event consumer: the event types it takes and
+    how its queue is named. `wecare_common.consumer.EventConsumer` is one; this
+    module never imports the consumer (the dependency runs one way only)."""
 
+    event_types: tuple[str, ...] = ()
+
+    @staticmethod
+    def queue_name_for(service_name: str, method_name: str) -> str:
+        return f"{service_name}.{method_name}"
+
+
+def consumer_queue(name: str, event_types: Iterable[str]) -> Queue:
     return Queue(
         name,
         bindings=[binding(events_exchange, routing_key=t) for t in event_types],
@@ -81,13 +91,12 @@ def declare_backbone(channel: Any) -> None:
 
 
 def consumer_queues_of(service_cls: type) -> list[Queue]:
-    """The queues the EventConsumer entrypoints of a nameko service class use."""
-    from wecare_common.consumer import EventConsumer
-
+    """The queues the event consumers (EventBinding entrypoints, such as
+    EventConsumer) of a nameko service class use."""
     queues = []
     for name in dir(service_cls):
         for entrypoint in getattr(getattr(service_cls, name), "nameko_entrypoints", ()):
-            if isinstance(entrypoint, EventConsumer):
+            if isinstance(entrypoint, EventBinding):
                 queues.append(consumer_queue(
                     entrypoint.queue_name_for(service_cls.name, name), entrypoint.event_types
                 ))
