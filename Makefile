@@ -52,8 +52,8 @@ test: install
 UNIT_PATHS := libs/common/tests services gateway/tests web/tests
 test-unit: install
 	@start=$$EPOCHREALTIME; status=0; \
-	$(VENV)/bin/pytest $(UNIT_PATHS) -m "unit and not slow" -q -p no:schemathesis -p no:anyio \
-	  --suppress-nameko-eventlet-notification || status=$$?; \
+	$(VENV)/bin/pytest $(UNIT_PATHS) -m "unit and not slow" -q -p no:schemathesis -p no:hypothesispytest \
+	  -p no:anyio --suppress-nameko-eventlet-notification || status=$$?; \
 	echo "make test-unit: $$(awk "BEGIN {printf \"%.1f\", $$EPOCHREALTIME - $$start}") s"; \
 	exit $$status
 
