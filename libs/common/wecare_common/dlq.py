@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import time
 from typing import Any
 
 from kombu import Connection
@@ -15,8 +16,8 @@ from wecare_common.topology import dead_letter_queue
 
 def _drain(conn: Connection, limit: int) -> list[Any]:
     """Up to `limit` parked messages, taken (not acknowledged). The queue says how
-    many wait, so an empty one answers at once instead of after a wait."""
-    _, waiting, _ = conn.default_channel.queue_declare(dead_letter_queue.name, passive=True)
+    many are ready, so an empty one answers at once instead of after a wait."""
+    waiting = _ready(conn)
     queue = conn.SimpleQueue(dead_letter_queue, no_ack=False)
     messages = []
     try:
@@ -25,6 +26,21 @@ def _drain(conn: Connection, limit: int) -> list[Any]:
     except queue.Empty:
         pass
     return messages
+
+
+def _ready(conn: Connection) -> int:
+    """How many parked messages are ready to be taken."""
+    return conn.default_channel.queue_declare(dead_letter_queue.name, passive=True)[1]
+
+
+def _put_back(conn: Connection, messages: list[Any]) -> None:
+    """Messages taken to be looked at go back, and are ready again before this
+    returns (a requeue is not instant: the next look must see them all)."""
+    for m in messages:
+        m.requeue()
+    deadline = time.monotonic() + 2
+    while messages and _ready(conn) < len(messages) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _origin(m: Any) -> tuple[str | None, str | None]:
@@ -61,8 +77,7 @@ def list_parked(amqp_uri: str, limit: int = 100) -> list[dict[str, Any]]:
                         "queue": queue, "error": error,
                         "attempts": (m.headers or {}).get("x-wecare-attempts"),
                         "body": m.payload})
-        for m in messages:
-            m.requeue()
+        _put_back(conn, messages)
     return out
 
 
@@ -93,15 +108,12 @@ def replay_one(amqp_uri: str, key: str, limit: int = 1000) -> bool:
     others stay parked. False when no such message is parked (replayed already)."""
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         messages = _drain(conn, limit)
-        found = False
-        for m in messages:
-            if not found and key_of(m) == key:
-                _send_back(conn.Producer(), m)
-                m.ack()
-                found = True
-            else:
-                m.requeue()
-    return found
+        found = next((m for m in messages if key_of(m) == key), None)
+        if found is not None:
+            _send_back(conn.Producer(), found)
+            found.ack()
+        _put_back(conn, [m for m in messages if m is not found])
+    return found is not None
 
 
 def main() -> None:
