@@ -11,7 +11,9 @@ requests that needed a retry) are printed: `make test-faults`."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -81,6 +83,36 @@ def _vhost(stack: Any) -> str:
 def _connections(harness: Any, vhost: str) -> list[str]:
     r = _rabbit(harness, "GET", f"/vhosts/{quote(vhost, safe='')}/connections")
     return [c["name"] for c in r.json()] if r.ok else []
+
+
+def broker_stopped(harness: Any, seconds: float = 5.0) -> None:
+    """RabbitMQ itself stopped for `seconds`, then started again (`rabbitmqctl
+    stop_app`/`start_app`: the server keeps running, the broker does not), and its
+    management API answering again before this returns."""
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
+    eventlet.sleep(seconds)
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if _rabbit(harness, "GET", "/overview").ok:
+                return
+        except requests.RequestException:
+            pass
+        eventlet.sleep(0.5)
+
+
+def can_stop_the_broker() -> bool:
+    """Asked for (`WECARE_FAULTS_BROKER=stop`) and a broker on this machine that we
+    may stop (as root next to it). Otherwise, and by default, the fault is simulated
+    (broker_away): the real stop passed 4 of 5 runs here with one failure not yet
+    understood, and a CI run shares the broker with every other test."""
+    if os.environ.get("WECARE_FAULTS_BROKER", "simulate") != "stop":
+        return False
+    if shutil.which("rabbitmqctl") is None:
+        return False
+    probe = subprocess.run(["rabbitmqctl", "status"], capture_output=True, timeout=60)
+    return probe.returncode == 0
 
 
 def broker_away(harness: Any, stack: Any, seconds: float = 5.0) -> None:
@@ -247,7 +279,15 @@ def test_nothing_is_lost_when_parts_die(harness, supervised, fake) -> None:
     load = Load(stack.url)
     load.answers.clear()
     workers = clients(load, world)
-    faults = [("RabbitMQ away 5 s", lambda: broker_away(harness, stack)),
+    real_stop = can_stop_the_broker()
+    def broker_fault() -> None:
+        if real_stop:
+            broker_stopped(harness)
+        else:
+            broker_away(harness, stack)
+
+    faults = [("RabbitMQ stopped 5 s" if real_stop else "RabbitMQ away 5 s (simulated)",
+               broker_fault),
               ("kill -9 wallet", lambda: kill(stack, "wallet")),
               ("kill -9 benefits", lambda: kill(stack, "benefits")),
               ("kill -9 notifications", lambda: kill(stack, "notifications")),
