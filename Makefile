@@ -67,7 +67,7 @@ test-faults: install
 
 bench-faults: test-faults
 
-# Debian's chromium for the browser tests (`playwright install` cannot download here, and is
+# Debian's chromium for the browser tests (Playwright's own browser download cannot reach its host here, and is
 # never needed): installed when missing; .ci/run calls this. CHROMIUM_PATH names another binary.
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH

@@ -1,5 +1,5 @@
 """Browser tests: Playwright driving Debian's chromium (`make browser-deps`; never
-`playwright install`) against the whole of WeCare running as processes on a
+Playwright's own browser download) against the whole of WeCare running as processes on a
 throwaway database and vhost (bench/harness.py's stack), the demo seeded
 through the public API.
 
@@ -57,7 +57,7 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "it-IT"}
 NO_CHROMIUM = f"""no Chromium at {CHROMIUM}. Install Debian's with `make browser-deps`
 (as root, or: sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core),
-or set CHROMIUM_PATH to a Chromium or Chrome binary. Never `playwright install`."""
+or set CHROMIUM_PATH to a Chromium or Chrome binary. Never Playwright's own browser download."""
 WHAT_TO_START = """the browser tests' WeCare did not start ({error}).
 They need PostgreSQL (psql on the PATH; BENCH_PG_URL or WECARE_TEST_DATABASE_URL names a
 server other than postgresql://postgres@127.0.0.1:5432) and RabbitMQ with its management API

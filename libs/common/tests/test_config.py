@@ -45,7 +45,7 @@ def test_the_webhook_secret_is_needed_once_stripe_is_configured(deployed) -> Non
                  "WECARE_SEPA_DEBTOR_BIC"]:
         deployed.setenv(name, "given")
     config.check_settings("wallet")  # no Stripe: no webhook secret needed
-    deployed.setenv("STRIPE_API_KEY", "sk_live_something")
+    deployed.setenv("STRIPE_API_KEY", "sk_test_configured")
     with pytest.raises(config.MissingSetting, match="STRIPE_WEBHOOK_SECRET"):
         config.check_settings("wallet")
     deployed.setenv("STRIPE_WEBHOOK_SECRET", "whsec_given")
