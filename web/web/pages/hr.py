@@ -147,6 +147,32 @@ def unpack_csv(packed: str) -> str | None:
         return None
 
 
+def _request_topup(page: Page, field: str, method: str
+                   ) -> tuple[dict[str, Any] | None, Errors, str]:
+    """A top-up form (bank transfer or card) sent to the API with the key rendered
+    with the form: (the top-up, or None with the errors beside `field`), and what
+    was typed."""
+    _ = page.lang.gettext
+    typed = page.form.get(field, "").strip()
+    key = page.form.get("idempotency_key", "")
+    cents = i18n.parse_amount(typed)
+    errors = Errors(page.lang)
+    if cents is None or cents <= 0:
+        errors.add(field, _("Enter an amount in euros, like 5.000,00."))
+    elif not key:
+        errors.message = _("Reload the page and try again.")
+    if errors:
+        return None, errors, typed
+    try:
+        topup = page.api("POST", f"/companies/{page.company_id}/topups", key=key,
+                         json={"amount_cents": cents, "method": method})
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return None, _errors(page.lang, exc, {"amount_cents": field, "method": field}), typed
+    return topup, errors, typed
+
+
 class HrPages:
     # -- the dashboard ------------------------------------------------------------------
     @page("GET", "/hr", roles=HR)
@@ -416,26 +442,9 @@ class HrPages:
         """A card or SEPA Direct Debit top-up: the API creates it with Stripe (a
         PaymentIntent), then the payment page collects the payment with Stripe's own
         Payment Element; Stripe's signed webhook credits the fund."""
-        _ = page.lang.gettext
-        typed = page.form.get("card_amount", "").strip()
-        key = page.form.get("idempotency_key", "")
-        cents = i18n.parse_amount(typed)
-        errors = Errors(page.lang)
-        if cents is None or cents <= 0:
-            errors.add("card_amount", _("Enter an amount in euros, like 5.000,00."))
-        elif not key:
-            errors.message = _("Reload the page and try again.")
-        if not errors:
-            try:
-                topup = page.api("POST", f"/companies/{page.company_id}/topups", key=key,
-                                 json={"amount_cents": cents, "method": "card"})
-            except ApiError as exc:
-                if exc.status not in (400, 409, 422):
-                    raise
-                errors = _errors(page.lang, exc, {"amount_cents": "card_amount",
-                                                  "method": "card_amount"})
-            else:
-                return page.redirect(f"/hr/funding/card/{topup['id']}")
+        topup, errors, typed = _request_topup(page, "card_amount", "card")
+        if topup is not None:
+            return page.redirect(f"/hr/funding/card/{topup['id']}")
         return self._funding_page(page, card_errors=errors, status=400, card_amount=typed)
 
     @page("GET", "/hr/funding/card/<tid>", roles=HR)
@@ -472,25 +481,9 @@ class HrPages:
 
     @page("POST", "/hr/funding", roles=HR)
     def hr_topup(self, page: Page) -> Response:
-        _ = page.lang.gettext
-        typed = page.form.get("amount", "").strip()
-        key = page.form.get("idempotency_key", "")
-        cents = i18n.parse_amount(typed)
-        errors = Errors(page.lang)
-        if cents is None or cents <= 0:
-            errors.add("amount", _("Enter an amount in euros, like 5.000,00."))
-        elif not key:
-            errors.message = _("Reload the page and try again.")
-        if not errors:
-            try:
-                topup = page.api("POST", f"/companies/{page.company_id}/topups", key=key,
-                                 json={"amount_cents": cents, "method": "bank_transfer"})
-            except ApiError as exc:
-                if exc.status not in (400, 409, 422):
-                    raise
-                errors = _errors(page.lang, exc, {"amount_cents": "amount"})
-            else:
-                return page.redirect(f"/hr/funding?topup={topup['id']}#new-topup")
+        topup, errors, typed = _request_topup(page, "amount", "bank_transfer")
+        if topup is not None:
+            return page.redirect(f"/hr/funding?topup={topup['id']}#new-topup")
         return self._funding_page(page, errors=errors, status=400, amount=typed)
 
     # -- plans ------------------------------------------------------------------------------
