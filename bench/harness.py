@@ -124,26 +124,29 @@ def _comm(proc: Path) -> str:
 @contextmanager
 def stack(ports: Ports | None = None, data_dir: Path | None = None,
           extra_env: dict[str, str] | None = None,
-          prefix: str = "wecare_bench_", supervise: bool = False) -> Iterator[Stack]:
+          prefix: str = "wecare_bench_", supervise: bool = False,
+          broker: tuple[str, str] | None = None) -> Iterator[Stack]:
     """Every service, the gateway and a local SMTP server as processes, on a new database
     and vhost named prefix + a random suffix, dropped on the way out.
 
     ports: where each listens (default: the benchmarks' fixed ports); data_dir: logs/ and
     mail/ (default var/bench; mail/ starts empty); extra_env: more variables for every
     process (they win over the stack's own); supervise: the services are restarted when
-    they die, as under `make run` (the fault tests kill them)."""
+    they die, as under `make run` (the fault tests kill them); broker: (AMQP URI, management
+    API URI) of another RabbitMQ than the machine's (the fault tests stop their own)."""
+    amqp, rabbit_api = broker or (AMQP, RABBIT_API)
     ports = ports or Ports()
     data_dir = data_dir or ROOT / "var/bench"
     db = prefix + uuid.uuid4().hex[:8]
     psql("postgres", f'CREATE DATABASE "{db}"')
     try:
-        requests.put(f"{RABBIT_API}/api/vhosts/{db}", timeout=10).raise_for_status()
+        requests.put(f"{rabbit_api}/api/vhosts/{db}", timeout=10).raise_for_status()
     except requests.ConnectionError as exc:
         psql("postgres", f'DROP DATABASE IF EXISTS "{db}"')
-        raise SystemExit(f"RabbitMQ's management API is not at {RABBIT_API} (each benchmark "
+        raise SystemExit(f"RabbitMQ's management API is not at {rabbit_api} (each benchmark "
                          "runs on its own vhost): rabbitmq-plugins enable rabbitmq_management, "
                          "or set RABBIT_API_URI") from exc
-    requests.put(f"{RABBIT_API}/api/permissions/{db}/guest",
+    requests.put(f"{rabbit_api}/api/permissions/{db}/guest",
                  json={"configure": ".*", "write": ".*", "read": ".*"},
                  timeout=10).raise_for_status()
     url = f"http://127.0.0.1:{ports.gateway}"
@@ -161,7 +164,7 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                WEB_APP_ADDRESS=f"127.0.0.1:{ports.web}", WEB_URL=f"http://127.0.0.1:{ports.web}",
                GATEWAY_URL=url, WECARE_PUBLIC_URL=url,
                SMTP_URL=f"smtp://127.0.0.1:{ports.smtp}",
-               AMQP_URI=f"{AMQP.rstrip('/')}/{db}",
+               AMQP_URI=f"{amqp.rstrip('/')}/{db}",
                # development mode, with this stack's own secrets (shared by its processes)
                WECARE_DEV_MODE="1", JWT_SECRET=secrets.token_urlsafe(32),
                WECARE_INTERNAL_TOKEN=secrets.token_urlsafe(32))
@@ -210,7 +213,7 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                 child.kill()
                 child.wait()
         psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        requests.delete(f"{RABBIT_API}/api/vhosts/{db}", timeout=10)
+        requests.delete(f"{rabbit_api}/api/vhosts/{db}", timeout=10)
 
 
 def _web_answers(env: dict[str, str], children: list[subprocess.Popen],

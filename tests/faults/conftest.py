@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faults import broker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,8 +39,27 @@ def harness() -> Any:
 
 
 @pytest.fixture(scope="module")
-def supervised(harness, tmp_path_factory) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def own_broker(harness: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A RabbitMQ node of the fault tests' own (tests/faults/broker.py), which they may
+    stop; None where RabbitMQ's scripts are not installed (the broker fault is then
+    simulated on the shared broker, and the test says so)."""
+    if not broker.available():
+        yield None
+        return
+    node = broker.OwnBroker(tmp_path_factory.mktemp("rabbitmq"), harness.free_port(),
+                            harness.free_port(), harness.free_port())
+    node.start()
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+@pytest.fixture(scope="module")
+def supervised(harness: Any, own_broker: Any,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     data = tmp_path_factory.mktemp("faults")
+    on = (own_broker.amqp_uri, own_broker.api_uri) if own_broker else None
     with harness.stack(harness.Ports.free(), data, prefix="wecare_faults_",
-                       supervise=True) as running:
+                       supervise=True, broker=on) as running:
         yield running
