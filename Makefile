@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image bench bench-slice bench-wallet bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
+.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -60,7 +60,7 @@ test-unit: install
 test-browser: install browser-deps
 	$(VENV)/bin/pytest tests/browser
 
-# RabbitMQ away 5 s, kill -9 of wallet, benefits, notifications, gateway, under load from
+# RabbitMQ (a node of the test's own) stopped 5 s, kill -9 of wallet, benefits, notifications, gateway, under load from
 # careful clients (tests/faults; part of make test too); prints each fault's figures
 test-faults: install
 	$(VENV)/bin/nameko test tests/faults -q -s -p no:logging
@@ -110,6 +110,11 @@ bench-slice: install
 
 bench-wallet: install
 	$(PY) bench/wallet_bench.py
+
+# where one service's CPU goes under bench-wallet's path (a), by cProfile (CPU time):
+# make bench-profile SERVICE=gateway (default wallet); the profile stays in var/bench/
+bench-profile: install
+	SERVICE=$(or $(SERVICE),wallet) $(PY) -W ignore bench/profile_bench.py
 
 bench-ledger: install
 	$(PY) -W ignore bench/ledger_bench.py
