@@ -5,7 +5,12 @@ next to pgbench's TPC-B TPS on the same PostgreSQL in the same run; then each
 transport's bare round trip, wallet.health (one SELECT 1) over (c) AMQP and
 (d) HTTP. A second table
 shows where the time goes: CPU milliseconds per operation, by process (the
-whole system shares the machine's cores). Prints tables; asserts nothing.
+whole system shares the machine's cores). Then (a) again as an open loop:
+purchases arrive on a schedule (25, 50 and 100 a second), whether or not the
+earlier ones were answered, and each latency counts from its scheduled arrival
+(a slow answer cannot hold back the next arrivals and so hide its own cost).
+Last, issue 15's targets beside the figures of this run. Prints tables; asserts
+nothing.
 
 Needs PostgreSQL (BENCH_PG_URL, default postgresql://postgres@127.0.0.1:5432)
 and RabbitMQ (AMQP_URI, default local) and pgbench on the PATH.
@@ -30,6 +35,12 @@ from harness import ADMIN, PG, cpu_seconds, psql, stack, vat  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+OPEN_RATES = (25, 50, 100)  # purchases/s offered in the open loop
+OPEN_SECONDS = float(os.environ.get("BENCH_OPEN_SECONDS", "10"))
+# issue 15's targets: ratios to (d) of the same run (absolute rates swing with the machine)
+CPU_TARGET = 3.5  # total CPU per purchase of (a) ≤ 3.5 × (d)'s per round trip
+RATE_TARGET = 0.25  # purchases/s of (a) ≥ 0.25 × (d)'s round trips/s
+P99_TARGET_MS, P99_TARGET_RATE = 50.0, 50  # open loop: p99 ≤ 50 ms at 50 purchases/s
 
 
 def pgbench_tps(db: str) -> float:
@@ -81,12 +92,30 @@ def seed(api) -> tuple[str, list[tuple[str, str, str]]]:  # type: ignore[no-unty
     return offering["id"], tokens
 
 
-def load(worker) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
-    """Run `worker(i)` in CLIENTS green threads for SECONDS; (throughput, latencies ms,
+def purchases_through_gateway(url: str, offering: str,
+                              employees: list[tuple[str, str, str]]):  # type: ignore[no-untyped-def]
+    """Path (a): `worker(i)` is employee i's client (its own kept-alive connection)."""
+    def via_gateway(i: int):  # type: ignore[no-untyped-def]
+        http = requests.Session()
+        _, _, token = employees[i % len(employees)]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def buy() -> None:
+            r = http.post(f"{url}/api/v1/me/vouchers", json={"offering_id": offering},
+                          headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                          timeout=30)
+            if r.status_code != 201:
+                raise RuntimeError(r.text)
+        return buy
+    return via_gateway
+
+
+def load(worker, seconds: float = SECONDS) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+    """Run `worker(i)` in CLIENTS green threads for `seconds`; (throughput, latencies ms,
     errors)."""
     latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
     errors = [0] * CLIENTS
-    stop = time.monotonic() + SECONDS
+    stop = time.monotonic() + seconds
 
     def run(i: int) -> None:
         call = worker(i)
@@ -109,6 +138,41 @@ def load(worker) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-d
     return len(flat) / elapsed, flat, sum(errors)
 
 
+def open_loop(worker, rate: float, seconds: float = OPEN_SECONDS
+              ) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+    """Offer `rate` calls a second for `seconds`, each arrival on its schedule whatever
+    the earlier ones are doing (a client per arrival from a pool of idle ones, made as
+    needed; arrivals take CLIENTS employees in turn); latency from the scheduled arrival
+    to the answer. (answered/s, latencies ms, errors)."""
+    idle: list = []  # clients free for the next arrival
+    latencies: list[float] = []
+    errors = [0]
+    made = [0]
+
+    def arrive(due: float) -> None:
+        if idle:
+            call = idle.pop()
+        else:
+            call = worker(made[0])
+            made[0] += 1
+        try:
+            call()
+            latencies.append((time.perf_counter() - due) * 1000)
+        except Exception:  # noqa: BLE001 - counted
+            errors[0] += 1
+        idle.append(call)
+
+    pool = eventlet.GreenPool(10_000)
+    start = time.perf_counter()
+    n = int(rate * seconds)
+    for k in range(n):
+        due = start + k / rate
+        eventlet.sleep(max(0.0, due - time.perf_counter()))
+        pool.spawn(arrive, due)
+    pool.waitall()
+    return len(latencies) / (time.perf_counter() - start), sorted(latencies), errors[0]
+
+
 def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
@@ -122,18 +186,7 @@ def main() -> int:
             print("· seeding", flush=True)
             offering, employees = seed(running.api)
 
-            def via_gateway(i: int):  # type: ignore[no-untyped-def]
-                http = requests.Session()
-                _, _, token = employees[i]
-                headers = {"Authorization": f"Bearer {token}"}
-
-                def buy() -> None:
-                    r = http.post(f"{url}/api/v1/me/vouchers", json={"offering_id": offering},
-                                  headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
-                                  timeout=30)
-                    if r.status_code != 201:
-                        raise RuntimeError(r.text)
-                return buy
+            via_gateway = purchases_through_gateway(url, offering, employees)
 
             def amqp(i: int):  # type: ignore[no-untyped-def]
                 from nameko.standalone.rpc import ServiceRpcClient
@@ -171,6 +224,10 @@ def main() -> int:
                 # (a PostgreSQL backend that exits takes its CPU time along: never below 0)
                 cpu[label] = {k: max(0.0, 1000 * (after[k] - before.get(k, 0.0)) / max(done, 1))
                               for k in after}
+            curve = {}
+            for rate in OPEN_RATES:
+                print(f"· (a) open loop, {rate} purchases/s offered", flush=True)
+                curve[rate] = open_loop(via_gateway, rate)
         print("· pgbench", flush=True)
         tps = pgbench_tps(pgdb)
     finally:
@@ -196,6 +253,26 @@ def main() -> int:
         total = sum(c.values())
         print(f"{label:<21}" + "".join(f"{c.get(n, 0.0):>10.2f}" for n in names)
               + f"{total:>9.2f}{1000 * (os.cpu_count() or 1) / total:>8.0f}")
+    print(f"\n(a) as an open loop: purchases arriving on a schedule for {OPEN_SECONDS:g} s, "
+          "latency from the scheduled arrival\n")
+    print(f"{'offered/s':>9} {'answered/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for rate, (answered, lat, errors) in curve.items():
+        print(f"{rate:>9} {answered:>11.1f} {statistics.median(lat) if lat else float('nan'):>8.1f}"
+              f" {pct(lat, 0.99):>8.1f} {errors:>7}")
+
+    a, d = "(a) gateway", "(d) bare HTTP RPC"
+    cpu_ratio = sum(cpu[a].values()) / sum(cpu[d].values())
+    rate_ratio = results[a][0] / results[d][0]
+    p99 = pct(curve[P99_TARGET_RATE][1], 0.99) if P99_TARGET_RATE in curve else float("nan")
+    print("\nissue 15's targets (ratios of this run)\n")
+    for what, figure, target, met in (
+            ("CPU per purchase (a) ÷ CPU per round trip (d)", f"{cpu_ratio:.2f}",
+             f"≤ {CPU_TARGET:g}", cpu_ratio <= CPU_TARGET),
+            ("purchases/s (a) ÷ round trips/s (d)", f"{rate_ratio:.3f}",
+             f"≥ {RATE_TARGET:g}", rate_ratio >= RATE_TARGET),
+            (f"p99 of (a) at {P99_TARGET_RATE}/s offered, ms", f"{p99:.1f}",
+             f"≤ {P99_TARGET_MS:g}", p99 <= P99_TARGET_MS)):
+        print(f"{what:<48} {figure:>8}  target {target:<7} {'met' if met else 'NOT met'}")
     return 0
 
 
