@@ -125,7 +125,8 @@ def _comm(proc: Path) -> str:
 def stack(ports: Ports | None = None, data_dir: Path | None = None,
           extra_env: dict[str, str] | None = None,
           prefix: str = "wecare_bench_", supervise: bool = False,
-          broker: tuple[str, str] | None = None) -> Iterator[Stack]:
+          broker: tuple[str, str] | None = None,
+          database_url: str | None = None) -> Iterator[Stack]:
     """Every service, the gateway and a local SMTP server as processes, on a new database
     and vhost named prefix + a random suffix, dropped on the way out.
 
@@ -133,16 +134,20 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
     mail/ (default var/bench; mail/ starts empty); extra_env: more variables for every
     process (they win over the stack's own); supervise: the services are restarted when
     they die, as under `make run` (the fault tests kill them); broker: (AMQP URI, management
-    API URI) of another RabbitMQ than the machine's (the fault tests stop their own)."""
+    API URI) of another RabbitMQ than the machine's (the fault tests stop their own);
+    database_url: another database than a new PostgreSQL one (`sqlite:///<dir>/wecare.db`:
+    a file per service in <dir>, as `make run` does by default)."""
     amqp, rabbit_api = broker or (AMQP, RABBIT_API)
     ports = ports or Ports()
     data_dir = data_dir or ROOT / "var/bench"
     db = prefix + uuid.uuid4().hex[:8]
-    psql("postgres", f'CREATE DATABASE "{db}"')
+    if database_url is None:
+        psql("postgres", f'CREATE DATABASE "{db}"')
     try:
         requests.put(f"{rabbit_api}/api/vhosts/{db}", timeout=10).raise_for_status()
     except requests.ConnectionError as exc:
-        psql("postgres", f'DROP DATABASE IF EXISTS "{db}"')
+        if database_url is None:
+            psql("postgres", f'DROP DATABASE IF EXISTS "{db}"')
         raise SystemExit(f"RabbitMQ's management API is not at {rabbit_api} (each benchmark "
                          "runs on its own vhost): rabbitmq-plugins enable rabbitmq_management, "
                          "or set RABBIT_API_URI") from exc
@@ -150,7 +155,8 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                  json={"configure": ".*", "write": ".*", "read": ".*"},
                  timeout=10).raise_for_status()
     url = f"http://127.0.0.1:{ports.gateway}"
-    env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", WECARE_DATA_DIR=str(data_dir),
+    env = dict(os.environ, DATABASE_URL=database_url or f"{PG}/{db}",
+               WECARE_DATA_DIR=str(data_dir),
                WECARE_ADMIN_EMAIL=ADMIN[0], WECARE_ADMIN_PASSWORD=ADMIN[1], LOG_LEVEL="WARNING",
                WEB_SERVER_ADDRESS=f"127.0.0.1:{ports.gateway}",
                **{f"{name.upper()}_HEALTH_ADDRESS": f"127.0.0.1:{getattr(ports, name)}"
@@ -212,7 +218,8 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-        psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        if database_url is None:
+            psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         requests.delete(f"{rabbit_api}/api/vhosts/{db}", timeout=10)
 
 

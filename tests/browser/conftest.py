@@ -28,7 +28,6 @@ import contextlib
 import email
 import email.policy
 import functools
-import importlib.util
 import mailbox
 import os
 import subprocess
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import harness as harness_module
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -139,20 +139,6 @@ class Stack:
         return [(e, p) for r, e, p in self.logins if r == role][n]
 
 
-def _load_harness() -> Any:
-    test_db = os.environ.get("WECARE_TEST_DATABASE_URL")
-    if test_db and "BENCH_PG_URL" not in os.environ:  # psql wants the server, plain scheme
-        os.environ["BENCH_PG_URL"] = (test_db.rsplit("/", 1)[0]
-                                      .replace("postgresql+psycopg2://", "postgresql://"))
-    spec = importlib.util.spec_from_file_location("wecare_bench_harness",
-                                                  ROOT / "bench/harness.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _tails(logs: Path, lines: int = 15) -> str:
     out = []
     for log in sorted(logs.glob("*.log")):
@@ -167,7 +153,7 @@ def start_stack(data: Path, extra_env: dict[str, str] | None = None) -> Iterator
     """WeCare as `make run` starts it, on free ports, with the demo seeded; extra_env:
     more variables for every process (a test module's own stack, e.g. with Stripe)."""
     _refuse_eventlet()
-    harness = _load_harness()
+    harness = harness_module.load()
     from scripts.run import SERVICES
     from scripts.seed import seed
 

@@ -1,12 +1,13 @@
 """Nothing lost when parts die (issue 13): careful clients grant credit and buy vouchers
 while, one after another, RabbitMQ is stopped for 5 s and started again (a node of the
-test's own, tests/faults/broker.py) and the wallet, benefits, notifications and the gateway are killed with SIGKILL (the
-supervisor starts them again, as under `make run`). Each client retries a request
-with its Idempotency-Key until it gets an answer. Afterwards: every request has an
-answer and none is a 5xx, each wallet holds what the answers said (granted − bought),
-the ledger balances, every voucher has exactly one email and the dead-letter queue is
-empty. The figures (requests served during each fault, seconds until healthy again,
-requests that needed a retry) are printed: `make test-faults`."""
+test's own, tests/faults/broker.py) and the wallet, benefits, notifications and the
+gateway are killed with SIGKILL (the supervisor starts them again, as under `make run`).
+Each client retries a request with its Idempotency-Key until it gets an answer.
+Afterwards: every request has an answer and none is a 5xx, each wallet holds what the
+answers said (granted − bought), the ledger balances, every voucher has exactly one
+email and the dead-letter queue is empty. The figures (requests served during each
+fault, seconds until healthy again, requests that needed a retry) are printed:
+`make test-faults`."""
 
 from __future__ import annotations
 
