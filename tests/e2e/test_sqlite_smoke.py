@@ -21,6 +21,7 @@ import requests
 from support import harness as harness_module
 from support.e2e import Stack as Client
 
+pytestmark = pytest.mark.integration  # a whole stack, on RabbitMQ
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 

@@ -248,6 +248,7 @@ def _mails_by_code(stack: Any, codes: list[str]) -> Counter:
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_nothing_is_lost_when_parts_die(harness, own_broker, supervised, fake) -> None:
     stack = supervised
     api = own_broker.api_uri if own_broker else harness.RABBIT_API
