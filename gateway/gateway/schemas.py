@@ -4,10 +4,9 @@ The same schemas validate requests and generate /api/v1/openapi.json."""
 from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
-from wecare_common import validators
-from wecare_common.categories import CATEGORIES
-from wecare_common.schemas import MAX_AMOUNT_CENTS, Cents, PageSchema
-from wecare_common.validators import Upper
+from wecare_common.contract import benefits, catalog, notifications, wallet
+from wecare_common.contract.benefits import Name
+from wecare_common.schemas import MAX_AMOUNT_CENTS, PageSchema
 
 
 class Out(Schema):
@@ -23,7 +22,6 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
                                "next_cursor": fields.String(allow_none=True)})
 
 
-Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 Password = fields.String(required=True, load_only=True,
                          validate=validate.Length(min=10, max=200,
                                                   error="between 10 and 200 characters"))
@@ -70,17 +68,75 @@ class RefreshIn(Schema):
                                   validate=validate.Length(min=20, max=200))
 
 
-class HrManagerIn(Schema):
-    email = fields.Email(required=True)
-    first_name = Name
-    last_name = Name
+# -- requests: the contract's schemas (wecare_common.contract), plus what is HTTP's own -----
+class HrManagerIn(benefits.HrManager):
     password = Password
 
 
-class CompanyIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    vat_number = Upper(required=True, validate=validators.vat_number)
+class CompanyIn(benefits.CompanyRequest):
     hr_manager = fields.Nested(HrManagerIn, required=True)
+
+
+class EmployeeIn(benefits.EmployeeRequest):
+    password = fields.String(load_only=True, load_default=None, allow_none=True,
+                             validate=validate.Length(min=10, max=200))
+
+
+EmployeeDeparture = benefits.DepartureRequest
+
+
+class EmployeeQuery(benefits.EmployeeFilters):
+    """The service's query, with `ids` as a query string carries a list."""
+
+    ids = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[0-9A-Za-z-]{1,36}(,[0-9A-Za-z-]{1,36}){0,199}$", error="up to 200 ids, commas"),
+        metadata={"description": "only these employees (comma-separated ids)"})
+
+
+PlanIn = benefits.PlanRequest
+PlanChangeIn = benefits.PlanChange
+GrantIn = benefits.GrantRequest
+DecisionIn = benefits.DecisionRequest
+
+
+class ReimbursementForm(benefits.ReimbursementFields):
+    """The form fields; the receipt is the file part `receipt` (PDF, JPEG or PNG)."""
+
+    # form fields arrive as text: "12000" is a whole number of cents, "120.5" is not
+    amount_cents = fields.Integer(required=True,
+                                  validate=validate.Range(min=1, max=MAX_AMOUNT_CENTS))
+    receipt = fields.Raw(metadata={"type": "string", "format": "binary"}, load_default=None)
+
+
+class ProviderIn(catalog.ProviderApplication):
+    password = Password
+
+
+ApprovalIn = catalog.Approval
+OfferingIn = catalog.OfferingRequest
+OfferingPatch = catalog.OfferingUpdate
+OfferingSearch = catalog.SearchRequest
+CircuitQuery = catalog.CircuitRequest
+ProposalIn = catalog.ProposalRequest
+ProvidersQuery = catalog.ProvidersRequest
+DELIVERY = catalog.DELIVERY
+
+TopupIn = wallet.TopupFields
+VoucherIn = wallet.PurchaseFields
+RedemptionIn = wallet.RedemptionFields
+SettlementsQuery = wallet.StatementQuery
+CompanyTopupsQuery = wallet.CompanyTopupQuery
+RunsQueryIn = wallet.RunsQuery
+
+
+class TopupsQuery(wallet.TopupQuery):
+    """An operator's list opens on the bank transfers to confirm."""
+
+    method = fields.String(load_default="bank_transfer", allow_none=True,
+                           validate=validate.OneOf(wallet.TOPUP_METHODS))
+
+
+PreferencesIn = notifications.PreferencesRequest
 
 
 class CompanyOut(Out):
@@ -89,22 +145,6 @@ class CompanyOut(Out):
     vat_number = fields.String()
     fund_balance_cents = fields.Integer()
     created_at = fields.String()
-
-
-class EmployeeIn(Schema):
-    email = fields.Email(required=True)
-    first_name = Name
-    last_name = Name
-    fiscal_code = Upper(required=True, validate=validators.fiscal_code)
-    dependent_children = fields.List(Upper(validate=validators.fiscal_code), load_default=list)
-    language = fields.String(load_default="it", validate=validate.OneOf(["it", "en"]))
-    group = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Length(min=1, max=60))
-    hire_date = fields.Date(load_default=None, allow_none=True)
-    income_band = fields.String(load_default=None, allow_none=True,
-                                validate=validate.OneOf(["up_to_80k", "over_80k"]))
-    password = fields.String(load_only=True, load_default=None, allow_none=True,
-                             validate=validate.Length(min=10, max=200))
 
 
 class EmployeeOut(Out):
@@ -118,10 +158,6 @@ class EmployeeOut(Out):
     status = fields.String()
 
 
-class EmployeeDeparture(Schema):
-    left_on = fields.Date(required=True)
-
-
 class ImportOut(Out):
     imported = fields.Integer()
     employees = fields.List(fields.Nested(EmployeeOut))
@@ -131,21 +167,6 @@ EmployeePage = page_of(EmployeeOut, "EmployeePage")
 
 
 # -- HR's console: the employees table, the import's dry run, the dashboard --------------
-class EmployeeQuery(PageSchema):
-    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
-        "description": "any part of the name, email or tax code (case-insensitive)"})
-    sort = fields.String(load_default=None, validate=validate.OneOf(
-        ["name", "email", "fiscal_code", "group", "hire_date", "status", "added"]), metadata={
-        "description": "with sort (or page): a page number at a time, with the total"})
-    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
-    page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100_000))
-    status = fields.String(load_default=None, validate=validate.OneOf(["active", "left"]))
-    group = fields.String(load_default=None, validate=validate.Length(min=1, max=60))
-    ids = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[0-9A-Za-z-]{1,36}(,[0-9A-Za-z-]{1,36}){0,199}$", error="up to 200 ids, commas"),
-        metadata={"description": "only these employees (comma-separated ids)"})
-
-
 class EmployeeRow(EmployeeOut):
     group = fields.String(allow_none=True)
     hire_date = fields.String(allow_none=True)
@@ -242,11 +263,6 @@ class DashboardOut(Out):
     by_month = fields.List(fields.Nested(DashboardMonth))
 
 
-class TopupIn(Schema):
-    amount_cents = Cents()
-    method = fields.String(required=True, validate=validate.OneOf(["card", "bank_transfer"]))
-
-
 class PayeeOut(Out):
     name = fields.String()
     iban = fields.String()
@@ -274,20 +290,6 @@ class TopupOut(Out):
     client_secret = fields.String()
 
 
-class PlanIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    fiscal_year = fields.Integer(required=True, strict=True,
-                                 validate=validate.Range(min=2000, max=2100))
-    valid_from = fields.Date(required=True)
-    valid_until = fields.Date(required=True)
-    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
-                             required=True, validate=validate.Length(min=1))
-    leftover_policy = fields.String(required=True,
-                                    validate=validate.OneOf(["return_to_fund", "roll_over"]))
-    target_groups = fields.List(fields.String(), load_default=None, allow_none=True)
-    per_employee_budget_cents = Cents(required=False, load_default=None, allow_none=True)
-
-
 class PlanOut(Out):
     id = fields.String()
     company_id = fields.String()
@@ -298,31 +300,6 @@ class PlanOut(Out):
     categories = fields.List(fields.String())
     leftover_policy = fields.String()
     version = fields.Integer(metadata={"description": "raised by each change"})
-
-
-class PlanChangeIn(Schema):
-    """Only what keeps the promises a running plan made (an ended plan does not change):
-    valid_until not before today (nor, once credit was granted, earlier than 14 days
-    from today), categories only added, per_employee_budget_cents not below what one
-    employee was granted (set where there was none only before the first grant);
-    fiscal_year and valid_from never change."""
-
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    valid_until = fields.Date()
-    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
-                             validate=validate.Length(min=1),
-                             metadata={"description": "the plan's categories and any added"})
-    target_groups = fields.List(fields.String(), allow_none=True,
-                                metadata={"description": "null or []: every employee"})
-    per_employee_budget_cents = Cents(required=False, allow_none=True,
-                                      metadata={"description": "null: no budget"})
-    leftover_policy = fields.String(validate=validate.OneOf(["return_to_fund", "roll_over"]))
-
-
-class CompanyTopupsQuery(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor"))
 
 
 class CompanyTopupOut(TopupOut):
@@ -339,14 +316,6 @@ class PlanItem(PlanOut):
 
 
 PlanPage = page_of(PlanItem, "PlanPage")
-
-
-class GrantIn(Schema):
-    amount_cents = Cents()
-    employee_ids = fields.List(fields.String(), load_default=None, allow_none=True)
-    all = fields.Boolean(load_default=False)
-    source = fields.String(load_default="company",
-                           validate=validate.OneOf(["company", "performance_bonus"]))
 
 
 class GrantOut(Out):
@@ -425,22 +394,6 @@ class StatementOut(Out):
     next_cursor = fields.String(allow_none=True)
 
 
-class ProviderIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    vat_number = Upper(required=True, validate=validators.vat_number)
-    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
-                             validate=validate.Length(min=1))
-    address = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    city = fields.String(load_default="", validate=validate.Length(max=100))
-    province = Upper(load_default="", validate=validate.Regexp(
-        r"^([A-Z]{2})?$", error="a two-letter province code"))
-    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
-    email = fields.Email(required=True)
-    password = Password
-    iban = Upper(required=True, validate=validators.iban_number)
-
-
 class ProviderOut(Out):
     id = fields.String()
     name = fields.String()
@@ -453,35 +406,6 @@ class ProviderOut(Out):
     commission_bps = fields.Integer(allow_none=True)
 
 
-class ApprovalIn(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(["approved", "suspended"]))
-    commission_bps = fields.Integer(strict=True, load_default=None, allow_none=True,
-                                    validate=validate.Range(min=0, max=5000))
-    agreement_start = fields.Date(load_default=None, allow_none=True)
-    stripe_account_id = fields.String(load_default=None, allow_none=True,
-                                      validate=validate.Regexp(r"^acct_[A-Za-z0-9]{6,}$"))
-
-
-DELIVERY = ("on_site", "at_home", "online")
-
-
-class OfferingIn(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    price_cents = Cents()
-    delivery = fields.String(load_default="on_site", validate=validate.OneOf(DELIVERY))
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_until = fields.Date(load_default=None, allow_none=True)
-
-
-class OfferingPatch(Schema):
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=5000))
-    price_cents = Cents(required=False)
-    delivery = fields.String(validate=validate.OneOf(DELIVERY))
-    valid_from = fields.Date(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
 
 
 class OfferingOut(Out):
@@ -530,30 +454,6 @@ class MeOut(Out):
         "description": "for a provider: its application or agreement"})
 
 
-class OfferingSearch(Schema):
-    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
-    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
-    lat = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
-    radius_km = fields.Float(load_default=20.0, validate=validate.Range(min=0.1, max=300))
-    min_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    max_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    provider_id = fields.String(load_default=None, validate=validate.Length(max=64))
-    sort = fields.String(load_default=None,
-                         validate=validate.OneOf(["distance", "price", "newest"]))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=100))
-
-
-class CircuitQuery(Schema):
-    province = Upper(load_default=None, validate=validate.Regexp(
-        r"^[A-Z]{2}$", error="a two-letter province code"))
-    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None,
-                           validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
-
-
 class CircuitProvider(Out):
     id = fields.String()
     name = fields.String()
@@ -566,13 +466,6 @@ class CircuitProvider(Out):
 
 
 CircuitPage = page_of(CircuitProvider, "CircuitPage")
-
-
-class ProposalIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True)
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
 
 
 class ProposalOut(Out):
@@ -601,13 +494,6 @@ class NotificationOut(Out):
 
 
 NotificationPage = page_of(NotificationOut, "NotificationPage")
-
-
-class PreferencesIn(Schema):
-    language = fields.String(validate=validate.OneOf(["it", "en"]))
-    non_essential_email = fields.Boolean(
-        metadata={"description": "reminders and invitations; vouchers, money movements and "
-                                 "security messages always go"})
 
 
 class PreferencesOut(Out):
@@ -643,12 +529,6 @@ class AuditOut(Out):
     unbalanced_transactions = fields.List(fields.String())
 
 
-class VoucherIn(Schema):
-    offering_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    plan_id = fields.String(load_default=None, allow_none=True,
-                            validate=validate.Length(min=1, max=64))
-
-
 class VoucherOut(Out):
     id = fields.String()
     code = fields.String()
@@ -665,10 +545,6 @@ class VoucherOut(Out):
 
 
 VoucherPage = page_of(VoucherOut, "VoucherPage")
-
-
-class RedemptionIn(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
 class PayoutOut(Out):
@@ -706,15 +582,6 @@ class RedeemedSince(Out):
     net_cents = fields.Integer()
 
 
-class SettlementsQuery(PageSchema):
-    redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
-        validate.Regexp(r"^[0-9]{1,16}\.[0-9]{1,18}$", error="not a cursor")), metadata={
-        "description": "the next page of redemptions (redemptions_next_cursor)"})
-    since = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
-        "description": "ISO-8601 with offset: count and sum the redemptions from then "
-                       "(e.g. the start of the provider's day)"})
-
-
 class SettlementsOut(Out):
     provider_id = fields.String()
     payable_cents = fields.Integer()
@@ -743,20 +610,6 @@ class WebhookOut(Out):
     outcome = fields.String()
 
 
-class ReimbursementForm(Schema):
-    """The form fields; the receipt is the file part `receipt` (PDF, JPEG or PNG)."""
-
-    # form fields arrive as text: "12000" is a whole number of cents, "120.5" is not
-    amount_cents = fields.Integer(required=True,
-                                  validate=validate.Range(min=1, max=MAX_AMOUNT_CENTS))
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    spent_on = fields.Date(required=True)
-    provider_tax_id = Upper(required=True, validate=validate.Length(min=11, max=16))
-    beneficiary_fiscal_code = Upper(required=True, validate=validators.fiscal_code)
-    plan_id = fields.String(load_default=None, allow_none=True)
-    receipt = fields.Raw(metadata={"type": "string", "format": "binary"}, load_default=None)
-
-
 class ReimbursementOut(Out):
     id = fields.String()
     employee_id = fields.String()
@@ -780,11 +633,6 @@ ReimbursementPage = page_of(ReimbursementOut, "ReimbursementPage")
 class ReimbursementQuery(PageSchema):
     status = fields.String(load_default=None,
                            validate=validate.OneOf(["requested", "approved", "rejected"]))
-
-
-class DecisionIn(Schema):
-    approved = fields.Boolean(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ReportQuery(Schema):
@@ -884,14 +732,6 @@ Page = PageSchema
 
 
 # -- operators (admin) ---------------------------------------------------------------------
-class ProvidersQuery(Schema):
-    status = fields.String(load_default="pending",
-                           validate=validate.OneOf(["pending", "approved", "suspended"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, allow_none=True,
-                           validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
-
-
 class ProviderAdminOut(ProviderOut):
     email = fields.String()
     agreement_start = fields.String(allow_none=True)
@@ -900,16 +740,6 @@ class ProviderAdminOut(ProviderOut):
 
 ProviderPage = page_of(ProviderAdminOut, "ProviderPage")
 
-_MOMENT_CURSOR = validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor")
-
-
-class TopupsQuery(Schema):
-    status = fields.String(load_default="pending",
-                           validate=validate.OneOf(["pending", "succeeded", "failed"]))
-    method = fields.String(load_default="bank_transfer", allow_none=True,
-                           validate=validate.OneOf(["card", "bank_transfer"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
 
 
 class TopupListedOut(TopupOut):
@@ -938,11 +768,6 @@ class SettlementPreviewOut(Out):
     total_commission_cents = fields.Integer()
     total_net_cents = fields.Integer()
     waiting_cents = fields.Integer()
-
-
-class RunsQueryIn(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
 
 
 class SettlementRunListed(Out):

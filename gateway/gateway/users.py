@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from wecare_common.config import env
+from wecare_common.contract import events
 from wecare_common.db import aware
 from wecare_common.errors import Conflict
 from wecare_common.outbox import record_event
@@ -169,7 +170,7 @@ def send_link(session: Session, user: User, purpose: str, name: str = "") -> Non
     session.add(OneTimeToken(token_hash=_digest(token), user_id=user.id, purpose=purpose,
                              expires_at=datetime.now(UTC) + ttl))
     base = env("WECARE_PUBLIC_URL", "http://localhost:8000")
-    kind = "user.invited" if purpose == "invitation" else "password.reset_requested"
+    kind = events.USER_INVITED if purpose == "invitation" else events.PASSWORD_RESET_REQUESTED
     record_event(session, kind, {
         "user_id": user.id, "email": user.email, "role": user.role, "name": name,
         "link": f"{base}/password/new?token={token}",

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from wecare_common.contract import events
 from wecare_common.db import insert_ignore
 from wecare_common.errors import Conflict, DomainError, NotFound, RuleViolation
 from wecare_common.money import euro
@@ -78,7 +79,7 @@ def create_company(session: Session, data: dict[str, Any],
     session.add(company)
     session.flush()
     view = company_view(company)
-    record_event(session, "company.created", view, producer=PRODUCER, company_id=company.id)
+    record_event(session, events.COMPANY_CREATED, view, producer=PRODUCER, company_id=company.id)
     return view
 
 
@@ -131,7 +132,7 @@ def enroll(session: Session, company_id: str, rows: list[dict[str, Any]],
         session.add(employee)
         session.flush()
         view = employee_view(employee)
-        record_event(session, "employee.enrolled", {
+        record_event(session, events.EMPLOYEE_ENROLLED, {
             **view, "fiscal_year": year, "fringe_limit_cents": fringe_limit_for(employee, year),
         }, producer=PRODUCER, company_id=company_id)
         views.append(view)
@@ -205,7 +206,7 @@ def create_plan(session: Session, company_id: str, data: dict[str, Any]) -> dict
     session.add(plan)
     session.flush()
     view = plan_view(plan)
-    record_event(session, "plan.created", view, producer=PRODUCER, company_id=company_id)
+    record_event(session, events.PLAN_CREATED, view, producer=PRODUCER, company_id=company_id)
     return view
 
 
@@ -325,7 +326,7 @@ def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., d
     if grant.status == "pending":
         grant.status, grant.employee_ids = "done", None
         grant.total_cents, grant.transaction_id = moved["total_cents"], moved["transaction_id"]
-        record_event(session, "credits.granted", event, producer=PRODUCER,
+        record_event(session, events.CREDITS_GRANTED, event, producer=PRODUCER,
                      company_id=grant.company_id)
     session.commit()
     return {**_grant_view(grant, replayed=False), "employee_ids": employee_ids}
@@ -502,7 +503,7 @@ def depart(session: Session, company_id: str, employee_id: str, left_on: date
         raise Conflict("this employee has already left", {"employee_id": ["left"]})
     employee.status, employee.left_on = "left", left_on
     view = employee_view(employee)
-    record_event(session, "employee.left", {**view, "left_on": left_on.isoformat()},
+    record_event(session, events.EMPLOYEE_LEFT, {**view, "left_on": left_on.isoformat()},
                  producer=PRODUCER, company_id=company_id)
     return view
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from wecare_common.contract import events
 from wecare_common.errors import InvalidInput, RuleViolation
 from wecare_common.money import euro
 from wecare_common.outbox import record_event
@@ -135,7 +136,7 @@ def change_plan(session: Session, company_id: str, plan_id: str, changes: dict[s
     plan.version = (plan.version or 1) + 1
     session.flush()
     view = plan_view(plan)
-    record_event(session, "plan.changed", {**view, "changed": changed}, producer=PRODUCER,
+    record_event(session, events.PLAN_CHANGED, {**view, "changed": changed}, producer=PRODUCER,
                  company_id=company_id)
     return view
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wecare_common.contract import events
 from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from wecare_common.outbox import record_event
 
@@ -97,7 +98,7 @@ def request(session: Session, *, employee_id: str, idempotency_key: str,
         created_at=datetime.now(UTC))
     session.add(reimbursement)
     session.flush()
-    record_event(session, "reimbursement.requested", view(reimbursement), producer=PRODUCER,
+    record_event(session, events.REIMBURSEMENT_REQUESTED, view(reimbursement), producer=PRODUCER,
                  company_id=employee.company_id)
     return view(reimbursement)
 
@@ -127,7 +128,7 @@ def decide(session: Session, *, company_id: str, reimbursement_id: str, approved
     r.status = outcome
     r.reason = reason or None
     r.decided_at = datetime.now(UTC)
-    record_event(session, f"reimbursement.{r.status}", view(r), producer=PRODUCER,
+    record_event(session, events.REIMBURSEMENT_DECIDED[r.status], view(r), producer=PRODUCER,
                  company_id=company_id)
     return view(r)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from wecare_common.contract import events
 from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from wecare_common.outbox import record_event
 
@@ -79,7 +80,7 @@ def register_provider(session: Session, data: dict[str, Any],
         func.lower(Proposal.email) == data["email"].lower(), Proposal.status == "invited"
     ).values(status="applied", provider_id=provider.id))
     view = provider_view(provider)
-    record_event(session, "provider.registered", view, producer=PRODUCER, company_id=None)
+    record_event(session, events.PROVIDER_REGISTERED, view, producer=PRODUCER, company_id=None)
     return view
 
 
@@ -106,7 +107,7 @@ def decide(session: Session, provider_id: str, data: dict[str, Any]) -> dict[str
                         .values(status="approved"))
     view = provider_view(provider)
     # The wallet pays providers: it needs where to (internal event, not the public view).
-    record_event(session, f"provider.{data['status']}", {
+    record_event(session, events.PROVIDER_STATUS_CHANGED[data["status"]], {
         **view, "iban": provider.iban, "stripe_account_id": provider.stripe_account_id,
     }, producer=PRODUCER, company_id=None)
     return view
@@ -128,8 +129,9 @@ def publish_offering(session: Session, provider_id: str, data: dict[str, Any]
 def _announce(session: Session, offering: Offering, provider: Provider) -> dict[str, Any]:
     """Tell the wallet (and anyone) what a voucher for this offering costs and covers."""
     view = offering_view(offering)
-    kind = "published" if offering.status == "active" else "withdrawn"
-    record_event(session, f"offering.{kind}", {
+    kind = events.OFFERING_PUBLISHED if offering.status == "active" else (
+        events.OFFERING_WITHDRAWN)
+    record_event(session, kind, {
         **view, "provider_name": provider.name, "commission_bps": provider.commission_bps,
     }, producer=PRODUCER, company_id=None)
     return view
@@ -208,7 +210,7 @@ def propose(session: Session, employee_id: str, company_id: str | None,
     session.flush()
     view = proposal_view(proposal)
     if proposal.status == "invited":
-        record_event(session, "provider.proposed", {**view, "email": proposal.email},
+        record_event(session, events.PROVIDER_PROPOSED, {**view, "email": proposal.email},
                      producer=PRODUCER, company_id=company_id)
     return view
 

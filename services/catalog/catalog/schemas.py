@@ -1,112 +1,18 @@
-"""What the catalog accepts."""
+"""What the catalog accepts: the contract's schemas (wecare_common.contract)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from wecare_common.categories import CATEGORIES
-from wecare_common.schemas import Cents
-from wecare_common.validators import Upper
-from wecare_common.validators import iban_number as _iban
-from wecare_common.validators import vat_number as _vat
+from wecare_common.contract.catalog import (
+    DELIVERY,
+    Approval,
+    CircuitRequest,
+    OfferingRequest,
+    OfferingUpdate,
+    ProposalRequest,
+    ProviderApplication,
+    ProvidersRequest,
+    SearchRequest,
+)
 
-DELIVERY = ("on_site", "at_home", "online")
-
-
-class ProviderApplication(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    vat_number = Upper(required=True, validate=_vat)
-    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
-                             validate=validate.Length(min=1))
-    address = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    city = fields.String(load_default="", validate=validate.Length(max=100))
-    province = Upper(load_default="", validate=validate.Regexp(
-        r"^([A-Z]{2})?$", error="a two-letter province code"))
-    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
-    email = fields.Email(required=True)
-    iban = Upper(required=True, validate=_iban)
-
-
-class Approval(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(["approved", "suspended"]))
-    commission_bps = fields.Integer(strict=True, load_default=None, allow_none=True,
-                                    validate=validate.Range(min=0, max=5000))
-    agreement_start = fields.Date(load_default=None, allow_none=True)
-    stripe_account_id = fields.String(load_default=None, allow_none=True,
-                                      validate=validate.Regexp(r"^acct_[A-Za-z0-9]{6,}$"))
-
-
-class _Validity(Schema):
-    @validates_schema
-    def _dates_in_order(self, data, **kwargs):  # type: ignore[no-untyped-def]
-        start, end = data.get("valid_from"), data.get("valid_until")
-        if start and end and end < start:
-            raise ValidationError("must not be before valid_from", "valid_until")
-
-
-class OfferingRequest(_Validity):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    price_cents = Cents()
-    delivery = fields.String(load_default="on_site", validate=validate.OneOf(DELIVERY))
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_until = fields.Date(load_default=None, allow_none=True)
-
-
-class OfferingUpdate(_Validity):
-    """A provider's change to an offering: any of these, nothing else."""
-
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=5000))
-    price_cents = Cents(required=False)
-    delivery = fields.String(validate=validate.OneOf(DELIVERY))
-    valid_from = fields.Date(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
-
-
-class SearchRequest(Schema):
-    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
-    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
-    lat = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
-    radius_km = fields.Float(load_default=20.0, validate=validate.Range(min=0.1, max=300))
-    min_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    max_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    provider_id = fields.String(load_default=None)
-    sort = fields.String(load_default=None,
-                         validate=validate.OneOf(["distance", "price", "newest"]))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=100))
-
-    @validates_schema
-    def _point_and_sort(self, data, **kwargs):  # type: ignore[no-untyped-def]
-        if (data["lat"] is None) != (data["lon"] is None):
-            raise ValidationError("give both lat and lon", "lat")
-        if data["sort"] == "distance" and data["lat"] is None:
-            raise ValidationError("sorting by distance needs lat and lon", "sort")
-        low, high = data["min_price_cents"], data["max_price_cents"]
-        if low is not None and high is not None and high < low:
-            raise ValidationError("must not be below min_price_cents", "max_price_cents")
-
-
-class CircuitRequest(Schema):
-    province = Upper(load_default=None, validate=validate.Regexp(
-        r"^[A-Z]{2}$", error="a two-letter province code"))
-    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$"))
-
-
-class ProvidersRequest(Schema):
-    status = fields.String(load_default="pending",
-                           validate=validate.OneOf(["pending", "approved", "suspended"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,18}$"))
-
-
-class ProposalRequest(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True)
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+__all__ = ["DELIVERY", "Approval", "CircuitRequest", "OfferingRequest", "OfferingUpdate",
+           "ProposalRequest", "ProviderApplication", "ProvidersRequest", "SearchRequest"]

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifications.schemas import PAYLOADS
+from wecare_common.contract import events
+
+from notifications.schemas import CONSUMED
 
 
 @dataclass(frozen=True)
@@ -21,16 +23,12 @@ class Message:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
-
-
-# one instance per schema: loading is stateless, and making one costs more than a load
-_LOADERS = {kind: schema() for kind, schema in PAYLOADS.items()}
+EVENT_TYPES: tuple[str, ...] = CONSUMED
 
 
 def load(event: dict[str, Any]) -> dict[str, Any]:
     """The payload, checked; a ValidationError parks the event with the reason."""
-    return _LOADERS[event["type"]].load(event["payload"])
+    return events.load_payload(event)
 
 
 @dataclass(frozen=True)
@@ -43,16 +41,16 @@ class Contact:
 
 def contact(kind: str, p: dict[str, Any]) -> Contact | None:
     """The contact an event carries, if any."""
-    if kind == "company.created":
+    if kind == events.COMPANY_CREATED:
         hr = p["hr_manager"]
         return Contact(f"company:{p['id']}", hr["email"], f"{hr['first_name']} {hr['last_name']}")
-    if kind == "employee.enrolled":
+    if kind == events.EMPLOYEE_ENROLLED:
         return Contact(f"employee:{p['id']}", p["email"], p["first_name"], p["language"])
-    if kind.startswith("provider.") and kind != "provider.proposed":
+    if kind in (events.PROVIDER_REGISTERED, events.PROVIDER_APPROVED, events.PROVIDER_SUSPENDED):
         return Contact(f"provider:{p['id']}", p["email"], p["name"])
-    if kind == "provider.proposed":
+    if kind == events.PROVIDER_PROPOSED:
         return Contact(f"proposal:{p['id']}", p["email"], p["name"])
-    if kind in ("user.invited", "password.reset_requested"):
+    if kind in (events.USER_INVITED, events.PASSWORD_RESET_REQUESTED):
         return Contact(f"user:{p['user_id']}", p["email"], p.get("name") or p["email"])
     return None
 
@@ -60,35 +58,35 @@ def contact(kind: str, p: dict[str, Any]) -> Contact | None:
 def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Message]:
     employee = f"employee:{p.get('employee_id')}"
     company = f"company:{company_id}"
-    if kind == "employee.enrolled":
+    if kind == events.EMPLOYEE_ENROLLED:
         return [Message(f"employee:{p['id']}", "welcome", {"company_name": None})]
-    if kind == "provider.proposed":
+    if kind == events.PROVIDER_PROPOSED:
         return [Message(f"proposal:{p['id']}", "invitation", {"category": p["category"]})]
-    if kind == "credits.granted":
+    if kind == events.CREDITS_GRANTED:
         context = {k: p[k] for k in ("amount_cents", "plan_name", "valid_until")}
         return [Message(f"employee:{e}", "credits_granted", context) for e in p["employee_ids"]]
-    if kind == "credits.expiring":
+    if kind == events.CREDITS_EXPIRING:
         return [Message(employee, "credits_expiring", p, essential=False)]
-    if kind == "voucher.issued":
+    if kind == events.VOUCHER_ISSUED:
         return [Message(employee, "voucher_issued", p, extras={"qr": p["code"]})]
-    if kind == "voucher.redeemed":
+    if kind == events.VOUCHER_REDEEMED:
         return [Message(employee, "voucher_redeemed", p),
                 Message(f"provider:{p['provider_id']}", "voucher_received", p)]
-    if kind in ("voucher.cancelled", "voucher.expired"):
+    if kind in (events.VOUCHER_CANCELLED, events.VOUCHER_EXPIRED):
         return [Message(employee, "voucher_returned", p)]
-    if kind in ("topup.succeeded", "topup.failed"):
+    if kind in (events.TOPUP_SUCCEEDED, events.TOPUP_FAILED):
         return [Message(company, kind.replace(".", "_"), p)]
-    if kind == "reimbursement.requested":
+    if kind == events.REIMBURSEMENT_REQUESTED:
         return [Message(company, "reimbursement_requested", p)]
-    if kind in ("reimbursement.approved", "reimbursement.rejected"):
+    if kind in (events.REIMBURSEMENT_APPROVED, events.REIMBURSEMENT_REJECTED):
         return [Message(employee, "reimbursement_decided", p)]
-    if kind in ("provider.approved", "provider.suspended"):
+    if kind in (events.PROVIDER_APPROVED, events.PROVIDER_SUSPENDED):
         return [Message(f"provider:{p['id']}", "provider_status",
                         {**p, "status": kind.split(".")[1]})]
-    if kind == "user.invited":
+    if kind == events.USER_INVITED:
         return [Message(f"user:{p['user_id']}", "user_invited", p)]
-    if kind == "password.reset_requested":
+    if kind == events.PASSWORD_RESET_REQUESTED:
         return [Message(f"user:{p['user_id']}", "password_reset", p)]
-    if kind == "payout.sent":
+    if kind == events.PAYOUT_SENT:
         return [Message(f"provider:{p['provider_id']}", "payout_sent", p)]
     return []

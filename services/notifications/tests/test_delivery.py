@@ -24,8 +24,8 @@ def test_an_smtp_outage_is_retried_then_visible_and_retryable(
     container.start()
     email = fake.email("outage")
     envelope = make_envelope("employee.enrolled", {
-        "id": fake.fiscal_code(), "email": email, "first_name": "Ada", "last_name": "Neri",
-        "language": "it"}, producer="benefits", company_id="c1")
+        "id": fake.fiscal_code(), "company_id": "c1", "email": email, "first_name": "Ada",
+        "last_name": "Neri", "language": "it"}, producer="benefits", company_id="c1")
     with Connection(rabbit_config) as conn:
         declare_backbone(conn.channel())
         conn.Producer().publish(envelope, exchange=events_exchange,
@@ -98,8 +98,8 @@ def test_someone_without_an_email_address_still_gets_the_feed_entry(
     container_factory(NotificationsService).start()
     employee = fake.fiscal_code()
     enrolled = make_envelope("employee.enrolled", {
-        "id": employee, "email": None, "first_name": "Ada", "last_name": "Neri",
-        "language": "it"}, producer="benefits", company_id="c1")
+        "id": employee, "company_id": "c1", "email": None, "first_name": "Ada",
+        "last_name": "Neri", "language": "it"}, producer="benefits", company_id="c1")
     granted = make_envelope("credits.granted", {
         "grant_id": "g1", "plan_id": "p1", "plan_name": "Welfare", "valid_until": "2026-12-31",
         "source": "company", "amount_cents": 25_000, "employee_ids": [employee]},

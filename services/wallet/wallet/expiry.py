@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wecare_common.contract import events
 from wecare_common.outbox import record_event
 
 from wallet import ledger
@@ -67,7 +68,7 @@ def close_plan(session: Session, plan: Plan) -> dict[str, Any] | None:
                "destination": "next_plan" if destination else "company_fund",
                "next_plan_id": destination.id if destination else None,
                "employees": moved, "total_cents": sum(m["amount_cents"] for m in moved)}
-    record_event(session, "credits.expired", summary, producer=PRODUCER,
+    record_event(session, events.CREDITS_EXPIRED, summary, producer=PRODUCER,
                  company_id=plan.company_id)
     return summary
 
@@ -91,7 +92,7 @@ def announce_expiring(session: Session, today: date) -> int:
                     continue
                 session.add(ExpiryNotice(plan_id=plan.id, employee_id=account.owner_id,
                                          days_before=days))
-                record_event(session, "credits.expiring", {
+                record_event(session, events.CREDITS_EXPIRING, {
                     "plan_id": plan.id, "plan_name": plan.name, "employee_id": account.owner_id,
                     "amount_cents": account.balance_cents, "days_left": days,
                     "valid_until": plan.valid_until.isoformat()},
@@ -119,7 +120,7 @@ def leaver(session: Session, employee_id: str) -> int:
                 company_id=company_id, memo={"employee_id": employee_id, "reason": "left"},
                 legs=[*(Leg(a.id, -a.balance_cents) for a in accounts),
                       Leg(ledger.fund_account(company_id), total, company_id=company_id)])
-    record_event(session, "credits.expired", {
+    record_event(session, events.CREDITS_EXPIRED, {
         "employee_id": employee_id, "reason": "employee_left", "destination": "company_fund",
         "employees": [{"employee_id": employee_id, "amount_cents": total}],
         "total_cents": total}, producer=PRODUCER, company_id=company_id)

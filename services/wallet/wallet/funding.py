@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wecare_common.contract import events
 from wecare_common.errors import Conflict, InsufficientFunds, NotFound, RuleViolation
 from wecare_common.outbox import record_event
 
@@ -98,7 +99,7 @@ def confirm_topup(session: Session, topup_id: str, *, source: str = ledger.EXTER
     topup.transaction_id = posted.transaction.id
     fund = posted.balances.get(ledger.fund_account(topup.company_id),
                                ledger.balance(session, ledger.fund_account(topup.company_id)))
-    record_event(session, "topup.succeeded", {
+    record_event(session, events.TOPUP_SUCCEEDED, {
         "topup_id": topup.id, "amount_cents": topup.amount_cents, "method": topup.method,
         "fund_balance_cents": fund,
     }, producer=PRODUCER, company_id=topup.company_id)
@@ -138,7 +139,7 @@ def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, A
             {"amount_cents": exc.fields["amount_cents"]}) from exc
     total = -legs[0].amount_cents
     if not posted.replayed:
-        record_event(session, "wallet.credited", {
+        record_event(session, events.WALLET_CREDITED, {
             "grant_id": grant_id, "plan_id": copy.id, "transaction_id": posted.transaction.id,
             "total_cents": total, "employee_count": len(employee_ids),
         }, producer=PRODUCER, company_id=company_id)
@@ -225,7 +226,7 @@ def handle_stripe_event(session: Session, event: dict[str, Any]) -> str:
         return "ignored"  # a failure reported after the success (out of order)
     topup.status = "failed"
     error = (intent.get("last_payment_error") or {}).get("message")
-    record_event(session, "topup.failed", {
+    record_event(session, events.TOPUP_FAILED, {
         "topup_id": topup.id, "amount_cents": topup.amount_cents, "reason": error,
         "fund_balance_cents": ledger.balance(session, ledger.fund_account(topup.company_id)),
     }, producer=PRODUCER, company_id=topup.company_id)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 # a module, not the class: `nameko run` would take every class it finds here
 from wecare_common import health
 from wecare_common.consumer import handle_event
+from wecare_common.contract import events
 from wecare_common.db import Database
 from wecare_common.inbox import first_delivery
 from wecare_common.rpc import TimedServiceRpc, rpc
@@ -33,12 +34,8 @@ from wallet import (
 from wallet.models import Base, inbox
 from wallet.schemas import (
     CompanyTopupQuery,
-    EmployeeEvent,
     GrantRequest,
     HoldRequest,
-    OfferingEvent,
-    PlanEvent,
-    ProviderEvent,
     PurchaseRequest,
     RedemptionRequest,
     RunsQuery,
@@ -249,35 +246,35 @@ class WalletService(health.HealthEntrypoints):
     def _first(self, event: dict[str, Any], consumer: str) -> bool:
         return first_delivery(self.db, inbox, event["id"], f"wallet.{consumer}")
 
-    @handle_event("plan.created", "plan.changed")
+    @handle_event(events.PLAN_CREATED, events.PLAN_CHANGED)
     def on_plan_created(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_plan_created"):
-            copies.keep_plan(self.db, PlanEvent().load(event["payload"]))
+            copies.keep_plan(self.db, events.load_payload(event))
         self.db.commit()
 
-    @handle_event("provider.approved", "provider.suspended")
+    @handle_event(events.PROVIDER_APPROVED, events.PROVIDER_SUSPENDED)
     def on_provider_changed(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_provider_changed"):
-            copies.keep_provider(self.db, ProviderEvent().load(event["payload"]),
+            copies.keep_provider(self.db, events.load_payload(event),
                                  as_of=event["occurred_at"])
         self.db.commit()
 
-    @handle_event("offering.published", "offering.withdrawn")
+    @handle_event(events.OFFERING_PUBLISHED, events.OFFERING_WITHDRAWN)
     def on_offering_changed(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_offering_changed"):
-            copies.keep_offering(self.db, OfferingEvent().load(event["payload"]),
-                                 active=event["type"] == "offering.published",
+            copies.keep_offering(self.db, events.load_payload(event),
+                                 active=event["type"] == events.OFFERING_PUBLISHED,
                                  as_of=event["occurred_at"])
         self.db.commit()
 
-    @handle_event("employee.left")
+    @handle_event(events.EMPLOYEE_LEFT)
     def on_employee_left(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_employee_left"):
-            expiry.leaver(self.db, event["payload"]["id"])
+            expiry.leaver(self.db, events.load_payload(event)["id"])
         self.db.commit()
 
-    @handle_event("employee.enrolled")
+    @handle_event(events.EMPLOYEE_ENROLLED)
     def on_employee_enrolled(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_employee_enrolled"):
-            copies.keep_employee(self.db, EmployeeEvent().load(event["payload"]))
+            copies.keep_employee(self.db, events.load_payload(event))
         self.db.commit()

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common.config import MissingSetting, dev_mode, env
+from wecare_common.contract import events
 from wecare_common.db import aware
 from wecare_common.errors import NotFound
 from wecare_common.outbox import record_event
@@ -149,7 +150,7 @@ def _record(session: Session, run_id: str, idempotency_key: str, with_stripe: bo
             Voucher.provider_id == provider_id, Voucher.status == "redeemed",
             Voucher.settled_at.is_(None)).values(settled_at=payout.created_at))
         if status == "sent":
-            record_event(session, "payout.sent", payout_view(payout), producer=PRODUCER,
+            record_event(session, events.PAYOUT_SENT, payout_view(payout), producer=PRODUCER,
                          company_id=None)
     if sepa_count:
         settlement.sepa_xml = sepa.export(validate=True).decode()
@@ -197,7 +198,7 @@ def _sent(session: Session, payout_id: str, reference: str) -> None:
               "method": payout.method})
     payout.status, payout.reference = "sent", reference
     payout.transaction_id = posted.transaction.id
-    record_event(session, "payout.sent", payout_view(payout), producer=PRODUCER,
+    record_event(session, events.PAYOUT_SENT, payout_view(payout), producer=PRODUCER,
                  company_id=None)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import segno
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from wecare_common.contract import events
 from wecare_common.db import aware, insert_ignore
 from wecare_common.errors import (
     Conflict,
@@ -267,7 +268,7 @@ def redeem(session: Session, *, provider_id: str, code: str,
                       "commission_cents": commission})
     voucher.status = "redeemed"
     voucher.redeemed_at = now
-    record_event(session, "voucher.redeemed", {
+    record_event(session, events.VOUCHER_REDEEMED, {
         **voucher_view(voucher), "commission_cents": commission,
         "provider_amount_cents": voucher.amount_cents - commission,
     }, producer=PRODUCER, company_id=voucher.company_id)
@@ -287,8 +288,8 @@ def _give_back(session: Session, voucher: Voucher, status: str) -> None:
         give_back_fringe_room(session, voucher.employee_id, voucher.created_at.year,
                               voucher.amount_cents)
     voucher.status = status
-    record_event(session, f"voucher.{status}", voucher_view(voucher), producer=PRODUCER,
-                 company_id=voucher.company_id)
+    record_event(session, events.VOUCHER_GIVEN_BACK[status], voucher_view(voucher),
+                 producer=PRODUCER, company_id=voucher.company_id)
 
 
 def cancel(session: Session, *, employee_id: str, voucher_id: str) -> dict[str, Any]:

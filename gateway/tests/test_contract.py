@@ -1,0 +1,109 @@
+"""The gateway validates with the contract's schemas (wecare_common.contract):
+each rule the copies it used to keep had lost (issue 14) now refuses at the
+gateway itself, naming the field; and no request schema of a service is declared
+a second time here."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from gateway import schemas
+from marshmallow import Schema, ValidationError
+from wecare_common.contract import benefits, catalog, notifications, wallet
+
+TODAY = date.today()
+PLAN = {"name": "Welfare", "fiscal_year": TODAY.year, "valid_from": TODAY.isoformat(),
+        "valid_until": (TODAY + timedelta(days=90)).isoformat(), "categories": ["education"],
+        "leftover_policy": "return_to_fund"}
+FORM = {"amount_cents": "12000", "category": "education", "spent_on": TODAY.isoformat(),
+        "provider_tax_id": "45678900049", "beneficiary_fiscal_code": "RSSMRA80A01H501U"}
+
+
+def refused(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
+    with pytest.raises(ValidationError) as exc:
+        schema().load(data)
+    errors: dict[str, Any] = exc.value.messages  # type: ignore[assignment]
+    return errors
+
+
+def test_a_plan_ending_before_it_starts_is_refused() -> None:
+    assert schemas.PlanIn().load(PLAN)["valid_until"] > TODAY
+    errors = refused(schemas.PlanIn, {**PLAN, "valid_until": (TODAY - timedelta(days=1))
+                                      .isoformat()})
+    assert errors == {"valid_until": ["must not be before valid_from"]}
+
+
+@pytest.mark.parametrize("body", [{}, {"employee_ids": [], "all": False},
+                                  {"employee_ids": ["e1"], "all": True}])
+def test_a_grant_names_either_its_employees_or_all(body: dict[str, Any]) -> None:
+    errors = refused(schemas.GrantIn, {"amount_cents": 100, **body})
+    assert "employee_ids" in errors
+    assert schemas.GrantIn().load({"amount_cents": 100, "all": True})["all"] is True
+
+
+def test_a_grant_lists_an_employee_once() -> None:
+    errors = refused(schemas.GrantIn, {"amount_cents": 100, "employee_ids": ["e1", "e1"]})
+    assert errors == {"employee_ids": ["an employee is listed twice"]}
+
+
+@pytest.mark.parametrize("schema", [schemas.OfferingIn, schemas.OfferingPatch])
+def test_an_offering_valid_until_before_valid_from_is_refused(schema: type[Schema]) -> None:
+    body = {"title": "Retta", "category": "education", "price_cents": 100,
+            "valid_from": "2026-05-01", "valid_until": "2026-04-30"}
+    if schema is schemas.OfferingPatch:
+        body = {"valid_from": body["valid_from"], "valid_until": body["valid_until"]}
+    assert refused(schema, body) == {"valid_until": ["must not be before valid_from"]}
+
+
+@pytest.mark.parametrize("query", [{"lat": "45.07"}, {"lon": "7.69"}])
+def test_a_search_point_needs_both_lat_and_lon(query: dict[str, str]) -> None:
+    assert refused(schemas.OfferingSearch, query) == {"lat": ["give both lat and lon"]}
+    assert schemas.OfferingSearch().load({"lat": "45.07", "lon": "7.69"})["lon"] == 7.69
+
+
+def test_refusing_a_reimbursement_says_why() -> None:
+    assert refused(schemas.DecisionIn, {"approved": False, "reason": "  "}) == {
+        "reason": ["say why when rejecting"]}
+    assert schemas.DecisionIn().load({"approved": True}) == {"approved": True, "reason": ""}
+
+
+def test_a_provider_tax_id_needs_its_check_digit() -> None:
+    assert schemas.ReimbursementForm().load(FORM)["provider_tax_id"] == "45678900049"
+    errors = refused(schemas.ReimbursementForm, {**FORM, "provider_tax_id": "45678900048"})
+    assert errors == {"provider_tax_id": ["not a valid partita IVA or codice fiscale"]}
+    # a codice fiscale names a provider too (a professional without a partita IVA)
+    assert schemas.ReimbursementForm().load(
+        {**FORM, "provider_tax_id": "rssmra80a01h501u"})["provider_tax_id"] == (
+        "RSSMRA80A01H501U")
+
+
+# Each request schema the gateway shares with a service is the contract's own class,
+# or a subclass adding only what is HTTP's own.
+SHARED = {
+    "PlanIn": benefits.PlanRequest, "PlanChangeIn": benefits.PlanChange,
+    "GrantIn": benefits.GrantRequest, "DecisionIn": benefits.DecisionRequest,
+    "EmployeeDeparture": benefits.DepartureRequest, "CompanyIn": benefits.CompanyRequest,
+    "EmployeeIn": benefits.EmployeeRequest, "EmployeeQuery": benefits.EmployeeFilters,
+    "ReimbursementForm": benefits.ReimbursementFields,
+    "ProviderIn": catalog.ProviderApplication, "ApprovalIn": catalog.Approval,
+    "OfferingIn": catalog.OfferingRequest, "OfferingPatch": catalog.OfferingUpdate,
+    "OfferingSearch": catalog.SearchRequest, "CircuitQuery": catalog.CircuitRequest,
+    "ProposalIn": catalog.ProposalRequest, "ProvidersQuery": catalog.ProvidersRequest,
+    "TopupIn": wallet.TopupFields, "VoucherIn": wallet.PurchaseFields,
+    "RedemptionIn": wallet.RedemptionFields, "SettlementsQuery": wallet.StatementQuery,
+    "CompanyTopupsQuery": wallet.CompanyTopupQuery, "RunsQueryIn": wallet.RunsQuery,
+    "TopupsQuery": wallet.TopupQuery, "PreferencesIn": notifications.PreferencesRequest,
+}
+# what a subclass may add or restate: HTTP's own shape of a field
+HTTP_OWN = {"password", "hr_manager", "ids", "amount_cents", "receipt", "method"}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED))
+def test_the_gateway_declares_no_service_field_twice(name: str) -> None:
+    ours, contract = getattr(schemas, name), SHARED[name]
+    assert issubclass(ours, contract)
+    restated = {field for field, value in ours._declared_fields.items()
+                if contract._declared_fields.get(field) is not value}
+    assert restated <= HTTP_OWN, restated

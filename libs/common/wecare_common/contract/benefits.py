@@ -1,0 +1,165 @@
+"""Companies, employees, plans, grants and reimbursements: what the benefits
+service accepts, and the gateway with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from stdnum.it import codicefiscale, iva
+
+from wecare_common import validators
+from wecare_common.categories import CATEGORIES
+from wecare_common.schemas import Cents, PageSchema
+from wecare_common.validators import Upper
+
+Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+# Previous-year employment income, for performance-bonus conversion (L. 208/2015).
+INCOME_BANDS = ("up_to_80k", "over_80k")
+LEFTOVER_POLICIES = ("return_to_fund", "roll_over")
+RECEIPT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
+EMPLOYEE_SORTS = ("name", "email", "fiscal_code", "group", "hire_date", "status", "added")
+
+
+class HrManager(Schema):
+    email = fields.Email(required=True)
+    first_name = Name
+    last_name = Name
+
+
+class CompanyRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    vat_number = Upper(required=True, validate=validators.vat_number)
+    hr_manager = fields.Nested(HrManager, required=True)
+
+
+class EmployeeRequest(Schema):
+    email = fields.Email(required=True)
+    first_name = Name
+    last_name = Name
+    fiscal_code = Upper(required=True, validate=validators.fiscal_code)
+    dependent_children = fields.List(Upper(validate=validators.fiscal_code), load_default=list)
+    language = fields.String(load_default="it", validate=validate.OneOf(["it", "en"]))
+    group = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(min=1, max=60))
+    hire_date = fields.Date(load_default=None, allow_none=True)
+    income_band = fields.String(load_default=None, allow_none=True,
+                                validate=validate.OneOf(INCOME_BANDS))
+
+
+class EmployeeFilters(PageSchema):
+    """HR's employees table: search, sort, filter; a page (sorted) or a cursor (as
+    added). Which employees (`ids`) travels as the caller's own kind of list."""
+
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
+        "description": "any part of the name, email or tax code (case-insensitive)"})
+    sort = fields.String(load_default=None, validate=validate.OneOf(EMPLOYEE_SORTS), metadata={
+        "description": "with sort (or page): a page number at a time, with the total"})
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100_000))
+    status = fields.String(load_default=None, validate=validate.OneOf(["active", "left"]))
+    group = fields.String(load_default=None, validate=validate.Length(min=1, max=60))
+
+
+class EmployeeQuery(EmployeeFilters):
+    ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=None,
+                      allow_none=True, validate=validate.Length(max=200))
+
+
+class DepartureRequest(Schema):
+    left_on = fields.Date(required=True)
+
+
+class PlanRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    fiscal_year = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(min=2000, max=2100))
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             required=True, validate=validate.Length(min=1))
+    leftover_policy = fields.String(required=True,
+                                    validate=validate.OneOf(LEFTOVER_POLICIES))
+    target_groups = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
+                                load_default=None, allow_none=True)
+    per_employee_budget_cents = Cents(required=False, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _dates_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["valid_until"] < data["valid_from"]:
+            raise ValidationError("must not be before valid_from", "valid_until")
+
+
+class PlanChange(Schema):
+    """Only what keeps the promises a running plan made (an ended plan does not change):
+    valid_until not before today (nor, once credit was granted, earlier than 14 days
+    from today), categories only added, per_employee_budget_cents not below what one
+    employee was granted (set where there was none only before the first grant);
+    fiscal_year and valid_from never change (benefits.plans says when)."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    valid_until = fields.Date()
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)),
+                             validate=validate.Length(min=1),
+                             metadata={"description": "the plan's categories and any added"})
+    target_groups = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
+                                allow_none=True,
+                                metadata={"description": "null or []: every employee"})
+    per_employee_budget_cents = Cents(required=False, allow_none=True,
+                                      metadata={"description": "null: no budget"})
+    leftover_policy = fields.String(validate=validate.OneOf(LEFTOVER_POLICIES))
+
+
+class GrantRequest(Schema):
+    amount_cents = Cents()
+    employee_ids = fields.List(fields.String(), load_default=None, allow_none=True,
+                               validate=validate.Length(min=1))
+    all = fields.Boolean(load_default=False)
+    source = fields.String(load_default="company",
+                           validate=validate.OneOf(["company", "performance_bonus"]))
+
+    @validates_schema
+    def _who(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if bool(data.get("employee_ids")) == bool(data.get("all")):
+            raise ValidationError("give either employee_ids or all: true", "employee_ids")
+
+    @validates("employee_ids")
+    def _unique(self, value: list[str] | None, **kwargs: Any) -> None:
+        if value and len(set(value)) != len(value):
+            raise ValidationError("an employee is listed twice")
+
+
+def tax_id(value: str) -> None:
+    """A provider is named by its partita IVA or its codice fiscale."""
+    if not (iva.is_valid(value) or codicefiscale.is_valid(value)):
+        raise ValidationError("not a valid partita IVA or codice fiscale")
+
+
+class ReimbursementFields(Schema):
+    """A reimbursement request's fields; the amount and the receipt arrive as the
+    caller's transport carries them (a form's text and file, or JSON and base64)."""
+
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    spent_on = fields.Date(required=True)
+    provider_tax_id = Upper(required=True, validate=(validate.Length(min=11, max=16), tax_id))
+    beneficiary_fiscal_code = Upper(required=True, validate=validators.fiscal_code)
+    plan_id = fields.String(load_default=None, allow_none=True)
+
+
+class ReimbursementRequest(ReimbursementFields):
+    amount_cents = Cents()
+    receipt_content_type = fields.String(required=True,
+                                         validate=validate.OneOf(RECEIPT_TYPES))
+    receipt_base64 = fields.String(required=True)
+
+
+class DecisionRequest(Schema):
+    approved = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=500), metadata={
+        "description": "required when refusing (approved: false)"})
+
+    @validates_schema
+    def _reason_for_a_no(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data["approved"] and not data["reason"].strip():
+            raise ValidationError("say why when rejecting", "reason")

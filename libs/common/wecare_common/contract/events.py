@@ -1,0 +1,151 @@
+"""Every event the services publish: its name (a constant here, never built from
+pieces) and its payload type, checked by consumers on arrival.
+
+A payload type names the fields some consumer relies on; producers may send
+more (INCLUDE). Publish with `record_event(session, events.PLAN_CREATED, ...)`,
+consume with `@handle_event(events.PLAN_CREATED)` and `events.load_payload(event)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, fields
+
+from wecare_common.schemas import Cents
+
+# -- the names (the routing keys on wecare.events) ---------------------------------------
+COMPANY_CREATED = "company.created"
+EMPLOYEE_ENROLLED = "employee.enrolled"
+EMPLOYEE_LEFT = "employee.left"
+PLAN_CREATED = "plan.created"
+PLAN_CHANGED = "plan.changed"
+CREDITS_GRANTED = "credits.granted"
+CREDITS_EXPIRING = "credits.expiring"
+CREDITS_EXPIRED = "credits.expired"
+WALLET_CREDITED = "wallet.credited"
+TOPUP_SUCCEEDED = "topup.succeeded"
+TOPUP_FAILED = "topup.failed"
+PROVIDER_REGISTERED = "provider.registered"
+PROVIDER_PROPOSED = "provider.proposed"
+PROVIDER_APPROVED = "provider.approved"
+PROVIDER_SUSPENDED = "provider.suspended"
+OFFERING_PUBLISHED = "offering.published"
+OFFERING_WITHDRAWN = "offering.withdrawn"
+VOUCHER_ISSUED = "voucher.issued"
+VOUCHER_REDEEMED = "voucher.redeemed"
+VOUCHER_CANCELLED = "voucher.cancelled"
+VOUCHER_EXPIRED = "voucher.expired"
+REIMBURSEMENT_REQUESTED = "reimbursement.requested"
+REIMBURSEMENT_APPROVED = "reimbursement.approved"
+REIMBURSEMENT_REJECTED = "reimbursement.rejected"
+PAYOUT_SENT = "payout.sent"
+USER_INVITED = "user.invited"
+PASSWORD_RESET_REQUESTED = "password.reset_requested"
+
+# An event named by an outcome: the outcome → the event's name.
+PROVIDER_STATUS_CHANGED = {"approved": PROVIDER_APPROVED, "suspended": PROVIDER_SUSPENDED}
+REIMBURSEMENT_DECIDED = {"approved": REIMBURSEMENT_APPROVED, "rejected": REIMBURSEMENT_REJECTED}
+VOUCHER_GIVEN_BACK = {"cancelled": VOUCHER_CANCELLED, "expired": VOUCHER_EXPIRED}
+
+
+# -- the payload types --------------------------------------------------------------------
+class Payload(Schema):
+    class Meta:
+        unknown = INCLUDE  # producers may add fields; consumers check the ones they use
+
+
+def _payload(**spec: Any) -> type[Schema]:
+    return type("Payload", (Payload,), spec)
+
+
+_id = fields.String(required=True)
+_cents = Cents()
+_text = fields.String(required=True)
+_person = _payload(email=fields.Email(required=True), first_name=_text, last_name=_text)
+
+PLAN = _payload(id=_id, company_id=_id, name=_text, valid_from=fields.Date(required=True),
+                valid_until=fields.Date(required=True),
+                categories=fields.List(fields.String(), required=True),
+                leftover_policy=_text, version=fields.Integer(load_default=None,
+                                                               allow_none=True))
+PROVIDER = _payload(id=_id, name=_text, email=fields.Email(required=True), status=_text,
+                    commission_bps=fields.Integer(load_default=0, allow_none=True),
+                    iban=fields.String(load_default=None, allow_none=True),
+                    stripe_account_id=fields.String(load_default=None, allow_none=True))
+OFFERING = _payload(id=_id, provider_id=_id, title=_text, category=_text, price_cents=_cents)
+VOUCHER = _payload(id=_id, employee_id=_id, provider_id=_id, code=_text, title=_text,
+                   amount_cents=_cents, expires_at=_text, status=_text)
+REIMBURSEMENT = _payload(id=_id, employee_id=_id, amount_cents=_cents, status=_text,
+                         reason=fields.String(allow_none=True))
+_money_moved = {"amount_cents": _cents, "fund_balance_cents": fields.Integer(required=True)}
+
+PAYLOADS: dict[str, type[Schema]] = {
+    COMPANY_CREATED: _payload(id=_id, name=_text,
+                              hr_manager=fields.Nested(_person, required=True)),
+    EMPLOYEE_ENROLLED: _payload(id=_id, company_id=_id,
+                                email=fields.Email(required=True, allow_none=True),
+                                first_name=_text, last_name=_text,
+                                language=fields.String(load_default="it"),
+                                dependent_children=fields.List(fields.String(),
+                                                               load_default=list),
+                                fiscal_year=fields.Integer(load_default=None),
+                                fringe_limit_cents=fields.Integer(load_default=None)),
+    EMPLOYEE_LEFT: _payload(id=_id, company_id=_id, left_on=_text),
+    PLAN_CREATED: PLAN,
+    PLAN_CHANGED: _payload(changed=fields.List(fields.String(), load_default=list),
+                           **PLAN._declared_fields),
+    CREDITS_GRANTED: _payload(grant_id=_id, plan_name=_text,
+                              valid_until=fields.Date(required=True), amount_cents=_cents,
+                              employee_ids=fields.List(fields.String(), required=True)),
+    CREDITS_EXPIRING: _payload(plan_id=_id, plan_name=_text, employee_id=_id,
+                               amount_cents=_cents, days_left=fields.Integer(required=True),
+                               valid_until=_text),
+    CREDITS_EXPIRED: _payload(destination=_text, total_cents=fields.Integer(required=True),
+                              employees=fields.List(fields.Dict(), required=True)),
+    WALLET_CREDITED: _payload(grant_id=_id, plan_id=_id, transaction_id=_id,
+                              total_cents=_cents,
+                              employee_count=fields.Integer(required=True)),
+    TOPUP_SUCCEEDED: _payload(topup_id=_id, **_money_moved),
+    TOPUP_FAILED: _payload(topup_id=_id, reason=fields.String(load_default=None,
+                                                               allow_none=True),
+                           **_money_moved),
+    PROVIDER_REGISTERED: _payload(id=_id, name=_text, email=fields.Email(required=True)),
+    PROVIDER_PROPOSED: _payload(id=_id, name=_text, email=fields.Email(required=True),
+                                category=_text),
+    PROVIDER_APPROVED: _payload(**{**PROVIDER._declared_fields,
+                                   "commission_bps": fields.Integer(required=True),
+                                   "agreement_start": _text}),
+    PROVIDER_SUSPENDED: PROVIDER,
+    OFFERING_PUBLISHED: OFFERING,
+    OFFERING_WITHDRAWN: OFFERING,
+    VOUCHER_ISSUED: _payload(provider_name=_text, **VOUCHER._declared_fields),
+    VOUCHER_REDEEMED: _payload(commission_cents=fields.Integer(required=True),
+                               provider_amount_cents=fields.Integer(required=True),
+                               **VOUCHER._declared_fields),
+    VOUCHER_CANCELLED: VOUCHER,
+    VOUCHER_EXPIRED: VOUCHER,
+    REIMBURSEMENT_REQUESTED: _payload(id=_id, employee_id=_id, amount_cents=_cents,
+                                      category=_text, spent_on=_text),
+    REIMBURSEMENT_APPROVED: REIMBURSEMENT,
+    REIMBURSEMENT_REJECTED: REIMBURSEMENT,
+    PAYOUT_SENT: _payload(id=_id, provider_id=_id, amount_cents=_cents,
+                          commission_cents=fields.Integer(required=True), method=_text,
+                          reference=_text, created_at=_text),
+    USER_INVITED: _payload(user_id=_id, email=fields.Email(required=True), role=_text,
+                           name=fields.String(load_default=""), link=_text,
+                           expires_in_hours=fields.Integer(required=True)),
+    PASSWORD_RESET_REQUESTED: _payload(user_id=_id, email=fields.Email(required=True),
+                                       role=_text, link=_text,
+                                       expires_in_hours=fields.Integer(required=True)),
+}
+EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
+
+# one instance per schema: loading is stateless, and making one costs more than a load
+_LOADERS = {kind: schema() for kind, schema in PAYLOADS.items()}
+
+
+def load_payload(event: dict[str, Any]) -> dict[str, Any]:
+    """An event's payload, checked against its type (a ValidationError names the
+    fields; a consumer parks the event with it)."""
+    loaded: dict[str, Any] = _LOADERS[event["type"]].load(event["payload"])
+    return loaded

@@ -1,0 +1,105 @@
+"""Top-ups, grants, vouchers, redemptions and settlements: what the wallet service
+accepts, from the gateway and from the benefits service."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from wecare_common.schemas import Cents, PageSchema
+
+IdempotencyKey = fields.String(required=True, validate=validate.Length(min=1, max=200))
+TOPUP_METHODS = ("card", "bank_transfer")
+_MOMENT_CURSOR = validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor")
+
+
+class TopupFields(Schema):
+    amount_cents = Cents()
+    method = fields.String(required=True, validate=validate.OneOf(TOPUP_METHODS))
+
+
+class TopupRequest(TopupFields):
+    company_id = fields.String(required=True)
+    idempotency_key = IdempotencyKey
+
+
+class PlanCopy(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    categories = fields.List(fields.String(), required=True)
+    leftover_policy = fields.String(load_default=None)
+    version = fields.Integer(load_default=None, allow_none=True)
+
+
+class GrantRequest(Schema):
+    """The same amount to each listed employee (a bulk grant is one request)."""
+
+    grant_id = fields.String(required=True)
+    company_id = fields.String(required=True)
+    plan = fields.Nested(PlanCopy, required=True)
+    employee_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    amount_cents = Cents()
+    idempotency_key = IdempotencyKey
+
+
+class PurchaseFields(Schema):
+    offering_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    plan_id = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(min=1, max=64))
+
+
+class PurchaseRequest(PurchaseFields):
+    employee_id = fields.String(required=True)
+    idempotency_key = IdempotencyKey
+
+
+class RedemptionFields(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class RedemptionRequest(RedemptionFields):
+    provider_id = fields.String(required=True)
+
+
+class StatementQuery(PageSchema):
+    """A provider's statement: payouts paged by `cursor`, redemptions by their own."""
+
+    redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
+        validate.Regexp(r"^[0-9]{1,16}\.[0-9]{1,18}$", error="not a cursor")), metadata={
+        "description": "the next page of redemptions (redemptions_next_cursor)"})
+    since = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "ISO-8601 with offset: count and sum the redemptions from then "
+                       "(e.g. the start of the provider's day)"})
+
+
+class HoldRequest(Schema):
+    reimbursement_id = fields.String(required=True)
+    employee_id = fields.String(required=True)
+    category = fields.String(required=True)
+    amount_cents = Cents()
+    plan_id = fields.String(load_default=None, allow_none=True)
+    spent_on = fields.Date(required=True)
+
+
+class TopupQuery(Schema):
+    """An operator's list of top-ups: e.g. bank transfers waiting to be confirmed."""
+
+    status = fields.String(load_default="pending",
+                           validate=validate.OneOf(["pending", "succeeded", "failed"]))
+    method = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(TOPUP_METHODS))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
+
+
+class CompanyTopupQuery(Schema):
+    """A company's own top-ups, newest first (HR's funding page)."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
+
+
+class RunsQuery(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
