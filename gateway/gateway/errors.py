@@ -1,4 +1,4 @@
-"""The one table that maps errors to HTTP (DESIGN §5's error format)."""
+"""The one table that maps errors to HTTP (docs/api.md#errors)."""
 
 from __future__ import annotations
 

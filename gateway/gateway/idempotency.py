@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for money-moving requests (DESIGN §5): a retry with the
+"""`Idempotency-Key` for money-moving requests (docs/api.md#idempotency-keys): a retry with the
 same key and body gets the first answer; the same key with another body is
 refused; keys are scoped per caller and kept at least 24 hours."""
 

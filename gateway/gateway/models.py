@@ -77,7 +77,8 @@ class OneTimeToken(Base):
 
 class Signup(Base):
     """A sign-up (a company with its HR manager, an employee, a provider) recorded
-    before the service that keeps the record is asked (DESIGN §4): its account waits,
+    before the service that keeps the record is asked (docs/architecture.md#rules-of-the-house): its
+    account waits,
     unlinked and with no password, until the service has answered; then it is linked,
     given its password (or sent its invitation) and the sign-up is done. A retry with
     the request's Idempotency-Key resumes it and gets the same answer."""

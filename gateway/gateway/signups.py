@@ -1,5 +1,6 @@
 """Sign-ups (a company with its HR manager, an employee, a provider) with no orphan:
-no call to another service runs inside a database transaction (DESIGN §4).
+no call to another service runs inside a database transaction
+(docs/architecture.md#rules-of-the-house).
 
 The account is recorded first, unlinked and with no password (it cannot sign in),
 with what the service is to be asked, and committed; then the service keeps its

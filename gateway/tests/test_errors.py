@@ -1,4 +1,4 @@
-"""The one error table: every domain error becomes DESIGN §5's JSON shape."""
+"""The one error table: every domain error becomes the JSON of docs/api.md#errors."""
 
 from __future__ import annotations
 

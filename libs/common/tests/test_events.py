@@ -1,4 +1,4 @@
-"""The envelope of DESIGN §4."""
+"""The envelope of docs/events.md#the-envelope."""
 
 import pytest
 from marshmallow import ValidationError

@@ -1,4 +1,4 @@
-"""Configuration, read from the environment in this one place (DESIGN §6)."""
+"""Configuration, read from the environment in one place (docs/architecture.md#configuration)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The entrypoint that consumes events (DESIGN §4).
+"""The entrypoint that consumes events (docs/architecture.md#event-plumbing).
 
     @handle_event("credits.granted")
     def on_credits_granted(self, event): ...

@@ -1,4 +1,4 @@
-"""The event envelope of DESIGN §4, validated with marshmallow on both sides."""
+"""The event envelope (docs/events.md#the-envelope), validated with marshmallow on both sides."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The RabbitMQ topology every service agrees on (DESIGN §4).
+"""The RabbitMQ topology every service agrees on (docs/architecture.md#event-plumbing).
 
 - `wecare.events`: a durable topic exchange, routing key = event type. Its
   alternate exchange `wecare.unrouted` keeps, in queue `wecare.unrouted`,

@@ -1,4 +1,4 @@
-"""The Italian welfare rules of DESIGN §2, kept as data: one table per fiscal
+"""The Italian welfare rules (docs/fiscal-rules.md), kept as data: one table per fiscal
 year, each figure with the law that sets it, and the statutory defaults for
 years not listed. The code asks the table."""
 

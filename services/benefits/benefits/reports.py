@@ -1,4 +1,4 @@
-"""The payroll report (DESIGN §2): per employee and category, what was exempt,
+"""The payroll report (docs/domain.md#payroll-report): per employee and category, what was exempt,
 what was fringe within the limit, and what is taxable income."""
 
 from __future__ import annotations

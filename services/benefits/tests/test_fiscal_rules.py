@@ -1,4 +1,4 @@
-"""The Italian welfare rules of DESIGN §2, one test per rule, asked of the table."""
+"""The Italian welfare rules of docs/fiscal-rules.md, one test per rule, asked of the table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who hears what (DESIGN §1 events → people), as plain functions."""
+"""Who hears what (docs/events.md#catalogue: events → people), as plain functions."""
 
 from __future__ import annotations
 

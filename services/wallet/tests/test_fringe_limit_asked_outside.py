@@ -1,5 +1,5 @@
 """A fringe purchase whose year's limit the wallet has not heard yet asks benefits for
-it with no database transaction open (DESIGN §4)."""
+it with no database transaction open (docs/architecture.md#rules-of-the-house)."""
 
 from __future__ import annotations
 

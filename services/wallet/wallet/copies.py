@@ -1,5 +1,5 @@
 """The wallet's copies of other services' data, kept from their events
-(DESIGN §1: a service never reads another's tables)."""
+(docs/architecture.md#rules-of-the-house: a service never reads another's tables)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Credit held for a reimbursement request, then paid out with payroll or
-given back (DESIGN §2: categories that may be reimbursed in cash only; the
+given back (docs/fiscal-rules.md#categories: categories that may be reimbursed in cash only; the
 benefits service checks the category and the receipt)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stripe, reached only through the official SDK (DESIGN §6)."""
+"""Stripe, reached only through the official SDK (docs/domain.md#top-ups)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from web.views import N_, Errors
 
 EMPLOYEE = ("employee",)
 CATEGORIES = ("education", "family_care", "wellbeing", "transport", "fringe")
-# What the law lets be paid back in cash against a receipt (DESIGN §2); fringe: bills.
+# What the law lets be paid back in cash against a receipt; fringe: bills
+# (docs/fiscal-rules.md#categories).
 REFUNDABLE = ("education", "family_care", "transport", "fringe")
 REFUNDABLE_NAMES = {
     "education": N_("School, nursery, summer camp, canteen or books"),
