@@ -1,4 +1,4 @@
-"""The public contract of DESIGN §5: what each path accepts and returns.
+"""The public contract (docs/api.md): what each path accepts and returns.
 The same schemas validate requests and generate /api/v1/openapi.json."""
 
 from __future__ import annotations

@@ -255,8 +255,9 @@ def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict
     """Grant `amount_cents` to each listed (or every eligible) employee: the wallet
     moves the money in one transaction, keyed by the grant's id.
 
-    No call to the wallet runs inside a transaction or under a row lock (DESIGN §4):
-    the grant is recorded first, `pending`, with the plan's budget and the bonus cap
+    No call to the wallet runs inside a transaction or under a row lock
+    (docs/architecture.md#rules-of-the-house): the grant is recorded first, `pending`,
+    with the plan's budget and the bonus cap
     taken, and committed; then the wallet is called; then the grant is marked done and
     `credits.granted` recorded. A refusal by the wallet gives the room back and forgets
     the grant; not reaching the wallet leaves it pending, finished by a retry with the
@@ -516,7 +517,8 @@ def _grant_view(g: Grant, replayed: bool) -> dict[str, Any]:
 
 
 def fringe_limit(session: Session, employee_id: str, year: int) -> int:
-    """An employee's fringe-benefit limit for a fiscal year (DESIGN §2)."""
+    """An employee's fringe-benefit limit for a fiscal year
+    (docs/fiscal-rules.md#fringe-benefits)."""
     employee = session.scalar(select(Employee).where(Employee.id == employee_id))
     if employee is None:
         raise NotFound("no such employee", {"employee_id": ["unknown"]})

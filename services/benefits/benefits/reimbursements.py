@@ -1,5 +1,5 @@
-"""Reimbursement requests (DESIGN §2): a receipt naming the beneficiary, the
-provider and the payment; only categories the law lets be paid back in cash.
+"""Reimbursement requests (docs/domain.md#reimbursements): a receipt naming the
+beneficiary, the provider and the payment; only categories the law lets be paid back in cash.
 The amount is held from the employee's credit at once; HR approves (paid with
 the next payroll) or rejects (the credit returns)."""
 

@@ -1,4 +1,4 @@
-"""The end of a plan (DESIGN §2): no statute makes credit expire, the plan
+"""The end of a plan (docs/ledger.md#expiry): no statute makes credit expire, the plan
 does. Leftovers return to the company fund or roll over into the next plan,
 as the plan says; 14 and 3 days before, employees are told."""
 

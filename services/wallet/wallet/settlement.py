@@ -69,8 +69,9 @@ def run(session: Session, *, idempotency_key: str,
         stripe_transfer: Callable[[str, int, str], str] | None) -> dict[str, Any]:
     """Pay every positive payable. `stripe_transfer(account, cents, key)` → transfer id.
 
-    No call to Stripe runs inside a database transaction or under a row lock (DESIGN
-    §4): first the run records what it will pay and commits (`record`); then each
+    No call to Stripe runs inside a database transaction or under a row lock
+    (docs/architecture.md#rules-of-the-house): first the run records what it will pay and
+    commits (`record`); then each
     payout still pending, this run's and any earlier one's, goes to Stripe one by one
     with the payout's own id as the idempotency key, and each that went is recorded in
     a short transaction of its own (`pay_pending`). A failure half-way leaves the rest
