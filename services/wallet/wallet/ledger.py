@@ -1,4 +1,4 @@
-"""The double-entry ledger (DESIGN §3), as plain functions over a session.
+"""The double-entry ledger (docs/ledger.md), as plain functions over a session.
 
 Every transfer is one transaction whose postings sum to zero. Accounts are
 locked in a fixed order (sorted ids), so concurrent transfers on the same
