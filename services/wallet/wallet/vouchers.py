@@ -1,4 +1,4 @@
-"""Vouchers (DESIGN §2, DM 25 March 2016 art. 6): nominative, one good or
+"""Vouchers (docs/domain.md#vouchers, DM 25 March 2016 art. 6): nominative, one good or
 service at its full face value, paid from one plan's credit, never cash."""
 
 from __future__ import annotations
