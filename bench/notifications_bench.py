@@ -23,7 +23,7 @@ from kombu import Connection
 from sqlalchemy import create_engine, insert
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
-# replicas of the notifications service (DESIGN §7: services scale by replicas)
+# replicas of the notifications service (docs/architecture.md#kubernetes: services scale by replicas)
 REPLICAS = int(os.environ.get("BENCH_REPLICAS", "1"))
 
 
