@@ -23,7 +23,7 @@ from kombu import Connection
 from sqlalchemy import create_engine, insert
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
-# replicas of the notifications service (docs/architecture.md#kubernetes: services scale by replicas)
+# notifications replicas (services scale by replicas: docs/architecture.md#kubernetes)
 REPLICAS = int(os.environ.get("BENCH_REPLICAS", "1"))
 
 
