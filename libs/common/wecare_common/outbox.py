@@ -70,8 +70,14 @@ def record_event(
     session.execute(_insert_into(outbox), {
         "event_id": envelope["id"], "event_type": event_type, "envelope": envelope,
         "created_at": datetime.now(UTC)})
-    session.info["outbox_pending"] = True
+    mark_outbox_pending(session)
     return envelope
+
+
+def mark_outbox_pending(session: Session) -> None:
+    """The transaction wrote an outbox row (by `record_event`, or by a statement of its
+    own): its commit wakes the relay."""
+    session.info["outbox_pending"] = True
 
 
 @lru_cache(maxsize=8)

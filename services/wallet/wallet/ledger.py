@@ -77,7 +77,7 @@ def _kind_of(account_id: str) -> str:
     return account_id.split(":", 1)[0]
 
 
-def _content_hash(kind: str, legs: list[Leg], memo: dict[str, Any]) -> str:
+def content_hash(kind: str, legs: list[Leg], memo: dict[str, Any]) -> str:
     canonical = json.dumps(
         {"kind": kind, "legs": sorted((leg.account_id, leg.amount_cents) for leg in legs),
          "memo": memo},
@@ -109,7 +109,7 @@ def post(
     transaction that the caller retries on a serialization failure (the
     alternative `make bench-ledger` measures; row locks won)."""
     memo = memo or {}
-    digest = _content_hash(kind, legs, memo)
+    digest = content_hash(kind, legs, memo)
     existing = None if fresh else find_transaction(session, idempotency_key)
     if existing is not None:
         if existing.content_hash != digest:
