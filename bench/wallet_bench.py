@@ -97,6 +97,7 @@ def purchases_through_gateway(url: str, offering: str,
     """Path (a): `worker(i)` is employee i's client (its own kept-alive connection)."""
     def via_gateway(i: int):  # type: ignore[no-untyped-def]
         http = requests.Session()
+        http.trust_env = False  # no proxy look-up in the environment per request
         _, _, token = employees[i % len(employees)]
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -196,7 +197,9 @@ def main() -> int:
             def over_http(i: int):  # type: ignore[no-untyped-def]
                 from wecare_common.rpc import _HttpService
 
-                return _HttpService(requests.Session(), running.urls["wallet"], "wallet", 30,
+                http = requests.Session()
+                http.trust_env = False  # as wecare_common.rpc's own sessions
+                return _HttpService(http, running.urls["wallet"], "wallet", 30,
                                     running.env["WECARE_INTERNAL_TOKEN"])
 
             def buying(client):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -148,14 +149,32 @@ def end_session(session: Session, session_id: str | None) -> None:
                                                LoginSession.revoked_at.is_(None))
                     .values(revoked_at=datetime.now(UTC)))
     session.commit()
+    _alive.clear()
+
+
+# Every request with a token asks whether its session was logged out. A session found
+# alive is believed alive for SESSION_CHECK_TTL seconds without asking again: a logout
+# through this process ends it here at once (the cache is emptied); through another
+# gateway replica, within SESSION_CHECK_TTL. (A look-up per request was the gateway's
+# second cost on the voucher path, after the Idempotency-Key's writes.)
+SESSION_CHECK_TTL = 2.0
+_alive: dict[str, float] = {}  # session id → monotonic time until which it is believed alive
 
 
 def session_ended(session: Session, session_id: str | None) -> bool:
     if session_id is None:
         return False
+    now = time.monotonic()
+    if _alive.get(session_id, 0.0) > now:
+        return False
     revoked = session.execute(select(LoginSession.revoked_at).where(
         LoginSession.id == session_id)).first()
-    return revoked is None or revoked[0] is not None
+    ended = revoked is None or revoked[0] is not None
+    if not ended:
+        if len(_alive) > 100_000:  # believed, not needed: forget them all
+            _alive.clear()
+        _alive[session_id] = now + SESSION_CHECK_TTL
+    return ended
 
 
 
@@ -192,6 +211,7 @@ def set_password(session: Session, token: str, password: str) -> Principal:
                                                LoginSession.revoked_at.is_(None))
                     .values(revoked_at=now))
     session.commit()
+    _alive.clear()
     return principal_of(user)  # type: ignore[arg-type]
 
 

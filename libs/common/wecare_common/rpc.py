@@ -113,6 +113,10 @@ class TimedServiceRpc(ServiceRpc):
             super().setup()
             return
         self.http = requests.Session()
+        # the service's own address, never through a proxy: without this, requests reads
+        # every environment variable looking for one, on every call (a fifth of the
+        # gateway's CPU on the voucher path)
+        self.http.trust_env = False
         # one kept-alive connection per concurrent worker
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=64)
         self.http.mount("http://", adapter)
