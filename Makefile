@@ -49,7 +49,7 @@ test: install
 # running service, which conftest.py marks `unit` from the fixtures they use (none of
 # INFRASTRUCTURE_FIXTURES); `slow` ones are left to make test. Plain pytest, without the
 # plugins that only the API and browser tests load; under 15 s.
-UNIT_PATHS := libs/common/tests services gateway/tests web/tests
+UNIT_PATHS := libs/common/tests services gateway/tests web/tests tests/test_docs.py
 test-unit: install
 	@start=$$EPOCHREALTIME; status=0; \
 	$(VENV)/bin/pytest $(UNIT_PATHS) -m "unit and not slow" -q -p no:schemathesis -p no:hypothesispytest \
