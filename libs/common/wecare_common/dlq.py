@@ -1,4 +1,5 @@
-"""Inspect and replay parked events: `python -m wecare_common.dlq list|replay [N]`."""
+"""Inspect and replay parked events (docs/operations.md#dead-letters):
+`python -m wecare_common.dlq list|replay [N]`."""
 
 from __future__ import annotations
 

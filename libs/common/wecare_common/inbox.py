@@ -1,5 +1,5 @@
-"""Idempotent consumers: the ids of handled events, recorded in the same
-transaction as the handler's change."""
+"""Idempotent consumers (docs/events.md#idempotency): the ids of handled events,
+recorded in the same transaction as the handler's change."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Companies, employees, plans and grants, as plain functions over a session."""
+"""Companies, employees, plans and grants, as plain functions over a session.
+The rules: docs/domain.md#companies, docs/domain.md#employees, docs/domain.md#plans,
+docs/domain.md#grants."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Providers and offerings, as plain functions over a session."""
+"""Providers and offerings, as plain functions over a session (docs/domain.md#providers)."""
 
 from __future__ import annotations
 

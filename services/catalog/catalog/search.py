@@ -1,5 +1,5 @@
-"""Search of the catalogue: only approved providers' active offerings, by
-category, Italian full text, price, provider, and near a point.
+"""Search of the catalogue (docs/domain.md#providers): only approved providers'
+active offerings, by category, Italian full text, price, provider, and near a point.
 
 Near a point: a bounding box narrows the providers in SQL (an index on
 status, lat, lon), then the great-circle distance decides and sorts. Full

@@ -1,4 +1,5 @@
-"""Money into a company's fund (top-ups) and from it to employees (grants)."""
+"""Money into a company's fund (top-ups) and from it to employees (grants).
+The rules: docs/domain.md#top-ups, docs/domain.md#grants, docs/ledger.md#transfers."""
 
 from __future__ import annotations
 
