@@ -35,6 +35,13 @@ class Call:
     idempotency_key: str | None = None
 
 
+@dataclass
+class SignedInCall(Call):
+    """What the handler of a route with roles gets: the caller is known."""
+
+    principal: Principal
+
+
 class ApiRoute(HttpRequestHandler):
     def __init__(self, method: str, url: str, *, roles: tuple[str, ...] | None = None,
                  body: type[Schema] | None = None, query: type[Schema] | None = None,
@@ -57,14 +64,14 @@ class ApiRoute(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:
-        principal = None
+        call = Call(request, None)
         if self.roles is not None:
             principal = principal_from(request.headers.get("Authorization"))
             if principal.role not in self.roles:
                 raise Forbidden(f"the {principal.role} role may not do this")
             if self._session_ended(principal.session_id):
                 raise Unauthenticated("this session was logged out")
-        call = Call(request, principal)
+            call = SignedInCall(request, principal)
         if self.query_schema is not None:
             call.query = load(self.query_schema(), refuse_nul(request.args.to_dict()))
         if self.body_type == "multipart/form-data":

@@ -1,0 +1,109 @@
+"""Signing in and out, passwords, and the signed-in person's own account whatever
+their role: who they are, their notification feed and preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway import limits, users
+from gateway.auth import Unauthenticated, issue_token
+from gateway.clients import client_address
+from gateway.rooms.base import Room
+from gateway.routing import Call, SignedInCall, api
+from gateway.schemas import (
+    MeOut,
+    NewPasswordIn,
+    NotificationPage,
+    Page,
+    PreferencesIn,
+    PreferencesOut,
+    RefreshIn,
+    ResetIn,
+    TokenIn,
+    TokenOut,
+)
+
+
+class AuthRoom(Room):
+    @api("POST", "/api/v1/auth/token", body=TokenIn, response=TokenOut,
+         summary="sign in: a short-lived bearer token")
+    def token(self, call: Call) -> dict[str, Any]:
+        email, address = call.body["email"].lower(), client_address(call.request)
+        limits.check(self.db, limits.LOGIN_PER_ACCOUNT, email)
+        limits.check(self.db, limits.LOGIN_PER_ADDRESS, address)
+        try:
+            principal = users.authenticate(self.db, email, call.body["password"])
+        except Unauthenticated:
+            # failed attempts count, per account and per client address
+            limits.count(self.db, limits.LOGIN_PER_ACCOUNT, email)
+            limits.count(self.db, limits.LOGIN_PER_ADDRESS, address)
+            raise
+        principal, refresh = users.start_session(self.db, principal)
+        return {**issue_token(principal), "refresh_token": refresh}
+
+    @api("POST", "/api/v1/auth/password-reset", body=ResetIn, status=202,
+         summary="email a one-time link to set a new password (answers the same either way)")
+    def request_password_reset(self, call: Call) -> dict[str, Any]:
+        address = client_address(call.request)
+        limits.check(self.db, limits.RESET_PER_ADDRESS, address)
+        limits.count(self.db, limits.RESET_PER_ADDRESS, address)
+        user = users.find_by_email(self.db, call.body["email"])
+        if user is not None:
+            users.send_link(self.db, user, "reset")
+            self.db.commit()
+        # the same answer whether the account exists or not: no account discovery
+        return {"accepted": True}
+
+    @api("POST", "/api/v1/auth/password", body=NewPasswordIn, response=TokenOut,
+         summary="set a password with an emailed one-time link's token; signs you in")
+    def set_password(self, call: Call) -> dict[str, Any]:
+        principal = users.set_password(self.db, call.body["token"], call.body["password"])
+        principal, refresh = users.start_session(self.db, principal)
+        return {**issue_token(principal), "refresh_token": refresh}
+
+    @api("POST", "/api/v1/auth/refresh", body=RefreshIn, response=TokenOut,
+         summary="a new access token for a refresh token (which is then spent)")
+    def refresh(self, call: Call) -> dict[str, Any]:
+        principal, refresh = users.refresh_session(self.db, call.body["refresh_token"])
+        return {**issue_token(principal), "refresh_token": refresh}
+
+    @api("POST", "/api/v1/auth/logout", roles=("admin", "hr", "employee", "provider"),
+         summary="end this login session: its access and refresh tokens stop working")
+    def logout(self, call: SignedInCall) -> tuple[int, dict[str, Any]]:
+        users.end_session(self.db, call.principal.session_id)
+        return 200, {"logged_out": True}
+
+    @api("GET", "/api/v1/me", roles=("admin", "hr", "employee", "provider"), response=MeOut,
+         summary="who is signed in: role, email, and the company or provider they act for")
+    def me(self, call: SignedInCall) -> dict[str, Any]:
+        principal = call.principal
+        assert principal is not None
+        user = users.get(self.db, principal.user_id)
+        provider = (self.catalog.get_provider(principal.provider_id)
+                    if principal.provider_id else None)
+        return {"user_id": principal.user_id, "email": user.email, "role": principal.role,
+                "company_id": principal.company_id, "employee_id": principal.employee_id,
+                "provider_id": principal.provider_id, "provider": provider}
+
+    @api("GET", "/api/v1/me/notifications", roles=("admin", "hr", "employee", "provider"),
+         query=Page, response=NotificationPage, summary="the signed-in person's feed")
+    def my_notifications(self, call: SignedInCall) -> dict[str, Any]:
+        return self.notifications.feed(call.principal.recipients, **call.query)
+
+    @api("POST", "/api/v1/me/notifications/<nid>/read",
+         roles=("admin", "hr", "employee", "provider"), summary="mark a notification as read")
+    def mark_read(self, call: SignedInCall, nid: str) -> tuple[int, dict[str, Any]]:
+        self.notifications.mark_read(call.principal.recipients, nid)
+        return 200, {"id": nid, "read": True}
+
+    @api("GET", "/api/v1/me/notification-preferences", roles=("hr", "employee", "provider"),
+         response=PreferencesOut, summary="language and which emails you receive")
+    def my_preferences(self, call: SignedInCall) -> dict[str, Any]:
+        return self.notifications.preferences(call.principal.recipients[0])
+
+    @api("PUT", "/api/v1/me/notification-preferences", roles=("hr", "employee", "provider"),
+         body=PreferencesIn, response=PreferencesOut,
+         summary="turn non-essential emails off (or on), choose the language")
+    def set_my_preferences(self, call: SignedInCall) -> dict[str, Any]:
+        return self.notifications.set_preferences(
+            call.principal.recipients[0], **call.body)

@@ -1,0 +1,129 @@
+"""The employee's routes: the catalogue, vouchers, the wallet and statement,
+reimbursement requests, provider proposals. Each acts on the caller's own employee id."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from wecare_common.errors import InvalidInput
+from werkzeug.wrappers import Response
+
+from gateway.rooms.base import Room, json_ready
+from gateway.routing import SignedInCall, api
+from gateway.schemas import (
+    OfferingDetail,
+    OfferingPage,
+    OfferingSearch,
+    Page,
+    ProposalIn,
+    ProposalOut,
+    ProposalPage,
+    ReimbursementForm,
+    ReimbursementOut,
+    ReimbursementPage,
+    StatementOut,
+    VoucherIn,
+    VoucherOut,
+    VoucherPage,
+    WalletOut,
+)
+
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
+RECEIPT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+
+class EmployeeRoom(Room):
+    @api("GET", "/api/v1/offerings", roles=("admin", "hr", "employee", "provider"),
+         query=OfferingSearch, response=OfferingPage,
+         summary="search the catalogue: category, Italian text, near a point, price")
+    def search_offerings(self, call: SignedInCall) -> dict[str, Any]:
+        return self.catalog.search(**call.query)
+
+    @api("GET", "/api/v1/offerings/<oid>", roles=("admin", "hr", "employee", "provider"),
+         response=OfferingDetail, summary="one offering, with its provider's name and place")
+    def offering(self, call: SignedInCall, oid: str) -> dict[str, Any]:
+        return self.catalog.offering_detail(oid)
+
+    @api("POST", "/api/v1/me/vouchers", roles=("employee",), body=VoucherIn,
+         response=VoucherOut, status=201, moves_money=True,
+         summary="buy a voucher for an offering, at its full price, from one plan")
+    def buy_voucher(self, call: SignedInCall) -> tuple[int, Any]:
+        return self._once(call, lambda: self.wallet.purchase_voucher(
+            employee_id=call.principal.employee_id,
+            idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    @api("GET", "/api/v1/me/vouchers", roles=("employee",), query=Page,
+         response=VoucherPage, summary="the employee's vouchers")
+    def my_vouchers(self, call: SignedInCall) -> dict[str, Any]:
+        return self.wallet.list_vouchers(call.principal.employee_id, **call.query)
+
+    @api("GET", "/api/v1/me/vouchers/<voucher_id>", roles=("employee",), response=VoucherOut,
+         summary="one of the employee's vouchers")
+    def my_voucher(self, call: SignedInCall, voucher_id: str) -> dict[str, Any]:
+        return self.wallet.get_voucher(call.principal.employee_id, voucher_id)
+
+    @api("GET", "/api/v1/me/vouchers/<voucher_id>/qr.png", roles=("employee",),
+         summary="the voucher's code as a QR image, to show at the provider")
+    def voucher_qr(self, call: SignedInCall, voucher_id: str) -> Response:
+        png = base64.b64decode(self.wallet.voucher_qr(
+            call.principal.employee_id, voucher_id))
+        return Response(png, mimetype="image/png",
+                        headers={"Cache-Control": "private, max-age=3600"})
+
+    @api("POST", "/api/v1/me/vouchers/<voucher_id>/cancellation", roles=("employee",),
+         response=VoucherOut, summary="cancel an unredeemed voucher: the credit returns")
+    def cancel_voucher(self, call: SignedInCall, voucher_id: str) -> dict[str, Any]:
+        return self.wallet.cancel_voucher(call.principal.employee_id, voucher_id)
+
+    @api("GET", "/api/v1/me/wallet", roles=("employee",), response=WalletOut,
+         summary="balances per plan, and what expires soon")
+    def my_wallet(self, call: SignedInCall) -> dict[str, Any]:
+        return self.wallet.employee_wallet(call.principal.employee_id)
+
+    @api("GET", "/api/v1/me/transactions", roles=("employee",), query=Page,
+         response=StatementOut, summary="the employee's statement")
+    def my_transactions(self, call: SignedInCall) -> dict[str, Any]:
+        return self.wallet.statement(call.principal.employee_id, **call.query)
+
+    @api("POST", "/api/v1/me/reimbursements", roles=("employee",), body=ReimbursementForm,
+         body_type="multipart/form-data", max_body_bytes=MAX_RECEIPT_BYTES + 64 * 1024,
+         response=ReimbursementOut, status=201, moves_money=True,
+         summary="ask to be reimbursed, with the receipt: the amount is held at once")
+    def request_reimbursement(self, call: SignedInCall) -> tuple[int, Any]:
+        receipt = call.request.files.get("receipt")
+        if receipt is None:
+            raise InvalidInput("attach the receipt as the file part `receipt`",
+                               {"receipt": ["missing"]})
+        content_type = receipt.mimetype
+        if content_type not in RECEIPT_TYPES:
+            raise InvalidInput("a receipt is a PDF, JPEG or PNG file",
+                               {"receipt": [f"{content_type or 'unknown'} is not accepted"]})
+        content = receipt.stream.read(MAX_RECEIPT_BYTES + 1)
+        if len(content) > MAX_RECEIPT_BYTES:
+            raise InvalidInput("the receipt is larger than 5 MiB", {"receipt": ["too large"]})
+        form = {k: v for k, v in json_ready(call.body).items() if k != "receipt"}
+        return self._once(call, lambda: self.benefits.request_reimbursement(
+            call.principal.employee_id, self._downstream_key(call),
+            receipt_content_type=content_type,
+            receipt_base64=base64.b64encode(content).decode(), **form), 201)
+
+    @api("GET", "/api/v1/me/reimbursements", roles=("employee",), query=Page,
+         response=ReimbursementPage, summary="your reimbursement requests")
+    def my_reimbursements(self, call: SignedInCall) -> dict[str, Any]:
+        return self.benefits.reimbursements(
+            employee_id=call.principal.employee_id, **call.query)
+
+    @api("POST", "/api/v1/me/provider-proposals", roles=("employee",), body=ProposalIn,
+         response=ProposalOut, status=201,
+         summary="propose a provider you use: the platform invites it")
+    def propose_provider(self, call: SignedInCall) -> dict[str, Any]:
+        return self.catalog.propose_provider(
+            call.principal.employee_id, call.principal.company_id,
+            **call.body)
+
+    @api("GET", "/api/v1/me/provider-proposals", roles=("employee",), response=ProposalPage,
+         summary="your proposals, from invitation to approval")
+    def my_proposals(self, call: SignedInCall) -> dict[str, Any]:
+        return self.catalog.proposals_of(call.principal.employee_id)

@@ -1,0 +1,270 @@
+"""The HR manager's routes: the company, its people, money in (top-ups), plans and
+grants, reimbursements, the fiscal report. Every company id is checked against the
+caller's (`own_company`)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from typing import Any
+
+from wecare_common.errors import Conflict, InvalidInput, NotFound
+from werkzeug.wrappers import Response
+
+from gateway import users
+from gateway.rooms.base import Room, json_ready, own_company
+from gateway.routing import SignedInCall, api, read_raw
+from gateway.schemas import (
+    CompanyOut,
+    CompanyTopupPage,
+    CompanyTopupsQuery,
+    DashboardOut,
+    DashboardQuery,
+    DecisionIn,
+    EmployeeDeparture,
+    EmployeeIn,
+    EmployeeOut,
+    EmployeeQuery,
+    EmployeeTable,
+    FundingOptionsOut,
+    GrantCheckOut,
+    GrantIn,
+    GrantOut,
+    ImportOut,
+    ImportPreviewOut,
+    InvitationIn,
+    InvitationOut,
+    InvitationResentOut,
+    PlanChangeIn,
+    PlanIn,
+    PlanItem,
+    PlanOut,
+    PlanPage,
+    ReimbursementOut,
+    ReimbursementPage,
+    ReimbursementQuery,
+    ReportOut,
+    ReportQuery,
+    TopupIn,
+    TopupOut,
+)
+
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+
+class HrRoom(Room):
+    @api("POST", "/api/v1/companies/<cid>/hr-invitations", roles=("hr",), body=InvitationIn,
+         response=InvitationOut, status=201, summary="invite another HR manager by email")
+    def invite_hr(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        user = users.create_user(self.db, email=call.body["email"], password=None, role="hr",
+                                 company_id=cid)
+        users.send_link(self.db, user, "invitation",
+                        f"{call.body['first_name']} {call.body['last_name']}")
+        self.db.commit()
+        return {"id": user.id, "email": user.email, "role": user.role}
+
+    @api("GET", "/api/v1/companies/<cid>", roles=("admin", "hr"), response=CompanyOut,
+         summary="a company with its fund balance")
+    def get_company(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        company = self.benefits.get_company(cid)
+        return {**company, "fund_balance_cents": self.wallet.fund_balance(cid)["balance_cents"]}
+
+    @api("POST", "/api/v1/companies/<cid>/employees", roles=("hr",), body=EmployeeIn,
+         response=EmployeeOut, status=201, summary="add an employee")
+    def add_employee(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        data = dict(call.body)
+        password = data.pop("password")
+        # no password given: the employee is invited by email (once enrolled)
+        return self._sign_up(call, "employee", email=data["email"], role="employee",
+                             password=password, company_id=cid,
+                             invite_name=data["first_name"], service="benefits",
+                             method="enroll_employee", args=[cid], kwargs=json_ready(data))
+
+    @api("GET", "/api/v1/companies/<cid>/employees", roles=("hr",), query=EmployeeQuery,
+         response=EmployeeTable, summary="the company's employees: as added, a cursor at a "
+         "time; or searched (q), filtered and sorted, a page at a time with the total")
+    def list_employees(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        query = {k: v for k, v in call.query.items() if v is not None}
+        if "ids" in query:
+            query["ids"] = query["ids"].split(",")
+        table = self.benefits.list_employees(cid, **query)
+        pending = users.pending_invitations(self.db, [e["id"] for e in table["items"]])
+        for employee in table["items"]:
+            employee["invitation_pending"] = employee["id"] in pending
+        return table
+
+    @api("POST", "/api/v1/companies/<cid>/employees/<eid>/invitation", roles=("hr",),
+         response=InvitationResentOut,
+         summary="send an employee's invitation again (a new link; earlier ones still work "
+                 "until they expire)")
+    def resend_invitation(self, call: SignedInCall, cid: str, eid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        found = self.benefits.list_employees(cid, ids=[eid], limit=1)["items"]
+        user = users.of_employee(self.db, eid)
+        if not found or user is None or user.company_id != cid:
+            raise NotFound("no such employee", {"employee_id": ["unknown"]})
+        if found[0]["status"] != "active":
+            raise Conflict("this employee has left", {"employee_id": ["left"]})
+        if user.password_hash is not None:
+            raise Conflict("this employee has already set a password (they can reset it "
+                           "from the sign-in page)", {"employee_id": ["already active"]})
+        users.send_link(self.db, user, "invitation", found[0]["first_name"])
+        self.db.commit()
+        return {"employee_id": eid, "email": user.email, "sent": True}
+
+    @api("GET", "/api/v1/companies/<cid>/dashboard", roles=("hr",), query=DashboardQuery,
+         response=DashboardOut, summary="the company at a glance: the fund; a year's "
+         "top-ups, grants and spending by category and month; credit still held, plan by "
+         "plan, with the date each ends")
+    def company_dashboard(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        active = self.benefits.list_employees(cid, status="active", limit=1)["total"]
+        year = call.query["year"] or date.today().year
+        return {**self.wallet.company_dashboard(cid, year), "employees": active}
+
+    @api("POST", "/api/v1/companies/<cid>/employees/import", roles=("hr",),
+         body_type="text/csv", max_body_bytes=MAX_CSV_BYTES, response=ImportOut, status=201,
+         summary="import employees from CSV: all rows or none, bad rows listed with reasons")
+    def import_employees(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        raw = read_raw(call.request, MAX_CSV_BYTES)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
+        users.ensure_emails_free(self.db, self.benefits.check_import(cid, text))
+        result = self.benefits.import_employees(cid, text)
+        users.create_invited(self.db, [(e["email"], e["id"]) for e in result["employees"]],
+                             company_id=cid)
+        self.db.commit()
+        return result
+
+    @api("POST", "/api/v1/companies/<cid>/employees/import/preview", roles=("hr",),
+         body_type="text/csv", max_body_bytes=MAX_CSV_BYTES, response=ImportPreviewOut,
+         summary="the import's dry run: the rows that would import and every bad row with "
+                 "its reasons; writes nothing")
+    def preview_import(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        raw = read_raw(call.request, MAX_CSV_BYTES)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
+        preview = self.benefits.preview_import(cid, text)
+        taken = users.taken_emails(self.db, [e["email"] for e in preview["employees"]])
+        if taken:  # an account elsewhere in WeCare (another company, a provider…)
+            for row in [e for e in preview["employees"] if e["email"].lower() in taken]:
+                preview["errors"][str(row["row"])] = {"email": ["already has an account"]}
+                preview["employees"].remove(row)
+            preview["errors"] = dict(sorted(preview["errors"].items(), key=lambda r: int(r[0])))
+            preview["importable"] = len(preview["employees"])
+            preview["valid"] = False
+        return preview
+
+    @api("POST", "/api/v1/companies/<cid>/employees/<eid>/departure", roles=("hr",),
+         body=EmployeeDeparture, response=EmployeeOut,
+         summary="an employee leaves: unspent credit returns to the company fund")
+    def employee_departure(self, call: SignedInCall, cid: str, eid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.depart(cid, eid, **json_ready(call.body))
+
+    @api("POST", "/api/v1/companies/<cid>/topups", roles=("hr",), body=TopupIn,
+         response=TopupOut, status=201, moves_money=True,
+         summary="fund the welfare budget by card/SEPA (Stripe) or bank transfer")
+    def request_topup(self, call: SignedInCall, cid: str) -> tuple[int, Any]:
+        own_company(call.principal, cid)
+        return self._once(call, lambda: self.wallet.request_topup(
+            company_id=cid, idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    @api("GET", "/api/v1/companies/<cid>/funding-options", roles=("hr",),
+         response=FundingOptionsOut, summary="how the company may top up: bank transfer, and "
+         "card or SEPA Direct Debit (Stripe) with the publishable key when configured")
+    def funding_options(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.wallet.funding_options(cid)
+
+    @api("GET", "/api/v1/companies/<cid>/topups", roles=("hr",), query=CompanyTopupsQuery,
+         response=CompanyTopupPage,
+         summary="the company's top-ups, newest first, each with its state and reference")
+    def company_topups(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.wallet.company_topups(cid, **call.query)
+
+    @api("POST", "/api/v1/companies/<cid>/plans", roles=("hr",), body=PlanIn,
+         response=PlanOut, status=201, summary="create a welfare plan")
+    def create_plan(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.create_plan(cid, **json_ready(call.body))
+
+    @api("GET", "/api/v1/companies/<cid>/plans", roles=("hr",), response=PlanPage,
+         summary="the company's plans, the latest fiscal year first")
+    def list_plans(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.list_plans(cid)
+
+    @api("PATCH", "/api/v1/plans/<pid>", roles=("hr",), body=PlanChangeIn, response=PlanItem,
+         summary="change a plan while it runs: name, end date, categories added, target "
+         "groups, budget per employee, leftover policy (within the promises already made)")
+    def change_plan(self, call: SignedInCall, pid: str) -> dict[str, Any]:
+        return self.benefits.change_plan(call.principal.company_id,
+                                         pid, **json_ready(call.body))
+
+    @api("POST", "/api/v1/plans/<pid>/grant-check", roles=("hr",), body=GrantIn,
+         response=GrantCheckOut, summary="what a grant would do, checked and not sent: who, "
+         "the total, the fund, each person the budget or the bonus rules would refuse")
+    def check_grant(self, call: SignedInCall, pid: str) -> dict[str, Any]:
+        company_id = call.principal.company_id
+        check = self.benefits.grant_preview(company_id, pid, **call.body)
+        fund = self.wallet.fund_balance(company_id)["balance_cents"]
+        return {**check, "fund_balance_cents": fund,
+                "fund_short_cents": max(check["total_cents"] - fund, 0)}
+
+    @api("POST", "/api/v1/plans/<pid>/grants", roles=("hr",), body=GrantIn, response=GrantOut,
+         status=201, moves_money=True, summary="grant credits from the company fund")
+    def grant_credits(self, call: SignedInCall, pid: str) -> tuple[int, Any]:
+        return self._once(call, lambda: self.benefits.grant_credits(
+            company_id=call.principal.company_id, plan_id=pid,
+            idempotency_key=self._downstream_key(call), **call.body), 201)
+
+    @api("GET", "/api/v1/companies/<cid>/reimbursements", roles=("hr",),
+         query=ReimbursementQuery, response=ReimbursementPage,
+         summary="the company's reimbursement requests (e.g. status=requested)")
+    def company_reimbursements(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.reimbursements(company_id=cid, **call.query)
+
+    @api("GET", "/api/v1/companies/<cid>/reimbursements/<rid>/receipt", roles=("hr",),
+         summary="a request's receipt as the employee sent it (PDF, JPEG or PNG)")
+    def reimbursement_receipt(self, call: SignedInCall, cid: str, rid: str) -> Response:
+        own_company(call.principal, cid)
+        receipt = self.benefits.reimbursement_receipt(cid, rid)
+        inline = receipt["content_type"].startswith("image/")
+        return Response(base64.b64decode(receipt["content_base64"]),
+                        mimetype=receipt["content_type"], headers={
+            "Content-Disposition": f'{"inline" if inline else "attachment"}; '
+                                   f'filename="{receipt["filename"]}"',
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+    @api("POST", "/api/v1/reimbursements/<rid>/decision", roles=("hr",), body=DecisionIn,
+         response=ReimbursementOut, moves_money=True,
+         summary="approve (paid with the next payroll) or reject (the credit returns)")
+    def decide_reimbursement(self, call: SignedInCall, rid: str) -> tuple[int, Any]:
+        return self._once(call, lambda: self.benefits.decide_reimbursement(
+            call.principal.company_id, rid, **call.body), 200)
+
+    @api("GET", "/api/v1/companies/<cid>/reports/fiscal", roles=("hr",), query=ReportQuery,
+         response=ReportOut, summary="per employee and category: exempt, fringe, taxable")
+    def fiscal_report(self, call: SignedInCall, cid: str) -> Any:
+        own_company(call.principal, cid)
+        if call.query["format"] == "csv":
+            csv_text = self.benefits.fiscal_report(cid, call.query["year"], as_csv=True)
+            return Response(csv_text, mimetype="text/csv", headers={
+                "Content-Disposition":
+                    f'attachment; filename="welfare-{cid}-{call.query["year"]}.csv"'})
+        return self.benefits.fiscal_report(cid, call.query["year"])

@@ -1,0 +1,82 @@
+"""The provider's routes: applying to the circuit, offerings, redeeming vouchers, what
+it is owed. Every provider id is checked against the caller's (`own_provider`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wecare_common.errors import NotFound
+
+from gateway import limits
+from gateway.rooms.base import Room, json_ready, own_provider
+from gateway.routing import Call, SignedInCall, api
+from gateway.schemas import (
+    OfferingIn,
+    OfferingList,
+    OfferingOut,
+    OfferingPatch,
+    ProviderIn,
+    ProviderOut,
+    RedemptionIn,
+    SettlementsOut,
+    SettlementsQuery,
+    VoucherOut,
+)
+
+
+class ProviderRoom(Room):
+    @api("POST", "/api/v1/providers", body=ProviderIn, response=ProviderOut, status=201,
+         summary="a provider applies to join the circuit")
+    def apply_provider(self, call: Call) -> dict[str, Any]:
+        data = dict(call.body)
+        password = data.pop("password")
+        return self._sign_up(call, "provider", email=data["email"], role="provider",
+                             password=password, service="catalog",
+                             method="register_provider", args=[], kwargs=json_ready(data))
+
+    @api("POST", "/api/v1/providers/<vid>/offerings", roles=("provider",), body=OfferingIn,
+         response=OfferingOut, status=201, summary="publish an offering")
+    def publish_offering(self, call: SignedInCall, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.catalog.publish_offering(vid, **json_ready(call.body))
+
+    @api("PATCH", "/api/v1/providers/<vid>/offerings/<oid>", roles=("provider",),
+         body=OfferingPatch, response=OfferingOut, summary="change an offering")
+    def update_offering(self, call: SignedInCall, vid: str, oid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.catalog.update_offering(vid, oid, **json_ready(call.body))
+
+    @api("POST", "/api/v1/providers/<vid>/offerings/<oid>/withdrawal", roles=("provider",),
+         response=OfferingOut, summary="withdraw an offering from the catalogue")
+    def withdraw_offering(self, call: SignedInCall, vid: str, oid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.catalog.withdraw_offering(vid, oid)
+
+    @api("GET", "/api/v1/providers/<vid>/offerings", roles=("provider", "admin"),
+         response=OfferingList, summary="a provider's offerings, withdrawn ones too")
+    def provider_offerings(self, call: SignedInCall, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.catalog.offerings_of(vid)
+
+    @api("POST", "/api/v1/providers/<vid>/redemptions", roles=("provider",),
+         body=RedemptionIn, response=VoucherOut, moves_money=True,
+         summary="redeem a voucher by its code (once)")
+    def redeem_voucher(self, call: SignedInCall, vid: str) -> tuple[int, Any]:
+        own_provider(call.principal, vid)
+        limits.check(self.db, limits.REDEEM_FAILURES, vid)
+
+        def redeem() -> dict[str, Any]:
+            try:
+                return self.wallet.redeem_voucher(provider_id=vid, code=call.body["code"])
+            except NotFound:
+                limits.count(self.db, limits.REDEEM_FAILURES, vid)  # a wrong code: a guess
+                raise
+        return self._once(call, redeem, 200)
+
+    @api("GET", "/api/v1/providers/<vid>/settlements", roles=("provider", "admin"),
+         query=SettlementsQuery, response=SettlementsOut,
+         summary="what the provider is owed, its payouts, its redeemed vouchers and the "
+                 "commission on each")
+    def provider_settlements(self, call: SignedInCall, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.wallet.provider_statement(vid, **json_ready(call.query))
