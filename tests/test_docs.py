@@ -299,22 +299,30 @@ def test_the_catalogue_lists_only_events_the_code_publishes() -> None:
 
 
 # -- routes ---------------------------------------------------------------------------------------
-def gateway_routes() -> set[tuple[str, str]]:
-    routes = set()
+def gateway_routes() -> dict[tuple[str, str], str]:
+    """(method, path) -> the room (file under gateway/gateway/rooms/) declaring it."""
+    routes = {}
     for path in PACKAGE_DIRS["gateway"].rglob("*.py"):
         for node in ast.walk(parsed(path)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                     and node.func.id == "api" and len(node.args) >= 2
                     and all(isinstance(a, ast.Constant) for a in node.args[:2])):
                 method, url = (a.value for a in node.args[:2])
-                routes.add((method, re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)))
+                key = (method, re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url))
+                routes[key] = path.relative_to(PACKAGE_DIRS["gateway"] / "rooms").as_posix() if (
+                    "rooms" in path.parts) else path.name
     return routes
 
 
-def test_every_route_is_in_the_access_matrix() -> None:
+def test_every_route_is_in_the_access_matrix_with_its_room() -> None:
     routes = gateway_routes()
     assert len(routes) >= 50, sorted(routes)
     text = (DOCS / "api.md").read_text(encoding="utf-8")
-    matrix = set(re.findall(r"^\| ([A-Z]+) \| `([^`]+)` \|", text, re.MULTILINE))
-    assert not routes - matrix, f"missing from docs/api.md#access-matrix: {sorted(routes - matrix)}"
-    assert not matrix - routes, f"in docs/api.md, not in the code: {sorted(matrix - routes)}"
+    rows = re.findall(r"^\| ([A-Z]+) \| `([^`]+)` \|.*\| `([a-z_/]+\.py)` \|$", text, re.MULTILINE)
+    matrix = {(method, path): room for method, path, room in rows}
+    assert not routes.keys() - matrix.keys(), (
+        f"missing from docs/api.md#access-matrix: {sorted(routes.keys() - matrix.keys())}")
+    assert not matrix.keys() - routes.keys(), (
+        f"in docs/api.md, not in the code: {sorted(matrix.keys() - routes.keys())}")
+    moved = {r: (matrix[r], routes[r]) for r in routes if matrix[r] != routes[r]}
+    assert not moved, f"declared in another room than docs/api.md says (doc, code): {moved}"
