@@ -10,7 +10,7 @@ from stdnum.it import codicefiscale, iva
 
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
-from wecare_common.schemas import Cents, PageSchema
+from wecare_common.schemas import Cents, PageSchema, Strings
 from wecare_common.validators import Upper
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -113,8 +113,8 @@ class PlanChange(Schema):
 
 class GrantRequest(Schema):
     amount_cents = Cents()
-    employee_ids = fields.List(fields.String(), load_default=None, allow_none=True,
-                               validate=validate.Length(min=1))
+    employee_ids = Strings(load_default=None, allow_none=True,
+                           validate=validate.Length(min=1))
     all = fields.Boolean(load_default=False)
     source = fields.String(load_default="company",
                            validate=validate.OneOf(["company", "performance_bonus"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from wecare_common.schemas import Cents, PageSchema
+from wecare_common.schemas import Cents, PageSchema, Strings
 
 IdempotencyKey = fields.String(required=True, validate=validate.Length(min=1, max=200))
 TOPUP_METHODS = ("card", "bank_transfer")
@@ -38,7 +38,7 @@ class GrantRequest(Schema):
     grant_id = fields.String(required=True)
     company_id = fields.String(required=True)
     plan = fields.Nested(PlanCopy, required=True)
-    employee_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    employee_ids = Strings(required=True, validate=validate.Length(min=1))
     amount_cents = Cents()
     idempotency_key = IdempotencyKey
 
