@@ -141,3 +141,51 @@ def test_a_grant_to_many_employees_is_one_balanced_transaction(session) -> None:
     assert ledger.balance(session, ledger.fund_account(company)) == 100_000 - 300 * len(employees)
     assert {ledger.balance(session, ledger.credit_account(e, plan)) for e in employees} == {300}
     assert ledger.audit(session)["balanced"]
+
+
+def test_credits_to_many_owners_post_as_the_same_transfer_would(session) -> None:
+    """ledger.post_credits (a bulk grant in a few statements): the same balances,
+    postings and content hash as `post` with `transfer`, existing accounts
+    increased, a retry with the key replayed, other content refused, a short fund
+    refused with nothing written."""
+    company, plan = new_id(), new_id()
+    employees = [new_id() for _ in range(120)]
+    source = ledger.fund_account(company)
+    ledger.post(session, kind="topup", idempotency_key=new_id(), legs=fund(company, 100_000))
+    session.commit()
+    memo = {"grant_id": new_id(), "plan_id": plan}
+    legs = ledger.transfer(Leg(source, 0), [Leg(ledger.credit_account(e, plan), 250)
+                                            for e in employees])
+    assert ledger.credits_hash("grant", source, [ledger.credit_account(e, plan)
+                                                 for e in employees], 250, memo) == (
+        ledger.content_hash("grant", legs, memo))
+
+    def grant(key: str, owners: list[str], cents: int) -> ledger.Posted:
+        return ledger.post_credits(session, kind="grant", idempotency_key=key, source=source,
+                                   owners=owners, plan_id=plan, amount_cents=cents,
+                                   company_id=company, memo=memo)
+
+    with pytest.raises(InsufficientFunds) as short:  # 120 × 900 = 108,000 > 100,000
+        grant(new_id(), employees, 900)
+    session.rollback()
+    assert short.value.fields == {"amount_cents": ["8000 cents missing"], "account": [source]}
+    assert ledger.balance(session, ledger.credit_account(employees[0], plan)) == 0
+    key = new_id()
+    posted = grant(key, employees, 250)
+    session.commit()
+    assert not posted.replayed and posted.balances == {source: 100_000 - 120 * 250}
+    assert posted.transaction.content_hash == ledger.content_hash("grant", legs, memo)
+    assert grant(key, employees, 250).replayed  # a retry: nothing moves again
+    with pytest.raises(IdempotencyConflict):
+        grant(key, employees, 251)
+    session.rollback()
+    again = grant(new_id(), [employees[0], employees[0], employees[1]], 100)  # twice: twice
+    session.commit()
+    assert not again.replayed
+    assert ledger.balance(session, ledger.credit_account(employees[0], plan)) == 450
+    assert ledger.balance(session, ledger.credit_account(employees[1], plan)) == 350
+    assert ledger.balance(session, ledger.credit_account(employees[2], plan)) == 250
+    assert ledger.balance(session, source) == 100_000 - 120 * 250 - 300
+    assert ledger.audit(session)["balanced"]
+    with pytest.raises(InvalidInput):
+        grant(new_id(), [], 100)
