@@ -86,6 +86,20 @@ def test_every_link_in_the_docs_resolves() -> None:
     assert not problems, "\n".join(problems)
 
 
+TOP_FOLDERS = ("libs/", "services/", "gateway/", "web/", "tests/", "deploy/", "scripts/", "bench/",
+               "docs/")
+
+
+def test_every_path_the_docs_name_exists() -> None:
+    """A file or folder named in code style (`services/wallet/wallet/ledger.py`) is where
+    the docs say: moved code takes its docs along."""
+    missing = [f"{path.relative_to(ROOT)}: {name}" for path in markdown_files()
+               for name in re.findall(r"`([^`\s]+)`", path.read_text(encoding="utf-8"))
+               if name.startswith(TOP_FOLDERS) and not re.search(r"[<>*{}…]", name)
+               and not (ROOT / name).exists()]
+    assert not missing, "\n".join(missing)
+
+
 def source_files() -> Iterator[Path]:
     for folder, subfolders, files in os.walk(ROOT):
         subfolders[:] = [d for d in subfolders if d not in SKIP_DIRS]
