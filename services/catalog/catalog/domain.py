@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
 from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -175,9 +175,12 @@ def circuit(session: Session, province: str | None, category: str | None, limit:
         query = query.where(Provider.province == province)
     if cursor:
         query = query.where(Provider.seq > int(cursor))
-    rows = [p for p in session.scalars(query)]
-    if category:  # categories are a short JSON list: filtered here, on the page
-        rows = [p for p in rows if category in p.categories]
+    if category:  # in the query, not on the page: a page filtered after its limit
+        # came back short, and its cursor ended the list before the last providers.
+        # Categories are a JSON list of names (in quotes) on both databases.
+        query = query.where(cast(Provider.categories, String).contains(
+            f'"{category}"', autoescape=True))
+    rows = session.scalars(query).all()
     public = ("id", "name", "categories", "address", "city", "province", "lat", "lon")
     return {"items": [{k: provider_view(p)[k] for k in public} for p in rows[:limit]],
             "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}

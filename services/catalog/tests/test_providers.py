@@ -3,13 +3,17 @@ waiting, the circuit, the suspended; paged oldest first."""
 
 from __future__ import annotations
 
+import random
+import string
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from catalog import domain
+from catalog.models import Provider
 from catalog.schemas import ProvidersRequest
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common.outbox import outbox_sessionmaker
 
@@ -74,3 +78,26 @@ def test_the_request_names_a_known_state() -> None:
         ProvidersRequest().load({"status": "deleted"})
     with pytest.raises(ValidationError):
         ProvidersRequest().load({"cursor": "1; drop"})
+
+
+def test_the_circuit_by_category_pages_through_every_provider_of_it(session, fake) -> None:
+    """The category is filtered in the query (a JSON list on PostgreSQL too): a page
+    filtered after its limit came back short and ended the list early."""
+    province = "Z" + random.choice(string.ascii_uppercase)
+    care = []
+    for n in range(6):
+        provider_id = apply(session, fake)
+        provider = session.scalar(select(Provider).where(Provider.id == provider_id))
+        provider.province = province
+        if n % 3 == 0:
+            provider.categories = ["family_care", "education"]
+            care.append(provider_id)
+        decide(session, provider_id, "approved", 0)
+    session.flush()
+    seen, cursor = [], None
+    while True:
+        page = domain.circuit(session, province, "family_care", limit=1, cursor=cursor)
+        seen += [p["id"] for p in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == care
