@@ -48,9 +48,20 @@ def _decode(cursor: str | None) -> dict[str, Any] | None:
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as exc:
         raise InvalidInput("not a cursor from this search", {"cursor": ["invalid"]}) from exc
+    if not isinstance(after, dict):
+        raise InvalidInput("not a cursor from this search", {"cursor": ["invalid"]})
+    return after
+
+
+def _check(after: dict[str, Any], *keys: str) -> None:
+    """A cursor holds the numbers its order pages by: one of another order, or made
+    up, is refused rather than failing the search."""
+    if not all(isinstance(after.get(k), int | float) and not isinstance(after.get(k), bool)
+               for k in keys):
+        raise InvalidInput("not a cursor from this search", {"cursor": ["invalid"]})
 
 
 def item(o: Offering, p: Provider, km: float | None) -> dict[str, Any]:
@@ -96,12 +107,15 @@ def search(session: Session, *, category: str | None = None, q: str | None = Non
         query = query.where(Provider.lat.between(south, north),
                             Provider.lon.between(west, east))
         if session.get_bind().dialect.name != "postgresql":
+            if after:
+                _check(after, "offset")
             return _near_in_python(session, query, lat, lon, radius_km, sort, limit, after)
         km = _distance_sql(lat, lon).label("km")
         query = query.add_columns(km).where(km <= radius_km)
         if sort == "distance":
             query = query.order_by(km, Offering.seq)
             if after:
+                _check(after, "km", "seq")
                 query = query.where(or_(km > after["km"], and_(km == after["km"],
                                                               Offering.seq > after["seq"])))
             rows = session.execute(query.limit(limit + 1)).all()
@@ -114,11 +128,13 @@ def search(session: Session, *, category: str | None = None, q: str | None = Non
     if sort == "price":
         query = query.order_by(Offering.price_cents, Offering.seq)
         if after:
+            _check(after, "price", "seq")
             query = query.where(or_(Offering.price_cents > after["price"], and_(
                 Offering.price_cents == after["price"], Offering.seq > after["seq"])))
     else:
         query = query.order_by(Offering.seq.desc())
         if after:
+            _check(after, "seq")
             query = query.where(Offering.seq < after["seq"])
     rows = session.execute(query.limit(limit + 1)).all()
     page = rows[:limit]
