@@ -209,17 +209,33 @@ def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) ->
     statement; how many rows were inserted (0 when they were there already)."""
     if not rows:
         return 0
+    return _insert_ignore(session, table, rows, ()).rowcount  # type: ignore[attr-defined]
+
+
+def insert_ignore_returning(session: Session, table: Table, rows: list[dict[str, Any]],
+                            returning: tuple[str, ...]) -> list[Any]:
+    """As `insert_ignore`, and the `returning` columns of the rows inserted (those
+    there already are not returned): e.g. their generated keys."""
+    if not rows:
+        return []
+    return _insert_ignore(session, table, rows, returning).all()  # type: ignore[attr-defined]
+
+
+def _insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]],
+                   returning: tuple[str, ...]) -> Any:
     if len(rows) <= _CACHED_ROWS:
         columns = tuple(rows[0])
         params = {f"{c}_{i}": row[c] for i, row in enumerate(rows) for c in columns}
-        result = session.execute(_insert_ignore_statement(table, columns, len(rows)), params)
+        return session.execute(
+            _insert_ignore_statement(table, columns, len(rows), returning), params)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
     else:
-        if session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        result = session.execute(insert(table).values(rows).on_conflict_do_nothing())
-    return result.rowcount  # type: ignore[attr-defined]
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(rows).on_conflict_do_nothing()
+    if returning:
+        statement = statement.returning(*(table.c[c] for c in returning))
+    return session.execute(statement)
 
 
 # Up to this many rows the statement is textual and cached; beyond, it is built
@@ -228,7 +244,8 @@ _CACHED_ROWS = 16
 
 
 @lru_cache(maxsize=512)
-def _insert_ignore_statement(table: Table, columns: tuple[str, ...], count: int) -> TextClause:
+def _insert_ignore_statement(table: Table, columns: tuple[str, ...], count: int,
+                             returning: tuple[str, ...] = ()) -> TextClause:
     # SQLAlchemy 2.0 never caches the compiled form of the dialects' own INSERT
     # (it is marked uncacheable) and this runs on hot paths; a textual statement
     # with typed parameters compiles once. PostgreSQL and SQLite ≥ 3.24 share
@@ -236,10 +253,15 @@ def _insert_ignore_statement(table: Table, columns: tuple[str, ...], count: int)
     names = ", ".join(f'"{c}"' for c in columns)
     values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")"
                        for i in range(count))
-    return text(f'INSERT INTO "{table.name}" ({names}) VALUES {values} '
-                "ON CONFLICT DO NOTHING").bindparams(
+    statement = text(f'INSERT INTO "{table.name}" ({names}) VALUES {values} '
+                     "ON CONFLICT DO NOTHING"
+                     + (" RETURNING " + ", ".join(f'"{c}"' for c in returning)
+                        if returning else "")).bindparams(
         *(bindparam(f"{c}_{i}", type_=table.c[c].type)
           for i in range(count) for c in columns))
+    if returning:  # typed, so the rows read back as the columns' Python types
+        statement = statement.columns(*(table.c[c] for c in returning))  # type: ignore[assignment]
+    return statement
 
 
 def aware(moment: datetime) -> datetime:
