@@ -68,7 +68,8 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
     if kind == events.CREDITS_EXPIRING:
         return [Message(employee, "credits_expiring", p, essential=False)]
     if kind == events.VOUCHER_ISSUED:
-        return [Message(employee, "voucher_issued", p, extras={"qr": p["code"]})]
+        # the QR code is on the voucher's page (a link in the email), not drawn per email
+        return [Message(employee, "voucher_issued", p)]
     if kind == events.VOUCHER_REDEEMED:
         return [Message(employee, "voucher_redeemed", p),
                 Message(f"provider:{p['provider_id']}", "voucher_received", p)]

@@ -23,3 +23,14 @@ def test_credits_granted_in_italian_and_english() -> None:
 def test_an_unknown_language_falls_back_to_italian() -> None:
     subject, _, _ = render("welcome", "de", {"name": "A", "link": "x", "company_name": None})
     assert subject == "Benvenuto in WeCare"
+
+
+def test_the_voucher_email_links_to_the_voucher_page_with_its_qr_code() -> None:
+    context = {"name": "Mario", "amount_cents": 12345, "title": "Palestra", "id": "v-1",
+               "provider_name": "Fit & Co", "code": "ABCD-EFGH-JKMN-PQRS-T",
+               "expires_at": "2027-06-30", "link": "https://wecare.example"}
+    for language in ("it", "en"):
+        _, text, html = render("voucher_issued", language, context)
+        assert "ABCD-EFGH-JKMN-PQRS-T" in text and "https://wecare.example/vouchers/v-1" in text
+        assert 'href="https://wecare.example/vouchers/v-1"' in html
+        assert "allegat" not in text and "attached" not in text
