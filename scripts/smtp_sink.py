@@ -25,6 +25,14 @@ class RawMaildir:
             parser.error("the Maildir folder is required")
         return cls(args[0])
 
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any,  # noqa: N802
+                          hostname: str, responses: list[str]) -> list[str]:
+        """PIPELINING offered, as mail servers do (RFC 2920): aiosmtpd reads a
+        command at a time from a buffered stream, so commands sent together are
+        answered in order."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.box.add(envelope.original_content)
         return "250 OK"

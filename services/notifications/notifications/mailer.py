@@ -1,7 +1,8 @@
 """Email over SMTP (`SMTP_URL`: smtp://[user:password@]host[:port], or smtps://).
 STARTTLS whenever the server offers it, with the server's certificate verified;
 a login only over an encrypted connection. Connections are kept open and
-reused between messages (a fresh one replaces any the server dropped)."""
+reused between messages (a fresh one replaces any the server dropped), and a
+batch of emails is pipelined over one (RFC 2920) when the server offers it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import secrets
 import smtplib
 import ssl
 from email.utils import formatdate, make_msgid
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -60,24 +62,132 @@ class Mailer:
 
     def send(self, to: str, subject: str, text: str, html: str,
              attachments: list[Attachment] | None = None) -> None:
-        msg = compose(to, subject, text, html, attachments or [])
+        """One email; raises what the server or the connection said when it did not go."""
+        (outcome,) = self.send_many([(to, compose(to, subject, text, html, attachments or []))])
+        if outcome is not None:
+            raise outcome
+
+    def send_many(self, emails: list[tuple[str, bytes]]) -> list[Exception | None]:
+        """Composed emails (address, message bytes) over one connection, pipelined
+        (RFC 2920) when the server offers it: the outcome of each, None when the
+        server accepted it. An idle connection the server dropped is replaced once;
+        a connection lost once a message went out fails the emails not yet
+        accepted (whether the server kept the last one is unknown: it is retried)."""
+        outcomes: list[Exception | None] = []
         reused = not self.idle.empty()
-        client = self.idle.get_nowait() if reused else self._connect()
         try:
-            client.sendmail(SENDER_ADDRESS, [to], msg)
-        except (smtplib.SMTPServerDisconnected, OSError):
-            _close(client)
-            if not reused:
+            client = self.idle.get_nowait() if reused else self._connect()
+        except Exception as exc:  # noqa: BLE001 - no server: every email failed
+            return [exc] * len(emails)
+        while len(outcomes) < len(emails):
+            before = len(outcomes)
+            try:
+                if client.has_extn("pipelining"):
+                    _pipelined(client, emails[before:], outcomes)
+                else:
+                    _one_by_one(client, emails[before:], outcomes)
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                _close(client)
+                if not reused or getattr(exc, "after_content", len(outcomes) > before):
+                    outcomes += [exc] * (len(emails) - len(outcomes))
+                    return outcomes
+                reused = False  # the server dropped an idle connection: once more
+                try:
+                    client = self._connect()
+                except Exception as again:  # noqa: BLE001 - recorded for each
+                    outcomes += [again] * (len(emails) - len(outcomes))
+                    return outcomes
+            except Exception:
+                _close(client)
                 raise
-            client = self._connect()  # the server dropped an idle connection: once more
-            client.sendmail(SENDER_ADDRESS, [to], msg)
-        except Exception:
-            _close(client)
-            raise
         if self.idle.full():
             _close(client)
         else:
             self.idle.put_nowait(client)
+        return outcomes
+
+
+_DOT_LINE = re.compile(rb"(?m)^\.")
+
+
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\],;:\\\"]+@[^\s<>()\[\],;:\\\"@]+")
+
+
+def _envelope(to: str) -> bytes:
+    # a plain address as is (smtplib's quoteaddr parses each one with the email
+    # package: the costliest step of a pipelined email); anything else parsed
+    address = f"<{to}>" if _PLAIN_ADDRESS.fullmatch(to) else smtplib.quoteaddr(to)
+    return f"MAIL FROM:<{SENDER_ADDRESS}>\r\nRCPT TO:{address}\r\nDATA\r\n".encode("ascii")
+
+
+def _pipelined(client: smtplib.SMTP, emails: list[tuple[str, bytes]],
+               outcomes: list[Exception | None]) -> None:
+    """MAIL, RCPT and DATA in one write; then the message, its end and the next
+    email's MAIL, RCPT and DATA in one write: a round trip per email. (The end
+    of the data may be followed by more commands in the same group, RFC 2920 §3.1.)
+    Appends each email's outcome as its reply arrives; a lost connection is
+    raised marked with whether a message had gone out on it (`after_content`)."""
+    sent: list[bool] = []
+    try:
+        _pipeline(client, emails, outcomes, sent)
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        exc.after_content = bool(sent)  # type: ignore[attr-defined]
+        raise
+
+
+def _pipeline(client: smtplib.SMTP, emails: list[tuple[str, bytes]],
+              outcomes: list[Exception | None], sent: list[bool]) -> None:
+    pending = b""  # commands written with the last message, their replies not yet read
+    for n, (to, message) in enumerate(emails):
+        try:
+            envelope = _envelope(to)
+        except UnicodeEncodeError as exc:  # an address SMTP cannot carry without SMTPUTF8
+            outcomes.append(smtplib.SMTPRecipientsRefused({to: (553, str(exc).encode())}))
+            continue
+        if not pending:
+            client.send(envelope)
+        pending = b""
+        mail, rcpt, data = client.getreply(), client.getreply(), client.getreply()
+        if 421 in (mail[0], rcpt[0], data[0]):
+            raise smtplib.SMTPServerDisconnected(data[1].decode(errors="replace"))
+        following = b""
+        if n + 1 < len(emails):
+            try:
+                following = _envelope(emails[n + 1][0])
+            except UnicodeEncodeError:
+                following = b""
+        if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
+            sent.append(True)
+            client.send(_DOT_LINE.sub(b"..", message) + b".\r\n" + following)
+            code, reply = client.getreply()
+            if code == 421:
+                raise smtplib.SMTPServerDisconnected(reply.decode(errors="replace"))
+            outcomes.append(None if code == 250 else smtplib.SMTPDataError(code, reply))
+        else:
+            if data[0] == 354:  # accepted DATA without a recipient: end it empty
+                client.send(b".\r\n")
+                client.getreply()
+            client.send(b"RSET\r\n" + following)
+            client.getreply()
+            outcomes.append(
+                smtplib.SMTPSenderRefused(mail[0], mail[1], SENDER_ADDRESS) if mail[0] != 250
+                else smtplib.SMTPRecipientsRefused({to: rcpt}) if rcpt[0] not in (250, 251)
+                else smtplib.SMTPDataError(*data))
+        pending = following
+
+
+def _one_by_one(client: smtplib.SMTP, emails: list[tuple[str, bytes]],
+                outcomes: list[Exception | None]) -> None:
+    """A server without PIPELINING: a command and its reply at a time."""
+    for to, message in emails:
+        try:
+            client.sendmail(SENDER_ADDRESS, [to], message)
+        except smtplib.SMTPServerDisconnected:
+            raise
+        except (smtplib.SMTPException, UnicodeEncodeError) as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(None)
 
 
 def compose(to: str, subject: str, text: str, html: str,
@@ -116,6 +226,7 @@ def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
     return head + b"".join(sep + p for p in parts) + f"--{boundary}--\r\n".encode()
 
 
+@lru_cache(maxsize=1024)  # an event's subject recurs for each of its thousands of recipients
 def _header(value: str) -> str:
     """A header value on one line (no CR/LF can smuggle in a header); non-ASCII
     as RFC 2047 encoded words, folded under 78 characters."""

@@ -110,3 +110,35 @@ def test_no_password_goes_over_a_connection_without_tls(smtp_sink) -> None:  # t
     url = smtp_sink.url.replace("smtp://", "smtp://ada:s3cret@")
     with pytest.raises(smtplib.SMTPNotSupportedError, match="STARTTLS"):
         Mailer(url).send("bruno@example.it", "x", "t", "h")
+
+
+def _composed(to: str) -> tuple[str, bytes]:
+    return to, compose(to, "Benvenuto", ".una riga che inizia con un punto\n", "<p>h</p>", [])
+
+
+def test_a_batch_goes_pipelined_over_one_connection_a_refusal_failing_only_its_email(
+        smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    mailer = Mailer(smtp_sink.url)
+    batch = [_composed(f"p{n}@pipelined.test") for n in range(4)]
+    batch.insert(2, ("refused@", batch[0][1]))  # the server answers 553: malformed
+    outcomes = mailer.send_many(batch)
+    assert [o is None for o in outcomes] == [True, True, False, True, True]
+    assert isinstance(outcomes[2], smtplib.SMTPRecipientsRefused)
+    (client,) = list(mailer.idle.queue)  # one connection, kept for the next batch
+    assert client.has_extn("pipelining")
+    arrived = smtp_sink.wait_for(lambda m: m["To"].endswith("@pipelined.test"))
+    deadline = time.monotonic() + 10
+    while len(arrived) < 4 and time.monotonic() < deadline:
+        arrived = smtp_sink.wait_for(lambda m: m["To"].endswith("@pipelined.test"))
+    assert sorted(m["To"] for m in arrived) == [f"p{n}@pipelined.test" for n in range(4)]
+    # dot-stuffed on the way, whole on arrival
+    assert all(m.get_body(("plain",)).get_content().startswith(".una riga") for m in arrived)
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced(smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    mailer = Mailer(smtp_sink.url)
+    assert mailer.send_many([_composed("first@dropped.test")]) == [None]
+    (client,) = list(mailer.idle.queue)
+    client.sock.shutdown(socket.SHUT_RDWR)  # as a server closing an idle connection
+    assert mailer.send_many([_composed("second@dropped.test")]) == [None]
+    assert smtp_sink.wait_for(lambda m: m["To"] == "second@dropped.test")
