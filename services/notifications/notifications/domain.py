@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import segno
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 from wecare_common.config import env
-from wecare_common.db import insert_ignore
+from wecare_common.db import insert_ignore_returning
 from wecare_common.errors import NotFound
 
+from notifications.mailer import compose
 from notifications.models import Notification, Recipient
-from notifications.routes import Message
+from notifications.routes import Contact, Message
 from notifications.templates import render
 
 MAX_EMAIL_ATTEMPTS = 5
@@ -27,10 +29,7 @@ _notifications = Notification.__table__
 # (~0.65 ms against ~0.2 ms a call, measured)
 _FIND_RECIPIENTS = (
     select(_recipients.c.key, _recipients.c.email, _recipients.c.name,
-           _recipients.c.language, _recipients.c.non_essential_email, _notifications.c.seq)
-    .select_from(_recipients.outerjoin(_notifications, and_(
-        _notifications.c.recipient == _recipients.c.key,
-        _notifications.c.event_id == bindparam("event_id"))))
+           _recipients.c.language, _recipients.c.non_essential_email)
     .where(_recipients.c.key.in_(bindparam("keys", expanding=True))))
 
 
@@ -42,137 +41,185 @@ def app_url() -> str:
     return env("WECARE_PUBLIC_URL", "http://localhost:8000")  # type: ignore[return-value]
 
 
-def remember(session: Session, key: str, *, email: str | None, name: str, language: str,
-             company_id: str | None) -> None:
-    """Keep (or refresh) a recipient's contact details."""
-    recipient = session.get(Recipient, key)
-    if recipient is None:
-        recipient = Recipient(key=key)
-        session.add(recipient)
-    recipient.email, recipient.name = email, name
-    recipient.language, recipient.company_id = language, company_id
-    session.flush()  # `tell` reads recipients with Core statements, which do not autoflush
+@dataclass(frozen=True)
+class Told:
+    """What one event asks: the contact it carries (if any), and its messages."""
+
+    event_id: str
+    messages: list[Message]
+    contact: Contact | None = None
+    company_id: str | None = None
 
 
-# Recipients told per transaction: one read for the batch, its emails, one write
-# and a commit. A crash mid-event re-sends at most one batch's emails.
+# Recipients told per round: one read, one write and a commit; the emails; one
+# write and a commit marking them sent. A crash between an email's acceptance by
+# the SMTP server and that last commit re-sends at most one round's emails.
 BATCH = 100
 
+Send = Callable[[list[tuple[str, bytes]]], list[Exception | None]]
+# a recorded email: (row seq, the event's index in its batch, to, subject, text, html, extras)
+Email = tuple[int, int, str, str, str, str, "dict[str, Any] | None"]
 
-def tell(session: Session, event_id: str, messages: Iterable[Message],
-         send: Callable[..., None]) -> None:
-    """Tell each recipient about one event, once: the feed entry always; the
-    email unless there is no address, or the person turned off non-essential
-    email and this is one.
 
-    Each email goes out before its row is written and the row records how it
-    went, so a batch of recipients costs one transaction and no write lock is
-    held while SMTP talks. A row already there means an earlier delivery of this
-    event recorded it: it is not told twice, and an email it left pending is
-    retried. Raises the SMTP error, after committing, when an email could not go
-    (the event is then retried)."""
-    failure: Exception | None = None
-    earlier = False
+def tell(session: Session, events: list[Told], send_many: Send) -> list[Exception | None]:
+    """Tell each recipient of each event, once: the feed entry always; the email
+    unless there is no address, or the person turned off non-essential email and
+    this is one. Several events are told together (the service hands over those
+    that arrived together), each message as one row.
+
+    The intent is recorded first (the row, its email pending) and committed;
+    then the round's emails go over one SMTP connection, no transaction open;
+    then one statement marks them sent (or counts the failed attempt). A row
+    already there means an earlier delivery of the event recorded it: nobody is
+    told twice, and an email it left pending is sent now.
+
+    Returns each event's outcome: None when told, else the error to retry it on
+    (its recipient unknown yet, or an email that could not go)."""
+    _remember_contacts(session, [(e.contact, e.company_id) for e in events if e.contact])
+    # an event delivered twice at once is told once; both deliveries get its outcome
+    first = {e.event_id: n for n, e in reversed(list(enumerate(events)))}
+    outcomes: list[Exception | None] = [None] * len(events)
     # one message per recipient and event (the row's unique key says the same)
-    pending = list({m.recipient: m for m in messages}.values())
-    for start in range(0, len(pending), BATCH):
-        batch = pending[start:start + BATCH]
-        rows, batch_failure, batch_earlier = _tell_batch(session, event_id, batch, send)
-        insert_ignore(session, _notifications, rows)
-        session.commit()
-        failure = batch_failure or failure
-        earlier = earlier or batch_earlier
-    if not pending:
-        session.commit()  # what the caller changed (a contact remembered), told nobody
-    if earlier:
-        deliver_pending(session, event_id, send)
-    if failure is not None:
-        raise failure
+    wanted = [(n, m) for n, e in enumerate(events) if first[e.event_id] == n
+              for m in {m.recipient: m for m in e.messages}.values()]
+    for start in range(0, len(wanted), BATCH):
+        _tell_round(session, events, wanted[start:start + BATCH], outcomes, send_many)
+    if not wanted:
+        session.commit()  # contacts remembered, nobody to tell
+    return [outcomes[first[e.event_id]] for e in events]
 
 
-def _tell_batch(session: Session, event_id: str, batch: list[Message],
-                send: Callable[..., None]
-                ) -> tuple[list[dict[str, Any]], Exception | None, bool]:
-    """Send a batch's emails: (the rows to write, the last SMTP error, whether
-    some recipient was recorded by an earlier delivery)."""
-    found = {row.key: row for row in session.execute(_FIND_RECIPIENTS, {
-        "keys": [m.recipient for m in batch], "event_id": event_id})}
+def _remember_contacts(session: Session, contacts: list[tuple[Contact, str | None]]) -> None:
+    """Keep (or refresh) the contact details events carry: one statement."""
+    if not contacts:
+        return
+    rows = {c.key: {"key": c.key, "email": c.email, "name": c.name, "language": c.language,
+                    "company_id": company_id} for c, company_id in contacts}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(_recipients).values(list(rows.values()))
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[_recipients.c.key],
+        set_={c: statement.excluded[c] for c in ("email", "name", "language", "company_id")}))
+
+
+def _tell_round(session: Session, events: list[Told], wanted: list[tuple[int, Message]],
+                outcomes: list[Exception | None], send_many: Send) -> None:
+    found = {row.key: row for row in session.execute(
+        _FIND_RECIPIENTS, {"keys": list({m.recipient for _, m in wanted})})}
+    for n, m in wanted:
+        if m.recipient not in found and outcomes[n] is None:
+            outcomes[n] = RecipientUnknown(m.recipient)
+    now = datetime.now(UTC)
+    link = app_url()
     rows: list[dict[str, Any]] = []
-    failure: Exception | None = None
-    earlier = False
-    for m in batch:
-        who = found.get(m.recipient)
-        if who is None:
-            raise RecipientUnknown(m.recipient)
-        if who.seq is not None:
-            earlier = True
+    for n, m in wanted:
+        if isinstance(outcomes[n], RecipientUnknown):  # nothing written for it
             continue
+        who = found[m.recipient]
         subject, text, html = render(m.kind, who.language,
-                                     {"name": who.name, "link": app_url(), **m.context})
-        row = {"event_id": event_id, "recipient": m.recipient, "kind": m.kind,
-               "subject": subject, "body_text": text, "body_html": html,
-               "email_to": who.email, "email_status": "skipped", "email_attempts": 0,
-               "email_error": None, "extras": m.extras or None, "created_at": datetime.now(UTC)}
-        if who.email and (m.essential or who.non_essential_email):
-            try:
-                send(who.email, subject, text, html, attachments_for(m.extras))
-            except Exception as exc:  # noqa: BLE001 - recorded, then raised for retry
-                row.update(email_status="pending", email_attempts=1,
-                           email_error=f"{type(exc).__name__}: {exc}"[:500])
-                failure = exc
-            else:
-                row["email_status"] = "sent"
-        rows.append(row)
-    return rows, failure, earlier
+                                     {"name": who.name, "link": link, **m.context})
+        emailed = bool(who.email) and (m.essential or who.non_essential_email)
+        rows.append({"event_id": events[n].event_id, "recipient": m.recipient, "kind": m.kind,
+                     "subject": subject, "body_text": text, "body_html": html,
+                     "email_to": who.email, "email_status": "pending" if emailed else "skipped",
+                     "email_attempts": 0, "email_error": None,
+                     "extras": m.extras or None, "created_at": now})
+    # one order for every writer: two replicas told the same events wait, not deadlock
+    rows.sort(key=lambda r: (r["event_id"], r["recipient"]))
+    inserted = {(r.event_id, r.recipient): r.seq for r in insert_ignore_returning(
+        session, _notifications, rows, ("seq", "event_id", "recipient"))}
+    event_of = {events[n].event_id: n for n, _ in wanted}
+    emails: list[Email] = [
+        (seq, event_of[r["event_id"]], r["email_to"], r["subject"], r["body_text"],
+         r["body_html"], r["extras"])
+        for r in rows if r["email_status"] == "pending"
+        and (seq := inserted.get((r["event_id"], r["recipient"]))) is not None]
+    earlier = {(r["event_id"], r["recipient"]) for r in rows} - inserted.keys()
+    if earlier:  # an earlier delivery recorded these: send what it left pending
+        n_ = _notifications.c
+        emails += [(row.seq, event_of[row.event_id], row.email_to, row.subject, row.body_text,
+                    row.body_html, row.extras) for row in session.execute(select(
+                        n_.seq, n_.event_id, n_.recipient, n_.email_to, n_.subject,
+                        n_.body_text, n_.body_html, n_.extras).where(
+                        n_.event_id.in_({e for e, _ in earlier}),
+                        n_.email_status == "pending"))
+                   if (row.event_id, row.recipient) in earlier]
+    session.commit()  # the intent recorded: no transaction is open while SMTP talks
+    for (_, n, *_), error in zip(emails, send_and_record(session, emails, send_many),
+                                 strict=True):
+        if error is not None:
+            outcomes[n] = error
+
+
+_MARK_SENT = (update(_notifications)
+              .where(_notifications.c.seq.in_(bindparam("seqs", expanding=True)))
+              .values(email_status="sent", email_error=None))
+_attempts = _notifications.c.email_attempts + 1
+_MARK_FAILED = (update(_notifications)
+                .where(_notifications.c.seq == bindparam("failed_seq"))
+                .values(email_attempts=_attempts, email_error=bindparam("error"),
+                        email_status=case((_attempts >= MAX_EMAIL_ATTEMPTS, "failed"),
+                                          else_="pending")))
+
+
+def send_and_record(session: Session, emails: list[Email], send_many: Send
+                    ) -> list[Exception | None]:
+    """Send recorded emails over one SMTP connection (no transaction open), then
+    mark them sent in one statement, or count the failed attempt (failed for good
+    after MAX_EMAIL_ATTEMPTS), and commit; each email's error or None."""
+    if not emails:
+        return []
+    errors = send_many([(to, compose(to, subject, text, html, attachments_for(extras)))
+                        for _, _, to, subject, text, html, extras in emails])
+    sent = [email[0] for email, error in zip(emails, errors, strict=True) if error is None]
+    if sent:
+        session.execute(_MARK_SENT, {"seqs": sent})
+    failed = [{"failed_seq": email[0], "error": f"{type(error).__name__}: {error}"[:500]}
+              for email, error in zip(emails, errors, strict=True) if error is not None]
+    if failed:
+        session.execute(_MARK_FAILED, failed)
+    session.commit()
+    return errors
 
 
 def attachments_for(extras: dict[str, Any] | None) -> list[tuple[str, bytes, str, str]]:
-    """The voucher's QR code travels with its email."""
+    """A QR code to attach (rows recorded before vouchers' emails linked to the
+    voucher's page instead still carry one)."""
     code = (extras or {}).get("qr")
     if not code:
         return []
     out = io.BytesIO()
-    segno.make(code, error="m").save(out, kind="png", scale=6)
+    segno.make(code, error="m", micro=False).save(out, kind="png", scale=6)
     return [("voucher-qr.png", out.getvalue(), "image", "png")]
 
 
-def deliver_pending(session: Session, event_id: str, send: Callable[..., None]) -> int:
-    """Send this event's unsent emails; commit after each so none goes twice.
-    Raises the last SMTP error if any failed (the event is then retried)."""
+def deliver_pending(session: Session, event_id: str, send_many: Send) -> int:
+    """Send one event's unsent emails (an operator's retry); how many went.
+    Raises the last SMTP error if any failed."""
     n = _notifications.c
-    pending = session.execute(select(
-        n.seq, n.email_to, n.subject, n.body_text, n.body_html, n.extras, n.email_attempts,
-    ).where(n.event_id == event_id, n.email_status == "pending")).all()
-    failure: Exception | None = None
-    sent = 0
-    for row in pending:
-        try:
-            send(row.email_to, row.subject, row.body_text, row.body_html,
-                 attachments_for(row.extras))
-        except Exception as exc:  # noqa: BLE001 - recorded, then raised for retry
-            attempts = row.email_attempts + 1
-            outcome = {"email_attempts": attempts,
-                       "email_error": f"{type(exc).__name__}: {exc}"[:500],
-                       "email_status": "failed" if attempts >= MAX_EMAIL_ATTEMPTS else "pending"}
-            failure = exc
-        else:
-            outcome = {"email_status": "sent", "email_error": None}
-            sent += 1
-        session.execute(update(_notifications).where(n.seq == row.seq).values(outcome))
-        session.commit()
-    if failure is not None:
-        raise failure
-    return sent
+    emails = [(row.seq, 0, row.email_to, row.subject, row.body_text, row.body_html,
+               row.extras) for row in session.execute(select(
+                   n.seq, n.email_to, n.subject, n.body_text, n.body_html, n.extras,
+               ).where(n.event_id == event_id, n.email_status == "pending"))]
+    session.commit()  # nothing is held while SMTP talks
+    errors = send_and_record(session, emails, send_many)
+    failures = [e for e in errors if e is not None]
+    if failures:
+        raise failures[-1]
+    return len(errors)
 
 
-def retry_failed(session: Session, send: Callable[..., None]) -> int:
+def retry_failed(session: Session, send_many: Send) -> int:
     """An operator's retry of emails that failed after every attempt."""
     events = session.scalars(select(Notification.event_id).where(
         Notification.email_status == "failed").distinct()).all()
     session.execute(update(Notification).where(Notification.email_status == "failed")
                     .values(email_status="pending", email_attempts=0))
     session.commit()
-    return sum(deliver_pending(session, e, send) for e in events)
+    return sum(deliver_pending(session, e, send_many) for e in events)
 
 
 def preferences(session: Session, recipient_key: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from wecare_common.rpc import rpc
 from wecare_common.schemas import PageSchema, load
 
 from notifications import domain, routes
+from notifications.batching import Teller
 from notifications.mailer import MailerProvider
 from notifications.models import Base
 from notifications.schemas import PreferencesRequest
@@ -22,17 +23,14 @@ class NotificationsService(health.HealthEntrypoints):
 
     db = Database("notifications", Base.metadata)
     mailer = MailerProvider()
+    tell = Teller()
 
     @handle_event(*routes.EVENT_TYPES)
     def on_event(self, event: dict[str, Any]) -> None:
         payload = routes.load(event)
-        who = routes.contact(event["type"], payload)
-        if who is not None:
-            domain.remember(self.db, who.key, email=who.email, name=who.name,
-                            language=who.language, company_id=event["company_id"])
-        domain.tell(self.db, event["id"],
-                    routes.messages(event["type"], payload, event["company_id"]),
-                    self.mailer.send)
+        self.tell(domain.Told(
+            event["id"], routes.messages(event["type"], payload, event["company_id"]),
+            routes.contact(event["type"], payload), event["company_id"]))
 
     @rpc
     def feed(self, recipients: list[str], **page: Any) -> dict[str, Any]:
@@ -59,4 +57,4 @@ class NotificationsService(health.HealthEntrypoints):
 
     @rpc
     def retry_failed_emails(self) -> int:
-        return domain.retry_failed(self.db, self.mailer.send)
+        return domain.retry_failed(self.db, self.mailer.send_many)
