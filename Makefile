@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-ledger bench-web dlq clean
+.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -16,7 +16,8 @@ help:
 	@echo "make test-browser  only the browser tests (Playwright driving Debian's chromium)"
 	@echo "make test-faults   only the fault tests: parts killed under load, nothing lost (figures)"
 	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
-	@echo "make lint          ruff"
+	@echo "make lint          ruff, and mypy (make typecheck)"
+	@echo "make typecheck     mypy on the shared library, the gateway and the services ([tool.mypy])"
 	@echo "make deploy-check  render and validate the Kubernetes manifests offline"
 	@echo "make image         build the container image (wecare:<version>, and wecare:dev)"
 	@echo "make bench         every benchmark, printing tables"
@@ -87,8 +88,12 @@ browser-deps:
 	  exit 1; \
 	fi
 
-lint: install
+lint: install typecheck
 	$(VENV)/bin/ruff check .
+
+# mypy on the packages that pyproject.toml's [tool.mypy] lists (make lint runs it; so does CI)
+typecheck: install
+	$(VENV)/bin/mypy
 
 deploy-check: install
 	$(PY) -m scripts.deploy_check
@@ -127,6 +132,10 @@ bench-grants: install
 
 bench-notifications: install
 	$(PY) -W ignore bench/notifications_bench.py
+
+# where the notifications service's CPU goes under bench-notifications, by cProfile (CPU time)
+bench-notifications-profile: install
+	BENCH_PROFILE=1 BENCH_SIZES=$(or $(SIZES),3000) $(PY) -W ignore bench/notifications_bench.py
 
 bench-web: install
 	$(PY) -W ignore bench/web_bench.py
