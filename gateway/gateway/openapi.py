@@ -22,6 +22,11 @@ _ERRORS = {"400": "invalid input", "401": "not signed in, or credentials refused
            "503": "a service is unavailable", "504": "a service did not answer in time"}
 
 
+# Success bodies a route may answer besides its JSON one, by operation: the
+# handler returns them itself (format=csv).
+_OTHER_MEDIA = {"fiscal_report": {"text/csv": {"schema": {"type": "string"}}}}
+
+
 def routes_of(service_cls: type) -> list[ApiRoute]:
     found = []
     for name in sorted(dir(service_cls)):
@@ -54,7 +59,8 @@ def build_spec(service_cls: type) -> dict[str, Any]:
         }
         if route.response_schema is not None:
             operation["responses"][str(route.status)]["content"] = {
-                "application/json": {"schema": route.response_schema}}
+                "application/json": {"schema": route.response_schema},
+                **_OTHER_MEDIA.get(route.method_name, {})}
         params = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
                   for n in _PATH_PARAM.findall(route.url)]
         if route.query_schema is not None:

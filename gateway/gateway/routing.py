@@ -105,6 +105,10 @@ class ApiRoute(HttpRequestHandler):
         status = self.status
         if isinstance(result, tuple):
             status, result = result
+        if self.response_schema is not None and 200 <= status < 300:
+            # A success leaves through its response schema: what the schema does not
+            # declare does not leave, so the OpenAPI document is what clients get.
+            result = self.response_schema().dump(result)
         return errors.json_response(status, result)
 
     def response_from_exception(self, exc: BaseException) -> Response:

@@ -139,10 +139,17 @@ class TopupsQuery(wallet.TopupQuery):
 PreferencesIn = notifications.PreferencesRequest
 
 
+class PersonOut(Out):
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+
+
 class CompanyOut(Out):
     id = fields.String()
     name = fields.String()
     vat_number = fields.String()
+    hr_manager = fields.Nested(PersonOut, metadata={"description": "who registered it"})
     fund_balance_cents = fields.Integer()
     created_at = fields.String()
 
@@ -155,7 +162,13 @@ class EmployeeOut(Out):
     last_name = fields.String()
     fiscal_code = fields.String()
     dependent_children = fields.List(fields.String())
+    language = fields.String()
+    group = fields.String(allow_none=True)
+    hire_date = fields.String(allow_none=True)
+    income_band = fields.String(allow_none=True)
     status = fields.String()
+    left_on = fields.String(allow_none=True)
+    created_at = fields.String()
 
 
 class ImportOut(Out):
@@ -168,10 +181,6 @@ EmployeePage = page_of(EmployeeOut, "EmployeePage")
 
 # -- HR's console: the employees table, the import's dry run, the dashboard --------------
 class EmployeeRow(EmployeeOut):
-    group = fields.String(allow_none=True)
-    hire_date = fields.String(allow_none=True)
-    income_band = fields.String(allow_none=True)
-    left_on = fields.String(allow_none=True)
     invitation_pending = fields.Boolean(metadata={
         "description": "invited, and no password set yet"})
 
@@ -197,6 +206,7 @@ class ImportRow(Out):
     last_name = fields.String()
     fiscal_code = fields.String()
     dependent_children = fields.List(fields.String())
+    language = fields.String()
     group = fields.String(allow_none=True)
     income_band = fields.String(allow_none=True)
     hire_date = fields.String(allow_none=True)
@@ -288,6 +298,7 @@ class TopupOut(Out):
     pay_to = fields.Nested(PayeeOut, metadata={
         "description": "bank transfer: the account to pay, quoting bank_reference"})
     client_secret = fields.String()
+    created_at = fields.String()
 
 
 class PlanOut(Out):
@@ -299,20 +310,21 @@ class PlanOut(Out):
     valid_until = fields.String()
     categories = fields.List(fields.String())
     leftover_policy = fields.String()
+    target_groups = fields.List(fields.String(), allow_none=True)
+    per_employee_budget_cents = fields.Integer(allow_none=True)
     version = fields.Integer(metadata={"description": "raised by each change"})
+    created_at = fields.String()
 
 
 class CompanyTopupOut(TopupOut):
-    created_at = fields.String()
+    """A top-up in the company's own list."""
 
 
 CompanyTopupPage = page_of(CompanyTopupOut, "CompanyTopupPage")
 
 
 class PlanItem(PlanOut):
-    target_groups = fields.List(fields.String(), allow_none=True)
-    per_employee_budget_cents = fields.Integer(allow_none=True)
-    created_at = fields.String()
+    """A plan in the company's list."""
 
 
 PlanPage = page_of(PlanItem, "PlanPage")
@@ -327,6 +339,10 @@ class GrantOut(Out):
     total_cents = fields.Integer()
     employee_ids = fields.List(fields.String(), metadata={
         "description": "who received it (each the amount_cents)"})
+    transaction_id = fields.String(metadata={"description": "the wallet's ledger transaction"})
+    created_at = fields.String()
+    replayed = fields.Boolean(metadata={
+        "description": "true: this key's grant was already made; nothing moved again"})
 
 
 class GrantProblem(Out):
@@ -402,8 +418,13 @@ class ProviderOut(Out):
     address = fields.String()
     city = fields.String()
     province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    email = fields.String()
     status = fields.String()
     commission_bps = fields.Integer(allow_none=True)
+    agreement_start = fields.String(allow_none=True)
+    created_at = fields.String()
 
 
 
@@ -419,6 +440,7 @@ class OfferingOut(Out):
     valid_from = fields.String(allow_none=True)
     valid_until = fields.String(allow_none=True)
     status = fields.String()
+    created_at = fields.String()
 
 
 class OfferingHit(OfferingOut):
@@ -531,6 +553,7 @@ class AuditOut(Out):
 
 class VoucherOut(Out):
     id = fields.String()
+    employee_id = fields.String()
     code = fields.String()
     offering_id = fields.String()
     provider_id = fields.String()
@@ -549,6 +572,7 @@ VoucherPage = page_of(VoucherOut, "VoucherPage")
 
 class PayoutOut(Out):
     id = fields.String()
+    run_id = fields.String(allow_none=True, metadata={"description": "the settlement run"})
     provider_id = fields.String()
     amount_cents = fields.Integer()
     commission_cents = fields.Integer()
@@ -599,6 +623,7 @@ class SettlementsOut(Out):
 
 class SettlementRunOut(Out):
     id = fields.String()
+    created_at = fields.String()
     payouts = fields.List(fields.Nested(PayoutOut))
     total_cents = fields.Integer()
     sepa_xml = fields.String(allow_none=True,
@@ -612,6 +637,7 @@ class WebhookOut(Out):
 
 class ReimbursementOut(Out):
     id = fields.String()
+    company_id = fields.String()
     employee_id = fields.String()
     plan_id = fields.String()
     category = fields.String()
@@ -733,9 +759,7 @@ Page = PageSchema
 
 # -- operators (admin) ---------------------------------------------------------------------
 class ProviderAdminOut(ProviderOut):
-    email = fields.String()
-    agreement_start = fields.String(allow_none=True)
-    created_at = fields.String()
+    """A provider in the operators' list."""
 
 
 ProviderPage = page_of(ProviderAdminOut, "ProviderPage")
@@ -799,6 +823,7 @@ class DeadLettersQuery(Schema):
 
 class DeadLetterOut(Out):
     id = fields.String(metadata={"description": "this parked message's handle, to replay it"})
+    message_id = fields.String(allow_none=True)
     queue = fields.String(allow_none=True, metadata={"description": "the consumer it failed in"})
     error = fields.String(allow_none=True, metadata={"description": "why it was parked"})
     attempts = fields.Integer(allow_none=True)

@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from gateway import schemas
 from marshmallow import Schema, ValidationError
 from wecare_common.contract import benefits, catalog, notifications, wallet
+
+from gateway import schemas
 
 TODAY = date.today()
 PLAN = {"name": "Welfare", "fiscal_year": TODAY.year, "valid_from": TODAY.isoformat(),
@@ -107,3 +108,16 @@ def test_the_gateway_declares_no_service_field_twice(name: str) -> None:
     restated = {field for field, value in ours._declared_fields.items()
                 if contract._declared_fields.get(field) is not value}
     assert restated <= HTTP_OWN, restated
+
+
+def test_a_success_leaves_through_its_response_schema() -> None:
+    from gateway.routing import ApiRoute
+
+    route = ApiRoute("GET", "/api/v1/me/vouchers/<voucher_id>", response=schemas.VoucherOut)
+    body = {"id": "v1", "code": "ABC", "amount_cents": 1000, "internal_note": "not promised"}
+    response = route.response_from_result(body)
+    assert response.status_code == 200
+    assert response.json == {"id": "v1", "code": "ABC", "amount_cents": 1000}
+    # a refusal (an idempotent replay of one) is an error body, not the schema's
+    refused = route.response_from_result((409, {"error": {"code": "conflict"}}))
+    assert refused.json == {"error": {"code": "conflict"}}
