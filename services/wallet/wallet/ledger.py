@@ -9,6 +9,7 @@ same content returns the first transaction, with other content it is refused.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import uuid
@@ -217,12 +218,19 @@ def _apply_pg(session: Session, tx_id: str, ids: list[str], deltas: list[int]) -
 def credits_hash(kind: str, source: str, destinations: list[str], amount_cents: int,
                  memo: dict[str, Any]) -> str:
     """`content_hash` of `transfer(Leg(source, 0), [Leg(d, amount_cents) for d in
-    destinations])`, without a Leg per destination (the same digest: a retry of a
-    transfer posted either way is recognised)."""
-    legs = sorted([(source, -amount_cents * len(destinations)),
-                   *((d, amount_cents) for d in destinations)])
-    canonical = json.dumps({"kind": kind, "legs": legs, "memo": memo},
-                           sort_keys=True, default=str)
+    destinations])`, the same digest (a retry of a transfer posted either way is
+    recognised) written without a Leg or a tuple per destination: they all move the
+    same amount, so the legs sort as their account ids do."""
+    accounts = sorted(destinations)
+    at = bisect.bisect_left(accounts, source)
+    if at < len(accounts) and accounts[at] == source:
+        raise ValueError("the source is among the destinations")
+    encode = json.encoder.encode_basestring_ascii  # how json.dumps writes a str
+    tail = f", {amount_cents}]"
+    legs = [f"[{encode(a)}{tail}" for a in accounts]
+    legs.insert(at, f"[{encode(source)}, {-amount_cents * len(destinations)}]")
+    canonical = (f'{{"kind": {json.dumps(kind)}, "legs": [{", ".join(legs)}], '
+                 f'"memo": {json.dumps(memo, sort_keys=True, default=str)}}}')
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -244,8 +252,8 @@ def post_credits(session: Session, *, kind: str, idempotency_key: str, source: s
         raise InvalidInput("amounts are whole cents", {"amount_cents": ["not an integer"]})
     if amount_cents <= 0 or not owners:
         raise InvalidInput("nothing to transfer", {"amount_cents": ["must be above zero"]})
-    digest = credits_hash(kind, source, [credit_account(o, plan_id) for o in owners],
-                          amount_cents, memo)
+    head, tail = credit_account("\n", plan_id).split("\n")  # the account id around the owner
+    digest = credits_hash(kind, source, [head + o + tail for o in owners], amount_cents, memo)
     existing = find_transaction(session, idempotency_key)
     if existing is not None:
         if existing.content_hash != digest:
@@ -270,7 +278,6 @@ def post_credits(session: Session, *, kind: str, idempotency_key: str, source: s
         "company_id": company_id, "memo": memo, "created_at": tx.created_at}])
     # the owners once each, as one JSON text (a parameter PostgreSQL parses in one go;
     # a Python list becomes an ARRAY[...] of one expression per item)
-    head, tail = credit_account("\n", plan_id).split("\n")  # the account id around the owner
     params = {"owners": json.dumps(owners), "plan": plan_id, "company": company_id,
               "amount": amount_cents, "tx": tx.id, "source": source, "total": total,
               "head": head, "tail": tail, "kind": _kind_of(head)}
