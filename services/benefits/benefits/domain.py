@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
@@ -245,11 +246,20 @@ def _grantees(session: Session, plan: Plan, employee_ids: list[str] | None,
         query = query.where(Employee.group.in_(plan.target_groups))
     if source == "performance_bonus":
         query = query.where(Employee.income_band == "up_to_80k")
-    # Core rows, not the ORM's loading (a third of a 100,000-employee grant's CPU here)
-    ids = list(session.connection().execute(query.order_by(Employee.seq)).scalars())
+    ids = _ids_in_order(session, query)
     if not ids:
         raise NotFound("no eligible employees in this plan", {"all": ["nobody to grant to"]})
     return ids
+
+
+def _ids_in_order(session: Session, query: Select[tuple[str]]) -> list[str]:
+    """The employees' ids `query` selects, in enrolment order. On PostgreSQL as one
+    array (one row, parsed in C): read a row each through the ORM, 100,000 ids were a
+    third of a bulk grant's CPU here."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.connection().scalar(select(func.array_agg(
+            aggregate_order_by(Employee.id, Employee.seq))).where(query.whereclause)) or []
+    return list(session.connection().execute(query.order_by(Employee.seq)).scalars())
 
 
 def grant_credits(session: Session, *, company_id: str, plan_id: str, data: dict[str, Any],
