@@ -20,7 +20,7 @@ def _drain(conn: Connection, limit: int) -> list[Any]:
     many are ready, so an empty one answers at once instead of after a wait."""
     waiting = _ready(conn)
     queue = conn.SimpleQueue(dead_letter_queue, no_ack=False)
-    messages = []
+    messages: list[Any] = []
     try:
         while len(messages) < min(waiting, limit):
             messages.append(queue.get(block=True, timeout=2))

@@ -21,6 +21,8 @@ SERVICES = ("catalog", "benefits", "wallet", "notifications", "gateway")
 
 def alembic_config(service: str, url: str | None = None) -> Config:
     package = importlib.import_module(service)
+    if package.__file__ is None:
+        raise ValueError(f"{service} is not a package on disk")
     folder = Path(package.__file__).parent / "migrations"
     cfg = Config()
     cfg.set_main_option("script_location", str(folder))

@@ -29,7 +29,7 @@ class Strings(fields.List):
         super().__init__(fields.String(), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any
-                     ) -> list[str]:
+                     ) -> list[Any]:
         if not isinstance(value, list | tuple):
             raise self.make_error("invalid")
         for index, item in enumerate(value):

@@ -90,7 +90,7 @@ def declare_backbone(channel: Any) -> None:
         entity.bind(channel).declare()
 
 
-def consumer_queues_of(service_cls: type) -> list[Queue]:
+def consumer_queues_of(service_cls: type[Any]) -> list[Queue]:
     """The queues the event consumers (EventBinding entrypoints, such as
     EventConsumer) of a nameko service class use."""
     queues = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -24,7 +26,8 @@ Id = String(36)
 
 
 class Base(DeclarativeBase):
-    pass
+    # every mapped class here has a Table (SQLAlchemy types `__table__` as any FromClause)
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)

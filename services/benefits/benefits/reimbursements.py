@@ -117,8 +117,8 @@ def decide(session: Session, *, company_id: str, reimbursement_id: str, approved
                        {"reimbursement_id": [r.status]})
     session.commit()
     (pay if approved else release)(r.id)
-    r = session.scalar(select(Reimbursement).where(Reimbursement.id == reimbursement_id)
-                       .with_for_update().execution_options(populate_existing=True))
+    r = session.scalars(select(Reimbursement).where(Reimbursement.id == reimbursement_id)
+                        .with_for_update().execution_options(populate_existing=True)).one()
     outcome = "approved" if approved else "rejected"
     if r.status == outcome:  # a twin of this decision recorded it meanwhile
         return view(r)

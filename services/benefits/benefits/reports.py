@@ -29,7 +29,7 @@ def fiscal_report(session: Session, company_id: str, year: int,
         by_employee[u["employee_id"]][u["category"]] = u["amount_cents"]
     people = {e.id: e for e in session.scalars(select(Employee).where(
         Employee.company_id == company_id, Employee.id.in_(list(by_employee))))}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for employee_id in sorted(by_employee, key=lambda e: (
             people[e].last_name, people[e].first_name) if e in people else ("", e)):
         person = people.get(employee_id)

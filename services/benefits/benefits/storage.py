@@ -55,7 +55,7 @@ class DatabaseReceiptStore:
 
     def put(self, key: str, data: bytes) -> None:
         with Session(self.engine) as session, session.begin():
-            insert_ignore(session, ReceiptFile.__table__, [  # type: ignore[arg-type]
+            insert_ignore(session, ReceiptFile.__table__, [
                 {"key": key, "content": data, "created_at": datetime.now(UTC)}])
 
     def get(self, key: str) -> bytes:

@@ -12,7 +12,7 @@ import segno
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 from wecare_common.config import env
-from wecare_common.db import insert_ignore_returning
+from wecare_common.db import insert_ignore_returning, insert_on_conflict
 from wecare_common.errors import NotFound
 
 from notifications.mailer import compose
@@ -95,11 +95,7 @@ def _remember_contacts(session: Session, contacts: list[tuple[Contact, str | Non
         return
     rows = {c.key: {"key": c.key, "email": c.email, "name": c.name, "language": c.language,
                     "company_id": company_id} for c, company_id in contacts}
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(_recipients).values(list(rows.values()))
+    statement = insert_on_conflict(session, _recipients).values(list(rows.values()))
     session.execute(statement.on_conflict_do_update(
         index_elements=[_recipients.c.key],
         set_={c: statement.excluded[c] for c in ("email", "name", "language", "company_id")}))

@@ -39,10 +39,10 @@ class Mailer:
     def _connect(self) -> smtplib.SMTP:
         u = self.url
         if u.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(u.hostname, u.port or 465,
+            client: smtplib.SMTP = smtplib.SMTP_SSL(u.hostname or "", u.port or 465,
                                                      timeout=self.timeout, context=self.tls)
         else:
-            client = smtplib.SMTP(u.hostname, u.port or 25, timeout=self.timeout)
+            client = smtplib.SMTP(u.hostname or "", u.port or 25, timeout=self.timeout)
         try:
             client.ehlo()
             encrypted = u.scheme == "smtps"

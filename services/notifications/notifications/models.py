@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -20,7 +22,8 @@ from wecare_common.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
-    pass
+    # every mapped class here has a Table (SQLAlchemy types `__table__` as any FromClause)
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)

@@ -5,7 +5,7 @@ as the plan says; 14 and 3 days before, employees are told."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,13 +48,16 @@ def close_plan(session: Session, plan: Plan) -> dict[str, Any] | None:
             return None
     _lock_fund(session, plan.company_id)  # the ledger's lock order: fund, then employees
     accounts = _leftovers(session, plan.id, lock=True)
-    moved = [{"employee_id": a.owner_id, "amount_cents": a.balance_cents} for a in accounts]
+    moved: list[dict[str, Any]] = [{"employee_id": a.owner_id, "amount_cents": a.balance_cents}
+                                   for a in accounts]
     if accounts:
         if destination is None:
             targets = [Leg(ledger.fund_account(plan.company_id),
                            sum(a.balance_cents for a in accounts), company_id=plan.company_id)]
         else:
-            targets = [Leg(ledger.credit_account(a.owner_id, destination.id), a.balance_cents,
+            # an employee's credit account always has its owner
+            targets = [Leg(ledger.credit_account(cast(str, a.owner_id), destination.id),
+                           a.balance_cents,
                            company_id=plan.company_id, owner_id=a.owner_id,
                            plan_id=destination.id) for a in accounts]
         legs = [Leg(a.id, -a.balance_cents) for a in accounts] + targets

@@ -329,8 +329,8 @@ def audit(session: Session) -> dict[str, Any]:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     sums = dict(session.execute(
         select(Posting.account_id, func.sum(Posting.amount_cents)).group_by(Posting.account_id)
-    ).all())
-    stored = dict(session.execute(select(Account.id, Account.balance_cents)).all())
+    ).tuples().all())
+    stored = dict(session.execute(select(Account.id, Account.balance_cents)).tuples().all())
     unbalanced = session.execute(
         select(Posting.transaction_id).group_by(Posting.transaction_id)
         .having(func.sum(Posting.amount_cents) != 0)

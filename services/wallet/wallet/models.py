@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     text,
 )
@@ -27,7 +29,8 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
-    pass
+    # every mapped class here has a Table (SQLAlchemy types `__table__` as any FromClause)
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)

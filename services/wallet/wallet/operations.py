@@ -136,7 +136,7 @@ def run_detail(session: Session, run_id: str) -> dict[str, Any]:
     sepa = summary.pop("sepa_xml")
     ids = {p["provider_id"] for p in summary["payouts"]}
     names = dict(session.execute(select(Provider.id, Provider.name).where(
-        Provider.id.in_(ids))).all()) if ids else {}
+        Provider.id.in_(ids))).tuples().all()) if ids else {}
     for payout in summary["payouts"]:
         payout["provider_name"] = names.get(payout["provider_id"])
     summary["created_at"] = aware(run.created_at).isoformat()
