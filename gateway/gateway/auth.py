@@ -69,7 +69,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def issue_token(principal: Principal, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    claims = {"sid": principal.session_id} if principal.session_id else {}
+    claims: dict[str, Any] = {"sid": principal.session_id} if principal.session_id else {}
     claims |= {
         "iss": ISSUER, "aud": AUDIENCE, "sub": principal.user_id, "role": principal.role,
         "iat": int(now.timestamp()), "exp": int((now + TOKEN_TTL).timestamp()),

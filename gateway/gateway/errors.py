@@ -18,7 +18,7 @@ from gateway.limits import RateLimited
 log = logging.getLogger(__name__)
 
 # Most specific first.
-ERROR_TABLE: list[tuple[type[BaseException], int]] = [
+ERROR_TABLE: list[tuple[type[domain.DomainError], int]] = [
     (Unauthenticated, 401),
     (RateLimited, 429),
     (domain.Forbidden, 403),
@@ -50,7 +50,7 @@ def response_from_exception(exc: BaseException) -> Response:
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             if isinstance(exc, RateLimited):
                 headers = {"Retry-After": str(exc.retry_after)}
-            return json_response(status, error_body(exc.code, str(exc),  # type: ignore[attr-defined]
+            return json_response(status, error_body(exc.code, str(exc),
                                                     getattr(exc, "fields", None)), headers)
     if isinstance(exc, HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")

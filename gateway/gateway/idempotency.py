@@ -9,9 +9,10 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+import eventlet
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 from wecare_common.db import insert_ignore
 from wecare_common.errors import Conflict, DomainError, IdempotencyConflict
@@ -68,10 +69,10 @@ ABANDONED = timedelta(seconds=15)
 
 
 def _take_over(session: Session, this: Any) -> bool:
-    taken = session.execute(update(_records).where(
+    taken = cast(CursorResult[Any], session.execute(update(_records).where(
         this, _records.c.status.is_(None),
         _records.c.created_at < datetime.now(UTC) - ABANDONED)
-        .values(created_at=datetime.now(UTC))).rowcount
+        .values(created_at=datetime.now(UTC)))).rowcount
     session.commit()
     return bool(taken)
 
@@ -79,9 +80,7 @@ def _take_over(session: Session, this: Any) -> bool:
 @contextmanager
 def _heartbeat(session: Session, this: Any) -> Iterator[None]:
     """While the action runs, its record says so (on a connection of its own)."""
-    import eventlet
-
-    engine = session.get_bind()
+    engine = session.get_bind().engine
 
     def beat() -> None:
         while True:
@@ -139,6 +138,7 @@ def _forget(session: Session, this: Any) -> None:
 
 def purge_expired(session: Session, now: datetime | None = None) -> int:
     cutoff = (now or datetime.now(UTC)) - KEEP_FOR
-    result = session.execute(delete(_records).where(_records.c.created_at < cutoff))
+    result = cast(CursorResult[Any],
+                  session.execute(delete(_records).where(_records.c.created_at < cutoff)))
     session.commit()
     return result.rowcount or 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from wecare_common.db import insert_on_conflict
 from wecare_common.errors import DomainError
 
 from gateway.models import RateCounter
@@ -56,17 +57,13 @@ def count(session: Session, limit: Limit, subject: str, now: float | None = None
     now = time.time() if now is None else now
     start, _ = _window(limit, now)
     key = f"{limit.name}:{subject}"
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(RateCounter).values(key=key, window_start=start, count=1)
-    statement = statement.on_conflict_do_update(
+    statement = insert_on_conflict(session, RateCounter).values(
+        key=key, window_start=start, count=1)
+    value = session.execute(statement.on_conflict_do_update(
         index_elements=["key", "window_start"],
-        set_={"count": RateCounter.count + 1}).returning(RateCounter.count)
-    value = session.scalar(statement)
+        set_={"count": RateCounter.count + 1}).returning(RateCounter.count)).scalar_one()
     # old windows go as new ones start
     session.execute(delete(RateCounter).where(RateCounter.key == key,
                                               RateCounter.window_start < start))
     session.commit()
-    return int(value)
+    return value

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, text
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Table, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
-    pass
+    # every mapped class here has a Table (SQLAlchemy types `__table__` as any FromClause)
+    __table__: ClassVar[Table]
 
 
 # invitations and password resets leave as events, through the outbox

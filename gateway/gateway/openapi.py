@@ -38,11 +38,16 @@ def routes_of(service_cls: type) -> list[ApiRoute]:
 
 
 def _schema_name(schema: Any) -> str:
-    return resolve_schema_cls(schema).__name__
+    resolved = resolve_schema_cls(schema)
+    return (resolved[0] if isinstance(resolved, list) else resolved).__name__
+
+
+def build_spec(service_cls: type) -> dict[str, Any]:
+    return _spec(service_cls)
 
 
 @functools.cache
-def build_spec(service_cls: type) -> dict[str, Any]:
+def _spec(service_cls: type) -> dict[str, Any]:
     spec = APISpec(title="WeCare API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
                    info={"description": "Corporate welfare for Italian SMEs"})
@@ -93,9 +98,13 @@ def build_spec(service_cls: type) -> dict[str, Any]:
     return spec.to_dict()
 
 
-@functools.cache
 def docs_page(service_cls: type) -> str:
     """A readable page of the API, rendered from the same document."""
+    return _docs_page(service_cls)
+
+
+@functools.cache
+def _docs_page(service_cls: type) -> str:
     spec = build_spec(service_cls)
     rows = []
     for path, operations in sorted(spec["paths"].items()):

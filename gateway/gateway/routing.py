@@ -14,12 +14,14 @@ from typing import Any
 
 from marshmallow import Schema
 from nameko.web.handlers import HttpRequestHandler
+from wecare_common.db import Database
 from wecare_common.errors import DomainError, Forbidden, InvalidInput
 from wecare_common.schemas import load
 from werkzeug.wrappers import Request, Response
 
 from gateway import errors
 from gateway.auth import Principal, Unauthenticated, principal_from
+from gateway.users import session_ended
 
 MAX_JSON_BYTES = 256 * 1024
 
@@ -74,29 +76,27 @@ class ApiRoute(HttpRequestHandler):
             call = SignedInCall(request, principal)
         if self.query_schema is not None:
             call.query = load(self.query_schema(), refuse_nul(request.args.to_dict()))
-        if self.body_type == "multipart/form-data":
-            call.body = load(self.body_schema(),
-                             refuse_nul(read_form(request, self.max_body_bytes)))
-        elif self.body_schema is not None:
-            call.body = load(self.body_schema(), refuse_nul(read_json(request)))
+        if self.body_schema is not None:
+            data = (read_form(request, self.max_body_bytes)
+                    if self.body_type == "multipart/form-data" else read_json(request))
+            call.body = load(self.body_schema(), refuse_nul(data))
         if self.moves_money:
             key = request.headers.get("Idempotency-Key", "").strip()
             if not key or len(key) > 200:
                 raise InvalidInput("this request moves money: send an Idempotency-Key header "
                                    "(1 to 200 characters)", {"Idempotency-Key": ["required"]})
             call.idempotency_key = key
-        return (call,), dict(request.path_values)
+        # the URL's variables, which nameko's web server sets on the request
+        return (call,), dict(vars(request)["path_values"])
 
     def _session_ended(self, session_id: str | None) -> bool:
         """Asked of the service's database provider (the gateway owns sessions)."""
-        from wecare_common.db import Database
-
-        from gateway.users import session_ended
-
         if session_id is None:
             return False
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        with database.sessionmaker() as session:  # type: ignore[misc]
+        if database.sessionmaker is None:
+            raise RuntimeError("the gateway's database is not set up")
+        with database.sessionmaker() as session:
             return session_ended(session, session_id)
 
     def response_from_result(self, result: Any) -> Response:

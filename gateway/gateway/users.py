@@ -204,15 +204,15 @@ def set_password(session: Session, token: str, password: str) -> Principal:
     now = datetime.now(UTC)
     if found is None or found.used_at is not None or aware(found.expires_at) < now:
         raise Unauthenticated("this link is not valid (used, expired or unknown)")
-    user = session.get(User, found.user_id)
+    user = session.get_one(User, found.user_id)
     found.used_at = now
-    user.password_hash = hash_password(password)  # type: ignore[union-attr]
+    user.password_hash = hash_password(password)
     session.execute(update(LoginSession).where(LoginSession.user_id == found.user_id,
                                                LoginSession.revoked_at.is_(None))
                     .values(revoked_at=now))
     session.commit()
     _alive.clear()
-    return principal_of(user)  # type: ignore[arg-type]
+    return principal_of(user)
 
 
 def get(session: Session, user_id: str) -> User:

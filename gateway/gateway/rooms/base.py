@@ -49,6 +49,8 @@ class Room:
     def _once(self, call: SignedInCall, action: Callable[[], Any],
               status: int) -> tuple[int, Any]:
         """Run a money-moving action at most once per caller and key."""
+        if call.idempotency_key is None:
+            raise TypeError("_once is for routes declared with moves_money=True")
         return idempotency.run_once(
             self.db, caller=call.principal.user_id, key=call.idempotency_key,
             fingerprint=idempotency.request_hash(call.request.method, call.request.path,
