@@ -5,7 +5,9 @@ next to pgbench's TPC-B TPS on the same PostgreSQL in the same run; then each
 transport's bare round trip, wallet.health (one SELECT 1) over (c) AMQP and
 (d) HTTP. A second table
 shows where the time goes: CPU milliseconds per operation, by process (the
-whole system shares the machine's cores). Then (a) again as an open loop:
+whole system shares the machine's cores), counted until the stack is idle again
+after each path (so the voucher emails a path caused count for it, not for the
+next). Then (a) again as an open loop:
 purchases arrive on a schedule (25, 50 and 100 a second), whether or not the
 earlier ones were answered, and each latency counts from its scheduled arrival
 (a slow answer cannot hold back the next arrivals and so hide its own cost).
@@ -174,6 +176,23 @@ def open_loop(worker, rate: float, seconds: float = OPEN_SECONDS
     return len(latencies) / (time.perf_counter() - start), sorted(latencies), errors[0]
 
 
+def settled(pids: dict[str, int], idle: float = 0.15, timeout: float = 120.0) -> float:
+    """Wait until the stack's own processes are idle (together under `idle` of a core
+    for a second): the events a path caused have been handled (the voucher emails
+    sent), so their CPU counts for that path and not for the next. Seconds waited."""
+    start = last_busy = time.monotonic()
+    before = sum(cpu_seconds(pids).get(k, 0.0) for k in pids)
+    while time.monotonic() - start < timeout:
+        time.sleep(0.5)
+        now = sum(cpu_seconds(pids).get(k, 0.0) for k in pids)
+        if now - before > idle * 0.5:
+            last_busy = time.monotonic()
+        elif time.monotonic() - last_busy >= 1.0:
+            break
+        before = now
+    return time.monotonic() - start
+
+
 def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
@@ -222,6 +241,7 @@ def main() -> int:
                 print(f"· {label.split()[0]} {what}", flush=True)
                 before = cpu_seconds(running.pids)
                 results[label] = load(worker)
+                settled(running.pids)  # its events handled too (the emails): its own CPU
                 after = cpu_seconds(running.pids)
                 done = len(results[label][1])
                 # (a PostgreSQL backend that exits takes its CPU time along: never below 0)
@@ -229,6 +249,7 @@ def main() -> int:
                               for k in after}
             curve = {}
             for rate in OPEN_RATES:
+                settled(running.pids)
                 print(f"· (a) open loop, {rate} purchases/s offered", flush=True)
                 curve[rate] = open_loop(via_gateway, rate)
         print("· pgbench", flush=True)
