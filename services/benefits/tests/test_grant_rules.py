@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from benefits import domain, fiscal_rules
+from benefits import domain, fiscal_rules, plans
 from benefits.models import BonusConversion, BudgetUse, Grant
-from benefits.schemas import GrantRequest
+from benefits.schemas import GrantRequest, PlanChange
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from wecare_common.contract import events
@@ -332,3 +332,29 @@ def test_the_sweep_finishes_grants_left_pending(hr, wallet) -> None:
     assert hr.session.scalar(select(Grant.status)) == "done"
     assert len(granted(hr)) == 1 and len(wallet.moved) == 1
     assert domain.finish_pending_grants(hr.session, wallet, older_than=timedelta(0)) == 0
+
+
+# -- what a grant holds a plan to ------------------------------------------------------
+def test_credit_granted_holds_the_plan_s_budget_and_end(hr, wallet) -> None:
+    anna = hr.employee()
+    plan = hr.plan(per_employee_budget_cents=50_000,
+                   valid_until=(domain.date.today() + timedelta(days=60)).isoformat())
+    unbudgeted = hr.plan()
+    grant(hr, wallet, plan, amount_cents=30_000, employee_ids=[anna["id"]])
+    grant(hr, wallet, unbudgeted, amount_cents=100, employee_ids=[anna["id"]])
+
+    def change(which: dict, **changes: Any) -> dict[str, Any]:
+        return hr.request(lambda: plans.change_plan(hr.session, hr.company_id, which["id"],
+                                                    load(PlanChange(), changes)))
+
+    soon = (domain.date.today() + timedelta(days=7)).isoformat()
+    for which, changes, field in [
+            (plan, {"per_employee_budget_cents": 29_999}, "per_employee_budget_cents"),
+            (plan, {"valid_until": soon}, "valid_until"),
+            (unbudgeted, {"per_employee_budget_cents": 1_000}, "per_employee_budget_cents")]:
+        with pytest.raises(RuleViolation) as refused:
+            change(which, **changes)
+        assert set(refused.value.fields) == {field}
+    assert change(plan, per_employee_budget_cents=30_000)["version"] == 2
+    assert change(plan, per_employee_budget_cents=None)["per_employee_budget_cents"] is None
+    assert len(hr.events(events.PLAN_CHANGED)) == 2

@@ -387,3 +387,13 @@ def test_an_offering_valid_until_a_past_date_is_still_published(memory_session, 
     offering = publish(memory_session, provider["id"],
                        valid_until=(TODAY - timedelta(days=1)).isoformat())
     assert offering["status"] == "active"
+
+
+def test_a_pending_application_may_be_suspended_and_a_suspended_provider_approved_again(
+        memory_session, fake) -> None:
+    pending = apply(memory_session, fake)
+    assert decide(memory_session, pending["id"], status="suspended")["status"] == "suspended"
+    again = decide(memory_session, pending["id"], status="approved", commission_bps=100)
+    assert (again["status"], again["commission_bps"]) == ("approved", 100)
+    assert [e["type"] for e in announced(memory_session)] == [
+        events.PROVIDER_REGISTERED, events.PROVIDER_SUSPENDED, events.PROVIDER_APPROVED]
