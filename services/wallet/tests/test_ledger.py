@@ -179,13 +179,15 @@ def test_credits_to_many_owners_post_as_the_same_transfer_would(session) -> None
     with pytest.raises(IdempotencyConflict):
         grant(key, employees, 251)
     session.rollback()
-    again = grant(new_id(), [employees[0], employees[0], employees[1]], 100)  # twice: twice
+    newcomer = new_id()  # accounts there already and a new one: opened or increased
+    again = grant(new_id(), [employees[0], employees[0], employees[1], newcomer], 100)
     session.commit()
     assert not again.replayed
+    assert ledger.balance(session, ledger.credit_account(newcomer, plan)) == 100
     assert ledger.balance(session, ledger.credit_account(employees[0], plan)) == 450
     assert ledger.balance(session, ledger.credit_account(employees[1], plan)) == 350
     assert ledger.balance(session, ledger.credit_account(employees[2], plan)) == 250
-    assert ledger.balance(session, source) == 100_000 - 120 * 250 - 300
+    assert ledger.balance(session, source) == 100_000 - 120 * 250 - 400
     assert ledger.audit(session)["balanced"]
     with pytest.raises(InvalidInput):
         grant(new_id(), [], 100)
