@@ -94,9 +94,7 @@ class ApiRoute(HttpRequestHandler):
         if session_id is None:
             return False
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        if database.sessionmaker is None:
-            raise RuntimeError("the gateway's database is not set up")
-        with database.sessionmaker() as session:
+        with database.new_session() as session:
             return session_ended(session, session_id)
 
     def response_from_result(self, result: Any) -> Response:

@@ -6,19 +6,29 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import overload
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672//"
 # Where `make run` keeps its SQLite files when DATABASE_URL is not set.
 DEFAULT_DATA_DIR = Path(os.environ.get("WECARE_DATA_DIR", "var"))
 
 
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None) -> str | None: ...
+
+
 def env(name: str, default: str | None = None) -> str | None:
+    """An environment variable's value; unset or empty, `default`."""
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
 
 def amqp_uri() -> str:
-    return env("AMQP_URI", DEFAULT_AMQP_URI)  # type: ignore[return-value]
+    return env("AMQP_URI", DEFAULT_AMQP_URI)
 
 
 def database_url(service: str) -> str:

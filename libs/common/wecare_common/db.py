@@ -23,6 +23,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import TextualSelect
 
 from wecare_common import config, inbox, outbox
 from wecare_common.outbox import OutboxRelay, outbox_sessionmaker
@@ -178,8 +179,14 @@ class Database(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
+    def new_session(self) -> Session:
+        """A session of the service's database, outside any worker's (set up first)."""
+        if self.sessionmaker is None:
+            raise RuntimeError(f"{self.service}'s database is not set up")
+        return self.sessionmaker()
+
     def get_dependency(self, worker_ctx: Any) -> Session:
-        session = self.sessionmaker()  # type: ignore[misc]
+        session = self.new_session()
         self.sessions[worker_ctx] = session
         return session
 
@@ -251,7 +258,7 @@ _CACHED_ROWS = 100
 
 @lru_cache(maxsize=512)
 def _insert_ignore_statement(table: Table, columns: tuple[str, ...], count: int,
-                             returning: tuple[str, ...] = ()) -> TextClause:
+                             returning: tuple[str, ...] = ()) -> TextClause | TextualSelect:
     # SQLAlchemy 2.0 never caches the compiled form of the dialects' own INSERT
     # (it is marked uncacheable) and this runs on hot paths; a textual statement
     # with typed parameters compiles once. PostgreSQL and SQLite ≥ 3.24 share
@@ -266,7 +273,7 @@ def _insert_ignore_statement(table: Table, columns: tuple[str, ...], count: int,
         *(bindparam(f"{c}_{i}", type_=table.c[c].type)
           for i in range(count) for c in columns))
     if returning:  # typed, so the rows read back as the columns' Python types
-        statement = statement.columns(*(table.c[c] for c in returning))  # type: ignore[assignment]
+        return statement.columns(*(table.c[c] for c in returning))
     return statement
 
 

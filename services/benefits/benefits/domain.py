@@ -314,8 +314,8 @@ def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., d
                   ) -> dict[str, Any]:
     """Have the wallet move a pending grant's money (again: it is keyed), then record it."""
     grant = session.get(Grant, grant_id, populate_existing=True)
-    plan = session.get(Plan, grant.plan_id)  # type: ignore[union-attr]
-    assert grant is not None and plan is not None
+    assert grant is not None  # recorded (pending) before the wallet is asked
+    plan = session.get_one(Plan, grant.plan_id)
     if grant.status == "done":
         return _grant_view(grant, replayed=True)
     employee_ids, amount = list(grant.employee_ids or []), grant.amount_cents

@@ -69,7 +69,7 @@ class Teller(DependencyProvider):
 
     def _tell(self, batch: list[tuple[domain.Told, Event]]) -> None:
         try:
-            session = self.db.sessionmaker()  # type: ignore[misc]
+            session = self.db.new_session()
             try:
                 outcomes = domain.tell(session, [told for told, _ in batch],
                                        self.smtp.mailer.send_many)

@@ -38,7 +38,7 @@ class RecipientUnknown(Exception):
 
 
 def app_url() -> str:
-    return env("WECARE_PUBLIC_URL", "http://localhost:8000")  # type: ignore[return-value]
+    return env("WECARE_PUBLIC_URL", "http://localhost:8000")
 
 
 @dataclass(frozen=True)

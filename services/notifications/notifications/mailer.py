@@ -253,7 +253,7 @@ def _close(client: smtplib.SMTP) -> None:
 
 class MailerProvider(DependencyProvider):
     def setup(self) -> None:
-        self.mailer = Mailer(env("SMTP_URL", DEFAULT_SMTP_URL),  # type: ignore[arg-type]
+        self.mailer = Mailer(env("SMTP_URL", DEFAULT_SMTP_URL),
                              ca_file=env("SMTP_CA_FILE"))
 
     def get_dependency(self, worker_ctx: Any) -> Mailer:

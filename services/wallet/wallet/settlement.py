@@ -81,7 +81,7 @@ def run(session: Session, *, idempotency_key: str,
                     with_stripe=stripe_transfer is not None)
     if stripe_transfer is not None:
         pay_pending(session, stripe_transfer)
-    summary = _summary(session, session.get(SettlementRun, run_id))  # type: ignore[arg-type]
+    summary = _summary(session, session.get_one(SettlementRun, run_id))
     session.commit()
     return summary
 
@@ -256,11 +256,11 @@ def provider_statement(session: Session, provider_id: str, limit: int, cursor: s
         redeemed = redeemed.where(or_(Voucher.redeemed_at < moment, and_(
             Voucher.redeemed_at == moment, Voucher.seq < int(seq))))
     redemptions = session.scalars(redeemed).all()
-    provider = session.get(Provider, provider_id)
+    provider = session.get_one(Provider, provider_id)
     return {
         "provider_id": provider_id,
         "payable_cents": ledger.balance(session, ledger.payable_account(provider_id)),
-        "commission_bps": provider.commission_bps,  # type: ignore[union-attr]
+        "commission_bps": provider.commission_bps,
         "unsettled_vouchers": unsettled[0], "unsettled_face_value_cents": int(unsettled[1]),
         "payouts": [payout_view(p) for p in rows[:limit]],
         "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None,

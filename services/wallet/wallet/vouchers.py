@@ -112,10 +112,10 @@ def take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
         limit = fringe_limit(employee_id, year)
         insert_ignore(session, FringeUsage.__table__, [{
             "employee_id": employee_id, "year": year, "limit_cents": limit, "used_cents": 0}])
-    usage = session.scalar(select(FringeUsage).where(
-        FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update())
-    limit = usage.limit_cents  # type: ignore[union-attr]
-    room = max(limit - usage.used_cents, 0)  # type: ignore[union-attr]
+    usage = session.scalars(select(FringeUsage).where(
+        FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update()).one()
+    limit = usage.limit_cents
+    room = max(limit - usage.used_cents, 0)
     if amount > room:
         # One cent over and the whole year's fringe becomes taxable (TUIR 51 c.3).
         raise RuleViolation(
@@ -123,7 +123,7 @@ def take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
             f"(TUIR art. 51 c.3); room left this year: {euro(room)}",
             {field: [f"fringe room left this year: {euro(room)}"],
              "fringe_room_cents": [str(room)]})  # text, as it arrives over RPC
-    usage.used_cents += amount  # type: ignore[union-attr]
+    usage.used_cents += amount
 
 
 def give_back_fringe_room(session: Session, employee_id: str, year: int, amount: int) -> None:
@@ -205,11 +205,11 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
                                             "employee": employee_id}).all()
     first = rows[0]
     if first.replay_id is not None:
-        existing = session.scalar(select(Voucher).where(Voucher.id == first.replay_id))
-        if existing.request_hash != digest:  # type: ignore[union-attr]
+        existing = session.scalars(select(Voucher).where(Voucher.id == first.replay_id)).one()
+        if existing.request_hash != digest:
             raise IdempotencyConflict("this idempotency key was used for another purchase",
                                       {"idempotency_key": ["already used"]})
-        return voucher_view(existing)  # type: ignore[arg-type]
+        return voucher_view(existing)
     offering = provider = None
     if first.offering_id is not None:
         offering = Offering(id=first.offering_id, provider_id=first.provider_id,
