@@ -15,6 +15,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -22,6 +23,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from stdnum import luhn
+from stdnum.it import codicefiscale
 from support.e2e import Company, approved_provider, funded_employee
 
 EXAMPLES = 8
@@ -32,6 +35,19 @@ SCENARIOS, STEPS = 30, 8
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 SKIP = {"/api/v1/auth/logout"}  # would end the session the other cases use
+
+# Italian identifiers with their check characters, for the formats the document names
+# (random strings would meet only the refusal of a wrong check digit).
+_CF_BASE = st.tuples(st.text("BCDFGHLMNPRSTVZ", min_size=6, max_size=6), st.integers(50, 99),
+                     st.sampled_from("ABCDEHLMPRST"), st.integers(1, 28)).map(
+    lambda p: f"{p[0]}{p[1]}{p[2]}{p[3]:02d}L219")
+schemathesis.openapi.format("codice-fiscale", _CF_BASE.map(
+    lambda base: base + codicefiscale.calc_check_digit(base)))
+schemathesis.openapi.format("partita-iva", st.tuples(
+    st.integers(0, 9_999_999), st.integers(1, 100)).map(
+    lambda p: f"{p[0]:07d}{p[1]:03d}" + luhn.calc_check_digit(f"{p[0]:07d}{p[1]:03d}")))
+schemathesis.openapi.format("iban", st.sampled_from(["IT60X0542811101000000123456",
+                                                     "DE89370400440532013000"]))
 
 # How ids chain (operationId → the operations its success feeds, and from where).
 _ID = "$response.body#/id"

@@ -14,6 +14,9 @@ from wecare_common.schemas import Cents, PageSchema, Strings
 from wecare_common.validators import Upper
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+# Formats named in the OpenAPI document (a client, or a fuzzer, can make valid ones).
+CODICE_FISCALE = {"format": "codice-fiscale"}
+PARTITA_IVA = {"format": "partita-iva"}
 # Previous-year employment income, for performance-bonus conversion (L. 208/2015).
 INCOME_BANDS = ("up_to_80k", "over_80k")
 LEFTOVER_POLICIES = ("return_to_fund", "roll_over")
@@ -30,7 +33,7 @@ class HrManager(Schema):
 
 class CompanyRequest(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    vat_number = Upper(required=True, validate=validators.vat_number)
+    vat_number = Upper(required=True, validate=validators.vat_number, metadata=PARTITA_IVA)
     hr_manager = fields.Nested(HrManager, required=True)
 
 
@@ -38,8 +41,9 @@ class EmployeeRequest(Schema):
     email = fields.Email(required=True)
     first_name = Name
     last_name = Name
-    fiscal_code = Upper(required=True, validate=validators.fiscal_code)
-    dependent_children = fields.List(Upper(validate=validators.fiscal_code), load_default=list)
+    fiscal_code = Upper(required=True, validate=validators.fiscal_code, metadata=CODICE_FISCALE)
+    dependent_children = fields.List(Upper(validate=validators.fiscal_code,
+                                           metadata=CODICE_FISCALE), load_default=list)
     language = fields.String(load_default="it", validate=validate.OneOf(["it", "en"]))
     group = fields.String(load_default=None, allow_none=True,
                           validate=validate.Length(min=1, max=60))
@@ -142,8 +146,11 @@ class ReimbursementFields(Schema):
 
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     spent_on = fields.Date(required=True)
-    provider_tax_id = Upper(required=True, validate=(validate.Length(min=11, max=16), tax_id))
-    beneficiary_fiscal_code = Upper(required=True, validate=validators.fiscal_code)
+    provider_tax_id = Upper(required=True, validate=(validate.Length(min=11, max=16), tax_id),
+                            metadata={**PARTITA_IVA, "description": "the provider's partita "
+                                      "IVA, or its codice fiscale"})
+    beneficiary_fiscal_code = Upper(required=True, validate=validators.fiscal_code,
+                                    metadata=CODICE_FISCALE)
     plan_id = fields.String(load_default=None, allow_none=True)
 
 

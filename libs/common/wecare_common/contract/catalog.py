@@ -18,7 +18,8 @@ _ID_CURSOR = validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor")
 
 class ProviderApplication(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    vat_number = Upper(required=True, validate=validators.vat_number)
+    vat_number = Upper(required=True, validate=validators.vat_number,
+                       metadata={"format": "partita-iva"})
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
                              validate=validate.Length(min=1))
     address = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -28,7 +29,7 @@ class ProviderApplication(Schema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     email = fields.Email(required=True)
-    iban = Upper(required=True, validate=validators.iban_number)
+    iban = Upper(required=True, validate=validators.iban_number, metadata={"format": "iban"})
 
 
 class Approval(Schema):
