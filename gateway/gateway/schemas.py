@@ -97,6 +97,8 @@ PlanIn = benefits.PlanRequest
 PlanChangeIn = benefits.PlanChange
 GrantIn = benefits.GrantRequest
 DecisionIn = benefits.DecisionRequest
+RECEIPT_TYPES = benefits.RECEIPT_TYPES  # a receipt's file part: these types, this size at most
+MAX_RECEIPT_BYTES = benefits.MAX_RECEIPT_BYTES
 
 
 class ReimbursementForm(benefits.ReimbursementFields):
