@@ -25,7 +25,7 @@ FORM = {"amount_cents": "12000", "category": "education", "spent_on": TODAY.isof
 def refused(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
     with pytest.raises(ValidationError) as exc:
         schema().load(data)
-    errors: dict[str, Any] = exc.value.messages  # type: ignore[assignment]
+    errors: dict[str, Any] = exc.value.messages
     return errors
 
 

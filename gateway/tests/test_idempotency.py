@@ -14,7 +14,7 @@ from wecare_common.errors import Conflict, IdempotencyConflict, RuleViolation
 
 
 @pytest.fixture
-def session(tmp_path):  # type: ignore[no-untyped-def]
+def session(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'g.db'}")
     Base.metadata.create_all(engine)
     with Session(engine) as s:
@@ -22,7 +22,7 @@ def session(tmp_path):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-def _answer(exc):  # type: ignore[no-untyped-def]
+def _answer(exc):
     return 422, {"error": str(exc)}
 
 
@@ -111,7 +111,7 @@ def test_a_service_out_of_reach_is_no_answer_to_replay(session) -> None:
 
     from gateway import errors
 
-    def to_response(exc):  # type: ignore[no-untyped-def]
+    def to_response(exc):
         response = errors.response_from_exception(exc)
         return response.status_code, {}
 

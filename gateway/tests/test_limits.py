@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 
 @pytest.fixture
-def engine(tmp_path):  # type: ignore[no-untyped-def]
+def engine(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
     Base.metadata.create_all(engine)
     with Session(engine) as session:

@@ -21,7 +21,7 @@ from gateway import signups, users
 
 
 @pytest.fixture
-def session(tmp_path):  # type: ignore[no-untyped-def]
+def session(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'g.db'}")
     Base.metadata.create_all(engine)
     with outbox_sessionmaker(engine, Base.metadata)() as s:
@@ -32,11 +32,11 @@ def session(tmp_path):  # type: ignore[no-untyped-def]
 class Benefits:
     """The service, keyed: asked again with a key, the same record."""
 
-    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session) -> None:
         self.session, self.kept, self.calls = session, {}, []
         self.away = self.refuse = False
 
-    def __call__(self, service: str, method: str):  # type: ignore[no-untyped-def]
+    def __call__(self, service: str, method: str):
         def call(company_id: str, idempotency_key: str, **data: Any) -> dict[str, Any]:
             assert not self.session.in_transaction(), "a service called inside a transaction"
             self.calls.append(idempotency_key)
@@ -50,7 +50,7 @@ class Benefits:
         return call
 
 
-def _enrol(session, rpc, key: str | None, email: str = "anna@example.org",  # type: ignore[no-untyped-def]
+def _enrol(session, rpc, key: str | None, email: str = "anna@example.org",
            password: str | None = None) -> dict[str, Any]:
     data = {"email": email, "first_name": "Anna", "fiscal_code": "BLUNNA80A41H501X"}
     return signups.sign_up(
@@ -61,7 +61,7 @@ def _enrol(session, rpc, key: str | None, email: str = "anna@example.org",  # ty
               "kwargs": data})
 
 
-def _invitations(session) -> int:  # type: ignore[no-untyped-def]
+def _invitations(session) -> int:
     count = session.scalar(select(func.count()).select_from(outbox).where(
         outbox.c.event_type == "user.invited"))
     session.commit()

@@ -59,7 +59,7 @@ def _drain(amqp_uri: str, queue_name: str) -> list[dict]:
         return bodies
 
 
-def _unsent(engine) -> int:  # type: ignore[no-untyped-def]
+def _unsent(engine) -> int:
     with engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(outbox).where(
             outbox.c.sent_at.is_(None)))
@@ -127,7 +127,7 @@ def test_an_event_no_queue_receives_is_kept_not_dropped(engine, amqp_uri) -> Non
 
 
 # -- pruning: the outbox and inbox do not grow forever; an unsent event is never dropped --
-def _record(engine, count: int, created: datetime | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+def _record(engine, count: int, created: datetime | None = None) -> list[str]:
     factory = outbox_sessionmaker(engine, metadata)
     ids = []
     with transaction(factory) as session:
@@ -141,7 +141,7 @@ def _record(engine, count: int, created: datetime | None = None) -> list[str]:  
     return ids
 
 
-def _left(engine) -> set[str]:  # type: ignore[no-untyped-def]
+def _left(engine) -> set[str]:
     with engine.connect() as conn:
         return set(conn.scalars(select(outbox.c.event_id)))
 
@@ -238,7 +238,7 @@ def test_the_relay_recovers_when_its_connection_is_closed_under_it(engine, amqp_
     assert [e["id"] for e in _drain(amqp_uri, "probe")] == first + second
 
 
-def _wait_unsent(engine, count: int, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+def _wait_unsent(engine, count: int, timeout: float = 10) -> None:
     import time
 
     import eventlet

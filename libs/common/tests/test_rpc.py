@@ -57,7 +57,7 @@ class Caller:
 
 
 @pytest.fixture(params=["amqp", "http"])
-def ledgerish(request, rabbit_config, container_factory, monkeypatch):  # type: ignore[no-untyped-def]
+def ledgerish(request, rabbit_config, container_factory, monkeypatch):
     """A caller's `ledgerish` dependency, over each transport in turn."""
     port = free_port()
     if request.param == "http":
@@ -84,32 +84,32 @@ class Through:
         return call
 
 
-def test_results_and_arguments_travel_as_json(ledgerish) -> None:  # type: ignore[no-untyped-def]
+def test_results_and_arguments_travel_as_json(ledgerish) -> None:
     # kombu's JSON keeps dates as dates, over either transport
     assert ledgerish.add(2, b=3, on=date(2026, 1, 31)) == {"sum": 5, "on": date(2026, 1, 31)}
 
 
-def test_a_domain_error_arrives_as_its_own_class(ledgerish) -> None:  # type: ignore[no-untyped-def]
+def test_a_domain_error_arrives_as_its_own_class(ledgerish) -> None:
     with pytest.raises(RuleViolation) as refused:
         ledgerish.refuse(120)
     assert refused.value.message == "only 120 cents of room"
     assert refused.value.fields == {"amount_cents": ["room 120"]}
 
 
-def test_a_crash_is_a_remote_error(ledgerish) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_is_a_remote_error(ledgerish) -> None:
     with pytest.raises(RemoteError) as crashed:
         ledgerish.crash()
     assert crashed.value.exc_type == "KeyError"
 
 
-def test_a_slow_service_is_a_timeout_not_a_hang(ledgerish) -> None:  # type: ignore[no-untyped-def]
+def test_a_slow_service_is_a_timeout_not_a_hang(ledgerish) -> None:
     started = time.monotonic()
     with pytest.raises(ServiceTimeout):
         ledgerish.slow(5)
     assert time.monotonic() - started < 4
 
 
-def test_nobody_listening_is_service_unavailable(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_listening_is_service_unavailable(monkeypatch) -> None:
     from wecare_common.rpc import _HttpService
 
     service = _HttpService(requests.Session(), f"http://127.0.0.1:{free_port()}",
@@ -118,7 +118,7 @@ def test_nobody_listening_is_service_unavailable(monkeypatch) -> None:  # type: 
         service.add(1)
 
 
-def test_http_calls_need_the_clusters_token(rabbit_config, container_factory) -> None:  # type: ignore[no-untyped-def]
+def test_http_calls_need_the_clusters_token(rabbit_config, container_factory) -> None:
     port = free_port()
     with nameko.config.patch({"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}):
         container_factory(Ledgerish).start()

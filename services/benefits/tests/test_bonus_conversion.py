@@ -19,7 +19,7 @@ def convert(year: int, amount: int, converted: dict[str, int] | None = None,
                            ELIGIBLE if bands is None else bands, converted or {})
 
 
-def refusal(year: int, amount: int, **kwargs) -> RuleViolation:  # type: ignore[no-untyped-def]
+def refusal(year: int, amount: int, **kwargs) -> RuleViolation:
     with pytest.raises(RuleViolation) as exc:
         convert(year, amount, **kwargs)
     return exc.value

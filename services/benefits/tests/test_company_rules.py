@@ -21,7 +21,7 @@ WRONG_CHECK = "RSSMRA85T10A562X"
 TODAY = date.today()
 
 
-def count(hr, model: type, **where: Any) -> int:  # type: ignore[no-untyped-def]
+def count(hr, model: type, **where: Any) -> int:
     query = select(func.count()).select_from(model)
     for column, value in where.items():
         query = query.where(getattr(model, column) == value)

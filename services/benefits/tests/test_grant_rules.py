@@ -57,7 +57,7 @@ def wallet(memory_session: Session, memory_factory: sessionmaker[Session]) -> Wa
     return Wallet(memory_session, memory_factory)
 
 
-def grant(hr, wallet: Wallet, plan: dict, key: str | None = None,  # type: ignore[no-untyped-def]
+def grant(hr, wallet: Wallet, plan: dict, key: str | None = None,
           **data: Any) -> dict[str, Any]:
     return hr.request(lambda: domain.grant_credits(
         hr.session, company_id=hr.company_id, plan_id=plan["id"],
@@ -65,26 +65,26 @@ def grant(hr, wallet: Wallet, plan: dict, key: str | None = None,  # type: ignor
         wallet_grant=wallet))
 
 
-def preview(hr, plan: dict, **data: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def preview(hr, plan: dict, **data: Any) -> dict[str, Any]:
     return domain.grant_preview(hr.session, company_id=hr.company_id, plan_id=plan["id"],
                                 data=load(GrantRequest(), data))
 
 
-def rows(hr, model: type) -> int:  # type: ignore[no-untyped-def]
+def rows(hr, model: type) -> int:
     return hr.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def budget_used(hr, plan: dict) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def budget_used(hr, plan: dict) -> dict[str, int]:
     return dict(hr.session.execute(select(BudgetUse.employee_id, BudgetUse.granted_cents)
                                    .where(BudgetUse.plan_id == plan["id"])).all())
 
 
-def converted(hr) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def converted(hr) -> dict[str, int]:
     return dict(hr.session.execute(select(BonusConversion.employee_id,
                                           BonusConversion.converted_cents)).all())
 
 
-def granted(hr) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def granted(hr) -> list[dict[str, Any]]:
     return [e["payload"] for e in hr.events(events.CREDITS_GRANTED)]
 
 

@@ -20,7 +20,7 @@ from wecare_common.outbox import outbox_sessionmaker
 
 
 @pytest.fixture(scope="module")
-def factory(engines) -> Iterator[sessionmaker[Session]]:  # type: ignore[no-untyped-def]
+def factory(engines) -> Iterator[sessionmaker[Session]]:
     """Sessions on the benefits schema. The events written here stay unpublished
     (no relay runs); they are removed afterwards, so that no later test's
     benefits service relays a backlog of strangers' events into its broker."""
@@ -36,7 +36,7 @@ def _wallet_grant(**kwargs: Any) -> dict[str, Any]:
 
 
 class Company:
-    def __init__(self, factory: sessionmaker[Session], fake) -> None:  # type: ignore
+    def __init__(self, factory: sessionmaker[Session], fake) -> None:
         self.factory = factory
         with factory() as s:
             self.id = domain.create_company(s, {
@@ -45,7 +45,7 @@ class Company:
                                "last_name": "Neri"}})["id"]
             s.commit()
 
-    def employee(self, fake, income_band: str | None = "up_to_80k") -> str:  # type: ignore
+    def employee(self, fake, income_band: str | None = "up_to_80k") -> str:
         with self.factory() as s:
             view = domain.enroll_employee(s, self.id, {
                 "email": fake.email("employee"), "first_name": "Anna", "last_name": "Blu",
@@ -77,7 +77,7 @@ class Company:
 
 
 def test_4500_converts_in_2026_and_the_year_s_conversions_count_together(
-        factory, fake) -> None:  # type: ignore[no-untyped-def]
+        factory, fake) -> None:
     company = Company(factory, fake)
     anna = company.employee(fake)
     spring, autumn = company.plan(2026), company.plan(2026)
@@ -92,7 +92,7 @@ def test_4500_converts_in_2026_and_the_year_s_conversions_count_together(
         company.convert(spring, anna, 1)
 
 
-def test_a_2025_plan_keeps_the_3000_cap_counted_apart_from_2026(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_a_2025_plan_keeps_the_3000_cap_counted_apart_from_2026(factory, fake) -> None:
     company = Company(factory, fake)
     anna = company.employee(fake)
     plan_2025, plan_2026 = company.plan(2025), company.plan(2026)
@@ -104,7 +104,7 @@ def test_a_2025_plan_keeps_the_3000_cap_counted_apart_from_2026(factory, fake) -
     company.convert(plan_2026, anna, 300_001)  # 2026 has its own cap, and a higher one
 
 
-def test_a_refused_conversion_leaves_nothing_counted(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_conversion_leaves_nothing_counted(factory, fake) -> None:
     company = Company(factory, fake)
     anna, high = company.employee(fake), company.employee(fake, income_band="over_80k")
     plan = company.plan(2026)
@@ -115,7 +115,7 @@ def test_a_refused_conversion_leaves_nothing_counted(factory, fake) -> None:  # 
     company.convert(plan, anna, 500_000)  # nothing of the refusals was counted
 
 
-def test_racing_first_conversions_cannot_together_cross_the_cap(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_racing_first_conversions_cannot_together_cross_the_cap(factory, fake) -> None:
     """Ten conversions of 3,000 EUR at once, the employee's first of 2026: only
     one fits under the 5,000 EUR cap."""
     company = Company(factory, fake)
@@ -134,7 +134,7 @@ def test_racing_first_conversions_cannot_together_cross_the_cap(factory, fake) -
     assert all("room left this year: 2.000,00 €" in o for o in outcomes if o != "ok")
 
 
-def test_racing_first_grants_cannot_together_cross_a_plan_budget(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_racing_first_grants_cannot_together_cross_a_plan_budget(factory, fake) -> None:
     company = Company(factory, fake)
     anna = company.employee(fake)
     with factory() as s:
@@ -167,7 +167,7 @@ def test_racing_first_grants_cannot_together_cross_a_plan_budget(factory, fake) 
     (2026, 530_000, 0),       # 5,300 EUR from 2026 (L. 199/2025 art. 1 c. 201)
 ])
 def test_the_payroll_report_applies_the_year_s_pension_limit(
-        factory, fake, year: int, exempt: int, taxable: int) -> None:  # type: ignore[no-untyped-def]
+        factory, fake, year: int, exempt: int, taxable: int) -> None:
     company = Company(factory, fake)
     anna = company.employee(fake)
     usage = [{"employee_id": anna, "category": "pension", "amount_cents": 530_000},

@@ -24,7 +24,7 @@ TODAY = date.today()
 
 
 @pytest.fixture(scope="module")
-def factory(engines) -> Iterator[sessionmaker[Session]]:  # type: ignore[no-untyped-def]
+def factory(engines) -> Iterator[sessionmaker[Session]]:
     engine = engines("benefits")
     yield outbox_sessionmaker(engine, Base.metadata)
     with engine.begin() as conn:  # the events written here stay unpublished: removed
@@ -36,7 +36,7 @@ class Wallet:
     it may refuse or be out of reach. Each call checks that benefits holds no
     transaction and no row lock meanwhile."""
 
-    def __init__(self, session: Session, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session: Session, engine) -> None:
         self.session, self.engine = session, engine
         self.moved: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
@@ -64,7 +64,7 @@ class Wallet:
 
 
 @pytest.fixture
-def world(factory, engines, fake):  # type: ignore[no-untyped-def]
+def world(factory, engines, fake):
     with factory() as s:
         company = domain.create_company(s, {
             "name": "Officine Test", "vat_number": fake.vat_number(),
@@ -85,7 +85,7 @@ def world(factory, engines, fake):  # type: ignore[no-untyped-def]
     session.close()
 
 
-def _grant(session, wallet, company, plan, anna, cents: int, key: str,  # type: ignore[no-untyped-def]
+def _grant(session, wallet, company, plan, anna, cents: int, key: str,
            source: str = "company") -> dict[str, Any]:
     return domain.grant_credits(session, company_id=company, plan_id=plan, idempotency_key=key,
                                 data={"amount_cents": cents, "employee_ids": [anna],
@@ -93,7 +93,7 @@ def _grant(session, wallet, company, plan, anna, cents: int, key: str,  # type: 
                                 wallet_grant=wallet)
 
 
-def _events(session, grant_id: str) -> int:  # type: ignore[no-untyped-def]
+def _events(session, grant_id: str) -> int:
     count = session.scalar(select(func.count()).select_from(outbox).where(
         outbox.c.event_type == "credits.granted",
         outbox.c.envelope["payload"]["grant_id"].as_string() == grant_id))

@@ -20,7 +20,7 @@ from wecare_common.outbox import outbox_sessionmaker
 
 
 @pytest.fixture(scope="module")
-def factory(engines) -> Iterator[sessionmaker[Session]]:  # type: ignore[no-untyped-def]
+def factory(engines) -> Iterator[sessionmaker[Session]]:
     engine = engines("benefits")
     yield outbox_sessionmaker(engine, Base.metadata)
     with engine.begin() as conn:  # no later benefits service relays these strangers' events
@@ -33,7 +33,7 @@ def _wallet_grant(**kwargs: Any) -> dict[str, Any]:
 
 
 class Company:
-    def __init__(self, factory: sessionmaker[Session], fake) -> None:  # type: ignore
+    def __init__(self, factory: sessionmaker[Session], fake) -> None:
         self.factory, self.fake = factory, fake
         with factory() as s:
             self.id = domain.create_company(s, {
@@ -85,7 +85,7 @@ def names(table: dict) -> list[str]:
     return [f"{e['last_name']} {e['first_name']}" for e in table["items"]]
 
 
-def test_the_table_searches_sorts_and_pages_with_the_total(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_the_table_searches_sorts_and_pages_with_the_total(factory, fake) -> None:
     company = Company(factory, fake)
     for first, last in [("Mario", "Rossi"), ("Anna", "Bianchi"), ("Luca", "Verdi"),
                         ("Eva", "Rossini"), ("Zoe", "Abate")]:
@@ -106,7 +106,7 @@ def test_the_table_searches_sorts_and_pages_with_the_total(factory, fake) -> Non
     assert company.table(q="_")["total"] == 0
 
 
-def test_the_table_filters_by_status_group_and_ids(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_the_table_filters_by_status_group_and_ids(factory, fake) -> None:
     company = Company(factory, fake)
     office = company.employee("Anna", "Blu", group="impiegati")
     company.employee("Luca", "Neri", group="operai")
@@ -124,7 +124,7 @@ def test_the_table_filters_by_status_group_and_ids(factory, fake) -> None:  # ty
     assert other.table(ids=[office["id"]])["items"] == []
 
 
-def test_the_default_cursor_pages_still_walk_the_whole_table(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_the_default_cursor_pages_still_walk_the_whole_table(factory, fake) -> None:
     company = Company(factory, fake)
     added = [company.employee(f"N{i}", f"L{i}")["id"] for i in range(5)]
     seen, cursor = [], None
@@ -138,7 +138,7 @@ def test_the_default_cursor_pages_still_walk_the_whole_table(factory, fake) -> N
     assert seen == added
 
 
-def test_the_name_order_is_read_from_an_index(factory, fake, engines) -> None:  # type: ignore[no-untyped-def]
+def test_the_name_order_is_read_from_an_index(factory, fake, engines) -> None:
     """10,000 employees stay fast: the table's default order needs no sort step."""
     with engines("benefits").connect() as conn:
         indexes = conn.exec_driver_sql(
@@ -151,7 +151,7 @@ def _csv(*rows: str) -> str:
     return "\n".join(["codice_fiscale;nome;cognome;email;gruppo", *rows]) + "\n"
 
 
-def test_the_dry_run_lists_every_bad_row_and_writes_nothing(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_the_dry_run_lists_every_bad_row_and_writes_nothing(factory, fake) -> None:
     company = Company(factory, fake)
     taken = company.employee()
     good = [fake.fiscal_code() for _ in range(2)]
@@ -187,7 +187,7 @@ def test_the_dry_run_lists_every_bad_row_and_writes_nothing(factory, fake) -> No
         imports.preview(s, company.id, "nome;colore\nAnna;blu\n")
 
 
-def test_plans_are_listed_the_latest_year_first(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_plans_are_listed_the_latest_year_first(factory, fake) -> None:
     company = Company(factory, fake)
     company.plan(2025)
     latest = company.plan(2026, per_employee_budget_cents=50_000, target_groups=["operai"])
@@ -199,7 +199,7 @@ def test_plans_are_listed_the_latest_year_first(factory, fake) -> None:  # type:
 
 
 def test_a_grant_check_names_who_the_budget_would_refuse_and_moves_nothing(
-        factory, fake) -> None:  # type: ignore[no-untyped-def]
+        factory, fake) -> None:
     company = Company(factory, fake)
     anna, luca = company.employee()["id"], company.employee("Luca", "Neri")["id"]
     plan = company.plan(per_employee_budget_cents=30_000)
@@ -213,7 +213,7 @@ def test_a_grant_check_names_who_the_budget_would_refuse_and_moves_nothing(
     assert company.check(plan, amount_cents=30_000, employee_ids=[luca])["problems"] == []
 
 
-def test_converting_a_bonus_to_everyone_takes_only_those_eligible(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_converting_a_bonus_to_everyone_takes_only_those_eligible(factory, fake) -> None:
     company = Company(factory, fake)
     anna = company.employee(income_band="up_to_80k")["id"]
     company.employee("Luca", "Neri", income_band="over_80k")
@@ -230,7 +230,7 @@ def test_converting_a_bonus_to_everyone_takes_only_those_eligible(factory, fake)
                                  "room_cents": 400_000}]
 
 
-def test_choosing_someone_over_the_income_ceiling_is_named_before_sending(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_choosing_someone_over_the_income_ceiling_is_named_before_sending(factory, fake) -> None:
     company = Company(factory, fake)
     high = company.employee(income_band="over_80k")["id"]
     plan = company.plan(2025)
@@ -241,7 +241,7 @@ def test_choosing_someone_over_the_income_ceiling_is_named_before_sending(factor
     assert check["bonus_cap_cents"] == 300_000
 
 
-def test_nobody_eligible_is_a_count_of_zero_not_an_error(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_eligible_is_a_count_of_zero_not_an_error(factory, fake) -> None:
     company = Company(factory, fake)
     company.employee(income_band="over_80k")
     plan = company.plan(2026)

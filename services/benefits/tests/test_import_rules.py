@@ -14,7 +14,7 @@ from wecare_common.errors import InvalidInput, NotFound
 WRONG_CHECK = "RSSMRA85T10A562X"
 
 
-def enrolled(hr) -> int:  # type: ignore[no-untyped-def]
+def enrolled(hr) -> int:
     return hr.session.scalar(select(func.count()).select_from(Employee)) or 0
 
 

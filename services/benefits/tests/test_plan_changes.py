@@ -80,7 +80,7 @@ def test_names_groups_and_the_leftover_policy_change_freely() -> None:
 
 # -- on PostgreSQL ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def factory(engines) -> Iterator[sessionmaker[Session]]:  # type: ignore[no-untyped-def]
+def factory(engines) -> Iterator[sessionmaker[Session]]:
     engine = engines("benefits")
     yield outbox_sessionmaker(engine, Base.metadata)
     with engine.begin() as conn:  # no later benefits service relays these strangers' events
@@ -95,7 +95,7 @@ def _wallet_grant(**kwargs: Any) -> dict[str, Any]:
 class World:
     """A company with two employees and a plan running from a month ago."""
 
-    def __init__(self, factory: sessionmaker[Session], fake, **plan: Any) -> None:  # type: ignore
+    def __init__(self, factory: sessionmaker[Session], fake, **plan: Any) -> None:
         self.factory = factory
         today = date.today()
         with factory() as s:
@@ -139,7 +139,7 @@ class World:
                 if r.envelope["payload"]["id"] == self.plan]
 
 
-def test_a_change_raises_the_version_and_says_what_changed(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_raises_the_version_and_says_what_changed(factory, fake) -> None:
     world = World(factory, fake)
     later = date.today() + timedelta(days=200)
     view = world.change(name="Welfare bis", valid_until=later,
@@ -157,7 +157,7 @@ def test_a_change_raises_the_version_and_says_what_changed(factory, fake) -> Non
     assert len(world.events()) == 2
 
 
-def test_the_budget_is_counted_from_the_grants_made(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_the_budget_is_counted_from_the_grants_made(factory, fake) -> None:
     world = World(factory, fake)
     anna, luca = world.people
     world.grant(20_000, anna, luca)
@@ -179,7 +179,7 @@ def test_the_budget_is_counted_from_the_grants_made(factory, fake) -> None:  # t
         "per_employee_budget_cents"][0]
 
 
-def test_granted_credit_keeps_the_end_at_least_two_weeks_away(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_granted_credit_keeps_the_end_at_least_two_weeks_away(factory, fake) -> None:
     world = World(factory, fake)
     in_ten_days = date.today() + timedelta(days=10)
     assert world.change(valid_until=in_ten_days)["valid_until"] == in_ten_days.isoformat()
@@ -194,7 +194,7 @@ def test_granted_credit_keeps_the_end_at_least_two_weeks_away(factory, fake) -> 
     assert "education stay in the plan" in refused.value.fields["categories"][0]
 
 
-def test_what_cannot_change_and_whose_plan_it_is(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_what_cannot_change_and_whose_plan_it_is(factory, fake) -> None:
     world = World(factory, fake)
     with pytest.raises(InvalidInput) as refused:
         world.change(fiscal_year=2030)
@@ -206,7 +206,7 @@ def test_what_cannot_change_and_whose_plan_it_is(factory, fake) -> None:  # type
         plans.change_plan(s, other.company, world.plan, {"name": "mine now"})
 
 
-def test_an_ended_plan_does_not_change(factory, fake) -> None:  # type: ignore[no-untyped-def]
+def test_an_ended_plan_does_not_change(factory, fake) -> None:
     today = date.today()
     world = World(factory, fake, valid_from=today - timedelta(days=60),
                   valid_until=today - timedelta(days=1))

@@ -20,7 +20,7 @@ from wecare_common.outbox import outbox_sessionmaker
 
 
 @pytest.fixture(scope="module")
-def factory(engines) -> Iterator[sessionmaker[Session]]:  # type: ignore[no-untyped-def]
+def factory(engines) -> Iterator[sessionmaker[Session]]:
     engine = engines("benefits")
     yield outbox_sessionmaker(engine, Base.metadata)
     with engine.begin() as conn:  # the events written here stay unpublished: removed
@@ -36,7 +36,7 @@ class Wallet:
     """Holds, pays or releases once per reimbursement, as the wallet does; checks that
     benefits holds no transaction and no lock meanwhile."""
 
-    def __init__(self, session: Session, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session: Session, engine) -> None:
         self.session, self.engine, self.outcome = session, engine, {}
 
     def _free(self) -> None:
@@ -49,7 +49,7 @@ class Wallet:
         self._free()
         return {"plan_id": str(uuid.uuid4())}
 
-    def settle(self, outcome: str):  # type: ignore[no-untyped-def]
+    def settle(self, outcome: str):
         def call(reimbursement_id: str) -> dict[str, Any]:
             self._free()
             done = self.outcome.setdefault(reimbursement_id, outcome)

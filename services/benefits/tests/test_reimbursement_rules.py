@@ -70,7 +70,7 @@ def store() -> Store:
     return Store()
 
 
-def ask(hr, wallet: Wallet, store: Store, employee: dict, key: str = "k-1",  # type: ignore[no-untyped-def]
+def ask(hr, wallet: Wallet, store: Store, employee: dict, key: str = "k-1",
         **changes: Any) -> dict[str, Any]:
     data = {"category": "education", "spent_on": (TODAY - timedelta(days=3)).isoformat(),
             "provider_tax_id": hr.fake.vat_number(),
@@ -82,7 +82,7 @@ def ask(hr, wallet: Wallet, store: Store, employee: dict, key: str = "k-1",  # t
         data=load(ReimbursementRequest(), data), store=store, hold=wallet.hold, today=TODAY))
 
 
-def decide(hr, wallet: Wallet, reimbursement_id: str, company_id: str | None = None,  # type: ignore[no-untyped-def]
+def decide(hr, wallet: Wallet, reimbursement_id: str, company_id: str | None = None,
            **data: Any) -> dict[str, Any]:
     decision = load(DecisionRequest(), data)
     return hr.request(lambda: reimbursements.decide(
@@ -91,7 +91,7 @@ def decide(hr, wallet: Wallet, reimbursement_id: str, company_id: str | None = N
         release=wallet.release))
 
 
-def nothing_written(hr, wallet: Wallet, store: Store) -> bool:  # type: ignore[no-untyped-def]
+def nothing_written(hr, wallet: Wallet, store: Store) -> bool:
     return (hr.session.scalar(select(func.count()).select_from(Reimbursement)) == 0
             and wallet.calls == [] and store.files == {}
             and hr.events(events.REIMBURSEMENT_REQUESTED) == [])

@@ -285,7 +285,7 @@ def test_a_provider_s_offerings_newest_first_withdrawn_too(memory_session, fake)
 
 
 # -- the circuit and the operator's lists ---------------------------------------------
-def every_page(fetch, limit: int) -> list[str]:  # type: ignore[no-untyped-def]
+def every_page(fetch, limit: int) -> list[str]:
     seen, cursor = [], None
     while True:
         page = fetch(limit=limit, cursor=cursor)

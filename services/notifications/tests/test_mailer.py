@@ -19,7 +19,7 @@ from notifications.mailer import Mailer, compose
 SUBJECT = "Hai ricevuto 1.234,56 € di crediti — Welfare aziendale 2026, più àèìòù di prima"
 
 
-def parse(raw: bytes):  # type: ignore[no-untyped-def]
+def parse(raw: bytes):
     return message_from_bytes(raw, policy=policy.default)
 
 
@@ -57,7 +57,7 @@ def test_a_line_break_in_a_subject_cannot_add_a_header() -> None:
 
 
 @pytest.fixture
-def tls_server(tmp_path):  # type: ignore[no-untyped-def]
+def tls_server(tmp_path):
     """A real SMTP server requiring STARTTLS and a login, with a self-signed certificate."""
     from support import free_port
 
@@ -84,7 +84,7 @@ def tls_server(tmp_path):  # type: ignore[no-untyped-def]
     server.wait(timeout=10)
 
 
-def test_starttls_with_a_verified_certificate_then_login(tls_server) -> None:  # type: ignore[no-untyped-def]
+def test_starttls_with_a_verified_certificate_then_login(tls_server) -> None:
     port, cert, folder = tls_server
     mailer = Mailer(f"smtp://ada:s3cret@127.0.0.1:{port}", ca_file=str(cert))
     mailer.send("bruno@example.it", "Benvenuto", "testo", "<p>html</p>")
@@ -92,21 +92,21 @@ def test_starttls_with_a_verified_certificate_then_login(tls_server) -> None:  #
     assert message["To"] == "bruno@example.it" and message["Subject"] == "Benvenuto"
 
 
-def test_a_wrong_password_is_refused(tls_server) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_password_is_refused(tls_server) -> None:
     port, cert, _ = tls_server
     with pytest.raises(smtplib.SMTPAuthenticationError):
         Mailer(f"smtp://ada:wrong@127.0.0.1:{port}", ca_file=str(cert)).send(
             "bruno@example.it", "x", "t", "h")
 
 
-def test_an_unverifiable_certificate_stops_the_connection(tls_server) -> None:  # type: ignore[no-untyped-def]
+def test_an_unverifiable_certificate_stops_the_connection(tls_server) -> None:
     port, _, folder = tls_server
     with pytest.raises(ssl.SSLCertVerificationError):
         Mailer(f"smtp://ada:s3cret@127.0.0.1:{port}").send("bruno@example.it", "x", "t", "h")
     assert not list(mailbox.Maildir(folder, create=False))
 
 
-def test_no_password_goes_over_a_connection_without_tls(smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_no_password_goes_over_a_connection_without_tls(smtp_sink) -> None:
     url = smtp_sink.url.replace("smtp://", "smtp://ada:s3cret@")
     with pytest.raises(smtplib.SMTPNotSupportedError, match="STARTTLS"):
         Mailer(url).send("bruno@example.it", "x", "t", "h")
@@ -117,7 +117,7 @@ def _composed(to: str) -> tuple[str, bytes]:
 
 
 def test_a_batch_goes_pipelined_over_one_connection_a_refusal_failing_only_its_email(
-        smtp_sink) -> None:  # type: ignore[no-untyped-def]
+        smtp_sink) -> None:
     mailer = Mailer(smtp_sink.url)
     batch = [_composed(f"p{n}@pipelined.test") for n in range(4)]
     batch.insert(2, ("refused@", batch[0][1]))  # the server answers 553: malformed
@@ -135,7 +135,7 @@ def test_a_batch_goes_pipelined_over_one_connection_a_refusal_failing_only_its_e
     assert all(m.get_body(("plain",)).get_content().startswith(".una riga") for m in arrived)
 
 
-def test_an_idle_connection_the_server_dropped_is_replaced(smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_an_idle_connection_the_server_dropped_is_replaced(smtp_sink) -> None:
     mailer = Mailer(smtp_sink.url)
     assert mailer.send_many([_composed("first@dropped.test")]) == [None]
     (client,) = list(mailer.idle.queue)

@@ -103,7 +103,7 @@ def _known_limit(employee_id: str, year: int) -> int:
 
 
 @pytest.fixture
-def make_world(wallet_engine) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def make_world(wallet_engine) -> Iterator[Any]:
     """make_world(fund_cents=…, employees=…, price_cents=…) → a fresh World.
 
     The events these worlds write stay unpublished (no relay runs here); they

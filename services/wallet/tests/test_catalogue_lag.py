@@ -14,7 +14,7 @@ from wallet.models import Offering, Provider
 from wecare_common.errors import NotFound, RuleViolation
 
 
-def _catalog(world, session_box: list, *, offering: dict, provider: dict):  # type: ignore[no-untyped-def]
+def _catalog(world, session_box: list, *, offering: dict, provider: dict):
     asked: list[str] = []
 
     def ask(offering_id: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def _catalog(world, session_box: list, *, offering: dict, provider: dict):  # ty
     return ask, asked
 
 
-def _buy(world, employee: str, offering_id: str, ask=None, box=None):  # type: ignore[no-untyped-def]
+def _buy(world, employee: str, offering_id: str, ask=None, box=None):
     with world.factory() as s:
         if box is not None:
             box.append(s)
@@ -38,12 +38,12 @@ def _buy(world, employee: str, offering_id: str, ask=None, box=None):  # type: i
         return voucher
 
 
-def _new_offering(world, **extra: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _new_offering(world, **extra: Any) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "provider_id": world.provider_id, "title": "Campo estivo",
             "category": "education", "price_cents": 4_500, "status": "active", **extra}
 
 
-def _provider(world, **extra: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _provider(world, **extra: Any) -> dict[str, Any]:
     return {"id": world.provider_id, "name": "Asilo", "status": "approved",
             "commission_bps": 250, **extra}
 

@@ -143,7 +143,7 @@ def test_bank_invariants_hold_during_and_after_random_concurrent_transfers(
         assert ledger.audit(s)["balanced"]
 
 
-def _balances(session, world) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _balances(session, world) -> dict[str, int]:
     from wallet.models import Account
 
     return dict(session.execute(select(Account.id, Account.balance_cents).where(

@@ -11,7 +11,7 @@ from wallet import copies, expiry, ledger, vouchers
 from wallet.models import Plan, Voucher
 
 
-def _events(session, event_type: str, company_id: str) -> list[dict]:  # type: ignore
+def _events(session, event_type: str, company_id: str) -> list[dict]:
     from wallet.models import outbox
 
     rows = session.execute(select(outbox.c.envelope).where(

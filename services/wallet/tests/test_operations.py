@@ -21,7 +21,7 @@ PAIN_001_001_03 = os.path.join(os.path.dirname(sepaxml.__file__), "schemas",
                                "pain.001.001.03.xsd")
 
 
-def _redeemed(world, employee: str, count: int) -> list[dict]:  # type: ignore[no-untyped-def]
+def _redeemed(world, employee: str, count: int) -> list[dict]:
     bought = [world.purchase(employee, "education")[1] for _ in range(count)]
     with world.factory() as s:
         for voucher in bought:

@@ -16,7 +16,7 @@ from wecare_common.db import make_engine
 
 
 @pytest.fixture
-def stripe_providers(make_world, wallet_engine):  # type: ignore[no-untyped-def]
+def stripe_providers(make_world, wallet_engine):
     """Three providers paid through Stripe, owed 10, 20 and 30 euro."""
     world = make_world(fund_cents=1_000)
     made = []
@@ -115,7 +115,7 @@ def test_a_crash_after_stripe_took_a_payout_sends_it_once(stripe_providers, data
     world, providers = stripe_providers
     real_sent = settlement._sent
 
-    def crash(session, payout_id, reference):  # type: ignore[no-untyped-def]
+    def crash(session, payout_id, reference):
         raise SystemExit("the pod was killed before it recorded the transfer")
 
     with world.factory() as s:

@@ -10,7 +10,7 @@ from wallet import copies
 from wallet.models import Plan
 
 
-def test_the_newest_version_of_a_plan_wins_in_any_order(make_world) -> None:  # type: ignore[no-untyped-def]
+def test_the_newest_version_of_a_plan_wins_in_any_order(make_world) -> None:
     world = make_world(fund_cents=10_000, categories=("education",), version=1)
     employee = world.employees[0]
     world.grant(employee, 5_000)

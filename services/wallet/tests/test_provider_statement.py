@@ -12,7 +12,7 @@ from pathlib import Path
 from wallet import settlement, vouchers
 
 
-def _world_maker():  # type: ignore[no-untyped-def]
+def _world_maker():
     """This folder's conftest, by its path (every service has a `tests` package)."""
     spec = importlib.util.spec_from_file_location("wallet_tests_world",
                                                   Path(__file__).with_name("conftest.py"))
@@ -23,7 +23,7 @@ def _world_maker():  # type: ignore[no-untyped-def]
     return module
 
 
-def _redeem(world, code: str, when: datetime) -> None:  # type: ignore[no-untyped-def]
+def _redeem(world, code: str, when: datetime) -> None:
     with world.factory() as s:
         vouchers.redeem(s, provider_id=world.provider_id, code=code, now=when)
         s.commit()
