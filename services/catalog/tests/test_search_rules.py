@@ -128,24 +128,27 @@ def test_the_distance_is_the_great_circle_one() -> None:
     assert search.distance_km(south, TORINO[1], *TORINO) == pytest.approx(10, rel=1e-3)
 
 
-@pytest.mark.parametrize("query", [
-    {}, {"sort": "price"}, {"category": "education", "sort": "price"},
-    {"lat": TORINO[0], "lon": TORINO[1], "radius_km": 60},
-    {"lat": TORINO[0], "lon": TORINO[1], "radius_km": 60, "sort": "price"},
-])
-def test_pages_cover_every_offering_once_in_order(memory_session, fake, query: dict) -> None:
+QUERIES = [{}, {"sort": "price"}, {"category": "education", "sort": "price"},
+           {"lat": TORINO[0], "lon": TORINO[1], "radius_km": 60},
+           {"lat": TORINO[0], "lon": TORINO[1], "radius_km": 60, "sort": "price"}]
+
+
+def test_pages_cover_every_offering_once_in_each_order(memory_session, fake) -> None:
     made = [offer(memory_session, provider(memory_session, fake, city), price=price)
             for city, price in (("Torino", 3000), ("Moncalieri", 1000), ("Chieri", 3000),
                                 ("Asti", 2000), ("Torino", 1000), ("Chieri", 500),
                                 ("Moncalieri", 3000))]
-    whole = find(memory_session, **query, limit=100)["items"]
-    paged = every_page(memory_session, **query, limit=3)
-    assert [i["id"] for i in paged] == [i["id"] for i in whole]
-    assert sorted(i["id"] for i in paged) == sorted(made)
-    if query.get("sort") == "price":
-        assert [i["price_cents"] for i in paged] == sorted(i["price_cents"] for i in paged)
-    elif "lat" in query:
-        assert [i["distance_km"] for i in paged] == sorted(i["distance_km"] for i in paged)
+    for query in QUERIES:
+        whole = find(memory_session, **query, limit=100)["items"]
+        paged = every_page(memory_session, **query, limit=3)
+        assert [i["id"] for i in paged] == [i["id"] for i in whole], query
+        assert sorted(i["id"] for i in paged) == sorted(made), query
+        if query.get("sort") == "price":
+            assert [i["price_cents"] for i in paged] == sorted(i["price_cents"] for i in paged)
+        elif "lat" in query:
+            assert [i["distance_km"] for i in paged] == sorted(i["distance_km"] for i in paged)
+        else:  # newest first
+            assert [i["id"] for i in paged] == made[::-1]
 
 
 @pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", "MQ", "WzFd", "eyJ4IjogMX0"])
