@@ -37,11 +37,19 @@ def memory_database(service: str, metadata: MetaData) -> Iterator[sessionmaker[S
     tenth of a millisecond, where creating the tables costs fifteen, and a new
     engine would compile every statement again)."""
     engine, keeper, empty = _database(service, metadata)
-    empty.backup(keeper.driver_connection)
+    empty.backup(_sqlite(keeper))
     yield outbox_sessionmaker(engine, metadata)
 
 
 _databases: dict[int, tuple[Engine, PoolProxiedConnection, sqlite3.Connection]] = {}
+
+
+def _sqlite(connection: PoolProxiedConnection) -> sqlite3.Connection:
+    """The pysqlite connection under SQLAlchemy's."""
+    driver = connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError("an in-memory SQLite database was expected")
+    return driver
 
 
 def _database(service: str, metadata: MetaData
@@ -57,7 +65,7 @@ def _database(service: str, metadata: MetaData
             metadata.create_all(conn)
             conn.commit()
         empty = sqlite3.connect(":memory:")
-        keeper.driver_connection.backup(empty)
+        _sqlite(keeper).backup(empty)
         _databases[id(metadata)] = (engine, keeper, empty)
     return _databases[id(metadata)]
 
