@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
@@ -33,13 +33,13 @@ def catalog(language: str) -> dict[str, str]:
     with path.open("rb") as f:
         po = read_po(f, locale=language)
     return {m.id: m.string for m in po if m.id and m.string and not m.fuzzy
-            and isinstance(m.id, str)}
+            and isinstance(m.id, str) and isinstance(m.string, str)}
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The person's choice first, then the browser's, then Italian."""
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     for part in (accept_language or "").split(","):
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in LANGUAGES:
@@ -81,7 +81,7 @@ class Lang:
         if moment is None:
             return ""
         pattern = "dd/MM/yyyy HH:mm" if self.code == "it" else "d MMM yyyy, HH:mm"
-        return format_datetime(moment, pattern, tzinfo=TIMEZONE,
+        return format_datetime(moment, pattern, tzinfo=get_timezone(TIMEZONE),
                                locale=BABEL_LOCALE[self.code])
 
     def km(self, value: float | None) -> str:
@@ -108,7 +108,8 @@ def parse_amount(text: str) -> int | None:
         value = Decimal(cleaned)
     except ArithmeticError:
         return None
-    if value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # a letter for NaN and infinity
+    if not isinstance(exponent, int) or value < 0 or exponent < -2:
         return None
     return int(value * 100)
 

@@ -338,7 +338,8 @@ class PageRoute(HttpRequestHandler):
                     raise ApiError(403, "forbidden", "this page is for another role")
             if self.method == "POST" and self.csrf:
                 page.check_csrf()
-            args, kwargs = (page,), dict(request.path_values)
+            # the URL's variables, which nameko's web server sets on the request
+            args, kwargs = (page,), dict(vars(request)["path_values"])
             self.check_signature(args, kwargs)
             event = Event()
             self.container.spawn_worker(self, args, kwargs, context_data={},

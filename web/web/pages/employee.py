@@ -406,7 +406,7 @@ class EmployeePages:
                                         "the receipt or choose another file."))
         if not key:
             errors.message = _("Reload the page and try again.")
-        if not errors:
+        if not errors and receipt is not None:
             try:
                 reimbursement = page.api(
                     "POST", "/me/reimbursements", key=key,
@@ -415,7 +415,7 @@ class EmployeePages:
                           "provider_tax_id": values["provider_tax_id"],
                           "beneficiary_fiscal_code": values["beneficiary_fiscal_code"],
                           **({"plan_id": values["plan_id"]} if values["plan_id"] else {})},
-                    files={"receipt": (receipt.filename or "receipt",  # type: ignore[union-attr]
+                    files={"receipt": (receipt.filename or "receipt",
                                        content, mimetype)})
             except ApiError as exc:
                 if exc.status >= 500 or exc.status in (401, 403):

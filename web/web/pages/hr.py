@@ -9,6 +9,7 @@ import base64
 import binascii
 import gzip
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -36,8 +37,8 @@ TOPUP_STATES = {"pending": N_("Waiting for the transfer"), "succeeded": N_("Rece
                 "failed": N_("Failed")}
 CARD_STATES = {"pending": N_("Waiting for the payment"), "succeeded": N_("Received"),
                "failed": N_("Payment failed")}
-NO_CARD = {"bank_transfer": True, "card_available": False, "stripe_publishable_key": None,
-           "card_methods": []}
+NO_CARD: dict[str, Any] = {"bank_transfer": True, "card_available": False,
+                           "stripe_publishable_key": None, "card_methods": []}
 REIMBURSEMENT_STATES = {"requested": N_("Waiting"), "approved": N_("Approved"),
                         "rejected": N_("Refused")}
 MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"),
@@ -203,7 +204,7 @@ class HrPages:
     @page("GET", "/hr/employees", roles=HR)
     def hr_employees(self, page: Page) -> Response:
         args = page.request.args
-        query = {"q": args.get("q", "").strip()[:100] or None,
+        query: dict[str, Any] = {"q": args.get("q", "").strip()[:100] or None,
                  "sort": args.get("sort") if args.get("sort") in SORTS else "name",
                  "order": "desc" if args.get("order") == "desc" else "asc",
                  "status": args.get("status") if args.get("status") in ("active", "left")
@@ -324,7 +325,7 @@ class HrPages:
         upload = page.request.files.get("file")
         errors = Errors(page.lang)
         raw = upload.read() if upload else b""
-        if not raw:
+        if upload is None or not raw:
             errors.add("file", _("Choose a CSV file."))
             return page.render("hr/import.html", status=400, errors=errors, preview=None,
                                packed=None)
@@ -935,7 +936,7 @@ def _category_hint(lang: i18n.Lang, rule: dict[str, Any], rules: dict[str, Any])
     return f"{limit[0].upper()}{limit[1:]}; {how}. {rule['legal_basis']}."
 
 
-def _table_link(query: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _table_link(query: dict[str, Any]) -> Callable[..., str]:
     """link(**changes) → the employees table's address with those changes."""
     def link(**changes: Any) -> str:
         merged = {**query, **changes}
