@@ -148,3 +148,40 @@ def test_an_event_for_more_recipients_than_a_batch_tells_each_once(
     assert sorted(arrived()) == sorted(addresses)
     rows = _rows(database_url, granted["id"])
     assert len(rows) == len(employees) and {r.email_status for r in rows} == {"sent"}
+
+
+def test_events_told_together_each_once_an_unknown_recipient_failing_only_its_event(
+        database_url, smtp_sink, fake) -> None:
+    import uuid
+
+    from notifications import domain
+    from notifications.mailer import Mailer
+    from notifications.routes import Contact, Message
+    from sqlalchemy.orm import Session
+
+    engine = make_engine("notifications", database_url)
+    people = [fake.fiscal_code() for _ in range(3)]
+    told = [domain.Told(str(uuid.uuid4()), [Message(f"employee:{p}", "welcome",
+                                                    {"company_name": None})],
+                        Contact(f"employee:{p}", f"{p.lower()}@together.test", "Ada"), "c1")
+            for p in people]
+    stranger = domain.Told(str(uuid.uuid4()), [Message(
+        f"employee:{fake.fiscal_code()}", "welcome", {"company_name": None})])
+    told += [stranger, told[0]]  # and the first event delivered twice at once
+    mailer = Mailer(smtp_sink.url)
+    with Session(engine) as session:
+        outcomes = domain.tell(session, told, mailer.send_many)
+    assert outcomes[:3] == [None] * 3 and outcomes[4] is None
+    assert isinstance(outcomes[3], domain.RecipientUnknown)
+    with Session(engine) as session:  # delivered again: nobody is told twice
+        assert domain.tell(session, told[:3], mailer.send_many) == [None] * 3
+    addresses = {f"{p.lower()}@together.test" for p in people}
+    smtp_sink.wait_for(lambda m: m["To"] in addresses and len(
+        [x for x in smtp_sink.messages() if x["To"] in addresses]) >= 3)
+    time.sleep(0.5)
+    assert sorted(m["To"] for m in smtp_sink.messages() if m["To"] in addresses) == sorted(
+        addresses)
+    assert [tuple(r)[1] for t in told[:3] for r in _rows(database_url, t.event_id)] == [
+        "sent"] * 3
+    assert _rows(database_url, stranger.event_id) == []
+    engine.dispose()
