@@ -121,3 +121,14 @@ def test_a_success_leaves_through_its_response_schema() -> None:
     # a refusal (an idempotent replay of one) is an error body, not the schema's
     refused = route.response_from_result((409, {"error": {"code": "conflict"}}))
     assert refused.json == {"error": {"code": "conflict"}}
+
+
+def test_moments_the_database_cannot_hold_are_refused_not_failed_on() -> None:
+    # found by schemathesis: an offset past PostgreSQL's ±15:59, a cursor past year 9999
+    since = schemas.SettlementsQuery().load({"since": "1147-11-27T08:00:51+17:08"})["since"]
+    assert since.utcoffset().total_seconds() == 0  # kept in UTC
+    assert refused(schemas.SettlementsQuery, {"since": "0001-01-01T00:00:00+17:08"}) == {
+        "since": ["out of range"]}
+    assert refused(schemas.CompanyTopupsQuery, {"cursor": "689802600443762847.Tf-5hQS"}) == {
+        "cursor": ["not a cursor"]}
+    assert schemas.CompanyTopupsQuery().load({"cursor": "1764000000000000.t1"})["cursor"]

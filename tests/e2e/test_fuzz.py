@@ -16,6 +16,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -157,6 +158,7 @@ def test_chained_operations_as_documented(stack, fuzzed, schema) -> None:  # typ
     # refusals of invalid input are the first test's)
     schema.config.generation.update(modes=[GenerationMode.POSITIVE])
     base = schema.as_state_machine()
+    found: list[str] = []
 
     class Chains(base):  # type: ignore[valid-type, misc]
         def get_call_kwargs(self, case) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -165,8 +167,20 @@ def test_chained_operations_as_documented(stack, fuzzed, schema) -> None:  # typ
 
         def validate_response(self, response, case, additional_checks=None,  # type: ignore[no-untyped-def]
                               **kwargs: Any) -> None:
-            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+            try:
+                case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+            except Exception as exc:
+                found.append(f"{case.method} {case.path}: {str(exc)[:600]}")
+                raise
 
-    Chains.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS,
-                                 deadline=None, database=None,
-                                 suppress_health_check=list(HealthCheck)))
+    try:
+        # generated, not shrunk: a chain replayed meets a server whose state moved on
+        Chains.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS,
+                                     deadline=None, database=None, phases=[Phase.generate],
+                                     suppress_health_check=list(HealthCheck)))
+    except Flaky:
+        # the same: Hypothesis saw a chain go differently the second time (the server's
+        # state, not the generator); like schemathesis' own runner, judge the run by the
+        # failures it recorded
+        pass
+    assert found == []

@@ -40,7 +40,14 @@ def parse(text: str) -> list[dict[str, Any]]:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=";,")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    try:
+        return _rows(csv.DictReader(io.StringIO(text, newline=""), dialect=dialect))
+    except csv.Error as exc:  # e.g. a line break inside an unquoted field
+        raise InvalidInput(f"the file is not readable as CSV: {exc}",
+                           {"_body": ["not CSV"]}) from exc
+
+
+def _rows(reader: csv.DictReader) -> list[dict[str, Any]]:
     unknown = [h for h in reader.fieldnames or [] if h.strip().lower() not in HEADERS]
     if unknown:
         raise InvalidInput(f"unknown column(s): {', '.join(unknown)}",

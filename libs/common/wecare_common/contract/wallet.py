@@ -3,13 +3,29 @@ accepts, from the gateway and from the benefits service."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from wecare_common.schemas import Cents, PageSchema, Strings
 
 IdempotencyKey = fields.String(required=True, validate=validate.Length(min=1, max=200))
 TOPUP_METHODS = ("card", "bank_transfer")
-_MOMENT_CURSOR = validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor")
+_LATEST_MICROS = (datetime(9999, 12, 31, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+                  ) // timedelta(microseconds=1)
+
+
+def _moment_in_range(value: str) -> None:
+    """A cursor's moment (microseconds since 1970) is a date Python can hold."""
+    micros = value.split(".", 1)[0]
+    if micros.isdigit() and int(micros) > _LATEST_MICROS:
+        raise ValidationError("not a cursor")
+
+
+# a page's last moment and id: where the next page starts
+_MOMENT_CURSOR = (validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor"),
+                  _moment_in_range)
 
 
 class TopupFields(Schema):
@@ -62,13 +78,25 @@ class RedemptionRequest(RedemptionFields):
     provider_id = fields.String(required=True)
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """A moment with its offset, kept in UTC (an offset past PostgreSQL's ±15:59, or a
+    moment before year 1 in UTC, is refused here rather than by the database)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("out of range") from exc
+
+
 class StatementQuery(PageSchema):
     """A provider's statement: payouts paged by `cursor`, redemptions by their own."""
 
     redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
         validate.Regexp(r"^[0-9]{1,16}\.[0-9]{1,18}$", error="not a cursor")), metadata={
         "description": "the next page of redemptions (redemptions_next_cursor)"})
-    since = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+    since = UtcDateTime(load_default=None, allow_none=True, metadata={
         "description": "ISO-8601 with offset: count and sum the redemptions from then "
                        "(e.g. the start of the provider's day)"})
 
