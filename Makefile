@@ -127,6 +127,8 @@ bench-ledger: install
 bench-catalog: install
 	$(PY) -W ignore bench/catalog_bench.py
 
+# 25k/50k/100k employees, issue 15's target beside; where the CPU goes (cProfile, over the
+# grants only): BENCH_PROFILE=benefits,wallet make bench-grants (var/bench-grants/*.prof)
 bench-grants: install
 	$(PY) -W ignore bench/grants_bench.py
 
