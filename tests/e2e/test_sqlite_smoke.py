@@ -83,6 +83,8 @@ def test_make_runs_default_sqlite_serves_the_demo_end_to_end(sqlite_stack) -> No
     again = api.call("POST", "/me/vouchers", mario, key=key, json={"offering_id": offering["id"]})
     assert again.status_code == 201 and again.json()["id"] == bought.json()["id"]
     voucher = bought.json()
+    # SQLite keeps no zone: the moments still come back in UTC, with their offset
+    assert voucher["created_at"].endswith("+00:00"), voucher["created_at"]
     after = api.call("GET", "/me/wallet", mario).json()["total_cents"]
     assert after == wallet["total_cents"] - offering["price_cents"]  # bought once
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, select
+from sqlalchemy import Column, MetaData, String, Table, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wecare_common import config
+from wecare_common.columns import UtcDateTime
 
 # Handled events' ids are kept this long (days; WECARE_INBOX_RETENTION_DAYS): a repeat
 # delivery later than that would be handled again. Repeats come from the outbox relay
@@ -26,7 +27,7 @@ def inbox_table(metadata: MetaData) -> Table:
         metadata,
         Column("event_id", String(36), primary_key=True),
         Column("consumer", String(128), primary_key=True),
-        Column("handled_at", DateTime(timezone=True), nullable=False),
+        Column("handled_at", UtcDateTime(), nullable=False),
     )
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -35,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from wecare_common import config
+from wecare_common.columns import UtcDateTime
 from wecare_common.events import make_envelope
 from wecare_common.topology import declare_backbone, events_exchange
 
@@ -50,8 +50,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_id", String(36), nullable=False, unique=True),
         Column("event_type", String(64), nullable=False),
         Column("envelope", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), nullable=True),
         Index("ix_outbox_unsent", "seq", postgresql_where=Column("sent_at").is_(None)),
     )
 

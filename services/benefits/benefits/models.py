@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -19,6 +18,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from wecare_common.columns import UtcDateTime
 from wecare_common.inbox import inbox_table
 from wecare_common.outbox import outbox_table
 
@@ -42,7 +42,7 @@ class Company(Base):
     hr_email: Mapped[str] = mapped_column(String(254))
     hr_first_name: Mapped[str] = mapped_column(String(100))
     hr_last_name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Employee(Base):
@@ -63,7 +63,7 @@ class Employee(Base):
     income_band: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="active")
     left_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         UniqueConstraint("company_id", "fiscal_code", name="uq_employee_fiscal_code"),
@@ -85,7 +85,7 @@ class Plan(Base):
     target_groups: Mapped[list | None] = mapped_column(JSON)
     leftover_policy: Mapped[str] = mapped_column(String(20))
     per_employee_budget_cents: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # raised by each change (benefits.plans): copies elsewhere keep the newest
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -105,7 +105,7 @@ class Grant(Base):
     employee_ids: Mapped[list | None] = mapped_column(JSON)  # while pending
     total_cents: Mapped[int | None] = mapped_column(BigInteger)
     transaction_id: Mapped[str | None] = mapped_column(Id)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (Index("ix_grants_pending", "created_at",
                             postgresql_where=text("status = 'pending'"),
@@ -149,8 +149,8 @@ class Reimbursement(Base):
     receipt_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10), index=True)
     reason: Mapped[str | None] = mapped_column(String(500))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ReceiptFile(Base):
@@ -160,4 +160,4 @@ class ReceiptFile(Base):
     __tablename__ = "receipt_files"
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

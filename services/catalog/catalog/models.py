@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,6 +19,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from wecare_common.columns import UtcDateTime
 from wecare_common.inbox import inbox_table
 from wecare_common.outbox import outbox_table
 
@@ -55,7 +55,7 @@ class Provider(Base):
     commission_bps: Mapped[int | None] = mapped_column(Integer)
     agreement_start: Mapped[date | None] = mapped_column(Date)
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     # The bounding-box prefilter of a search near a point reads this index.
     __table_args__ = (Index("ix_providers_status_lat_lon", "status", "lat", "lon"),)
@@ -75,7 +75,7 @@ class Offering(Base):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         Index("ix_offerings_status_category", "status", "category"),
@@ -101,4 +101,4 @@ class Proposal(Base):
     category: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12))  # invited → applied → approved
     provider_id: Mapped[str | None] = mapped_column(Id)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Integer,
     String,
     Table,
@@ -17,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from wecare_common.columns import UtcDateTime
 from wecare_common.inbox import inbox_table
 from wecare_common.outbox import outbox_table
 
@@ -63,7 +63,7 @@ class Notification(Base):
     email_error: Mapped[str | None] = mapped_column(String(500))
     # what to attach when sending, e.g. {"qr": "<voucher code>"}
     extras: Mapped[dict | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("event_id", "recipient", name="uq_notification_once"),)

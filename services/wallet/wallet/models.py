@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from wecare_common.columns import UtcDateTime
 from wecare_common.inbox import inbox_table
 from wecare_common.outbox import outbox_table
 
@@ -66,7 +66,7 @@ class LedgerTransaction(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     company_id: Mapped[str | None] = mapped_column(Id, index=True)
     memo: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Posting(Base):
@@ -91,7 +91,7 @@ class Topup(Base):
     client_secret: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     transaction_id: Mapped[str | None] = mapped_column(Id)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Plan(Base):
@@ -108,7 +108,7 @@ class Plan(Base):
     leftover_policy: Mapped[str] = mapped_column(String(20), default="return_to_fund")
     version: Mapped[int | None] = mapped_column(Integer)  # benefits' version of the plan
     # when the plan's end was applied to its leftovers
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Provider(Base):
@@ -122,7 +122,7 @@ class Provider(Base):
     iban: Mapped[str | None] = mapped_column(String(34))
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     # when the event this copy came from happened: an older event changes nothing
-    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Offering(Base):
@@ -135,7 +135,7 @@ class Offering(Base):
     category: Mapped[str] = mapped_column(String(20))
     price_cents: Mapped[int] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class FringeUsage(Base):
@@ -178,10 +178,10 @@ class Voucher(Base):
     status: Mapped[str] = mapped_column(String(10), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ExpiryNotice(Base):
@@ -209,7 +209,7 @@ class Payout(Base):
     status: Mapped[str] = mapped_column(String(12), server_default="sent")  # pending | sent
     reference: Mapped[str | None] = mapped_column(String(64))  # the transfer's, once sent
     transaction_id: Mapped[str] = mapped_column(Id)  # the latest ledger transaction
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (Index("ix_payouts_pending", "seq",
                             postgresql_where=text("status = 'pending'"),
@@ -221,7 +221,7 @@ class SettlementRun(Base):
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     sepa_xml: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class StripeEvent(Base):
@@ -230,7 +230,7 @@ class StripeEvent(Base):
     __tablename__ = "stripe_events"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ReimbursementHold(Base):
@@ -245,4 +245,4 @@ class ReimbursementHold(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     year: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10))  # held → paid | released
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
