@@ -1,0 +1,704 @@
+"""What the gateway answers: each success leaves through its response schema
+(gateway.routing dumps it), so what a schema here declares is what a client gets,
+and /api/v1/openapi.json is generated from the same classes. The services return
+these shapes; a field they add reaches nobody until it is declared here."""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields
+
+
+class Out(Schema):
+    """A response: the fields named here are what leaves, and all that does."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A page of a list: its items and the cursor of the next page (None at the end)."""
+    return type(name, (Out,), {"items": fields.List(fields.Nested(item)),
+                               "next_cursor": fields.String(allow_none=True)})
+
+
+class TokenOut(Out):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    role = fields.String()
+    refresh_token = fields.String(metadata={"description": "for POST /api/v1/auth/refresh"})
+
+
+class InvitationOut(Out):
+    id = fields.String()
+    email = fields.String()
+    role = fields.String()
+
+
+class PersonOut(Out):
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+
+
+class CompanyOut(Out):
+    id = fields.String()
+    name = fields.String()
+    vat_number = fields.String()
+    hr_manager = fields.Nested(PersonOut, metadata={"description": "who registered it"})
+    fund_balance_cents = fields.Integer()
+    created_at = fields.String()
+
+
+class EmployeeOut(Out):
+    id = fields.String()
+    company_id = fields.String()
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    fiscal_code = fields.String()
+    dependent_children = fields.List(fields.String())
+    language = fields.String()
+    group = fields.String(allow_none=True)
+    hire_date = fields.String(allow_none=True)
+    income_band = fields.String(allow_none=True)
+    status = fields.String()
+    left_on = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class ImportOut(Out):
+    imported = fields.Integer()
+    employees = fields.List(fields.Nested(EmployeeOut))
+
+
+EmployeePage = page_of(EmployeeOut, "EmployeePage")
+
+
+# -- HR's console: the employees table, the import's dry run, the dashboard --------------
+class EmployeeRow(EmployeeOut):
+    invitation_pending = fields.Boolean(metadata={
+        "description": "invited, and no password set yet"})
+
+
+class EmployeeTable(Out):
+    items = fields.List(fields.Nested(EmployeeRow))
+    next_cursor = fields.String(allow_none=True)
+    total = fields.Integer(metadata={"description": "how many match, over every page"})
+    page = fields.Integer()
+    pages = fields.Integer()
+
+
+class ImportRow(Out):
+    row = fields.Integer(metadata={"description": "the line of the file (1 is the header)"})
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    fiscal_code = fields.String()
+    dependent_children = fields.List(fields.String())
+    language = fields.String()
+    group = fields.String(allow_none=True)
+    income_band = fields.String(allow_none=True)
+    hire_date = fields.String(allow_none=True)
+
+
+class ImportPreviewOut(Out):
+    valid = fields.Boolean(metadata={"description": "true: every row would import"})
+    rows = fields.Integer(metadata={"description": "rows in the file"})
+    importable = fields.Integer()
+    employees = fields.List(fields.Nested(ImportRow))
+    errors = fields.Dict(metadata={"description": "line → field → reasons"})
+
+
+class InvitationResentOut(Out):
+    employee_id = fields.String()
+    email = fields.String()
+    sent = fields.Boolean()
+
+
+class DashboardMonth(Out):
+    month = fields.Integer()
+    topped_up_cents = fields.Integer()
+    granted_cents = fields.Integer()
+    returned_cents = fields.Integer()
+    spent_cents = fields.Integer()
+
+
+class DashboardCategory(Out):
+    category = fields.String()
+    spent_cents = fields.Integer()
+
+
+class DashboardPlan(Out):
+    plan_id = fields.String()
+    name = fields.String()
+    valid_until = fields.String()
+    leftover_policy = fields.String()
+    amount_cents = fields.Integer(metadata={"description": "credit employees still hold"})
+    employees = fields.Integer()
+    expiring = fields.Boolean()
+
+
+class DashboardOut(Out):
+    company_id = fields.String()
+    year = fields.Integer()
+    fund_balance_cents = fields.Integer()
+    topped_up_cents = fields.Integer()
+    granted_cents = fields.Integer()
+    returned_cents = fields.Integer(metadata={
+        "description": "credit back in the fund (plans ended, leavers)"})
+    spent_cents = fields.Integer(metadata={
+        "description": "vouchers bought and kept, reimbursements paid"})
+    outstanding_cents = fields.Integer()
+    expiring_cents = fields.Integer()
+    expiring_days = fields.Integer()
+    employees = fields.Integer()
+    plans = fields.List(fields.Nested(DashboardPlan))
+    by_category = fields.List(fields.Nested(DashboardCategory))
+    by_month = fields.List(fields.Nested(DashboardMonth))
+
+
+class PayeeOut(Out):
+    name = fields.String()
+    iban = fields.String()
+    bic = fields.String()
+
+
+class FundingOptionsOut(Out):
+    bank_transfer = fields.Boolean()
+    card_available = fields.Boolean(metadata={
+        "description": "card or SEPA Direct Debit through Stripe's Payment Element"})
+    stripe_publishable_key = fields.String(allow_none=True, metadata={
+        "description": "for Stripe.js in the browser (null when card_available is false)"})
+    card_methods = fields.List(fields.String())
+
+
+class TopupOut(Out):
+    id = fields.String()
+    company_id = fields.String()
+    amount_cents = fields.Integer()
+    method = fields.String()
+    status = fields.String()
+    bank_reference = fields.String()
+    pay_to = fields.Nested(PayeeOut, metadata={
+        "description": "bank transfer: the account to pay, quoting bank_reference"})
+    client_secret = fields.String()
+    created_at = fields.String()
+
+
+class PlanOut(Out):
+    id = fields.String()
+    company_id = fields.String()
+    name = fields.String()
+    fiscal_year = fields.Integer()
+    valid_from = fields.String()
+    valid_until = fields.String()
+    categories = fields.List(fields.String())
+    leftover_policy = fields.String()
+    target_groups = fields.List(fields.String(), allow_none=True)
+    per_employee_budget_cents = fields.Integer(allow_none=True)
+    version = fields.Integer(metadata={"description": "raised by each change"})
+    created_at = fields.String()
+
+
+class CompanyTopupOut(TopupOut):
+    """A top-up in the company's own list."""
+
+
+CompanyTopupPage = page_of(CompanyTopupOut, "CompanyTopupPage")
+
+
+class PlanItem(PlanOut):
+    """A plan in the company's list."""
+
+
+PlanPage = page_of(PlanItem, "PlanPage")
+
+
+class GrantOut(Out):
+    id = fields.String()
+    plan_id = fields.String()
+    source = fields.String()
+    amount_cents = fields.Integer()
+    employee_count = fields.Integer()
+    total_cents = fields.Integer()
+    employee_ids = fields.List(fields.String(), metadata={
+        "description": "who received it (each the amount_cents)"})
+    transaction_id = fields.String(metadata={"description": "the wallet's ledger transaction"})
+    created_at = fields.String()
+    replayed = fields.Boolean(metadata={
+        "description": "true: this key's grant was already made; nothing moved again"})
+
+
+class GrantProblem(Out):
+    employee_id = fields.String()
+    reason = fields.String(metadata={"description": "budget, income_band or bonus_cap"})
+    room_cents = fields.Integer(metadata={"description": "what this person may still get"})
+
+
+class GrantCheckOut(Out):
+    plan_id = fields.String()
+    fiscal_year = fields.Integer()
+    source = fields.String()
+    amount_cents = fields.Integer()
+    employee_count = fields.Integer()
+    total_cents = fields.Integer()
+    employee_ids = fields.List(fields.String(), metadata={"description": "the first 200"})
+    excluded_count = fields.Integer(metadata={
+        "description": "to everyone, converting a bonus: active employees of the plan "
+                       "left out for their income band"})
+    problem_count = fields.Integer()
+    problems = fields.List(fields.Nested(GrantProblem), metadata={
+        "description": "each person the grant would be refused for (the first 200)"})
+    per_employee_budget_cents = fields.Integer(allow_none=True)
+    bonus_cap_cents = fields.Integer()
+    bonus_income_max_cents = fields.Integer()
+    fund_balance_cents = fields.Integer()
+    fund_short_cents = fields.Integer(metadata={"description": "0 when the fund suffices"})
+
+
+class PlanBalance(Out):
+    plan_id = fields.String()
+    name = fields.String()
+    balance_cents = fields.Integer()
+    valid_until = fields.String()
+    categories = fields.List(fields.String())
+    expiring = fields.Boolean()
+
+
+class FringeOut(Out):
+    year = fields.Integer()
+    used_cents = fields.Integer()
+    limit_cents = fields.Integer(allow_none=True)
+    room_cents = fields.Integer(allow_none=True)
+
+
+class WalletOut(Out):
+    employee_id = fields.String()
+    plans = fields.List(fields.Nested(PlanBalance))
+    total_cents = fields.Integer()
+    expiring_cents = fields.Integer()
+    fringe = fields.Nested(FringeOut, metadata={
+        "description": "this year's fringe benefits (TUIR art. 51 c.3): used, limit, room"})
+
+
+class StatementLine(Out):
+    id = fields.String()
+    kind = fields.String()
+    amount_cents = fields.Integer()
+    plan_id = fields.String(allow_none=True)
+    occurred_at = fields.String()
+
+
+class StatementOut(Out):
+    items = fields.List(fields.Nested(StatementLine))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ProviderOut(Out):
+    id = fields.String()
+    name = fields.String()
+    vat_number = fields.String()
+    categories = fields.List(fields.String())
+    address = fields.String()
+    city = fields.String()
+    province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    email = fields.String()
+    status = fields.String()
+    commission_bps = fields.Integer(allow_none=True)
+    agreement_start = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class OfferingOut(Out):
+    id = fields.String()
+    provider_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    category = fields.String()
+    price_cents = fields.Integer()
+    delivery = fields.String()
+    valid_from = fields.String(allow_none=True)
+    valid_until = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.String()
+
+
+class OfferingHit(OfferingOut):
+    provider_name = fields.String()
+    city = fields.String()
+    province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    distance_km = fields.Float(allow_none=True)
+
+
+class OfferingDetail(OfferingOut):
+    provider_name = fields.String()
+    address = fields.String()
+    city = fields.String()
+    province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    provider_status = fields.String()
+
+
+OfferingList = page_of(OfferingOut, "OfferingList")
+
+
+class MeOut(Out):
+    user_id = fields.String()
+    email = fields.String()
+    role = fields.String()
+    company_id = fields.String(allow_none=True)
+    employee_id = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    provider = fields.Nested(ProviderOut, allow_none=True, metadata={
+        "description": "for a provider: its application or agreement"})
+
+
+class CircuitProvider(Out):
+    id = fields.String()
+    name = fields.String()
+    categories = fields.List(fields.String())
+    address = fields.String()
+    city = fields.String()
+    province = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+
+
+CircuitPage = page_of(CircuitProvider, "CircuitPage")
+
+
+class ProposalOut(Out):
+    id = fields.String()
+    name = fields.String()
+    city = fields.String()
+    category = fields.String()
+    status = fields.String(metadata={"description": "invited, applied or approved"})
+    provider_id = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+ProposalPage = page_of(ProposalOut, "ProposalPage")
+
+
+OfferingPage = page_of(OfferingHit, "OfferingPage")
+
+
+class NotificationOut(Out):
+    id = fields.String()
+    kind = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    created_at = fields.String()
+    read_at = fields.String(allow_none=True)
+
+
+NotificationPage = page_of(NotificationOut, "NotificationPage")
+
+
+class PreferencesOut(Out):
+    language = fields.String()
+    non_essential_email = fields.Boolean()
+
+
+class FailedEmail(Out):
+    id = fields.String()
+    event_id = fields.String()
+    recipient = fields.String()
+    email_to = fields.String()
+    kind = fields.String()
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
+class FailedEmails(Out):
+    items = fields.List(fields.Nested(FailedEmail))
+
+
+class RetriedOut(Out):
+    sent = fields.Integer()
+
+
+class AuditOut(Out):
+    balanced = fields.Boolean()
+    sum_cents = fields.Integer()
+    accounts = fields.Integer()
+    negative_accounts = fields.List(fields.String())
+    drifted_accounts = fields.List(fields.String(), metadata={
+        "description": "stored balance differs from the sum of postings"})
+    unbalanced_transactions = fields.List(fields.String())
+
+
+class VoucherOut(Out):
+    id = fields.String()
+    employee_id = fields.String()
+    code = fields.String()
+    offering_id = fields.String()
+    provider_id = fields.String()
+    plan_id = fields.String()
+    title = fields.String()
+    category = fields.String()
+    amount_cents = fields.Integer()
+    status = fields.String()
+    expires_at = fields.String()
+    created_at = fields.String()
+    redeemed_at = fields.String(allow_none=True)
+
+
+VoucherPage = page_of(VoucherOut, "VoucherPage")
+
+
+class PayoutOut(Out):
+    id = fields.String()
+    run_id = fields.String(allow_none=True, metadata={"description": "the settlement run"})
+    provider_id = fields.String()
+    amount_cents = fields.Integer()
+    commission_cents = fields.Integer()
+    method = fields.String()
+    # pending: recorded, its Stripe transfer not made yet (retried by the next run); sent
+    status = fields.String()
+    reference = fields.String(allow_none=True)  # the transfer's or SEPA's, once sent
+    created_at = fields.String()
+
+
+class RedemptionOut(Out):
+    voucher_id = fields.String()
+    code = fields.String()
+    offering_id = fields.String()
+    title = fields.String()
+    category = fields.String()
+    amount_cents = fields.Integer(metadata={"description": "the voucher's face value"})
+    commission_bps = fields.Integer()
+    commission_cents = fields.Integer(metadata={"description": "the platform's share"})
+    net_cents = fields.Integer(metadata={"description": "what the provider is paid for it"})
+    redeemed_at = fields.String()
+    settled_at = fields.String(allow_none=True, metadata={
+        "description": "when a payout included it; null while it is still payable"})
+
+
+class RedeemedSince(Out):
+    since = fields.String()
+    count = fields.Integer()
+    amount_cents = fields.Integer()
+    commission_cents = fields.Integer()
+    net_cents = fields.Integer()
+
+
+class SettlementsOut(Out):
+    provider_id = fields.String()
+    payable_cents = fields.Integer()
+    commission_bps = fields.Integer()
+    unsettled_vouchers = fields.Integer()
+    unsettled_face_value_cents = fields.Integer()
+    payouts = fields.List(fields.Nested(PayoutOut))
+    next_cursor = fields.String(allow_none=True)
+    redemptions = fields.List(fields.Nested(RedemptionOut), metadata={
+        "description": "redeemed vouchers, newest first, with the commission on each"})
+    redemptions_next_cursor = fields.String(allow_none=True)
+    redeemed_since = fields.Nested(RedeemedSince, allow_none=True, metadata={
+        "description": "with `since`: the vouchers redeemed from then"})
+
+
+class SettlementRunOut(Out):
+    id = fields.String()
+    created_at = fields.String()
+    payouts = fields.List(fields.Nested(PayoutOut))
+    total_cents = fields.Integer()
+    sepa_xml = fields.String(allow_none=True,
+                             metadata={"description": "pain.001 credit transfers for the bank"})
+
+
+class WebhookOut(Out):
+    received = fields.String()
+    outcome = fields.String()
+
+
+class ReimbursementOut(Out):
+    id = fields.String()
+    company_id = fields.String()
+    employee_id = fields.String()
+    plan_id = fields.String()
+    category = fields.String()
+    amount_cents = fields.Integer()
+    spent_on = fields.String()
+    provider_tax_id = fields.String()
+    beneficiary_fiscal_code = fields.String()
+    status = fields.String(metadata={"description": "requested, approved or rejected"})
+    receipt_content_type = fields.String(metadata={
+        "description": "the receipt's type: GET …/reimbursements/{rid}/receipt serves it"})
+    reason = fields.String(allow_none=True)
+    created_at = fields.String()
+    decided_at = fields.String(allow_none=True)
+
+
+ReimbursementPage = page_of(ReimbursementOut, "ReimbursementPage")
+
+
+class ReportRow(Out):
+    employee_id = fields.String()
+    fiscal_code = fields.String()
+    last_name = fields.String()
+    first_name = fields.String()
+    category = fields.String()
+    used_cents = fields.Integer()
+    exempt_cents = fields.Integer()
+    fringe_within_limit_cents = fields.Integer()
+    taxable_cents = fields.Integer()
+
+
+class ReportOut(Out):
+    company_id = fields.String()
+    year = fields.Integer()
+    rows = fields.List(fields.Nested(ReportRow))
+    totals = fields.Dict()
+
+
+class CategoryRuleOut(Out):
+    category = fields.String()
+    legal_basis = fields.String()
+    cash_reimbursable = fields.Boolean(metadata={
+        "description": "false: paid only by voucher or to the fund, never back in cash"})
+    yearly_limit_cents = fields.Integer(allow_none=True, metadata={
+        "description": "per employee and year; null: no limit"})
+    yearly_limit_basis = fields.String(allow_none=True)
+
+
+class FringeRulesOut(Out):
+    limit_cents = fields.Integer()
+    limit_with_children_cents = fields.Integer(metadata={
+        "description": "for employees who declared dependent children"})
+    legal_basis = fields.String()
+
+
+class CumulativeVoucherOut(Out):
+    max_cents = fields.Integer(metadata={
+        "description": "a multi-item voucher, for fringe goods only"})
+    legal_basis = fields.String()
+
+
+class PerformanceBonusOut(Out):
+    cap_cents = fields.Integer(metadata={
+        "description": "converted into welfare credit per employee in the year, all "
+                       "conversions together"})
+    cap_basis = fields.String()
+    income_max_cents = fields.Integer(metadata={
+        "description": "previous-year employment income at most this (income_band "
+                       "up_to_80k)"})
+    income_max_basis = fields.String()
+    substitute_tax_bps = fields.Integer(metadata={
+        "description": "substitute tax on the bonus taken in cash, in basis points "
+                       "(100 = 1%)"})
+    substitute_tax_basis = fields.String()
+
+
+class FiscalRulesOut(Out):
+    year = fields.Integer()
+    listed = fields.Boolean(metadata={
+        "description": "false: a year WeCare's table does not list; the statutes' "
+                       "standing figures apply, check the current law"})
+    categories = fields.List(fields.Nested(CategoryRuleOut))
+    fringe = fields.Nested(FringeRulesOut)
+    cumulative_voucher = fields.Nested(CumulativeVoucherOut)
+    performance_bonus = fields.Nested(PerformanceBonusOut)
+
+
+class HealthOut(Out):
+    status = fields.String()
+    services = fields.Dict()
+
+
+class ErrorDetail(Out):
+    code = fields.String()
+    message = fields.String()
+    # `fields` itself would shadow Schema.fields
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "field → reasons"})
+
+
+class ErrorOut(Out):
+    error = fields.Nested(ErrorDetail)
+
+
+# -- operators (admin) ---------------------------------------------------------------------
+class ProviderAdminOut(ProviderOut):
+    """A provider in the operators' list."""
+
+
+ProviderPage = page_of(ProviderAdminOut, "ProviderPage")
+
+
+class TopupListedOut(TopupOut):
+    company_name = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+TopupPage = page_of(TopupListedOut, "TopupPage")
+
+
+class SettlementLineOut(Out):
+    provider_id = fields.String()
+    provider_name = fields.String(allow_none=True)
+    vouchers = fields.Integer(metadata={"description": "redeemed, not yet settled"})
+    gross_cents = fields.Integer(metadata={"description": "their face value"})
+    commission_cents = fields.Integer()
+    net_cents = fields.Integer(metadata={"description": "what the run pays: the payable"})
+    method = fields.String(allow_none=True, metadata={"description": "sepa or stripe; null: "
+                                                      "nowhere to pay, the balance waits"})
+    payable = fields.Boolean()
+
+
+class SettlementPreviewOut(Out):
+    items = fields.List(fields.Nested(SettlementLineOut))
+    total_gross_cents = fields.Integer()
+    total_commission_cents = fields.Integer()
+    total_net_cents = fields.Integer()
+    waiting_cents = fields.Integer()
+
+
+class SettlementRunListed(Out):
+    id = fields.String()
+    created_at = fields.String()
+    payouts = fields.Integer()
+    total_cents = fields.Integer()
+    has_sepa = fields.Boolean()
+
+
+SettlementRunPage = page_of(SettlementRunListed, "SettlementRunPage")
+
+
+class RunPayoutOut(PayoutOut):
+    provider_name = fields.String(allow_none=True)
+
+
+class SettlementRunDetail(Out):
+    id = fields.String()
+    created_at = fields.String()
+    payouts = fields.List(fields.Nested(RunPayoutOut))
+    total_cents = fields.Integer()
+    has_sepa = fields.Boolean()
+
+
+class DeadLetterOut(Out):
+    id = fields.String(metadata={"description": "this parked message's handle, to replay it"})
+    message_id = fields.String(allow_none=True)
+    queue = fields.String(allow_none=True, metadata={"description": "the consumer it failed in"})
+    error = fields.String(allow_none=True, metadata={"description": "why it was parked"})
+    attempts = fields.Integer(allow_none=True)
+    event_id = fields.String(allow_none=True)
+    event_type = fields.String(allow_none=True)
+    occurred_at = fields.String(allow_none=True)
+    producer = fields.String(allow_none=True)
+    body = fields.Raw(metadata={"description": "the message as parked (an event envelope)"})
+
+
+class DeadLettersOut(Out):
+    items = fields.List(fields.Nested(DeadLetterOut))
+
+
+class ReplayedOut(Out):
+    id = fields.String()
+    replayed = fields.Boolean()
