@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 from gateway.rooms.base import Room, json_ready
 from gateway.routing import SignedInCall, api
 from gateway.schemas import (
+    MAX_RECEIPT_BYTES,
+    RECEIPT_TYPES,
     OfferingDetail,
     OfferingPage,
     OfferingSearch,
@@ -28,10 +30,6 @@ from gateway.schemas import (
     VoucherPage,
     WalletOut,
 )
-
-MAX_RECEIPT_BYTES = 5 * 1024 * 1024
-RECEIPT_TYPES = ("application/pdf", "image/jpeg", "image/png")
-
 
 
 class EmployeeRoom(Room):
