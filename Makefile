@@ -49,12 +49,12 @@ test: install
 # The base of the test pyramid: the tests that need no PostgreSQL, RabbitMQ, SMTP server or
 # running service, which conftest.py marks `unit` from the fixtures they use (none of
 # INFRASTRUCTURE_FIXTURES); `slow` ones are left to make test. Plain pytest, without the
-# plugins that only the API and browser tests load; under 15 s.
+# plugins that only the API and browser tests load, on every core (pytest-xdist); under 15 s.
 UNIT_PATHS := libs/common/tests services gateway/tests web/tests tests/test_docs.py
 test-unit: install
 	@start=$$EPOCHREALTIME; status=0; \
 	$(VENV)/bin/pytest $(UNIT_PATHS) -m "unit and not slow" -q -p no:schemathesis -p no:hypothesispytest \
-	  -p no:anyio --suppress-nameko-eventlet-notification || status=$$?; \
+	  -p no:anyio --suppress-nameko-eventlet-notification -n auto || status=$$?; \
 	echo "make test-unit: $$(awk "BEGIN {printf \"%.1f\", $$EPOCHREALTIME - $$start}") s"; \
 	exit $$status
 
