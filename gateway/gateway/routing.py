@@ -16,7 +16,7 @@ from marshmallow import Schema
 from nameko.web.handlers import HttpRequestHandler
 from wecare_common.db import Database
 from wecare_common.errors import DomainError, Forbidden, InvalidInput
-from wecare_common.schemas import load
+from wecare_common.schemas import instance, load
 from werkzeug.wrappers import Request, Response
 
 from gateway import errors
@@ -75,11 +75,11 @@ class ApiRoute(HttpRequestHandler):
                 raise Unauthenticated("this session was logged out")
             call = SignedInCall(request, principal)
         if self.query_schema is not None:
-            call.query = load(self.query_schema(), refuse_nul(request.args.to_dict()))
+            call.query = load(self.query_schema, refuse_nul(request.args.to_dict()))
         if self.body_schema is not None:
             data = (read_form(request, self.max_body_bytes)
                     if self.body_type == "multipart/form-data" else read_json(request))
-            call.body = load(self.body_schema(), refuse_nul(data))
+            call.body = load(self.body_schema, refuse_nul(data))
         if self.moves_money:
             key = request.headers.get("Idempotency-Key", "").strip()
             if not key or len(key) > 200:
@@ -106,7 +106,7 @@ class ApiRoute(HttpRequestHandler):
         if self.response_schema is not None and 200 <= status < 300:
             # A success leaves through its response schema: what the schema does not
             # declare does not leave, so the OpenAPI document is what clients get.
-            result = self.response_schema().dump(result)
+            result = instance(self.response_schema).dump(result)
         return errors.json_response(status, result)
 
     def response_from_exception(self, exc: BaseException) -> Response:

@@ -39,7 +39,7 @@ class BenefitsService(health.HealthEntrypoints):
     @rpc
     def create_company(self, idempotency_key: str | None = None, **data: Any
                        ) -> dict[str, Any]:
-        result = domain.create_company(self.db, load(CompanyRequest(), data),
+        result = domain.create_company(self.db, load(CompanyRequest, data),
                                        idempotency_key=idempotency_key)
         self.db.commit()
         return result
@@ -51,14 +51,14 @@ class BenefitsService(health.HealthEntrypoints):
     @rpc
     def enroll_employee(self, company_id: str, idempotency_key: str | None = None,
                         **data: Any) -> dict[str, Any]:
-        result = domain.enroll_employee(self.db, company_id, load(EmployeeRequest(), data),
+        result = domain.enroll_employee(self.db, company_id, load(EmployeeRequest, data),
                                         idempotency_key=idempotency_key)
         self.db.commit()
         return result
 
     @rpc
     def list_employees(self, company_id: str, **query: Any) -> dict[str, Any]:
-        return domain.list_employees(self.db, company_id, **load(EmployeeQuery(), query))
+        return domain.list_employees(self.db, company_id, **load(EmployeeQuery, query))
 
     @rpc
     def list_plans(self, company_id: str) -> dict[str, Any]:
@@ -66,13 +66,13 @@ class BenefitsService(health.HealthEntrypoints):
 
     @rpc
     def create_plan(self, company_id: str, **data: Any) -> dict[str, Any]:
-        result = domain.create_plan(self.db, company_id, load(PlanRequest(), data))
+        result = domain.create_plan(self.db, company_id, load(PlanRequest, data))
         self.db.commit()
         return result
 
     @rpc
     def change_plan(self, company_id: str, plan_id: str, **changes: Any) -> dict[str, Any]:
-        result = plans.change_plan(self.db, company_id, plan_id, load(PlanChange(), changes))
+        result = plans.change_plan(self.db, company_id, plan_id, load(PlanChange, changes))
         self.db.commit()
         return result
 
@@ -99,7 +99,7 @@ class BenefitsService(health.HealthEntrypoints):
     @rpc
     def depart(self, company_id: str, employee_id: str, **data: Any) -> dict[str, Any]:
         result = domain.depart(self.db, company_id, employee_id,
-                               load(DepartureRequest(), data)["left_on"])
+                               load(DepartureRequest, data)["left_on"])
         self.db.commit()
         return result
 
@@ -108,7 +108,7 @@ class BenefitsService(health.HealthEntrypoints):
                               **data: Any) -> dict[str, Any]:
         result = reimbursements.request(
             self.db, employee_id=employee_id, idempotency_key=idempotency_key,
-            data=load(ReimbursementRequest(), data), store=self.receipts,
+            data=load(ReimbursementRequest, data), store=self.receipts,
             hold=self.wallet.hold_reimbursement)
         self.db.commit()
         return result
@@ -116,7 +116,7 @@ class BenefitsService(health.HealthEntrypoints):
     @rpc
     def decide_reimbursement(self, company_id: str, reimbursement_id: str,
                              **data: Any) -> dict[str, Any]:
-        decision = load(DecisionRequest(), data)
+        decision = load(DecisionRequest, data)
         result = reimbursements.decide(
             self.db, company_id=company_id, reimbursement_id=reimbursement_id,
             approved=decision["approved"], reason=decision["reason"],
@@ -133,7 +133,7 @@ class BenefitsService(health.HealthEntrypoints):
     def reimbursements(self, company_id: str | None = None, employee_id: str | None = None,
                        status: str | None = None, **page: Any) -> dict[str, Any]:
         return reimbursements.listing(self.db, company_id=company_id, employee_id=employee_id,
-                                      status=status, **load(PageSchema(), page))
+                                      status=status, **load(PageSchema, page))
 
     @rpc
     def fiscal_report(self, company_id: str, year: int, as_csv: bool = False) -> Any:
@@ -153,13 +153,13 @@ class BenefitsService(health.HealthEntrypoints):
     @rpc
     def grant_preview(self, company_id: str, plan_id: str, **data: Any) -> dict[str, Any]:
         return domain.grant_preview(self.db, company_id=company_id, plan_id=plan_id,
-                                    data=load(GrantRequest(), data))
+                                    data=load(GrantRequest, data))
 
     @rpc
     def grant_credits(self, company_id: str, plan_id: str, idempotency_key: str,
                       **data: Any) -> dict[str, Any]:
         result = domain.grant_credits(
-            self.db, company_id=company_id, plan_id=plan_id, data=load(GrantRequest(), data),
+            self.db, company_id=company_id, plan_id=plan_id, data=load(GrantRequest, data),
             idempotency_key=idempotency_key, wallet_grant=self.wallet.grant_credits)
         self.db.commit()
         return result

@@ -49,7 +49,7 @@ class Hr:
         return result
 
     def company(self, **changes: Any) -> dict[str, Any]:
-        return self.request(lambda: domain.create_company(self.session, load(CompanyRequest(), {
+        return self.request(lambda: domain.create_company(self.session, load(CompanyRequest, {
             "name": "Officine Rossi", "vat_number": self.fake.vat_number(),
             "hr_manager": {"email": self.fake.email("hr"), "first_name": "Giulia",
                            "last_name": "Neri"}, **changes})))
@@ -62,11 +62,11 @@ class Hr:
                  **changes: Any) -> dict[str, Any]:
         return self.request(lambda: domain.enroll_employee(
             self.session, company_id or self.company_id,
-            load(EmployeeRequest(), self.employee_data(**changes)), key))
+            load(EmployeeRequest, self.employee_data(**changes)), key))
 
     def plan(self, **changes: Any) -> dict[str, Any]:
         return self.request(lambda: domain.create_plan(
-            self.session, self.company_id, load(PlanRequest(), {
+            self.session, self.company_id, load(PlanRequest, {
             "name": "Welfare", "fiscal_year": TODAY.year,
             "valid_from": (TODAY - timedelta(days=5)).isoformat(),
             "valid_until": (TODAY + timedelta(days=60)).isoformat(),

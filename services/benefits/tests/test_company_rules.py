@@ -178,7 +178,7 @@ def test_a_plan_of_one_day_is_allowed(hr) -> None:
 
 def test_a_change_keeps_the_plan_s_promises_and_is_announced_with_what_changed(hr) -> None:
     plan = hr.plan(categories=["education"])
-    changes = load(PlanChange(), {"categories": ["education", "transport"], "name": "Nuovo",
+    changes = load(PlanChange, {"categories": ["education", "transport"], "name": "Nuovo",
                                   "valid_until": (TODAY + timedelta(days=90)).isoformat()})
     view = plans.change_plan(hr.session, hr.company_id, plan["id"], changes)
     assert view["version"] == 2 and view["categories"] == ["education", "transport"]
@@ -186,7 +186,7 @@ def test_a_change_keeps_the_plan_s_promises_and_is_announced_with_what_changed(h
     assert sorted(event["payload"]["changed"]) == ["categories", "name", "valid_until"]
     with pytest.raises(RuleViolation) as refused:
         plans.change_plan(hr.session, hr.company_id, plan["id"],
-                          load(PlanChange(), {"categories": ["transport"]}))
+                          load(PlanChange, {"categories": ["transport"]}))
     assert set(refused.value.fields) == {"categories"}
     assert hr.session.get(Plan, plan["id"]).version == 2
     assert len(hr.events(events.PLAN_CHANGED)) == 1

@@ -61,13 +61,13 @@ def grant(hr, wallet: Wallet, plan: dict, key: str | None = None,
           **data: Any) -> dict[str, Any]:
     return hr.request(lambda: domain.grant_credits(
         hr.session, company_id=hr.company_id, plan_id=plan["id"],
-        data=load(GrantRequest(), data), idempotency_key=key or str(uuid.uuid4()),
+        data=load(GrantRequest, data), idempotency_key=key or str(uuid.uuid4()),
         wallet_grant=wallet))
 
 
 def preview(hr, plan: dict, **data: Any) -> dict[str, Any]:
     return domain.grant_preview(hr.session, company_id=hr.company_id, plan_id=plan["id"],
-                                data=load(GrantRequest(), data))
+                                data=load(GrantRequest, data))
 
 
 def rows(hr, model: type) -> int:
@@ -99,7 +99,7 @@ def granted(hr) -> list[dict[str, Any]]:
 ])
 def test_a_grant_request_with_a_bad_field_is_refused_naming_it(data: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        load(GrantRequest(), data)
+        load(GrantRequest, data)
     assert field in refused.value.fields
 
 
@@ -159,7 +159,7 @@ def test_another_company_s_plan_is_not_found(hr, wallet) -> None:
     plan = hr.plan()
     with pytest.raises(NotFound) as refused:
         domain.grant_credits(hr.session, company_id=hr.company()["id"], plan_id=plan["id"],
-                             data=load(GrantRequest(), {"amount_cents": 1, "all": True}),
+                             data=load(GrantRequest, {"amount_cents": 1, "all": True}),
                              idempotency_key="k", wallet_grant=wallet)
     assert set(refused.value.fields) == {"plan_id"}
     assert rows(hr, Grant) == 0 and wallet.calls == [] and anna
@@ -345,7 +345,7 @@ def test_credit_granted_holds_the_plan_s_budget_and_end(hr, wallet) -> None:
 
     def change(which: dict, **changes: Any) -> dict[str, Any]:
         return hr.request(lambda: plans.change_plan(hr.session, hr.company_id, which["id"],
-                                                    load(PlanChange(), changes)))
+                                                    load(PlanChange, changes)))
 
     soon = (domain.date.today() + timedelta(days=7)).isoformat()
     for which, changes, field in [

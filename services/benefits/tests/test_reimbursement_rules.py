@@ -79,12 +79,12 @@ def ask(hr, wallet: Wallet, store: Store, employee: dict, key: str = "k-1",
             "receipt_base64": base64.b64encode(PDF).decode(), **changes}
     return hr.request(lambda: reimbursements.request(
         hr.session, employee_id=employee["id"], idempotency_key=key,
-        data=load(ReimbursementRequest(), data), store=store, hold=wallet.hold, today=TODAY))
+        data=load(ReimbursementRequest, data), store=store, hold=wallet.hold, today=TODAY))
 
 
 def decide(hr, wallet: Wallet, reimbursement_id: str, company_id: str | None = None,
            **data: Any) -> dict[str, Any]:
-    decision = load(DecisionRequest(), data)
+    decision = load(DecisionRequest, data)
     return hr.request(lambda: reimbursements.decide(
         hr.session, company_id=company_id or hr.company_id, reimbursement_id=reimbursement_id,
         approved=decision["approved"], reason=decision["reason"], pay=wallet.pay,

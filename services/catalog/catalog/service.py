@@ -32,7 +32,7 @@ class CatalogService(health.HealthEntrypoints):
     @rpc
     def register_provider(self, idempotency_key: str | None = None, **data: Any
                           ) -> dict[str, Any]:
-        result = domain.register_provider(self.db, load(ProviderApplication(), data),
+        result = domain.register_provider(self.db, load(ProviderApplication, data),
                                           idempotency_key=idempotency_key)
         self.db.commit()
         return result
@@ -43,13 +43,13 @@ class CatalogService(health.HealthEntrypoints):
 
     @rpc
     def decide(self, provider_id: str, **data: Any) -> dict[str, Any]:
-        result = domain.decide(self.db, provider_id, load(Approval(), data))
+        result = domain.decide(self.db, provider_id, load(Approval, data))
         self.db.commit()
         return result
 
     @rpc
     def publish_offering(self, provider_id: str, **data: Any) -> dict[str, Any]:
-        result = domain.publish_offering(self.db, provider_id, load(OfferingRequest(), data))
+        result = domain.publish_offering(self.db, provider_id, load(OfferingRequest, data))
         self.db.commit()
         return result
 
@@ -57,7 +57,7 @@ class CatalogService(health.HealthEntrypoints):
     def update_offering(self, provider_id: str, offering_id: str, **changes: Any
                         ) -> dict[str, Any]:
         result = domain.update_offering(self.db, provider_id, offering_id,
-                                        load(OfferingUpdate(), changes))
+                                        load(OfferingUpdate, changes))
         self.db.commit()
         return result
 
@@ -77,20 +77,20 @@ class CatalogService(health.HealthEntrypoints):
 
     @rpc
     def search(self, **params: Any) -> dict[str, Any]:
-        return search.search(self.db, **load(SearchRequest(), params))
+        return search.search(self.db, **load(SearchRequest, params))
 
     @rpc
     def circuit(self, **params: Any) -> dict[str, Any]:
-        return domain.circuit(self.db, **load(CircuitRequest(), params))
+        return domain.circuit(self.db, **load(CircuitRequest, params))
 
     @rpc
     def list_providers(self, **params: Any) -> dict[str, Any]:
-        return domain.providers(self.db, **load(ProvidersRequest(), params))
+        return domain.providers(self.db, **load(ProvidersRequest, params))
 
     @rpc
     def propose_provider(self, employee_id: str, company_id: str | None, **data: Any
                          ) -> dict[str, Any]:
-        result = domain.propose(self.db, employee_id, company_id, load(ProposalRequest(), data))
+        result = domain.propose(self.db, employee_id, company_id, load(ProposalRequest, data))
         self.db.commit()
         return result
 

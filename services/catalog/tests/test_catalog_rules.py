@@ -33,12 +33,12 @@ def application(fake, **changes: Any) -> dict[str, Any]:
 
 
 def apply(session: Session, fake, key: str | None = None, **changes: Any) -> dict[str, Any]:
-    return domain.register_provider(session, load(ProviderApplication(),
+    return domain.register_provider(session, load(ProviderApplication,
                                                   application(fake, **changes)), key)
 
 
 def decide(session: Session, provider_id: str, **data: Any) -> dict[str, Any]:
-    return domain.decide(session, provider_id, load(Approval(), data))
+    return domain.decide(session, provider_id, load(Approval, data))
 
 
 def approved(session: Session, fake, bps: int = 500, **changes: Any) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def approved(session: Session, fake, bps: int = 500, **changes: Any) -> dict[str
 def publish(session: Session, provider_id: str, **changes: Any) -> dict[str, Any]:
     data = {"title": "Asilo nido, un mese", "category": "education", "price_cents": 45000,
             **changes}
-    return domain.publish_offering(session, provider_id, load(OfferingRequest(), data))
+    return domain.publish_offering(session, provider_id, load(OfferingRequest, data))
 
 
 def announced(session: Session, kind: str | None = None) -> list[dict[str, Any]]:
@@ -76,7 +76,7 @@ def test_an_application_waits_pending_and_is_announced_without_its_iban(
 
 
 def test_an_application_asked_again_with_its_key_is_the_same_one(memory_session, fake) -> None:
-    data = load(ProviderApplication(), application(fake))
+    data = load(ProviderApplication, application(fake))
     first = domain.register_provider(memory_session, dict(data), "signup-1")
     again = domain.register_provider(memory_session, dict(data), "signup-1")
     assert again["id"] == first["id"]
@@ -211,7 +211,7 @@ def test_an_offering_with_a_bad_field_is_refused_naming_it(
 def test_a_change_is_announced_again_with_what_it_changed(memory_session, fake) -> None:
     provider = approved(memory_session, fake)
     offering = publish(memory_session, provider["id"], price_cents=45000)
-    changes = load(OfferingUpdate(), {"price_cents": 39900, "title": "Nido, un mese"})
+    changes = load(OfferingUpdate, {"price_cents": 39900, "title": "Nido, un mese"})
     view = domain.update_offering(memory_session, provider["id"], offering["id"], changes)
     assert view["price_cents"] == 39900 and view["title"] == "Nido, un mese"
     published = announced(memory_session, events.OFFERING_PUBLISHED)
@@ -222,7 +222,7 @@ def test_a_change_may_not_end_the_validity_before_its_start(memory_session, fake
     provider = approved(memory_session, fake)
     offering = publish(memory_session, provider["id"], valid_from="2026-03-01")
     memory_session.commit()
-    changes = load(OfferingUpdate(), {"valid_until": "2026-02-01"})  # alone it looks fine
+    changes = load(OfferingUpdate, {"valid_until": "2026-02-01"})  # alone it looks fine
     with pytest.raises(InvalidInput) as refused:
         domain.update_offering(memory_session, provider["id"], offering["id"], changes)
     assert fields_of(refused) == {"valid_until"}
@@ -233,7 +233,7 @@ def test_a_change_may_not_end_the_validity_before_its_start(memory_session, fake
 
 def test_an_update_names_only_what_a_provider_may_change(memory_session) -> None:
     with pytest.raises(InvalidInput) as refused:
-        load(OfferingUpdate(), {"category": "transport", "provider_id": "x"})
+        load(OfferingUpdate, {"category": "transport", "provider_id": "x"})
     assert fields_of(refused) == {"category", "provider_id"}
 
 

@@ -49,7 +49,7 @@ def offer(session: Session, provider_id: str, title: str = "Corso", category: st
 
 def find(session: Session, **query: Any) -> dict[str, Any]:
     """As the service searches: the request through its schema first."""
-    return search.search(session, **load(SearchRequest(), query))
+    return search.search(session, **load(SearchRequest, query))
 
 
 def ids(result: dict[str, Any]) -> list[str]:
@@ -174,5 +174,5 @@ def test_a_cursor_not_from_this_search_is_refused_naming_it(memory_session, fake
 ])
 def test_a_search_with_a_bad_field_is_refused_naming_it(query: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        load(SearchRequest(), query)
+        load(SearchRequest, query)
     assert field in refused.value.fields

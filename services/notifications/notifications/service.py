@@ -34,7 +34,7 @@ class NotificationsService(health.HealthEntrypoints):
 
     @rpc
     def feed(self, recipients: list[str], **page: Any) -> dict[str, Any]:
-        return domain.feed(self.db, recipients, **load(PageSchema(), page))
+        return domain.feed(self.db, recipients, **load(PageSchema, page))
 
     @rpc
     def mark_read(self, recipients: list[str], notification_id: str) -> None:
@@ -47,7 +47,7 @@ class NotificationsService(health.HealthEntrypoints):
 
     @rpc
     def set_preferences(self, recipient: str, **changes: Any) -> dict[str, Any]:
-        result = domain.set_preferences(self.db, recipient, load(PreferencesRequest(), changes))
+        result = domain.set_preferences(self.db, recipient, load(PreferencesRequest, changes))
         self.db.commit()
         return result
 

@@ -66,7 +66,7 @@ class WalletService(health.HealthEntrypoints):
     # -- money in ---------------------------------------------------------------
     @rpc
     def request_topup(self, **data: Any) -> dict[str, Any]:
-        req = load(TopupRequest(), data)
+        req = load(TopupRequest, data)
         intent = None
         if req["method"] == "card":
             intent = self.stripe.create_payment_intent(
@@ -82,7 +82,7 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def company_topups(self, company_id: str, **page: Any) -> dict[str, Any]:
-        return dashboard.company_topups(self.db, company_id, **load(CompanyTopupQuery(), page))
+        return dashboard.company_topups(self.db, company_id, **load(CompanyTopupQuery, page))
 
     @rpc
     def company_dashboard(self, company_id: str, year: int) -> dict[str, Any]:
@@ -104,7 +104,7 @@ class WalletService(health.HealthEntrypoints):
     # -- credits ----------------------------------------------------------------
     @rpc
     def grant_credits(self, **data: Any) -> dict[str, Any]:
-        req = load(GrantRequest(), data)
+        req = load(GrantRequest, data)
         result = _retry_on_race(funding.grant, self.db, **req)
         self.db.commit()
         return result
@@ -120,12 +120,12 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def statement(self, employee_id: str, **page: Any) -> dict[str, Any]:
-        return funding.statement(self.db, employee_id, **load(PageSchema(), page))
+        return funding.statement(self.db, employee_id, **load(PageSchema, page))
 
     # -- vouchers ----------------------------------------------------------------
     @rpc
     def purchase_voucher(self, **data: Any) -> dict[str, Any]:
-        req = load(PurchaseRequest(), data)
+        req = load(PurchaseRequest, data)
         result = _retry_on_race(vouchers.purchase, self.db, **req,
                                 fringe_limit=self.benefits.fringe_limit,
                                 ask_catalog=partial(vouchers.ask_catalog, self.catalog))
@@ -134,7 +134,7 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def redeem_voucher(self, **data: Any) -> dict[str, Any]:
-        result = vouchers.redeem(self.db, **load(RedemptionRequest(), data))
+        result = vouchers.redeem(self.db, **load(RedemptionRequest, data))
         self.db.commit()
         return result
 
@@ -156,12 +156,12 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def list_vouchers(self, employee_id: str, **page: Any) -> dict[str, Any]:
-        return vouchers.list_for_employee(self.db, employee_id, **load(PageSchema(), page))
+        return vouchers.list_for_employee(self.db, employee_id, **load(PageSchema, page))
 
     # -- reimbursements -----------------------------------------------------------------
     @rpc
     def hold_reimbursement(self, **data: Any) -> dict[str, Any]:
-        req = load(HoldRequest(), data)
+        req = load(HoldRequest, data)
         result = _retry_on_race(reimbursements.hold, self.db, **req,
                                 fringe_limit=self.benefits.fringe_limit)
         self.db.commit()
@@ -195,12 +195,12 @@ class WalletService(health.HealthEntrypoints):
     @rpc
     def provider_statement(self, provider_id: str, **page: Any) -> dict[str, Any]:
         return settlement.provider_statement(self.db, provider_id,
-                                             **load(StatementQuery(), page))
+                                             **load(StatementQuery, page))
 
     # -- what operators look at -------------------------------------------------------
     @rpc
     def list_topups(self, **query: Any) -> dict[str, Any]:
-        return operations.topups(self.db, **load(TopupQuery(), query))
+        return operations.topups(self.db, **load(TopupQuery, query))
 
     @rpc
     def settlement_preview(self) -> dict[str, Any]:
@@ -209,7 +209,7 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def settlement_runs(self, **query: Any) -> dict[str, Any]:
-        return operations.runs(self.db, **load(RunsQuery(), query))
+        return operations.runs(self.db, **load(RunsQuery, query))
 
     @rpc
     def settlement_run(self, run_id: str) -> dict[str, Any]:
