@@ -17,15 +17,17 @@ from wecare_common.topology import dead_letter_queue
 
 def _drain(conn: Connection, limit: int) -> list[Any]:
     """Up to `limit` parked messages, taken (not acknowledged). The queue says how
-    many are ready, so an empty one answers at once instead of after a wait."""
+    many are ready, so an empty one answers at once instead of after a wait. Taken one
+    by one (basic.get), never by a consumer: a consumer would be handed back at once
+    the messages it puts back, and the next look would find them still taken."""
     waiting = _ready(conn)
-    queue = conn.SimpleQueue(dead_letter_queue, no_ack=False)
+    queue = dead_letter_queue.bind(conn.default_channel)
     messages: list[Any] = []
-    try:
-        while len(messages) < min(waiting, limit):
-            messages.append(queue.get(block=True, timeout=2))
-    except queue.Empty:
-        pass
+    while len(messages) < min(waiting, limit):
+        message = queue.get(no_ack=False)
+        if message is None:
+            break
+        messages.append(message)
     return messages
 
 
