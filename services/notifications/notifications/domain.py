@@ -161,6 +161,14 @@ _MARK_FAILED = (update(_notifications)
                                           else_="pending")))
 
 
+def message_id(seq: int) -> str:
+    """A notification's email has an identity of its own: sending is at least once (a
+    crash after the SMTP server accepted it and before it was marked sent sends it
+    again on redelivery), and the resend carries the same Message-ID, so the person's
+    mailbox (and our tests) know it for the same message (RFC 5322 §3.6.4)."""
+    return f"<notification-{seq}@wecare.local>"
+
+
 def send_and_record(session: Session, emails: list[Email], send_many: Send
                     ) -> list[Exception | None]:
     """Send recorded emails over one SMTP connection (no transaction open), then
@@ -168,8 +176,9 @@ def send_and_record(session: Session, emails: list[Email], send_many: Send
     after MAX_EMAIL_ATTEMPTS), and commit; each email's error or None."""
     if not emails:
         return []
-    errors = send_many([(to, compose(to, subject, text, html, attachments_for(extras)))
-                        for _, _, to, subject, text, html, extras in emails])
+    errors = send_many([(to, compose(to, subject, text, html, attachments_for(extras),
+                                     message_id=message_id(seq)))
+                        for seq, _, to, subject, text, html, extras in emails])
     sent = [email[0] for email, error in zip(emails, errors, strict=True) if error is None]
     if sent:
         session.execute(_MARK_SENT, {"seqs": sent})

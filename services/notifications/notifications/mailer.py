@@ -191,12 +191,14 @@ def _one_by_one(client: smtplib.SMTP, emails: list[tuple[str, bytes]],
 
 
 def compose(to: str, subject: str, text: str, html: str,
-            attachments: list[Attachment]) -> bytes:
+            attachments: list[Attachment], message_id: str | None = None) -> bytes:
     """The message as RFC 5322 bytes with CRLF line ends: multipart/alternative
     (plain text and HTML, UTF-8, base64), wrapped in multipart/mixed when there
     are attachments. Written directly rather than through the email package's
     generator, which cost more than everything else in sending at thousands of
-    messages a minute; tests parse what the SMTP server received."""
+    messages a minute; tests parse what the SMTP server received. `message_id`: the
+    message's identity when it has one of its own (a notification's, so that a resend
+    is recognisably the same message); else a new one."""
     boundary = secrets.token_hex(12)
     alternative = _multipart("alternative", boundary, [
         _part('text/plain; charset="utf-8"', text.encode()),
@@ -211,7 +213,8 @@ def compose(to: str, subject: str, text: str, html: str,
         body = alternative
     headers = (f"From: {SENDER}\r\nTo: {_header(to)}\r\nSubject: {_header(subject)}\r\n"
                f"Date: {formatdate(localtime=False)}\r\n"
-               f"Message-ID: {make_msgid(domain='wecare.local')}\r\nMIME-Version: 1.0\r\n")
+               f"Message-ID: {message_id or make_msgid(domain='wecare.local')}\r\n"
+               "MIME-Version: 1.0\r\n")
     return headers.encode() + body
 
 

@@ -142,3 +142,16 @@ def test_an_idle_connection_the_server_dropped_is_replaced(smtp_sink) -> None:
     client.sock.shutdown(socket.SHUT_RDWR)  # as a server closing an idle connection
     assert mailer.send_many([_composed("second@dropped.test")]) == [None]
     assert smtp_sink.wait_for(lambda m: m["To"] == "second@dropped.test")
+
+
+def test_a_notifications_email_keeps_its_message_id_when_sent_again() -> None:
+    """Sending is at least once; a resend is the same message, by its Message-ID."""
+    from notifications.domain import message_id
+
+    first = parse(compose("ada@example.it", "Voucher", "t", "<p>h</p>", [],
+                          message_id=message_id(42)))
+    again = parse(compose("ada@example.it", "Voucher", "t", "<p>h</p>", [],
+                          message_id=message_id(42)))
+    other = parse(compose("ada@example.it", "Voucher", "t", "<p>h</p>", []))
+    assert first["Message-ID"] == again["Message-ID"] == "<notification-42@wecare.local>"
+    assert other["Message-ID"] != first["Message-ID"]
