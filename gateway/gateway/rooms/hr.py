@@ -132,11 +132,7 @@ class HrRoom(Room):
          summary="import employees from CSV: all rows or none, bad rows listed with reasons")
     def import_employees(self, call: SignedInCall, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
-        raw = read_raw(call.request, MAX_CSV_BYTES)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
+        text = _csv_text(call)
         users.ensure_emails_free(self.db, self.benefits.check_import(cid, text))
         result = self.benefits.import_employees(cid, text)
         users.create_invited(self.db, [(e["email"], e["id"]) for e in result["employees"]],
@@ -150,11 +146,7 @@ class HrRoom(Room):
                  "its reasons; writes nothing")
     def preview_import(self, call: SignedInCall, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
-        raw = read_raw(call.request, MAX_CSV_BYTES)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
+        text = _csv_text(call)
         preview = self.benefits.preview_import(cid, text)
         taken = users.taken_emails(self.db, [e["email"] for e in preview["employees"]])
         if taken:  # an account elsewhere in WeCare (another company, a provider…)
@@ -268,3 +260,12 @@ class HrRoom(Room):
                 "Content-Disposition":
                     f'attachment; filename="welfare-{cid}-{call.query["year"]}.csv"'})
         return self.benefits.fiscal_report(cid, call.query["year"])
+
+
+def _csv_text(call: SignedInCall) -> str:
+    """The CSV file sent as the request's body, as text (UTF-8, at most MAX_CSV_BYTES)."""
+    raw = read_raw(call.request, MAX_CSV_BYTES)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
