@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from wallet import ledger
 from wallet.ledger import Leg
@@ -191,3 +193,55 @@ def test_credits_to_many_owners_post_as_the_same_transfer_would(session) -> None
     assert ledger.audit(session)["balanced"]
     with pytest.raises(InvalidInput):
         grant(new_id(), [], 100)
+
+
+def _refused(session: Session, statement: str, params: dict, words: str) -> None:
+    with pytest.raises(DBAPIError) as exc:
+        session.execute(text(statement), params)
+        session.flush()
+    session.rollback()
+    assert words in str(exc.value.orig)
+
+
+def test_postings_name_accounts_and_transactions_that_exist(session) -> None:
+    """Checked once per statement over all its rows (migration 0007), as the foreign
+    keys did per row: a statement naming one unknown account among good ones is
+    refused whole."""
+    company = new_id()
+    posted = ledger.post(session, kind="topup", idempotency_key=new_id(),
+                         legs=fund(company, 300), company_id=company)
+    session.commit()
+    tx, known = posted.transaction.id, ledger.fund_account(company)
+    unknown = ledger.credit_account(new_id(), new_id())
+    _refused(session, "INSERT INTO postings (transaction_id, account_id, amount_cents) "
+             "VALUES (:tx, :known, 1), (:tx, :unknown, -1)",
+             {"tx": tx, "known": known, "unknown": unknown},
+             f"a posting names account '{unknown}', which does not exist")
+    _refused(session, "INSERT INTO postings (transaction_id, account_id, amount_cents) "
+             "VALUES (:tx, :known, 1), (:tx, :known, -1)",
+             {"tx": "no-such-transaction", "known": known},
+             "a posting names ledger transaction 'no-such-transaction', which does not exist")
+    assert ledger.audit(session)["balanced"]
+
+
+def test_the_ledger_is_written_once(session) -> None:
+    """Postings are never changed or deleted; accounts and transactions never deleted
+    nor renamed (what the foreign keys protected, and more)."""
+    company = new_id()
+    posted = ledger.post(session, kind="topup", idempotency_key=new_id(),
+                         legs=fund(company, 300), company_id=company)
+    session.commit()
+    tx, fund_id = posted.transaction.id, ledger.fund_account(company)
+    for statement, params in [
+            ("UPDATE postings SET amount_cents = 0 WHERE transaction_id = :tx", {"tx": tx}),
+            ("DELETE FROM postings WHERE transaction_id = :tx", {"tx": tx}),
+            ("DELETE FROM accounts WHERE id = :id", {"id": fund_id}),
+            ("UPDATE accounts SET id = 'elsewhere' WHERE id = :id", {"id": fund_id}),
+            ("DELETE FROM ledger_transactions WHERE id = :tx", {"tx": tx}),
+            ("UPDATE ledger_transactions SET id = 'elsewhere' WHERE id = :tx", {"tx": tx})]:
+        _refused(session, statement, params, "refused: the ledger is written once")
+    # a balance is still kept up to date (only the id is fixed)
+    session.execute(text("UPDATE accounts SET balance_cents = balance_cents WHERE id = :id"),
+                    {"id": fund_id})
+    session.rollback()
+    assert ledger.balance(session, fund_id) == 300

@@ -70,6 +70,9 @@ class LedgerTransaction(Base):
 
 
 class Posting(Base):
+    # the foreign keys hold on SQLite; on PostgreSQL migration 0007 checks them once
+    # per statement instead of per row, and refuses changes to the ledger
+    # (docs/ledger.md#invariants)
     __tablename__ = "postings"
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
