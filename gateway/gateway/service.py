@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
+from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc
 
 from gateway import users
@@ -32,6 +33,7 @@ class GatewayService(operations.OperationsRoom, public.PublicRoom, auth.AuthRoom
                      employee.EmployeeRoom, provider.ProviderRoom, admin.AdminRoom,
                      webhooks.WebhooksRoom):
     name = "gateway"
+    memory = SettledMemory()  # startup's objects out of the collector's walks
 
     db = Database("gateway", Base.metadata)
     admin = AdminBootstrap()

@@ -125,3 +125,39 @@ def test_a_service_out_of_reach_is_no_answer_to_replay(session) -> None:
     assert run_once(session, caller="u", key="s", fingerprint=fingerprint,
                     action=lambda: (201, {"ok": True}), to_response=to_response) == (
         201, {"ok": True})
+
+
+def test_a_long_request_keeps_its_record_alive_and_stops_when_done(session, monkeypatch
+                                                                   ) -> None:
+    """The heartbeat: a request running past HEARTBEAT touches its record (so no retry
+    takes it over); a request ending sooner, or ended, leaves nothing beating."""
+    import eventlet
+    from sqlalchemy import event
+
+    from gateway import idempotency
+
+    monkeypatch.setattr(idempotency, "HEARTBEAT", 0.05)
+    beats: list[str] = []
+
+    @event.listens_for(session.get_bind(), "before_cursor_execute")
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001 - SQLAlchemy's hook
+        if statement.startswith("UPDATE idempotency_records SET created_at"):
+            beats.append(statement)
+
+    def slow() -> tuple[int, dict]:
+        eventlet.sleep(0.3)
+        return 201, {"id": "done"}
+
+    fingerprint = request_hash("POST", "/x", {"amount_cents": 1})
+    assert run_once(session, caller="u1", key="k", fingerprint=fingerprint, action=slow,
+                    to_response=_answer) == (201, {"id": "done"})
+    assert len(beats) >= 3  # beaten every 0.05 s while it ran
+    ended = len(beats)
+
+    def quick() -> tuple[int, dict]:
+        return 201, {"id": "quick"}
+
+    assert run_once(session, caller="u1", key="k2", fingerprint=fingerprint, action=quick,
+                    to_response=_answer) == (201, {"id": "quick"})
+    eventlet.sleep(0.2)
+    assert len(beats) == ended  # neither the ended request nor the quick one beats on

@@ -4,6 +4,8 @@ every page request here so pages and `/api/v1` share one origin."""
 
 from __future__ import annotations
 
+from wecare_common.memory import SettledMemory
+
 # modules, not classes: `nameko run web.service` takes every class here for a service
 from web.pages import admin, auth, common, employee, hr, provider
 
@@ -12,3 +14,4 @@ class WebService(common.CommonPages, auth.AuthPages, employee.EmployeePages,
                  provider.ProviderPages,
                  admin.AdminPages, hr.HrPages):
     name = "web"
+    memory = SettledMemory()  # startup's objects out of the collector's walks

@@ -10,6 +10,7 @@ from nameko.timer import timer
 # a module, not the class: `nameko run` would take every class it finds here
 from wecare_common import health
 from wecare_common.db import Database
+from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
@@ -31,6 +32,7 @@ from benefits.storage import Receipts
 
 class BenefitsService(health.HealthEntrypoints):
     name = "benefits"
+    memory = SettledMemory()  # startup's objects out of the collector's walks
 
     db = Database("benefits", Base.metadata)
     wallet = TimedServiceRpc("wallet", timeout=60)

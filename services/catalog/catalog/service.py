@@ -7,6 +7,7 @@ from typing import Any
 # a module, not the class: `nameko run` would take every class it finds here
 from wecare_common import health
 from wecare_common.db import Database
+from wecare_common.memory import SettledMemory
 from wecare_common.rpc import rpc
 from wecare_common.schemas import load
 
@@ -26,6 +27,7 @@ from catalog.schemas import (
 
 class CatalogService(health.HealthEntrypoints):
     name = "catalog"
+    memory = SettledMemory()  # startup's objects out of the collector's walks
 
     db = Database("catalog", Base.metadata)
 

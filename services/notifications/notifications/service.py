@@ -8,6 +8,7 @@ from typing import Any
 from wecare_common import health
 from wecare_common.consumer import handle_event
 from wecare_common.db import Database
+from wecare_common.memory import SettledMemory
 from wecare_common.rpc import rpc
 from wecare_common.schemas import PageSchema, load
 
@@ -20,6 +21,7 @@ from notifications.schemas import PreferencesRequest
 
 class NotificationsService(health.HealthEntrypoints):
     name = "notifications"
+    memory = SettledMemory()  # startup's objects out of the collector's walks
 
     db = Database("notifications", Base.metadata)
     mailer = MailerProvider()

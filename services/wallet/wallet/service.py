@@ -16,6 +16,7 @@ from wecare_common.consumer import handle_event
 from wecare_common.contract import events
 from wecare_common.db import Database
 from wecare_common.inbox import first_delivery
+from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
@@ -57,6 +58,7 @@ def _retry_on_race(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 class WalletService(health.HealthEntrypoints):
     name = "wallet"
+    memory = SettledMemory()  # startup's objects out of the collector's walks
 
     db = Database("wallet", Base.metadata)
     stripe = StripeGateway()
