@@ -6,9 +6,11 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import segno
+from eventlet.greenpool import GreenPool
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 from wecare_common.config import env
@@ -51,10 +53,12 @@ class Told:
     company_id: str | None = None
 
 
-# Recipients told per round: one read, one write and a commit; the emails; one
-# write and a commit marking them sent. A crash between an email's acceptance by
-# the SMTP server and that last commit re-sends at most one round's emails.
+# Recipients recorded per round: one read, one write and a commit; emails sent per
+# round, then one write and a commit marking them sent. Up to SENDERS rounds are on
+# their way at once: a crash between an email's acceptance by the SMTP server and
+# its round's commit re-sends at most that many rounds' emails.
 BATCH = 100
+SENDERS = 3
 
 Send = Callable[[list[tuple[str, bytes]]], list[Exception | None]]
 # a recorded email: (row seq, the event's index in its batch, to, subject, text, html, extras)
@@ -67,9 +71,10 @@ def tell(session: Session, events: list[Told], send_many: Send) -> list[Exceptio
     this is one. Several events are told together (the service hands over those
     that arrived together), each message as one row.
 
-    The intent is recorded first (the row, its email pending) and committed;
-    then the round's emails go over one SMTP connection, no transaction open;
-    then one statement marks them sent (or counts the failed attempt). A row
+    The intent is recorded first (each round's rows, their emails pending) and
+    committed; then the emails go out, no transaction open, a round at a time over
+    up to SENDERS SMTP connections at once, each round marked sent (or its failed
+    attempts counted) by one statement as the server answers it. A row
     already there means an earlier delivery of the event recorded it: nobody is
     told twice, and an email it left pending is sent now.
 
@@ -82,10 +87,15 @@ def tell(session: Session, events: list[Told], send_many: Send) -> list[Exceptio
     # one message per recipient and event (the row's unique key says the same)
     wanted = [(n, m) for n, e in enumerate(events) if first[e.event_id] == n
               for m in {m.recipient: m for m in e.messages}.values()]
+    emails: list[Email] = []
     for start in range(0, len(wanted), BATCH):
-        _tell_round(session, events, wanted[start:start + BATCH], outcomes, send_many)
+        emails += _record_round(session, events, wanted[start:start + BATCH], outcomes)
     if not wanted:
         session.commit()  # contacts remembered, nobody to tell
+    for (_, n, *_), error in zip(emails, send_and_record(session, emails, send_many),
+                                 strict=True):
+        if error is not None:
+            outcomes[n] = error
     return [outcomes[first[e.event_id]] for e in events]
 
 
@@ -101,8 +111,9 @@ def _remember_contacts(session: Session, contacts: list[tuple[Contact, str | Non
         set_={c: statement.excluded[c] for c in ("email", "name", "language", "company_id")}))
 
 
-def _tell_round(session: Session, events: list[Told], wanted: list[tuple[int, Message]],
-                outcomes: list[Exception | None], send_many: Send) -> None:
+def _record_round(session: Session, events: list[Told], wanted: list[tuple[int, Message]],
+                  outcomes: list[Exception | None]) -> list[Email]:
+    """One round's messages recorded and committed; its emails to send."""
     found = {row.key: row for row in session.execute(
         _FIND_RECIPIENTS, {"keys": list({m.recipient for _, m in wanted})})}
     for n, m in wanted:
@@ -144,10 +155,7 @@ def _tell_round(session: Session, events: list[Told], wanted: list[tuple[int, Me
                         n_.email_status == "pending"))
                    if (row.event_id, row.recipient) in earlier]
     session.commit()  # the intent recorded: no transaction is open while SMTP talks
-    for (_, n, *_), error in zip(emails, send_and_record(session, emails, send_many),
-                                 strict=True):
-        if error is not None:
-            outcomes[n] = error
+    return emails
 
 
 _MARK_SENT = (update(_notifications)
@@ -171,14 +179,28 @@ def message_id(seq: int) -> str:
 
 def send_and_record(session: Session, emails: list[Email], send_many: Send
                     ) -> list[Exception | None]:
-    """Send recorded emails over one SMTP connection (no transaction open), then
-    mark them sent in one statement, or count the failed attempt (failed for good
-    after MAX_EMAIL_ATTEMPTS), and commit; each email's error or None."""
-    if not emails:
-        return []
-    errors = send_many([(to, compose(to, subject, text, html, attachments_for(extras),
-                                     message_id=message_id(seq)))
-                        for seq, _, to, subject, text, html, extras in emails])
+    """Send recorded emails (no transaction open) BATCH at a time, over up to SENDERS
+    SMTP connections at once (a grant's thousands of emails: the server takes one
+    round while the next is composed and sent), marking each round sent in one
+    statement, or counting its failed attempts (failed for good after
+    MAX_EMAIL_ATTEMPTS), and committing, in order as the rounds are answered; each
+    email's error or None."""
+    rounds = [emails[start:start + BATCH] for start in range(0, len(emails), BATCH)]
+    if len(rounds) == 1:
+        return _mark(session, emails, _send(send_many, emails))
+    answered = GreenPool(SENDERS).imap(partial(_send, send_many), rounds)
+    return [error for chunk, errors in zip(rounds, answered, strict=True)
+            for error in _mark(session, chunk, errors)]
+
+
+def _send(send_many: Send, emails: list[Email]) -> list[Exception | None]:
+    return send_many([(to, compose(to, subject, text, html, attachments_for(extras),
+                                   message_id=message_id(seq)))
+                      for seq, _, to, subject, text, html, extras in emails])
+
+
+def _mark(session: Session, emails: list[Email], errors: list[Exception | None]
+          ) -> list[Exception | None]:
     sent = [email[0] for email, error in zip(emails, errors, strict=True) if error is None]
     if sent:
         session.execute(_MARK_SENT, {"seqs": sent})

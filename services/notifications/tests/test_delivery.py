@@ -115,13 +115,14 @@ def test_someone_without_an_email_address_still_gets_the_feed_entry(
 
 def test_an_event_for_more_recipients_than_a_batch_tells_each_once(
         database_url, rabbit_config, container_factory, smtp_sink, fake, monkeypatch) -> None:
-    from notifications.domain import BATCH
+    """More rounds than are sent at once (SENDERS): each recipient's email once."""
+    from notifications.domain import BATCH, SENDERS
     from notifications.models import Recipient
     from sqlalchemy import insert
 
     monkeypatch.setenv("SMTP_URL", smtp_sink.url)
     container_factory(NotificationsService).start()
-    employees = [fake.fiscal_code() for _ in range(BATCH + 20)]
+    employees = [fake.fiscal_code() for _ in range(BATCH * (SENDERS + 1) + 20)]
     engine = make_engine("notifications", database_url)
     with engine.begin() as db:
         db.execute(insert(Recipient), [
