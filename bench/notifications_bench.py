@@ -101,7 +101,8 @@ def main() -> int:
             [sys.executable, "-m", "nameko", "run", "--config",
              "services/notifications/config.yaml", "notifications.service"], cwd=ROOT,
             env=dict(running.env, NOTIFICATIONS_HEALTH_ADDRESS=f"127.0.0.1:{Ports.free().web}"),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(REPLICAS - 1)]
+            stdout=open(DATA / "logs" / f"notifications-{n + 2}.log", "w"),
+            stderr=subprocess.STDOUT) for n in range(REPLICAS - 1)]
         profiled = None
         out = str(DATA / "notifications.prof")
         if PROFILE:
