@@ -214,11 +214,10 @@ def main() -> int:
                 return ServiceRpcClient("wallet", uri=amqp_uri, timeout=30).start()
 
             def over_http(i: int):  # type: ignore[no-untyped-def]
-                from wecare_common.rpc import _HttpService
+                from wecare_common.rpc import _HttpService, http_pool
 
-                http = requests.Session()
-                http.trust_env = False  # as wecare_common.rpc's own sessions
-                return _HttpService(http, running.urls["wallet"], "wallet", 30,
+                # the gateway's own client (its connections: one per client here)
+                return _HttpService(http_pool(), running.urls["wallet"], "wallet", 30,
                                     running.env["WECARE_INTERNAL_TOKEN"])
 
             def buying(client):  # type: ignore[no-untyped-def]

@@ -185,7 +185,7 @@ def a_year_of_activity(s, admin: str, company_id: str, hr: str, employees: int) 
     from datetime import date
 
     from sqlalchemy import create_engine, text
-    from wecare_common.rpc import _HttpService
+    from wecare_common.rpc import _HttpService, http_pool
 
     year = date.today().year
     topup = s.api("POST", f"/companies/{company_id}/topups", hr, key=uuid.uuid4().hex,
@@ -204,7 +204,7 @@ def a_year_of_activity(s, admin: str, company_id: str, hr: str, employees: int) 
         ids = [r[0] for r in conn.execute(text(
             "SELECT id FROM employees WHERE company_id = :c"), {"c": company_id})]
     engine.dispose()
-    wallet = _HttpService(requests.Session(), s.urls["wallet"], "wallet", 30,
+    wallet = _HttpService(http_pool(), s.urls["wallet"], "wallet", 30,
                           s.env["WECARE_INTERNAL_TOKEN"])
     for _attempt in range(200):  # the grant reaches the wallet through an event
         try:

@@ -15,8 +15,9 @@ import eventlet
 from eventlet import hubs
 from eventlet.greenthread import GreenThread
 from sqlalchemy import CursorResult, bindparam, delete, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from wecare_common.db import insert_ignore
+from wecare_common.db import insert_ignore, make_engine
 from wecare_common.errors import Conflict, DomainError, IdempotencyConflict
 
 from gateway.models import IdempotencyRecord
@@ -37,11 +38,11 @@ def run_once(session: Session, *, caller: str, key: str, fingerprint: str,
     """Run `action` the first time this (caller, key) is seen; replay after.
     The record is claimed by inserting it (a concurrent twin finds it taken);
     only a retry reads it back."""
-    _autocommit(session)
-    claimed = insert_ignore(session, _records, [{
-        "caller": caller, "key": key, "request_hash": fingerprint, "status": None,
-        "response": None, "created_at": datetime.now(UTC)}])
-    session.commit()
+    with _statement(session) as alone:
+        claimed = insert_ignore(alone, _records, [{
+            "caller": caller, "key": key, "request_hash": fingerprint, "status": None,
+            "response": None, "created_at": datetime.now(UTC)}])
+        alone.commit()
     if not claimed:
         this = _this(caller, key)
         record = session.execute(select(_records.c.request_hash, _records.c.status,
@@ -141,19 +142,33 @@ def _run(session: Session, caller: str, key: str, action: Callable[[], tuple[int
         # below are idempotent by the same key, so money moves at most once.
         _forget(session, caller, key)
         raise
-    _autocommit(session)
-    session.execute(_ANSWER, {"a_caller": caller, "a_key": key, "a_status": status,
-                              "a_response": body})
-    session.commit()
+    with _statement(session) as alone:
+        alone.execute(_ANSWER, {"a_caller": caller, "a_key": key, "a_status": status,
+                                "a_response": body})
+        alone.commit()
     return status, body
 
 
-def _autocommit(session: Session) -> None:
-    """The next statement commits on its own (PostgreSQL): one round trip instead of
-    three (BEGIN, the statement, COMMIT); the session's commit after it is then only
-    the end of its use of the connection. Only when no transaction is open."""
-    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+@contextmanager
+def _statement(session: Session) -> Iterator[Session]:
+    """A session for one statement that commits on its own, on PostgreSQL: one round
+    trip instead of three (BEGIN, the statement, COMMIT), on connections kept in
+    autocommit by an engine of their own (switching a pooled connection to
+    autocommit and back cost a round trip of its own each way). Elsewhere `session`."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() != "postgresql":
+        yield session
+        return
+    engine = _autocommit_engines.get(url)
+    if engine is None:
+        engine = _autocommit_engines[url] = make_engine(
+            "gateway", url.render_as_string(hide_password=False),
+            isolation_level="AUTOCOMMIT", pool_size=5)
+    with Session(engine) as alone:
+        yield alone
+
+
+_autocommit_engines: dict[Any, Engine] = {}
 
 
 def _forget(session: Session, caller: str, key: str) -> None:

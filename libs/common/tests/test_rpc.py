@@ -110,9 +110,9 @@ def test_a_slow_service_is_a_timeout_not_a_hang(ledgerish) -> None:
 
 
 def test_nobody_listening_is_service_unavailable(monkeypatch) -> None:
-    from wecare_common.rpc import _HttpService
+    from wecare_common.rpc import _HttpService, http_pool
 
-    service = _HttpService(requests.Session(), f"http://127.0.0.1:{free_port()}",
+    service = _HttpService(http_pool(), f"http://127.0.0.1:{free_port()}",
                            "ledgerish", 1, config.internal_token())
     with pytest.raises(ServiceUnavailable, match="not running"):
         service.add(1)
