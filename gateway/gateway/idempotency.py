@@ -38,6 +38,8 @@ def run_once(session: Session, *, caller: str, key: str, fingerprint: str,
     """Run `action` the first time this (caller, key) is seen; replay after.
     The record is claimed by inserting it (a concurrent twin finds it taken);
     only a retry reads it back."""
+    if session.in_transaction():
+        session.commit()  # what the request read so far: nothing stays open over the action
     with _statement(session) as alone:
         claimed = insert_ignore(alone, _records, [{
             "caller": caller, "key": key, "request_hash": fingerprint, "status": None,
