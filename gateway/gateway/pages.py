@@ -11,7 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from werkzeug.wrappers import Request, Response
 
-from gateway.clients import client_address
+from gateway.clients import client_address, over_https, transport_headers
 from gateway.errors import error_body, json_response
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -39,7 +39,12 @@ def web_url() -> str | None:
 
 
 def forward(request: Request) -> Response:
-    """Hand a page request to the web app; its answer, cookies included, back."""
+    """Hand a page request to the web app; its answer, cookies included, back (with
+    HSTS when the request came over HTTPS)."""
+    return transport_headers(request, _forward(request))
+
+
+def _forward(request: Request) -> Response:
     target = web_url()
     if request.path.startswith("/api/"):
         return json_response(404, error_body("not_found", "no such API path"))
@@ -50,7 +55,7 @@ def forward(request: Request) -> Response:
         return Response("too large", status=413, mimetype="text/plain")
     headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
     headers["X-Forwarded-For"] = client_address(request)
-    headers["X-Forwarded-Proto"] = request.headers.get("X-Forwarded-Proto", request.scheme)
+    headers["X-Forwarded-Proto"] = "https" if over_https(request) else "http"
     headers["X-Forwarded-Host"] = request.host
     try:
         answer = _session().request(

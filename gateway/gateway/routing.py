@@ -19,7 +19,7 @@ from wecare_common.errors import DomainError, Forbidden, InvalidInput
 from wecare_common.schemas import instance, load
 from werkzeug.wrappers import Request, Response
 
-from gateway import errors
+from gateway import clients, errors
 from gateway.auth import Principal, Unauthenticated, principal_from
 from gateway.users import session_ended
 
@@ -64,6 +64,9 @@ class ApiRoute(HttpRequestHandler):
         self.max_body_bytes = max_body_bytes
         kwargs.setdefault("expected_exceptions", (DomainError,))
         super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request: Request) -> Response:
+        return clients.transport_headers(request, super().handle_request(request))
 
     def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:
         call = Call(request, None)

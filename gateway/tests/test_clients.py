@@ -1,18 +1,22 @@
 """The client's address behind proxies: X-Forwarded-For is believed only from a
 proxy we trust, read from the right, so a client cannot pick its own address
-(login and reset rate limits count per address)."""
+(login and reset rate limits count per address). HTTPS the same way: answers to a
+request that came over HTTPS carry HSTS, and only those."""
 
 from __future__ import annotations
 
 import pytest
-from gateway.clients import client_address
+from gateway.clients import HSTS, client_address, over_https, transport_headers
 from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 
-def request(remote: str, forwarded: str | None = None) -> Request:
+def request(remote: str, forwarded: str | None = None, proto: str | None = None,
+            url: str = "http://localhost/") -> Request:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-    environ = EnvironBuilder(path="/", headers=headers).get_environ()
+    if proto is not None:
+        headers["X-Forwarded-Proto"] = proto
+    environ = EnvironBuilder(base_url=url, path="/", headers=headers).get_environ()
     environ["REMOTE_ADDR"] = remote
     return Request(environ)
 
@@ -36,3 +40,20 @@ def test_trusted_proxies_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("WECARE_TRUSTED_PROXIES", "10.0.0.0/8")
     assert client_address(request("10.1.2.3", "198.51.100.7")) == "198.51.100.7"
     assert client_address(request("127.0.0.1", "198.51.100.7")) == "127.0.0.1"
+
+
+@pytest.mark.parametrize("remote, proto, url, https", [
+    ("127.0.0.1", "https", "http://localhost/", True),  # an ingress of ours ended TLS
+    ("127.0.0.1", "http", "http://localhost/", False),
+    ("127.0.0.1", None, "http://localhost/", False),
+    ("203.0.113.9", "https", "http://localhost/", False),  # a client's own claim
+    ("203.0.113.9", None, "https://localhost/", True),  # TLS ended here
+    ("127.0.0.1", "http, https", "http://localhost/", True),  # the nearest proxy's word
+])
+def test_https_is_believed_from_the_connection_or_a_trusted_proxy(
+        remote, proto, url, https, monkeypatch) -> None:
+    monkeypatch.delenv("WECARE_TRUSTED_PROXIES", raising=False)
+    asked = request(remote, proto=proto, url=url)
+    assert over_https(asked) is https
+    answer = transport_headers(asked, Response("ok"))
+    assert answer.headers.get("Strict-Transport-Security") == (HSTS if https else None)

@@ -59,8 +59,28 @@ def test_no_secret_has_a_built_in_default(deployed) -> None:
         auth.secret()
     with pytest.raises(config.MissingSetting, match="WECARE_INTERNAL_TOKEN"):
         config.internal_token()
-    deployed.setenv("JWT_SECRET", "from-the-secret-store")
-    assert auth.secret() == "from-the-secret-store"
+    deployed.setenv("JWT_SECRET", "from-the-secret-store-" + "k" * 16)
+    assert auth.secret() == "from-the-secret-store-" + "k" * 16
+
+
+@pytest.mark.parametrize("dev", [False, True])
+def test_a_jwt_secret_shorter_than_32_bytes_refuses_to_start(deployed, dev: bool) -> None:
+    """HS256 with a short key can be brute-forced from one token (issue 23.9); a key
+    someone set is never replaced, so a short one is refused even in development mode."""
+    from gateway import auth
+
+    if dev:
+        deployed.setenv(config.DEV_MODE, "1")
+    deployed.setenv("WECARE_INTERNAL_TOKEN", "given")
+    for short in ("s" * 31, "è" * 15 + "s"):  # 31 bytes, ASCII or not
+        deployed.setenv("JWT_SECRET", short)
+        with pytest.raises(config.MissingSetting, match="JWT_SECRET is shorter than 32 bytes"):
+            config.check_settings("gateway")
+        with pytest.raises(config.MissingSetting, match="shorter than 32 bytes"):
+            auth.secret()  # nor can a token be signed or checked with it
+    deployed.setenv("JWT_SECRET", "è" * 16)  # 32 bytes
+    config.check_settings("gateway")
+    assert auth.secret() == "è" * 16
 
 
 def test_development_mode_makes_random_secrets_per_process(deployed) -> None:

@@ -66,7 +66,21 @@ log = logging.getLogger(__name__)
 
 
 class MissingSetting(RuntimeError):
-    """A variable a deployment must set is missing (outside development mode)."""
+    """A variable a deployment must set is missing (outside development mode), or is
+    too weak to use (in any mode)."""
+
+
+# Keys whose strength is their length: HS256 wants a key at least as long as its
+# 32-byte hash (RFC 7518 §3.2); a shorter one can be guessed offline from any token.
+MIN_BYTES = {"JWT_SECRET": 32}
+
+
+def weak(name: str, value: str) -> str | None:
+    """Why `value` may not be used for `name`, or None."""
+    least = MIN_BYTES.get(name)
+    if least is not None and len(value.encode()) < least:
+        return f"{name} is shorter than {least} bytes"
+    return None
 
 
 def dev_mode() -> bool:
@@ -84,6 +98,8 @@ def secret(name: str) -> str:
     """A secret from the environment; never a built-in default."""
     value = env(name)
     if value is not None:
+        if (why := weak(name, value)) is not None:
+            raise MissingSetting(f"{why}: set a longer one (e.g. 48 random bytes, base64)")
         return value
     if not dev_mode():
         raise MissingSetting(f"{name} is not set: set it (from the cluster's Secret), or set "
@@ -120,8 +136,16 @@ def requirements(service: str) -> list[tuple[str, str]]:
 
 
 def check_settings(service: str) -> None:
-    """Stop `service` at start when a setting it needs is missing, naming each one."""
-    missing = [(name, why) for name, why in requirements(service) if env(name) is None]
+    """Stop `service` at start when a setting it needs is missing, naming each one, or
+    is set too weak (in development mode too: a key someone chose is used as given)."""
+    needed = requirements(service)
+    too_weak = [why for name, _ in needed
+                if (value := env(name)) is not None and (why := weak(name, value))]
+    if too_weak:
+        message = f"{service} cannot start: {'; '.join(too_weak)}. Set a longer one."
+        log.critical(message)
+        raise MissingSetting(message)
+    missing = [(name, why) for name, why in needed if env(name) is None]
     if not missing or dev_mode():
         return
     names = ", ".join(name for name, _ in missing)
