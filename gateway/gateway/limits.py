@@ -32,6 +32,9 @@ class Limit:
 LOGIN_PER_ACCOUNT = Limit("login-account", 5, 300)
 LOGIN_PER_ADDRESS = Limit("login-address", 50, 300)
 RESET_PER_ADDRESS = Limit("reset-address", 10, 3600)
+# Each proposal may email an address the employee chose: a few a day is what a person
+# proposes; more is someone using WeCare to write to strangers.
+PROPOSALS_PER_EMPLOYEE = Limit("proposals-employee", 5, 86400)
 # 80-bit voucher codes: 10 wrong codes per 10 minutes makes guessing hopeless.
 REDEEM_FAILURES = Limit("redeem-failures", 10, 600)
 
@@ -67,3 +70,13 @@ def count(session: Session, limit: Limit, subject: str, now: float | None = None
                                               RateCounter.window_start < start))
     session.commit()
     return value
+
+
+def take(session: Session, limit: Limit, subject: str, now: float | None = None) -> None:
+    """One attempt counted, then refused if it is past the limit: atomic across
+    replicas (the count is one statement), for limits on every attempt, not only the
+    failed ones."""
+    now = time.time() if now is None else now
+    if count(session, limit, subject, now) > limit.attempts:
+        left = _window(limit, now)[1]
+        raise RateLimited(f"too many attempts; try again in {left} s", left)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from gateway.limits import Limit, RateLimited, check, count
+from gateway.limits import Limit, RateLimited, check, count, take
 from gateway.models import Base
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -39,3 +39,14 @@ def test_a_new_window_starts_from_zero_and_old_ones_are_dropped(engine) -> None:
     assert count(engine, limit, "a", now=15.0) == 1
     rows = engine.execute(text("SELECT window_start FROM rate_counters")).all()
     assert rows == [(10,)]
+
+
+def test_take_counts_every_attempt_and_refuses_those_past_the_limit(engine) -> None:
+    limit = Limit("test-take", attempts=2, window_s=60)
+    take(engine, limit, "emp", now=1000.0)
+    take(engine, limit, "emp", now=1001.0)
+    with pytest.raises(RateLimited) as refused:
+        take(engine, limit, "emp", now=1002.0)
+    assert refused.value.retry_after == 1020 - 1002
+    take(engine, limit, "other", now=1002.0)
+    take(engine, limit, "emp", now=1020.0)  # the next window

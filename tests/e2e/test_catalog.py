@@ -132,3 +132,32 @@ def test_an_employee_proposes_a_provider_which_is_invited_then_joins(stack, admi
                json={"status": "approved", "commission_bps": 100})
     mine = stack.call("GET", "/me/provider-proposals", token).json()["items"]
     assert mine[0]["status"] == "approved"
+
+
+def test_proposals_cannot_be_used_to_write_to_any_address_at_will(stack, admin, company,
+                                                                 fake) -> None:
+    """Five proposals a day per employee; an address proposed lately is not written to
+    again; the invitation carries nothing the employee typed (issue 23.8)."""
+    _, token, _ = funded_employee(stack, admin, company, fake, 100)
+    _, colleague, _ = funded_employee(stack, admin, company, fake, 100)
+    target = fake.email("target")
+    typed = "Premio! https://evil.example/x"
+
+    def propose(who: str, email: str):  # type: ignore[no-untyped-def]
+        return stack.call("POST", "/me/provider-proposals", who, json={
+            "name": typed, "city": typed, "email": email, "category": "wellbeing"})
+
+    statuses = [propose(token, target).status_code for _ in range(2)]
+    statuses += [propose(token, fake.email("other")).status_code for _ in range(3)]
+    assert statuses == [201] * 5
+    over = propose(token, fake.email("more"))
+    assert over.status_code == 429 and over.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(over.headers["Retry-After"]) <= 86400
+    sentinel = fake.email("sentinel")
+    assert propose(colleague, target).status_code == 201  # another employee, same address
+    assert propose(colleague, sentinel).status_code == 201  # …and one mailed after it
+    stack.smtp.wait_for(lambda m: m["To"] == sentinel)
+    time.sleep(1)
+    (invitation,) = [m for m in stack.smtp.messages() if m["To"] == target]
+    text = invitation.get_body(preferencelist=("plain",)).get_content()
+    assert "WeCare" in invitation["Subject"] and "evil.example" not in text

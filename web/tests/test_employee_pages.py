@@ -278,6 +278,20 @@ def test_proposals_say_what_is_missing_and_show_their_progress() -> None:
         "info@piscina.example")
 
 
+def test_a_sixth_proposal_in_a_day_says_so_and_keeps_what_was_typed() -> None:
+    api = FakeApi({("GET", "/me/provider-proposals"): {"items": [], "next_cursor": None},
+                   ("POST", "/me/provider-proposals"): ApiError(
+                       429, "rate_limited", "too many attempts; try again in 3600 s",
+                       {"Retry-After": ["3600"]})})
+    response = pages.propose(make_page(api, "POST", "/propose", data={
+        "csrf_token": "tok", "name": "Piscina", "city": "Torino",
+        "email": "info@piscina.example", "category": "wellbeing"}))
+    page = html(response)
+    assert response.status_code == 429 and 'class="error-summary"' in page
+    assert "Oggi hai già proposto diversi fornitori" in page
+    assert 'value="info@piscina.example"' in page
+
+
 def test_notifications_are_marked_read_and_preferences_saved() -> None:
     feed = {"items": [{"id": "3", "kind": "k", "subject": "Tre", "body": "b",
                        "created_at": "2099-01-01T10:00:00+00:00", "read_at": None},

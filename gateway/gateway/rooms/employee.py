@@ -9,6 +9,7 @@ from typing import Any
 from wecare_common.errors import InvalidInput
 from werkzeug.wrappers import Response
 
+from gateway import limits
 from gateway.rooms.base import Room, json_ready
 from gateway.routing import SignedInCall, api
 from gateway.schemas import (
@@ -115,11 +116,11 @@ class EmployeeRoom(Room):
 
     @api("POST", "/api/v1/me/provider-proposals", roles=("employee",), body=ProposalIn,
          response=ProposalOut, status=201,
-         summary="propose a provider you use: the platform invites it")
+         summary="propose a provider you use: the platform invites it (5 a day)")
     def propose_provider(self, call: SignedInCall) -> dict[str, Any]:
+        limits.take(self.db, limits.PROPOSALS_PER_EMPLOYEE, str(call.principal.employee_id))
         return self.catalog.propose_provider(
-            call.principal.employee_id, call.principal.company_id,
-            **call.body)
+            call.principal.employee_id, call.principal.company_id, **call.body)
 
     @api("GET", "/api/v1/me/provider-proposals", roles=("employee",), response=ProposalPage,
          summary="your proposals, from invitation to approval")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, func, select, update
@@ -199,20 +199,31 @@ def providers(session: Session, status: str, limit: int, cursor: str | None
             "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None}
 
 
+# An address proposed within this long is not invited again, however many employees
+# propose it: proposals cannot make WeCare write to an address again and again (the
+# gateway also limits each employee's proposals per day).
+INVITED_ONCE_IN = timedelta(days=30)
+
+
 def propose(session: Session, employee_id: str, company_id: str | None,
             data: dict[str, Any]) -> dict[str, Any]:
-    """An employee proposes a provider they use; the platform invites it."""
+    """An employee proposes a provider they use; the platform invites it, unless it
+    knows the address already or invited it lately."""
+    now = datetime.now(UTC)
     proposal = Proposal(id=str(uuid.uuid4()), employee_id=employee_id, company_id=company_id,
-                        status="invited", created_at=datetime.now(UTC), **data)
-    known = session.scalar(select(Provider).where(
-        func.lower(Provider.email) == data["email"].lower()))
+                        status="invited", created_at=now, **data)
+    email = data["email"].lower()
+    known = session.scalar(select(Provider).where(func.lower(Provider.email) == email))
     if known is not None:
         proposal.provider_id = known.id
         proposal.status = "approved" if known.status == "approved" else "applied"
+    invited_lately = known is None and session.scalar(select(Proposal.id).where(
+        func.lower(Proposal.email) == email, Proposal.status == "invited",
+        Proposal.created_at >= now - INVITED_ONCE_IN).limit(1)) is not None
     session.add(proposal)
     session.flush()
     view = proposal_view(proposal)
-    if proposal.status == "invited":
+    if proposal.status == "invited" and not invited_lately:
         record_event(session, events.PROVIDER_PROPOSED, {**view, "email": proposal.email},
                      producer=PRODUCER, company_id=company_id)
     return view

@@ -7,7 +7,7 @@ Input is loaded through the service's own schemas, as the service loads it."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -370,6 +370,23 @@ def test_a_proposal_of_a_known_provider_is_not_invited_again(
                           proposal(fake, email=provider["email"]))
     assert (view["status"], view["provider_id"]) == (status, provider["id"])
     assert announced(memory_session, events.PROVIDER_PROPOSED) == []
+
+
+def test_an_address_proposed_lately_is_not_invited_again(memory_session, fake) -> None:
+    """Proposals cannot make WeCare write to one address again and again (issue 23.8)."""
+    email = fake.email("gym")
+    first = domain.propose(memory_session, "emp-1", "co-1", proposal(fake, email=email))
+    again = domain.propose(memory_session, "emp-2", "co-2",
+                           proposal(fake, email=email.upper(), name="Altro nome"))
+    assert first["status"] == again["status"] == "invited"  # each tracks its proposal
+    [event] = announced(memory_session, events.PROVIDER_PROPOSED)
+    assert event["payload"]["id"] == first["id"]
+    for row in memory_session.scalars(select(Proposal).where(
+            Proposal.id.in_([first["id"], again["id"]]))):
+        row.created_at = datetime.now(UTC) - domain.INVITED_ONCE_IN - timedelta(minutes=1)
+    later = domain.propose(memory_session, "emp-3", "co-1", proposal(fake, email=email))
+    assert [e["payload"]["id"] for e in announced(memory_session, events.PROVIDER_PROPOSED)
+            ] == [first["id"], later["id"]]
 
 
 def test_an_employee_sees_only_their_own_proposals_newest_first(memory_session, fake) -> None:

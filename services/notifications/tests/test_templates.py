@@ -34,3 +34,18 @@ def test_the_voucher_email_links_to_the_voucher_page_with_its_qr_code() -> None:
         assert "ABCD-EFGH-JKMN-PQRS-T" in text and "https://wecare.example/vouchers/v-1" in text
         assert 'href="https://wecare.example/vouchers/v-1"' in html
         assert "allegat" not in text and "attached" not in text
+
+
+def test_a_provider_invitation_names_wecare_and_no_text_an_employee_typed() -> None:
+    """An employee's proposal emails an address they chose: what they typed (the
+    provider's name, their city) is not in it, so it cannot carry their message
+    (issue 23.8)."""
+    typed = "Vinci un iPhone: https://evil.example/premio"
+    context = {"name": typed, "city": typed, "category": "wellbeing",
+               "link": "https://wecare.example"}
+    for language in ("it", "en"):
+        subject, text, html = render("invitation", language, context)
+        assert "WeCare" in subject and "WeCare" in text and "WeCare" in html
+        assert "evil.example" not in subject + text + html
+        assert "https://wecare.example/providers/apply" in text
+        assert 'href="https://wecare.example/providers/apply"' in html

@@ -460,6 +460,10 @@ class EmployeePages:
             try:
                 page.api("POST", "/me/provider-proposals", json=values)
             except ApiError as exc:
+                if exc.status == 429:  # a few a day (the gateway's limit)
+                    errors.message = _("You have proposed several providers today. You can "
+                                       "propose more tomorrow.")
+                    return self._propose_page(page, values, errors=errors, status=429)
                 if exc.status != 400:
                     raise
                 errors = Errors(page.lang, exc.fields, exc.message)
