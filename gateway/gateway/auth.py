@@ -40,6 +40,16 @@ class Principal:
     session_id: str | None = None  # the login session the token belongs to
 
     @property
+    def scoped(self) -> bool:
+        """Whether the company, employee or provider this person acts for is named. An
+        account whose sign-up is still waiting on its service (benefits slow or down)
+        has it missing, and a missing scope is no access, never every tenant's."""
+        needed = {"admin": (), "hr": (self.company_id,),
+                  "employee": (self.company_id, self.employee_id),
+                  "provider": (self.provider_id,)}
+        return all(needed.get(self.role, (None,)))
+
+    @property
     def recipients(self) -> list[str]:
         """Whose notifications this person reads."""
         keys = {"employee": f"employee:{self.employee_id}",

@@ -74,6 +74,9 @@ class ApiRoute(HttpRequestHandler):
             principal = principal_from(request.headers.get("Authorization"))
             if principal.role not in self.roles:
                 raise Forbidden(f"the {principal.role} role may not do this")
+            if not principal.scoped:
+                raise Forbidden("this account is not linked to its company or provider yet: "
+                                "its sign-up is not finished", {"_account": ["not linked"]})
             if self._session_ended(principal.session_id):
                 raise Unauthenticated("this session was logged out")
             call = SignedInCall(request, principal)
@@ -93,9 +96,10 @@ class ApiRoute(HttpRequestHandler):
         return (call,), dict(vars(request)["path_values"])
 
     def _session_ended(self, session_id: str | None) -> bool:
-        """Asked of the service's database provider (the gateway owns sessions)."""
+        """Asked of the service's database provider (the gateway owns sessions). A token
+        naming no login session is not one we issued: refused."""
         if session_id is None:
-            return False
+            return True
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         with database.new_session() as session:
             return session_ended(session, session_id)

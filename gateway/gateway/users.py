@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from wecare_common.config import env
 from wecare_common.contract import events
 from wecare_common.db import aware
-from wecare_common.errors import Conflict
+from wecare_common.errors import Conflict, Forbidden
 from wecare_common.outbox import record_event
 
 from gateway.auth import Principal, Unauthenticated, hash_password, verify_password
@@ -50,7 +50,19 @@ def authenticate(session: Session, email: str, password: str) -> Principal:
     session.rollback()  # reads only: no transaction stays open during the slow hashing
     if not verify_password(stored, password) or principal is None:
         raise Unauthenticated("wrong email or password")
+    if not principal.scoped:  # the right password, before the sign-up is done
+        raise unfinished_sign_up()
     return principal
+
+
+def unfinished_sign_up() -> Forbidden:
+    return Forbidden("your sign-up is not finished yet: try again in a few minutes",
+                     {"email": ["sign-up not finished"]})
+
+
+def linked(user: User) -> bool:
+    """Whether the account's sign-up is done: linked to what it acts for."""
+    return principal_of(user).scoped
 
 
 def ensure_admin(session: Session, email: str | None, password: str | None) -> None:
@@ -162,8 +174,8 @@ _alive: dict[str, float] = {}  # session id → monotonic time until which it is
 
 
 def session_ended(session: Session, session_id: str | None) -> bool:
-    if session_id is None:
-        return False
+    if session_id is None:  # not a token we issued
+        return True
     now = time.monotonic()
     if _alive.get(session_id, 0.0) > now:
         return False
@@ -205,6 +217,8 @@ def set_password(session: Session, token: str, password: str) -> Principal:
     if found is None or found.used_at is not None or aware(found.expires_at) < now:
         raise Unauthenticated("this link is not valid (used, expired or unknown)")
     user = session.get_one(User, found.user_id)
+    if not linked(user):  # a link sent before the sign-up was done: it waits for it
+        raise unfinished_sign_up()
     found.used_at = now
     user.password_hash = hash_password(password)
     session.execute(update(LoginSession).where(LoginSession.user_id == found.user_id,

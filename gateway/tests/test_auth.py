@@ -85,3 +85,35 @@ def test_passwords_are_hashed_with_argon2_and_verified() -> None:
     assert verify_password(hashed, "correct horse battery")
     assert not verify_password(hashed, "wrong")
     assert not verify_password(None, "anything")  # an invited user has no password yet
+
+
+@pytest.mark.parametrize("principal, scoped", [
+    (Principal("u", "admin"), True),
+    (Principal("u", "hr", company_id="c1"), True),
+    (Principal("u", "hr"), False),
+    (Principal("u", "employee", "c1", "e1"), True),
+    (Principal("u", "employee", "c1"), False),
+    (Principal("u", "employee", None, "e1"), False),
+    (Principal("u", "provider", provider_id="p1"), True),
+    (Principal("u", "provider", company_id="c1"), False),
+], ids=["admin", "hr", "hr unlinked", "employee", "employee unlinked",
+        "employee without company", "provider", "provider unlinked"])
+def test_a_person_without_the_tenant_they_act_for_has_no_scope(principal, scoped) -> None:
+    """A sign-up still waiting leaves the link missing: no scope, not every scope."""
+    assert principal.scoped is scoped
+
+
+def test_a_token_naming_no_login_session_is_not_one_of_ours(tmp_path) -> None:
+    from gateway.models import Base
+    from gateway.users import session_ended, start_session
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        assert session_ended(session, None)
+        assert session_ended(session, "no-such-session")
+        principal, _ = start_session(session, HR)
+        assert not session_ended(session, principal.session_id)
+    engine.dispose()

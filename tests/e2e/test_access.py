@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.sql import sqltypes
 from support.e2e import (
     add_employee,
     approved_provider,
@@ -220,6 +221,81 @@ def test_another_tenant_s_ids_are_not_found(stack, tenants, method: str, path: s
         ids = {**a.ids, "vid": b.ids["vid"]}
         r = call(stack, method, "/api/v1" + fill(path, ids), b.tokens["provider"], row)
         assert r.status_code == 404, (method, path, r.status_code, r.text)
+
+
+def pending_sign_up(database_url: str, fake, role: str, company_id: str | None = None
+                    ) -> tuple[str, str]:
+    """An account whose sign-up waits on a service that is down (as `signups.sign_up`
+    leaves it), given a password and a login session anyway (as a reset link, before
+    they waited for the sign-up, allowed): its email and an access token."""
+    from gateway.auth import issue_token
+    from gateway.models import Base
+    from wecare_common.db import make_engine
+    from wecare_common.outbox import outbox_sessionmaker
+    from wecare_common.rpc import ServiceUnavailable
+
+    from gateway import signups, users
+
+    def down(service: str, method: str):  # type: ignore[no-untyped-def]
+        def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            raise ServiceUnavailable(f"the {service} service is not running")
+        return call
+
+    email = fake.email(f"pending-{role}")
+    engine = make_engine("gateway", database_url)
+    with outbox_sessionmaker(engine, Base.metadata)() as session:
+        with pytest.raises(ServiceUnavailable):
+            signups.sign_up(session, kind={"hr": "company"}.get(role, role), caller=None,
+                            key=None, request_hash="-", email=email, role=role,
+                            password="pending-password-1", company_id=company_id, rpc=down,
+                            call={"service": "benefits", "method": "m", "args": [],
+                                  "kwargs": {}})
+        user = users.find_by_email(session, email)
+        assert user is not None  # recorded, not linked: no employee or provider id
+        assert (user.company_id, user.employee_id, user.provider_id) == (company_id, None, None)
+        user.password_hash = users.hash_password("pending-password-1")
+        session.commit()
+        principal, _ = users.start_session(session, users.principal_of(user))
+    engine.dispose()
+    return email, issue_token(principal)["access_token"]
+
+
+def reset_links_to(database_url: str, email: str) -> int:
+    from gateway.models import outbox
+    from sqlalchemy import func, select
+    from wecare_common.db import make_engine
+
+    engine = make_engine("gateway", database_url)
+    with engine.connect() as conn:
+        found = conn.scalar(select(func.count()).select_from(outbox).where(
+            outbox.c.event_type == "password.reset_requested",
+            outbox.c.envelope.cast(sqltypes.Text).contains(email)))
+    engine.dispose()
+    return int(found or 0)
+
+
+@pytest.mark.parametrize("role", ["hr", "employee", "provider"])
+def test_an_account_whose_sign_up_is_unfinished_gets_403_everywhere(
+        stack, tenants, fake, database_url, role: str) -> None:
+    """No scope means no access: an account whose company, employee or provider link is
+    missing (its sign-up waits on benefits or catalog) is refused on every route of its
+    role, never served every tenant's rows; signing in and resetting wait for the
+    sign-up to be done."""
+    a, _ = tenants
+    email, token = pending_sign_up(database_url, fake, role,
+                                   company_id=a.ids["cid"] if role == "employee" else None)
+    for (method, path), row in MATRIX.items():
+        if row.roles and role in row.roles and path != "/api/v1/auth/logout":
+            r = call(stack, method, "/api/v1" + fill(path, a.ids), token, row)
+            assert r.status_code == 403, (method, path, r.status_code, r.text[:200])
+    assert call(stack, "POST", "/api/v1/auth/logout", token,
+                MATRIX[("POST", "/api/v1/auth/logout")]).status_code == 403
+    r = stack.call("POST", "/auth/token", json={"email": email,
+                                                "password": "pending-password-1"})
+    assert r.status_code == 403 and "email" in r.json()["error"]["fields"]
+    assert stack.call("POST", "/auth/password-reset", json={"email": email}).json() == {
+        "accepted": True}
+    assert reset_links_to(database_url, email) == 0  # no link until the sign-up is done
 
 
 @pytest.mark.parametrize("path, body, field_name", [

@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import nameko
 import pytest
 import requests
 from nameko.containers import get_container_cls
 from support import free_port
+
+
+def signed_in(database_url: str, principal: Any) -> Any:
+    """The principal with a login session of its own (a token names one, or is refused)."""
+    from sqlalchemy.orm import Session
+    from wecare_common.db import make_engine
+
+    from gateway import users
+
+    engine = make_engine("gateway", database_url)
+    with Session(engine) as session:
+        principal, _ = users.start_session(session, principal)
+    engine.dispose()
+    return principal
 
 
 @pytest.mark.parametrize("transport", ["amqp", "http"])
@@ -30,7 +45,8 @@ def test_a_missing_service_is_a_clear_503_not_a_hang(database_url, rabbit_config
         container = get_container_cls()(GatewayService)
         container.start()
     try:
-        token = issue_token(Principal("u1", "employee", "c1", "e1"))["access_token"]
+        token = issue_token(signed_in(database_url, Principal("u1", "employee", "c1", "e1"))
+                            )["access_token"]
         started = time.monotonic()
         r = requests.get(f"http://127.0.0.1:{port}/api/v1/me/wallet",
                          headers={"Authorization": f"Bearer {token}"}, timeout=30)

@@ -48,7 +48,7 @@ class AuthRoom(Room):
         limits.check(self.db, limits.RESET_PER_ADDRESS, address)
         limits.count(self.db, limits.RESET_PER_ADDRESS, address)
         user = users.find_by_email(self.db, call.body["email"])
-        if user is not None:
+        if user is not None and users.linked(user):  # a sign-up not done yet: no link
             users.send_link(self.db, user, "reset")
             self.db.commit()
         # the same answer whether the account exists or not: no account discovery

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
 from wecare_common.db import insert_ignore
-from wecare_common.errors import Conflict, DomainError, NotFound, RuleViolation
+from wecare_common.errors import Conflict, DomainError, NotFound, RuleViolation, require_scope
 from wecare_common.money import euro
 from wecare_common.outbox import record_event
 from wecare_common.rpc import ServiceUnavailable
@@ -221,9 +221,11 @@ def list_plans(session: Session, company_id: str) -> dict[str, Any]:
     return {"items": [plan_view(p) for p in plans], "next_cursor": None}
 
 
-def get_plan(session: Session, plan_id: str, company_id: str | None = None) -> Plan:
+def get_plan(session: Session, plan_id: str, company_id: str | None) -> Plan:
+    """One of the company's plans; no company named is refused, not "any company's"."""
+    require_scope(company_id=company_id)
     plan = session.get(Plan, plan_id)
-    if plan is None or (company_id is not None and plan.company_id != company_id):
+    if plan is None or plan.company_id != company_id:
         raise NotFound("no such plan", {"plan_id": ["unknown"]})
     return plan
 

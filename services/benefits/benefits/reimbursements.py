@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
-from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation, require_scope
 from wecare_common.outbox import record_event
 
 from benefits import fiscal_rules
@@ -147,6 +147,10 @@ def receipt(session: Session, store: ReceiptStore, *, company_id: str,
 def listing(session: Session, *, company_id: str | None = None,
             employee_id: str | None = None, status: str | None = None, limit: int = 50,
             cursor: str | None = None) -> dict[str, Any]:
+    """A company's requests (HR) or an employee's own: one of the two is named, or
+    nothing is listed (no filter is not "every company's")."""
+    if not employee_id:
+        require_scope(company_id=company_id)
     query = select(Reimbursement).order_by(Reimbursement.seq.desc()).limit(limit + 1)
     if company_id:
         query = query.where(Reimbursement.company_id == company_id)

@@ -79,10 +79,6 @@ class BenefitsService(health.HealthEntrypoints):
         return result
 
     @rpc
-    def get_plan(self, plan_id: str) -> dict[str, Any]:
-        return domain.plan_view(domain.get_plan(self.db, plan_id))
-
-    @rpc
     def check_import(self, company_id: str, csv_text: str) -> list[str]:
         """The emails of a CSV that would import, or every bad row with its reasons."""
         return [row["email"] for row in imports.validate(self.db, company_id, csv_text)]

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from benefits import domain, fiscal_rules, plans
 from benefits.models import Company, Employee, Plan
-from benefits.schemas import PlanChange
+from benefits.schemas import GrantRequest, PlanChange
 from sqlalchemy import func, select
 from wecare_common.contract import events
-from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from wecare_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from wecare_common.schemas import load
 
 # a valid codice fiscale whose check character is wrong (the right one is Z)
@@ -211,6 +211,23 @@ def test_an_ended_plan_or_another_company_s_does_not_change(hr) -> None:
         plans.change_plan(hr.session, hr.company_id, current["id"], {"fiscal_year": 2030})
     assert set(fixed.value.fields) == {"fiscal_year"}
     assert hr.events(events.PLAN_CHANGED) == []
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_no_company_named_reads_or_changes_no_plan(hr, missing) -> None:
+    """No scope is no access (docs/api.md#roles-and-tenants): a plan is its company's,
+    and no company named is refused, not read as "any company"."""
+    plan = hr.plan()
+    with pytest.raises(Forbidden) as refused:
+        domain.get_plan(hr.session, plan["id"], missing)
+    assert refused.value.fields == {"company_id": ["missing"]}
+    with pytest.raises(Forbidden):
+        plans.change_plan(hr.session, missing, plan["id"], {"name": "Someone else's"})
+    hr.session.rollback()
+    with pytest.raises(Forbidden):
+        domain.grant_preview(hr.session, company_id=missing, plan_id=plan["id"],
+                             data=load(GrantRequest, {"amount_cents": 100, "all": True}))
+    assert domain.get_plan(hr.session, plan["id"], hr.company_id).name == "Welfare"
 
 
 def test_plans_are_listed_the_latest_year_first(hr) -> None:

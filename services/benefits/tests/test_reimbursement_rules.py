@@ -17,7 +17,7 @@ from benefits.schemas import MAX_RECEIPT_BYTES, DecisionRequest, ReimbursementRe
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
-from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from wecare_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from wecare_common.schemas import load
 
 PDF = b"%PDF-1.7\n receipt \n%%EOF"
@@ -273,3 +273,18 @@ def test_the_listing_is_newest_first_by_company_employee_and_status(hr, wallet, 
     assert ids(company_id=hr.company()["id"]) == []
     page = reimbursements.listing(hr.session, company_id=hr.company_id, limit=1)
     assert ids(company_id=hr.company_id, cursor=page["next_cursor"]) == [first["id"]]
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_no_company_and_no_employee_named_lists_nothing(hr, wallet, store, missing) -> None:
+    """No scope is no access (docs/api.md#roles-and-tenants): not every company's."""
+    anna = hr.employee()
+    mine = ask(hr, wallet, store, anna)
+    ask(hr, wallet, store, hr.employee(company_id=hr.company()["id"]), key="other")
+    for status in (None, "requested"):
+        with pytest.raises(Forbidden) as refused:
+            reimbursements.listing(hr.session, company_id=missing, employee_id=missing,
+                                   status=status)
+        assert refused.value.fields == {"company_id": ["missing"]}
+    own = reimbursements.listing(hr.session, company_id=missing, employee_id=anna["id"])
+    assert [r["id"] for r in own["items"]] == [mine["id"]]
