@@ -115,6 +115,9 @@ def internal_token() -> str:
     return secret("WECARE_INTERNAL_TOKEN")
 
 
+# A test's moved clock (wecare_common.clock): development mode only.
+MOVED_CLOCK = "WECARE_CLOCK_FILE"
+
 # What each service needs at start: (variable, what it is for).
 INTERNAL_TOKEN = ("WECARE_INTERNAL_TOKEN", "the token calls between services carry")
 SEPA_DEBTOR = [("WECARE_SEPA_DEBTOR_NAME", "the platform account's holder payouts leave from"),
@@ -137,7 +140,13 @@ def requirements(service: str) -> list[tuple[str, str]]:
 
 def check_settings(service: str) -> None:
     """Stop `service` at start when a setting it needs is missing, naming each one, or
-    is set too weak (in development mode too: a key someone chose is used as given)."""
+    is set too weak (in development mode too: a key someone chose is used as given), or
+    when a test's moved clock (wecare_common.clock) is set outside development mode."""
+    if env(MOVED_CLOCK) is not None and not dev_mode():
+        message = (f"{service} cannot start: {MOVED_CLOCK} is set outside development mode "
+                   "(a deployment runs on the machine's clock); unset it")
+        log.critical(message)
+        raise MissingSetting(message)
     needed = requirements(service)
     too_weak = [why for name, _ in needed
                 if (value := env(name)) is not None and (why := weak(name, value))]
