@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import JSON, Index, Integer, String, Table, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Table, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from wecare_common.columns import UtcDateTime
 from wecare_common.outbox import outbox_table
@@ -101,3 +101,15 @@ class Signup(Base):
     __table_args__ = (Index("ix_signups_pending", "created_at",
                             postgresql_where=text("status = 'pending'"),
                             sqlite_where=text("status = 'pending'")),)
+
+
+class IncomeEstimate(Base):
+    """An employee's own approximate gross yearly income, for the salary-equivalent
+    estimates of their welfare (docs/fiscal-rules.md#estimates). The person's own data,
+    kept with their account: no company's HR reads it (only the employee room's routes
+    do, `gateway.estimates`), and no service keeps it (each question carries it)."""
+
+    __tablename__ = "income_estimates"
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    income_cents: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

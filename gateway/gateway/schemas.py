@@ -4,6 +4,7 @@ The same schemas validate requests and generate /api/v1/openapi.json."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from wecare_common.categories import CATEGORIES
 from wecare_common.contract import benefits, catalog, notifications, wallet
 from wecare_common.contract.benefits import Name
 
@@ -69,6 +70,12 @@ from wecare_common.contract.responses import (
     ErrorOut as ErrorOut,
 )
 from wecare_common.contract.responses import (
+    EstimateOut as EstimateOut,
+)
+from wecare_common.contract.responses import (
+    EstimateSettingsOut as EstimateSettingsOut,
+)
+from wecare_common.contract.responses import (
     FailedEmail as FailedEmail,
 )
 from wecare_common.contract.responses import (
@@ -106,6 +113,9 @@ from wecare_common.contract.responses import (
 )
 from wecare_common.contract.responses import (
     ImportRow as ImportRow,
+)
+from wecare_common.contract.responses import (
+    IncomeEstimateOut as IncomeEstimateOut,
 )
 from wecare_common.contract.responses import (
     InvitationOut as InvitationOut,
@@ -249,6 +259,9 @@ from wecare_common.contract.responses import (
     TopupPage as TopupPage,
 )
 from wecare_common.contract.responses import (
+    TreatmentOut as TreatmentOut,
+)
+from wecare_common.contract.responses import (
     VoucherOut as VoucherOut,
 )
 from wecare_common.contract.responses import (
@@ -259,6 +272,9 @@ from wecare_common.contract.responses import (
 )
 from wecare_common.contract.responses import (
     WebhookOut as WebhookOut,
+)
+from wecare_common.contract.responses import (
+    WorthOut as WorthOut,
 )
 from wecare_common.schemas import MAX_AMOUNT_CENTS, PageSchema
 
@@ -433,3 +449,19 @@ Page = PageSchema
 
 class DeadLettersQuery(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+# -- what welfare is worth ---------------------------------------------------------------
+EstimateSettingsIn = benefits.EstimateSettingsRequest
+IncomeEstimateIn = benefits.IncomeEstimateRequest
+
+
+class WorthQuery(Schema):
+    amount_cents = fields.Integer(load_default=None, allow_none=True,
+                                  validate=validate.Range(min=0, max=100_000_000_00), metadata={
+        "description": "the amount of credit; without it, all the credit you have now"})
+    category = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(CATEGORIES), metadata={
+        "description": "how the law treats spending it in this category"})
+    year = fields.Integer(load_default=None, allow_none=True,
+                          validate=validate.Range(min=2000, max=2100))

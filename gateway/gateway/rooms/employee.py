@@ -9,12 +9,14 @@ from typing import Any
 from wecare_common.errors import InvalidInput
 from werkzeug.wrappers import Response
 
-from gateway import limits
+from gateway import estimates, limits
 from gateway.rooms.base import Room, json_ready
 from gateway.routing import SignedInCall, api
 from gateway.schemas import (
     MAX_RECEIPT_BYTES,
     RECEIPT_TYPES,
+    IncomeEstimateIn,
+    IncomeEstimateOut,
     OfferingDetail,
     OfferingPage,
     OfferingSearch,
@@ -30,6 +32,8 @@ from gateway.schemas import (
     VoucherOut,
     VoucherPage,
     WalletOut,
+    WorthOut,
+    WorthQuery,
 )
 
 
@@ -126,3 +130,32 @@ class EmployeeRoom(Room):
          summary="your proposals, from invitation to approval")
     def my_proposals(self, call: SignedInCall) -> dict[str, Any]:
         return self.catalog.proposals_of(call.principal.employee_id)
+
+    # -- what it is worth (docs/fiscal-rules.md#what-welfare-is-worth) --------------------
+    @api("GET", "/api/v1/me/income-estimate", roles=("employee",), response=IncomeEstimateOut,
+         summary="your approximate gross yearly income, if you gave it: only you see it")
+    def my_income_estimate(self, call: SignedInCall) -> dict[str, Any]:
+        return {"income_cents": estimates.income_of(self.db, call.principal.user_id)}
+
+    @api("PUT", "/api/v1/me/income-estimate", roles=("employee",), body=IncomeEstimateIn,
+         response=IncomeEstimateOut, summary="give your approximate gross yearly income for "
+         "the estimates of what your welfare is worth (null forgets it); only you see it")
+    def set_my_income_estimate(self, call: SignedInCall) -> dict[str, Any]:
+        return {"income_cents": estimates.state_income(
+            self.db, call.principal.user_id, call.body["income_cents"])}
+
+    @api("GET", "/api/v1/me/worth", roles=("employee",), query=WorthQuery, response=WorthOut,
+         summary="what your credit (or an amount of it, spent in a category) is worth in "
+                 "salary terms: an estimate, with what it assumes")
+    def my_worth(self, call: SignedInCall) -> dict[str, Any]:
+        employee_id = call.principal.employee_id
+        amount, category = call.query["amount_cents"], call.query["category"]
+        fringe_room = None
+        if amount is None or category == "fringe":
+            wallet = self.wallet.employee_wallet(employee_id)
+            fringe_room = (wallet.get("fringe") or {}).get("room_cents")
+            amount = wallet["total_cents"] if amount is None else amount
+        return self.benefits.worth(
+            employee_id, amount_cents=amount, category=category,
+            fringe_room_cents=fringe_room, year=call.query["year"],
+            income_cents=estimates.income_of(self.db, call.principal.user_id))

@@ -26,6 +26,8 @@ from gateway.schemas import (
     EmployeeOut,
     EmployeeQuery,
     EmployeeTable,
+    EstimateSettingsIn,
+    EstimateSettingsOut,
     FundingOptionsOut,
     GrantCheckOut,
     GrantIn,
@@ -260,6 +262,20 @@ class HrRoom(Room):
                 "Content-Disposition":
                     f'attachment; filename="welfare-{cid}-{call.query["year"]}.csv"'})
         return self.benefits.fiscal_report(cid, call.query["year"])
+
+    @api("GET", "/api/v1/companies/<cid>/estimate-settings", roles=("hr",),
+         response=EstimateSettingsOut, summary="what the estimates of what welfare is worth "
+         "assume for your people: contribution rate, surcharges, income band")
+    def estimate_settings(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.estimate_settings(cid)
+
+    @api("PUT", "/api/v1/companies/<cid>/estimate-settings", roles=("hr",),
+         body=EstimateSettingsIn, response=EstimateSettingsOut,
+         summary="set what the estimates assume for your people (null: the default)")
+    def change_estimate_settings(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.change_estimate_settings(cid, **call.body)
 
 
 def _csv_text(call: SignedInCall) -> str:

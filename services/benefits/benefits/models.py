@@ -43,6 +43,11 @@ class Company(Base):
     hr_first_name: Mapped[str] = mapped_column(String(100))
     hr_last_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # What salary-equivalent estimates assume for this company's people (None: the
+    # defaults of benefits.fiscal_rules; docs/fiscal-rules.md#estimates)
+    inps_employee_bps: Mapped[int | None] = mapped_column(Integer)
+    surcharges_bps: Mapped[int | None] = mapped_column(Integer)
+    estimate_band: Mapped[str | None] = mapped_column(String(10))
 
 
 class Employee(Base):

@@ -12,15 +12,17 @@ from wecare_common.contract.benefits import (
     DepartureRequest,
     EmployeeQuery,
     EmployeeRequest,
+    EstimateSettingsRequest,
     GrantRequest,
     HrManager,
     Name,
     PlanChange,
     PlanRequest,
     ReimbursementRequest,
+    WorthRequest,
 )
 
 __all__ = ["INCOME_BANDS", "MAX_RECEIPT_BYTES", "RECEIPT_TYPES", "CompanyRequest",
            "DecisionRequest", "DepartureRequest", "EmployeeQuery", "EmployeeRequest",
-           "GrantRequest", "HrManager", "Name", "PlanChange", "PlanRequest",
-           "ReimbursementRequest"]
+           "EstimateSettingsRequest", "GrantRequest", "HrManager", "Name", "PlanChange",
+           "PlanRequest", "ReimbursementRequest", "WorthRequest"]

@@ -14,7 +14,7 @@ from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
 
-from benefits import domain, fiscal_rules, imports, plans, reimbursements, reports
+from benefits import domain, estimates, fiscal_rules, imports, plans, reimbursements, reports
 from benefits.models import Base
 from benefits.schemas import (
     CompanyRequest,
@@ -22,10 +22,12 @@ from benefits.schemas import (
     DepartureRequest,
     EmployeeQuery,
     EmployeeRequest,
+    EstimateSettingsRequest,
     GrantRequest,
     PlanChange,
     PlanRequest,
     ReimbursementRequest,
+    WorthRequest,
 )
 from benefits.storage import Receipts
 
@@ -143,6 +145,23 @@ class BenefitsService(health.HealthEntrypoints):
     def fiscal_rules(self, year: int | None = None) -> dict[str, Any]:
         """The year's rules (this year's when none is named), read-only."""
         return fiscal_rules.published(date.today().year if year is None else int(year))
+
+    @rpc
+    def estimate_settings(self, company_id: str) -> dict[str, Any]:
+        return estimates.estimate_settings(self.db, company_id)
+
+    @rpc
+    def change_estimate_settings(self, company_id: str, **data: Any) -> dict[str, Any]:
+        result = estimates.change_estimate_settings(self.db, company_id,
+                                                    load(EstimateSettingsRequest, data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def worth(self, employee_id: str, **data: Any) -> dict[str, Any]:
+        """What an amount of credit is worth to this employee in salary terms (an
+        estimate; the income, when given, is the employee's own and is not kept)."""
+        return estimates.worth_for(self.db, employee_id, load(WorthRequest, data))
 
     @rpc
     def fringe_limit(self, employee_id: str, year: int) -> int:

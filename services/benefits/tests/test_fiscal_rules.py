@@ -151,3 +151,52 @@ def test_the_published_rules_of_2025_and_of_a_year_not_listed() -> None:
 def test_every_year_covers_every_category() -> None:
     for year in (2023, 2024, 2025, 2026, 2027, 2028):
         assert tuple(rules_for(year).categories) == CATEGORIES
+
+
+# -- IRPEF and what estimates assume (docs/fiscal-rules.md#irpef) ---------------------------
+def _slices(year: int) -> list[tuple[int | None, int]]:
+    return [(b.up_to_cents, b.rate_bps) for b in rules_for(year).irpef_brackets]
+
+
+@pytest.mark.parametrize("year", [2024, 2025])
+def test_irpef_is_23_35_43_in_2024_and_2025(year: int) -> None:
+    assert _slices(year) == [(2_800_000, 2_300), (5_000_000, 3_500), (None, 4_300)]
+
+
+@pytest.mark.parametrize("year", [2026, 2027, 2028])
+def test_irpef_middle_rate_is_33_from_2026_for_good(year: int) -> None:
+    """L. 199/2025 art. 1 c. 3 amends TUIR art. 11 c. 1 with no end date."""
+    assert _slices(year) == [(2_800_000, 2_300), (5_000_000, 3_300), (None, 4_300)]
+    assert "L. 199/2025 art. 1 c. 3" in rules_for(year).irpef_basis
+
+
+def test_irpef_had_four_slices_before_2024() -> None:
+    assert _slices(2023) == [(1_500_000, 2_300), (2_800_000, 2_500), (5_000_000, 3_500),
+                             (None, 4_300)]
+
+
+def test_the_published_irpef_and_estimates_of_2026() -> None:
+    rules = published(2026)
+    assert rules["irpef"] == {
+        "brackets": [{"up_to_cents": 2_800_000, "rate_bps": 2_300},
+                     {"up_to_cents": 5_000_000, "rate_bps": 3_300},
+                     {"up_to_cents": None, "rate_bps": 4_300}],
+        "legal_basis": "TUIR art. 11 c. 1, as amended by L. 199/2025 art. 1 c. 3"}
+    estimates = rules["estimates"]
+    assert estimates["inps_employee_bps"] == 919
+    assert "L. 297/1982 art. 3 c. 15" in estimates["inps_employee_basis"]
+    assert estimates["surcharges_bps"] == 203
+    assert "D.Lgs. 360/1998 art. 1 c. 3" in estimates["surcharges_basis"]
+    assert estimates["default_band"] == "up_to_28k"
+    assert [b["band"] for b in estimates["bands"]] == ["up_to_28k", "28k_50k", "over_50k"]
+
+
+def test_each_band_s_income_falls_in_its_irpef_slice() -> None:
+    """A band's pay, less the default contributions, is taxable income of its slice."""
+    from benefits.fiscal_rules import ESTIMATE_BANDS, INPS_EMPLOYEE_DEFAULT
+    from benefits.worth import marginal_irpef_bps, share
+
+    rules = rules_for(2026)
+    taxable = {band: cents - share(cents, INPS_EMPLOYEE_DEFAULT[0])
+               for band, cents in ESTIMATE_BANDS.items()}
+    assert [marginal_irpef_bps(rules, t) for t in taxable.values()] == [2_300, 3_300, 4_300]

@@ -170,3 +170,44 @@ class DecisionRequest(Schema):
     def _reason_for_a_no(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data["approved"] and not data["reason"].strip():
             raise ValidationError("say why when rejecting", "reason")
+
+
+# -- what salary-equivalent estimates assume (docs/fiscal-rules.md#estimates) -------------
+ESTIMATE_BANDS = ("up_to_28k", "28k_50k", "over_50k")
+# a person's gross yearly income, as they state it: up to ten million euro
+MAX_INCOME_CENTS = 1_000_000_000
+
+
+class EstimateSettingsRequest(Schema):
+    """A company's figures for its people's estimates; null: the published default."""
+
+    inps_employee_bps = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                       validate=validate.Range(min=0, max=2_000), metadata={
+        "description": "the employee's contribution rate in basis points (919 = 9.19%)"})
+    surcharges_bps = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                    validate=validate.Range(min=0, max=500), metadata={
+        "description": "regional and municipal surcharges together (203 = 2.03%)"})
+    band = fields.String(allow_none=True, load_default=None,
+                         validate=validate.OneOf(ESTIMATE_BANDS), metadata={
+        "description": "the income band assumed for someone who gave no figure of their own"})
+
+
+class IncomeEstimateRequest(Schema):
+    """An employee's own approximate gross yearly income; null forgets it."""
+
+    income_cents = fields.Integer(strict=True, allow_none=True, required=True,
+                                  validate=validate.Range(min=100, max=MAX_INCOME_CENTS))
+
+
+class WorthRequest(Schema):
+    """What an amount of welfare credit is worth to one employee."""
+
+    amount_cents = fields.Integer(strict=True, required=True,
+                                  validate=validate.Range(min=0, max=100_000_000_00))
+    income_cents = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                  validate=validate.Range(min=100, max=MAX_INCOME_CENTS))
+    category = fields.String(allow_none=True, load_default=None,
+                             validate=validate.OneOf(CATEGORIES))
+    fringe_room_cents = fields.Integer(strict=True, allow_none=True, load_default=None)
+    year = fields.Integer(strict=True, allow_none=True, load_default=None,
+                          validate=validate.Range(min=2000, max=2100))

@@ -581,10 +581,41 @@ class CumulativeVoucherOut(Out):
     legal_basis = fields.String()
 
 
+class IrpefBracketOut(Out):
+    up_to_cents = fields.Integer(allow_none=True, metadata={
+        "description": "the slice's top of taxable income; null: no top"})
+    rate_bps = fields.Integer(metadata={"description": "the rate on the slice (2300 = 23%)"})
+
+
+class IrpefOut(Out):
+    brackets = fields.List(fields.Nested(IrpefBracketOut))
+    legal_basis = fields.String()
+
+
+class EstimateBandOut(Out):
+    band = fields.String()
+    income_cents = fields.Integer(metadata={
+        "description": "the gross yearly pay an estimate assumes for the band"})
+
+
+class EstimatesOut(Out):
+    inps_employee_bps = fields.Integer(metadata={
+        "description": "the employee's contribution rate an estimate assumes unless the "
+                       "company set its own"})
+    inps_employee_basis = fields.String()
+    surcharges_bps = fields.Integer(metadata={
+        "description": "regional and municipal IRPEF surcharges together, unless the "
+                       "company set its own"})
+    surcharges_basis = fields.String()
+    bands = fields.List(fields.Nested(EstimateBandOut))
+    default_band = fields.String(metadata={
+        "description": "the band assumed when neither the employee nor the company said"})
+
+
 class PerformanceBonusOut(Out):
     cap_cents = fields.Integer(metadata={
-        "description": "converted into welfare credit per employee in the year, all "
-                       "conversions together"})
+        "description": "per employee and year: the bonus taxed at the substitute rate and "
+                       "the bonus converted into welfare credit, together"})
     cap_basis = fields.String()
     income_max_cents = fields.Integer(metadata={
         "description": "previous-year employment income at most this (income_band "
@@ -605,6 +636,10 @@ class FiscalRulesOut(Out):
     fringe = fields.Nested(FringeRulesOut)
     cumulative_voucher = fields.Nested(CumulativeVoucherOut)
     performance_bonus = fields.Nested(PerformanceBonusOut)
+    irpef = fields.Nested(IrpefOut, metadata={
+        "description": "state income tax by slice of taxable income, before tax credits"})
+    estimates = fields.Nested(EstimatesOut, metadata={
+        "description": "what salary-equivalent estimates assume by default"})
 
 
 class HealthOut(Out):
@@ -702,3 +737,63 @@ class DeadLettersOut(Out):
 class ReplayedOut(Out):
     id = fields.String()
     replayed = fields.Boolean()
+
+
+# -- what welfare is worth (docs/fiscal-rules.md#what-welfare-is-worth) -------------------
+class EstimateSettingsOut(Out):
+    company_id = fields.String()
+    inps_employee_bps = fields.Integer()
+    inps_employee_default = fields.Boolean(metadata={"description": "the published default"})
+    inps_employee_basis = fields.String(metadata={"description": "the default's basis"})
+    surcharges_bps = fields.Integer()
+    surcharges_default = fields.Boolean()
+    surcharges_basis = fields.String()
+    band = fields.String()
+    band_default = fields.Boolean()
+    band_income_cents = fields.Integer(metadata={
+        "description": "the gross yearly pay the band's estimates assume"})
+
+
+class IncomeEstimateOut(Out):
+    income_cents = fields.Integer(allow_none=True, metadata={
+        "description": "your approximate gross yearly income; null: none given (the "
+                       "company's band is assumed). Only you see it"})
+
+
+class EstimateOut(Out):
+    year = fields.Integer()
+    source = fields.String(metadata={
+        "description": "employee: your own figure; company_band: your company's band"})
+    band = fields.String(allow_none=True)
+    income_cents = fields.Integer()
+    inps_employee_bps = fields.Integer()
+    surcharges_bps = fields.Integer()
+    marginal_irpef_bps = fields.Integer(metadata={
+        "description": "the IRPEF rate on the next euro of that income"})
+
+
+class TreatmentOut(Out):
+    kind = fields.String(metadata={
+        "description": "exempt (tax-free without limit), fringe (within the year's "
+                       "fringe limit), taxable (past it) or limited (up to a yearly limit)"})
+    legal_basis = fields.String()
+    room_before_cents = fields.Integer(allow_none=True)
+    room_after_cents = fields.Integer(allow_none=True)
+    limit_cents = fields.Integer(allow_none=True)
+
+
+class WorthOut(Out):
+    amount_cents = fields.Integer()
+    gross_equivalent_cents = fields.Integer(metadata={
+        "description": "the gross salary the company would have had to pay for you to "
+                       "take home the same amount"})
+    as_salary_net_cents = fields.Integer(metadata={
+        "description": "what the same amount paid as salary would reach you as"})
+    saving_cents = fields.Integer(metadata={"description": "tax and contributions not "
+                                                           "withheld"})
+    pension_contributions_cents = fields.Integer(metadata={
+        "description": "your contributions the same amount as salary would have paid "
+                       "towards your pension, and welfare does not"})
+    category = fields.String(allow_none=True)
+    treatment = fields.Nested(TreatmentOut, allow_none=True)
+    estimate = fields.Nested(EstimateOut)
