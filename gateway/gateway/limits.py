@@ -3,10 +3,11 @@ so every replica sees the same count. Over the limit: 429 with Retry-After."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from wecare_common.db import insert_on_conflict
 from wecare_common.errors import DomainError
@@ -29,7 +30,11 @@ class Limit:
     window_s: int
 
 
-LOGIN_PER_ACCOUNT = Limit("login-account", 5, 300)
+# Sign-in attempts count per account *and* client address: someone guessing from one
+# address locks only that pair, and the person still signs in from anywhere else;
+# the address's own limit stops one address trying many accounts. A sign-in that
+# succeeds gives its attempts back, so only failures (and attempts in flight) count.
+LOGIN_PER_ACCOUNT_AND_ADDRESS = Limit("login", 5, 300)
 LOGIN_PER_ADDRESS = Limit("login-address", 50, 300)
 RESET_PER_ADDRESS = Limit("reset-address", 10, 3600)
 # Each proposal may email an address the employee chose: a few a day is what a person
@@ -70,6 +75,21 @@ def count(session: Session, limit: Limit, subject: str, now: float | None = None
                                               RateCounter.window_start < start))
     session.commit()
     return value
+
+
+def pair(*parts: str) -> str:
+    """One subject made of several (an email and an address), of a bounded length."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def give_back(session: Session, limit: Limit, subject: str, now: float) -> None:
+    """An attempt taken at `now` that turned out not to count (a sign-in that succeeded).
+    Committed at once."""
+    start, _ = _window(limit, now)
+    session.execute(update(RateCounter).where(
+        RateCounter.key == f"{limit.name}:{subject}", RateCounter.window_start == start,
+        RateCounter.count > 0).values(count=RateCounter.count - 1))
+    session.commit()
 
 
 def take(session: Session, limit: Limit, subject: str, now: float | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from gateway.limits import Limit, RateLimited, check, count, take
+from gateway.limits import Limit, RateLimited, check, count, give_back, pair, take
 from gateway.models import Base
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -50,3 +50,19 @@ def test_take_counts_every_attempt_and_refuses_those_past_the_limit(engine) -> N
     assert refused.value.retry_after == 1020 - 1002
     take(engine, limit, "other", now=1002.0)
     take(engine, limit, "emp", now=1020.0)  # the next window
+
+
+def test_an_attempt_given_back_frees_its_place_in_the_window(engine) -> None:
+    """A sign-in that succeeds gives its attempt back: only failures stay counted."""
+    limit = Limit("test-give-back", attempts=2, window_s=60)
+    who = pair("anna@example.org", "203.0.113.7")
+    assert who != pair("anna@example.org", "198.51.100.1") and len(who) == 64
+    for n in range(5):  # five good sign-ins in a row, each taken then given back
+        take(engine, limit, who, now=1000.0 + n)
+        give_back(engine, limit, who, now=1000.0 + n)
+    take(engine, limit, who, now=1010.0)
+    take(engine, limit, who, now=1011.0)
+    with pytest.raises(RateLimited):
+        take(engine, limit, who, now=1012.0)
+    give_back(engine, limit, "nobody", now=1012.0)  # nothing to give back: nothing changes
+    assert engine.execute(text("SELECT count(*) FROM rate_counters")).scalar() == 1

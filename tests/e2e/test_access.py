@@ -324,14 +324,76 @@ def test_an_applicant_cannot_approve_itself_or_set_its_commission(stack, fake) -
     assert {"status", "commission_bps"} <= set(r.json()["error"]["fields"])
 
 
-def test_repeated_wrong_passwords_are_slowed_down(stack, fake) -> None:
-    email = fake.email("victim")
-    statuses = [stack.call("POST", "/auth/token", json={
-        "email": email, "password": f"guess-{n}"}).status_code for n in range(7)]
+def sign_in(stack, email: str, password: str, address: str,  # type: ignore[no-untyped-def]
+            url: str | None = None):
+    """A sign-in from a client address (the stack's gateway trusts its own machine's
+    X-Forwarded-For, as it trusts the web app's)."""
+    import requests
+
+    return requests.post(f"{url or stack.url}/api/v1/auth/token", timeout=30,
+                         json={"email": email, "password": password},
+                         headers={"X-Forwarded-For": address})
+
+
+def within_one_window(seconds: float, window_s: int = 300) -> None:
+    """Sign-in limits count in fixed windows (gateway/gateway/limits.py): a test that
+    needs `seconds` inside one waits for the next window when this one ends sooner."""
+    import time
+
+    left = window_s - time.time() % window_s
+    if left < seconds:
+        time.sleep(left + 0.5)
+
+
+def test_repeated_wrong_passwords_lock_that_address_only(stack, company, fake) -> None:
+    """Guessing from one address locks that account from that address; the person
+    still signs in with the right password from any other."""
+    within_one_window(30)
+    employee = add_employee(stack, company, fake)
+    email, right = employee["email"], employee["password"]
+    statuses = [sign_in(stack, email, f"guess-{n}", "203.0.113.66").status_code
+                for n in range(7)]
     assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
-    r = stack.call("POST", "/auth/token", json={"email": email, "password": "guess"})
-    assert int(r.headers["Retry-After"]) > 0
+    r = sign_in(stack, email, right, "203.0.113.66")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     assert r.json()["error"]["code"] == "rate_limited"
+    assert sign_in(stack, email, right, "198.51.100.23").status_code == 200
+    for n in range(6):  # good sign-ins do not use up the window
+        assert sign_in(stack, email, right, "198.51.100.24").status_code == 200, n
+
+
+def test_an_address_trying_many_accounts_is_stopped(stack, fake) -> None:
+    within_one_window(60)
+    statuses = [sign_in(stack, fake.email("nobody"), "guess", "203.0.113.99").status_code
+                for _ in range(52)]
+    assert statuses[:50] == [401] * 50 and statuses[50:] == [429, 429]
+
+
+def test_concurrent_guesses_on_two_gateways_get_five_tries_in_all(stack, company, fake,
+                                                                   database_url) -> None:
+    """The count is atomic across replicas: twenty guesses at once, split between two
+    gateways on the same database, get five answers of 401 and fifteen of 429."""
+    import eventlet
+    import nameko
+    from gateway.service import GatewayService
+    from nameko.containers import get_container_cls
+    from support import free_port
+
+    employee = add_employee(stack, company, fake)
+    within_one_window(30)
+    port = free_port()
+    with nameko.config.patch({"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}):
+        second = get_container_cls()(GatewayService)
+        second.start()
+    try:
+        urls = [stack.url, f"http://127.0.0.1:{port}"]
+        pool = eventlet.GreenPool(20)
+        statuses = list(pool.imap(lambda n: sign_in(
+            stack, employee["email"], f"guess-{n}", "203.0.113.77", urls[n % 2]).status_code,
+            range(20)))
+    finally:
+        second.stop()
+    assert sorted(statuses) == [401] * 5 + [429] * 15, statuses
 
 
 def test_a_provider_guessing_codes_is_stopped(stack, admin, fake) -> None:

@@ -3,6 +3,7 @@ their role: who they are, their notification feed and preferences."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from gateway import limits, users
@@ -29,17 +30,27 @@ class AuthRoom(Room):
          summary="sign in: a short-lived bearer token")
     def token(self, call: Call) -> dict[str, Any]:
         email, address = call.body["email"].lower(), client_address(call.request)
-        limits.check(self.db, limits.LOGIN_PER_ACCOUNT, email)
-        limits.check(self.db, limits.LOGIN_PER_ADDRESS, address)
+        # Each attempt is taken before the password is checked, in one statement per
+        # counter (atomic across replicas): concurrent guesses cannot all slip under the
+        # limit. Per account and address, and per address.
+        now, both = time.time(), limits.pair(email, address)
+        limits.take(self.db, limits.LOGIN_PER_ACCOUNT_AND_ADDRESS, both, now)
+        limits.take(self.db, limits.LOGIN_PER_ADDRESS, address, now)
         try:
             principal = users.authenticate(self.db, email, call.body["password"])
         except Unauthenticated:
-            # failed attempts count, per account and per client address
-            limits.count(self.db, limits.LOGIN_PER_ACCOUNT, email)
-            limits.count(self.db, limits.LOGIN_PER_ADDRESS, address)
+            raise  # a failed attempt: it stays counted
+        except Exception:
+            self._attempt_did_not_count(both, address, now)  # the right password
             raise
+        self._attempt_did_not_count(both, address, now)
         principal, refresh = users.start_session(self.db, principal)
         return {**issue_token(principal), "refresh_token": refresh}
+
+    def _attempt_did_not_count(self, both: str, address: str, now: float) -> None:
+        self.db.rollback()
+        limits.give_back(self.db, limits.LOGIN_PER_ACCOUNT_AND_ADDRESS, both, now)
+        limits.give_back(self.db, limits.LOGIN_PER_ADDRESS, address, now)
 
     @api("POST", "/api/v1/auth/password-reset", body=ResetIn, status=202,
          summary="email a one-time link to set a new password (answers the same either way)")
