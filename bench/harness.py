@@ -173,7 +173,8 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                AMQP_URI=f"{amqp.rstrip('/')}/{db}",
                # development mode, with this stack's own secrets (shared by its processes)
                WECARE_DEV_MODE="1", JWT_SECRET=secrets.token_urlsafe(32),
-               WECARE_INTERNAL_TOKEN=secrets.token_urlsafe(32))
+               WECARE_INTERNAL_TOKEN=secrets.token_urlsafe(32),
+               WECARE_LINK_SECRET=secrets.token_urlsafe(32))
     env.update(extra_env or {})
     py = sys.executable
     children: list[subprocess.Popen] = []

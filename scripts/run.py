@@ -42,7 +42,7 @@ or point AMQP_URI at one you have (e.g. AMQP_URI=pyamqp://user:pass@host:5672//)
 """
 
 
-DEV_SECRETS = ("JWT_SECRET", "WECARE_INTERNAL_TOKEN")
+DEV_SECRETS = ("JWT_SECRET", "WECARE_INTERNAL_TOKEN", "WECARE_LINK_SECRET")
 
 
 def dev_mode_in(env: dict[str, str]) -> bool:

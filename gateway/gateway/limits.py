@@ -37,6 +37,8 @@ class Limit:
 LOGIN_PER_ACCOUNT_AND_ADDRESS = Limit("login", 5, 300)
 LOGIN_PER_ADDRESS = Limit("login-address", 50, 300)
 RESET_PER_ADDRESS = Limit("reset-address", 10, 3600)
+# per account too: from many addresses, nobody fills a person's mailbox with resets
+RESET_PER_ACCOUNT = Limit("reset-account", 3, 3600)
 # Each proposal may email an address the employee chose: a few a day is what a person
 # proposes; more is someone using WeCare to write to strangers.
 PROPOSALS_PER_EMPLOYEE = Limit("proposals-employee", 5, 86400)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
-from wecare_common.config import env
+from wecare_common import links
 from wecare_common.contract import events
 from wecare_common.db import aware
 from wecare_common.errors import Conflict, Forbidden
@@ -117,8 +117,8 @@ def create_invited(session: Session, people: list[tuple[str, str]], company_id: 
              "created_at": now} for email, employee_id in people]
     if rows:
         session.execute(insert(User), rows)
-    for row in rows:
-        send_link(session, User(**row), "invitation")
+    for row in rows:  # new accounts: no earlier link to end
+        send_link(session, User(**row), "invitation", ends_earlier=False)
 
 
 REFRESH_TTL = timedelta(days=14)
@@ -194,23 +194,38 @@ INVITATION_TTL = timedelta(days=7)
 RESET_TTL = timedelta(hours=1)
 
 
-def send_link(session: Session, user: User, purpose: str, name: str = "") -> None:
-    """A one-time link to set a password, emailed through notifications."""
-    token = secrets.token_urlsafe(32)
+def send_link(session: Session, user: User, purpose: str, name: str = "", *,
+              ends_earlier: bool = True) -> None:
+    """A one-time link to set a password, emailed through notifications. The person's
+    earlier links of the same purpose end (an invitation sent again: only the newest
+    works). The event carries the link's id, never its token (wecare_common.links)."""
+    now = datetime.now(UTC)
+    if ends_earlier:
+        end_links(session, user.id, now, purpose)
+    link_id = links.new_link_id()
     ttl = INVITATION_TTL if purpose == "invitation" else RESET_TTL
-    session.add(OneTimeToken(token_hash=_digest(token), user_id=user.id, purpose=purpose,
-                             expires_at=datetime.now(UTC) + ttl))
-    base = env("WECARE_PUBLIC_URL", "http://localhost:8000")
+    session.add(OneTimeToken(token_hash=_digest(links.link_token(link_id)), user_id=user.id,
+                             purpose=purpose, expires_at=now + ttl))
     kind = events.USER_INVITED if purpose == "invitation" else events.PASSWORD_RESET_REQUESTED
     record_event(session, kind, {
         "user_id": user.id, "email": user.email, "role": user.role, "name": name,
-        "link": f"{base}/password/new?token={token}",
-        "expires_in_hours": int(ttl.total_seconds() // 3600)},
+        "link_id": link_id, "expires_in_hours": int(ttl.total_seconds() // 3600)},
         producer="gateway", company_id=user.company_id)
 
 
+def end_links(session: Session, user_id: str, now: datetime, purpose: str | None = None
+              ) -> None:
+    """The person's unused one-time links stop working (those of `purpose`, or all)."""
+    statement = update(OneTimeToken).where(OneTimeToken.user_id == user_id,
+                                           OneTimeToken.used_at.is_(None))
+    if purpose is not None:
+        statement = statement.where(OneTimeToken.purpose == purpose)
+    session.execute(statement.values(used_at=now))
+
+
 def set_password(session: Session, token: str, password: str) -> Principal:
-    """Spend a one-time token; every earlier login session of the user ends."""
+    """Spend a one-time token: every other link of the person (invitations, resets)
+    and every earlier login session of theirs end with it."""
     found = session.scalar(select(OneTimeToken).where(
         OneTimeToken.token_hash == _digest(token)).with_for_update())
     now = datetime.now(UTC)
@@ -219,7 +234,7 @@ def set_password(session: Session, token: str, password: str) -> Principal:
     user = session.get_one(User, found.user_id)
     if not linked(user):  # a link sent before the sign-up was done: it waits for it
         raise unfinished_sign_up()
-    found.used_at = now
+    end_links(session, found.user_id, now)
     user.password_hash = hash_password(password)
     session.execute(update(LoginSession).where(LoginSession.user_id == found.user_id,
                                                LoginSession.revoked_at.is_(None))

@@ -58,6 +58,9 @@ class AuthRoom(Room):
         address = client_address(call.request)
         limits.check(self.db, limits.RESET_PER_ADDRESS, address)
         limits.count(self.db, limits.RESET_PER_ADDRESS, address)
+        # per account as well, counted for any address typed: the answer still says
+        # nothing of whether the account exists
+        limits.take(self.db, limits.RESET_PER_ACCOUNT, call.body["email"].lower())
         user = users.find_by_email(self.db, call.body["email"])
         if user is not None and users.linked(user):  # a sign-up not done yet: no link
             users.send_link(self.db, user, "reset")

@@ -102,8 +102,8 @@ class HrRoom(Room):
 
     @api("POST", "/api/v1/companies/<cid>/employees/<eid>/invitation", roles=("hr",),
          response=InvitationResentOut,
-         summary="send an employee's invitation again (a new link; earlier ones still work "
-                 "until they expire)")
+         summary="send an employee's invitation again (a new link; the earlier one stops "
+                 "working)")
     def resend_invitation(self, call: SignedInCall, cid: str, eid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
         found = self.benefits.list_employees(cid, ids=[eid], limit=1)["items"]

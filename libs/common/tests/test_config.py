@@ -13,8 +13,9 @@ import pytest
 from wecare_common import config
 
 ROOT = Path(__file__).resolve().parents[3]
-EVERY_SETTING = ["JWT_SECRET", "WECARE_INTERNAL_TOKEN", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
-                 "WECARE_SEPA_DEBTOR_NAME", "WECARE_SEPA_DEBTOR_IBAN", "WECARE_SEPA_DEBTOR_BIC"]
+EVERY_SETTING = ["JWT_SECRET", "WECARE_INTERNAL_TOKEN", "WECARE_LINK_SECRET", "STRIPE_API_KEY",
+                 "STRIPE_WEBHOOK_SECRET", "WECARE_SEPA_DEBTOR_NAME", "WECARE_SEPA_DEBTOR_IBAN",
+                 "WECARE_SEPA_DEBTOR_BIC"]
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 @pytest.mark.parametrize(("service", "named"), [
-    ("gateway", ["JWT_SECRET", "WECARE_INTERNAL_TOKEN"]),
+    ("gateway", ["JWT_SECRET", "WECARE_INTERNAL_TOKEN", "WECARE_LINK_SECRET"]),
+    ("notifications", ["WECARE_INTERNAL_TOKEN", "WECARE_LINK_SECRET"]),
     ("catalog", ["WECARE_INTERNAL_TOKEN"]),
     ("wallet", ["WECARE_INTERNAL_TOKEN", "WECARE_SEPA_DEBTOR_IBAN", "WECARE_SEPA_DEBTOR_NAME",
                 "WECARE_SEPA_DEBTOR_BIC"]),
@@ -72,6 +74,7 @@ def test_a_jwt_secret_shorter_than_32_bytes_refuses_to_start(deployed, dev: bool
     if dev:
         deployed.setenv(config.DEV_MODE, "1")
     deployed.setenv("WECARE_INTERNAL_TOKEN", "given")
+    deployed.setenv("WECARE_LINK_SECRET", "l" * 32)
     for short in ("s" * 31, "è" * 15 + "s"):  # 31 bytes, ASCII or not
         deployed.setenv("JWT_SECRET", short)
         with pytest.raises(config.MissingSetting, match="JWT_SECRET is shorter than 32 bytes"):

@@ -64,3 +64,28 @@ def test_list_then_replay_one_by_its_handle(amqp_uri: str) -> None:
     assert [json.loads(b)["id"] if isinstance(b, str) else b["id"] for b in back] == [
         event["id"]]
     assert received(amqp_uri, "notifications.on_thing") == []
+
+
+def test_the_listing_masks_one_time_tokens_and_secrets(amqp_uri: str) -> None:
+    """An event of an earlier version carried its link's token; a reason may quote one:
+    the listing (the admin API, `make dlq`) shows neither (issue 23.4)."""
+    from wecare_common.dlq import MASK
+
+    token = "s3cr3t-Token_value-0123456789abcdefghij"
+    event = make_envelope("user.invited", {
+        "user_id": "u1", "email": "a@example.test", "role": "hr", "name": "Ada",
+        "link": f"https://wecare.example/password/new?token={token}&lang=it",
+        "refresh_token": token, "password": "hunter2-hunter2", "link_id": "kept-id",
+        "nested": [{"client_secret": token}, "Authorization: Bearer " + token]},
+        producer="gateway", company_id=None)
+    park(amqp_uri, "notifications.on_event", event,
+         f"ValidationError: {{'link': ['…/password/new?token={token}']}}")
+    (listed,) = [m for m in list_parked(amqp_uri) if m["message_id"] == event["id"]]
+    shown = json.dumps(listed)
+    assert token not in shown and "hunter2" not in shown
+    payload = listed["body"]["payload"]
+    assert payload["link"] == f"https://wecare.example/password/new?token={MASK}&lang=it"
+    assert payload["refresh_token"] == payload["password"] == MASK
+    assert payload["link_id"] == "kept-id" and payload["email"] == "a@example.test"
+    assert payload["nested"] == [{"client_secret": MASK}, f"Authorization: Bearer {MASK}"]
+    assert listed["error"].startswith("ValidationError") and MASK in listed["error"]

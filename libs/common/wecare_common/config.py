@@ -72,7 +72,8 @@ class MissingSetting(RuntimeError):
 
 # Keys whose strength is their length: HS256 wants a key at least as long as its
 # 32-byte hash (RFC 7518 §3.2); a shorter one can be guessed offline from any token.
-MIN_BYTES = {"JWT_SECRET": 32}
+# The same for the key of one-time links (wecare_common.links, HMAC-SHA256).
+MIN_BYTES = {"JWT_SECRET": 32, "WECARE_LINK_SECRET": 32}
 
 
 def weak(name: str, value: str) -> str | None:
@@ -130,6 +131,9 @@ def requirements(service: str) -> list[tuple[str, str]]:
     needed = [INTERNAL_TOKEN]
     if service == "gateway":
         needed.append(("JWT_SECRET", "the key that signs sign-in tokens"))
+    if service in ("gateway", "notifications"):
+        needed.append(("WECARE_LINK_SECRET",
+                       "the key of emailed one-time links (invitations, password resets)"))
     if service == "wallet":
         if env("STRIPE_API_KEY"):
             needed.append(("STRIPE_WEBHOOK_SECRET",

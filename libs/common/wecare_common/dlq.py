@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import time
 from typing import Any
 
@@ -69,17 +70,38 @@ def key_of(m: Any) -> str:
     return hashlib.sha256(f"{queue}\n{ident}".encode()).hexdigest()[:24]
 
 
+# What a listing never shows: one-time tokens and other secrets an event (or its error)
+# may carry: a value under a key that names one, a `token=…` in a link, a bearer token.
+MASK = "[masked]"
+_SECRET_KEY = re.compile(r"token|password|passwd|secret|api_?key|authorization", re.I)
+_SECRET_IN_TEXT = re.compile(
+    r"(?P<lead>(?:token|password|secret|key)=|Bearer\s+)[^&\s\"'<>]+", re.I)
+
+
+def masked(value: Any) -> Any:
+    """`value` (an event, an error) with every secret in it replaced by MASK."""
+    if isinstance(value, dict):
+        return {k: MASK if isinstance(k, str) and _SECRET_KEY.search(k) and v not in (None, "")
+                else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    if isinstance(value, str):
+        return _SECRET_IN_TEXT.sub(lambda m: m["lead"] + MASK, value)
+    return value
+
+
 def list_parked(amqp_uri: str, limit: int = 100) -> list[dict[str, Any]]:
-    """The parked messages, left in place."""
+    """The parked messages, left in place; what they carry shown with its secrets
+    masked (`masked`): an operator sees why an event failed, not a live link."""
     with Connection(amqp_uri) as conn:
         messages = _drain(conn, limit)
         out = []
         for m in messages:
             queue, error = _origin(m)
             out.append({"id": key_of(m), "message_id": m.properties.get("message_id"),
-                        "queue": queue, "error": error,
+                        "queue": queue, "error": masked(error),
                         "attempts": (m.headers or {}).get("x-wecare-attempts"),
-                        "body": m.payload})
+                        "body": masked(m.payload)})
         _put_back(conn, messages)
     return out
 

@@ -13,6 +13,7 @@ import segno
 from eventlet.greenpool import GreenPool
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
+from wecare_common import links
 from wecare_common.config import env
 from wecare_common.db import insert_ignore_returning, insert_on_conflict
 from wecare_common.errors import NotFound
@@ -194,9 +195,18 @@ def send_and_record(session: Session, emails: list[Email], send_many: Send
 
 
 def _send(send_many: Send, emails: list[Email]) -> list[Exception | None]:
-    return send_many([(to, compose(to, subject, text, html, attachments_for(extras),
-                                   message_id=message_id(seq)))
+    return send_many([(to, compose(to, subject, *leaving(text, html, extras),
+                                   attachments_for(extras), message_id=message_id(seq)))
                       for seq, _, to, subject, text, html, extras in emails])
+
+
+def leaving(text: str, html: str, extras: dict[str, Any] | None) -> tuple[str, str]:
+    """An email's text and HTML as they leave: a one-time link is kept with its id and
+    made live (its token) only here, in the message sent (wecare_common.links)."""
+    link_id = (extras or {}).get("link_id")
+    if not link_id:
+        return text, html
+    return links.live(text, link_id), links.live(html, link_id)
 
 
 def _mark(session: Session, emails: list[Email], errors: list[Exception | None]

@@ -24,6 +24,8 @@ class Message:
 
 
 EVENT_TYPES: tuple[str, ...] = CONSUMED
+ONE_TIME_LINKS = {events.USER_INVITED: "user_invited",
+                  events.PASSWORD_RESET_REQUESTED: "password_reset"}
 
 
 def load(event: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +86,11 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
     if kind in (events.PROVIDER_APPROVED, events.PROVIDER_SUSPENDED):
         return [Message(f"provider:{p['id']}", "provider_status",
                         {**p, "status": kind.split(".")[1]})]
-    if kind == events.USER_INVITED:
-        return [Message(f"user:{p['user_id']}", "user_invited", p)]
-    if kind == events.PASSWORD_RESET_REQUESTED:
-        return [Message(f"user:{p['user_id']}", "password_reset", p)]
+    if kind in (events.USER_INVITED, events.PASSWORD_RESET_REQUESTED):
+        # written and kept with the link's id; its token only as the email leaves
+        # (wecare_common.links: nothing kept opens the link)
+        return [Message(f"user:{p['user_id']}", ONE_TIME_LINKS[kind], p,
+                        extras={"link_id": p["link_id"]})]
     if kind == events.PAYOUT_SENT:
         return [Message(f"provider:{p['provider_id']}", "payout_sent", p)]
     return []

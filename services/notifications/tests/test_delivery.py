@@ -186,3 +186,47 @@ def test_events_told_together_each_once_an_unknown_recipient_failing_only_its_ev
         "sent"] * 3
     assert _rows(database_url, stranger.event_id) == []
     engine.dispose()
+
+
+def test_a_link_email_is_kept_without_its_token_and_a_retry_sends_a_live_link(
+        database_url, rabbit_config, container_factory, smtp_sink, fake, monkeypatch) -> None:
+    """The stored email (and the feed) holds the link's id, which opens nothing; the
+    email that leaves holds its token, made from the id as it leaves, so an operator's
+    retry of a failed one still sends a working link (issue 23.4)."""
+    from nameko.standalone.rpc import ServiceRpcClient
+    from support import free_port
+    from wecare_common.links import link_token, new_link_id
+
+    monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody listens
+    container = container_factory(NotificationsService)
+    container.start()
+    email, link_id = fake.email("invited"), new_link_id()
+    token = link_token(link_id)
+    invited = make_envelope("user.invited", {
+        "user_id": "u-1", "email": email, "role": "employee", "name": "Ada",
+        "link_id": link_id, "expires_in_hours": 168}, producer="gateway", company_id="c1")
+    _publish(rabbit_config, invited)
+    engine = make_engine("notifications", database_url)
+    deadline = time.monotonic() + 30
+    while True:
+        with engine.connect() as db:
+            row = db.execute(select(Notification).where(
+                Notification.event_id == invited["id"])).first()
+        if row and row.email_status == "failed":
+            break
+        assert time.monotonic() < deadline, row
+        time.sleep(0.2)
+    engine.dispose()
+    kept = row.body_text + row.body_html + str(row.extras)
+    assert f"/password/new?link={link_id}" in row.body_text
+    assert token not in kept and token[len(link_id):] not in kept  # no live token kept
+
+    (mailer,) = [d for d in container.extensions if hasattr(d, "mailer")]
+    mailer.mailer.url = mailer.mailer.url._replace(netloc=smtp_sink.url.split("//")[1])
+    with ServiceRpcClient("notifications") as notifications:
+        assert notifications.retry_failed_emails() == 1
+    (sent,) = smtp_sink.wait_for(lambda m: m["To"] == email)
+    text = sent.get_body(preferencelist=("plain",)).get_content()
+    html = sent.get_body(preferencelist=("html",)).get_content()
+    assert f"/password/new?token={token}\n" in text and "?link=" not in text
+    assert f'href="http://localhost:8000/password/new?token={token}"' in html

@@ -131,11 +131,12 @@ PAYLOADS: dict[str, type[Schema]] = {
     PAYOUT_SENT: _payload(id=_id, provider_id=_id, amount_cents=_cents,
                           commission_cents=fields.Integer(required=True), method=_text,
                           reference=_text, created_at=_text),
+    # the link's id, never its token (wecare_common.links): nothing kept opens it
     USER_INVITED: _payload(user_id=_id, email=fields.Email(required=True), role=_text,
-                           name=fields.String(load_default=""), link=_text,
+                           name=fields.String(load_default=""), link_id=_text,
                            expires_in_hours=fields.Integer(required=True)),
     PASSWORD_RESET_REQUESTED: _payload(user_id=_id, email=fields.Email(required=True),
-                                       role=_text, link=_text,
+                                       role=_text, link_id=_text,
                                        expires_in_hours=fields.Integer(required=True)),
 }
 EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
