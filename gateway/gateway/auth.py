@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from wecare_common import config
-from wecare_common.errors import DomainError
+from wecare_common.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 ISSUER = "wecare"
@@ -24,10 +24,6 @@ ROLES = ("admin", "hr", "employee", "provider")
 _hasher = PasswordHasher()
 # Verifying against this keeps a wrong email as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password")
-
-
-class Unauthenticated(DomainError):
-    code = "unauthenticated"
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from wecare_common.contract import refusals
 from wecare_common.db import insert_on_conflict
-from wecare_common.errors import DomainError
 
 from gateway.models import RateCounter
-
-
-class RateLimited(DomainError):
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, {"Retry-After": [str(retry_after)]})
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -58,7 +50,7 @@ def check(session: Session, limit: Limit, subject: str, now: float | None = None
     count = session.scalar(select(RateCounter.count).where(
         RateCounter.key == f"{limit.name}:{subject}", RateCounter.window_start == start))
     if count is not None and count >= limit.attempts:
-        raise RateLimited(f"too many attempts; try again in {left} s", left)
+        raise refusals.RATE_LIMITED(retry_after=left)
 
 
 def count(session: Session, limit: Limit, subject: str, now: float | None = None) -> int:
@@ -101,4 +93,4 @@ def take(session: Session, limit: Limit, subject: str, now: float | None = None)
     now = time.time() if now is None else now
     if count(session, limit, subject, now) > limit.attempts:
         left = _window(limit, now)[1]
-        raise RateLimited(f"too many attempts; try again in {left} s", left)
+        raise refusals.RATE_LIMITED(retry_after=left)

@@ -11,7 +11,9 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from wecare_common.contract import refusals
 
+from gateway.errors import status_of
 from gateway.routing import ApiRoute
 from gateway.schemas import ErrorOut
 
@@ -95,7 +97,22 @@ def _spec(service_cls: type) -> dict[str, Any]:
             paths.setdefault(path, {})[method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    document["x-refusals"] = refusal_codes()
+    document["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"] = sorted(
+        refusals.CODES)
+    return document
+
+
+def refusal_codes() -> dict[str, Any]:
+    """Every refusal code (wecare_common.contract.refusals): its status, its English
+    message and its parameters' types."""
+    return {code: {"status": declared.status or status_of(declared.raises),
+                   "message": declared.message,
+                   "params": {"type": "object", "required": sorted(declared.params),
+                              "properties": {name: {**kind.openapi, "x-kind": kind.name}
+                                             for name, kind in declared.params.items()}}}
+            for code, declared in refusals.CODES.items()}
 
 
 def docs_page(service_cls: type) -> str:
@@ -129,7 +146,8 @@ text-align:left;vertical-align:top;font-size:.9rem}}th{{background:#f4f6f8}}code
 </head><body><h1>WeCare API <small>{escape(spec["info"]["version"])}</small></h1>
 <p>JSON in and out; money in integer <code>*_cents</code>; <code>Authorization: Bearer</code>
 tokens from <code>POST /api/v1/auth/token</code>; requests that move money take an
-<code>Idempotency-Key</code>. Errors: <code>{{"error": {{"code", "message", "fields"}}}}</code>.
+<code>Idempotency-Key</code>. Errors: <code>{{"error": {{"code", "params", "message", "fields", "problems"}}}}</code>;
+a client decides by <code>code</code> and <code>params</code> (every code: <code>x-refusals</code>).
 The machine-readable document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
 <table><tr><th>method</th><th>path</th><th>what</th><th>who</th><th>parameters</th>
 <th>body</th><th>success</th></tr>
@@ -140,3 +158,19 @@ The machine-readable document: <a href="/api/v1/openapi.json">/api/v1/openapi.js
 def _ref_name(schema: dict[str, Any]) -> str:
     ref = schema.get("$ref", "")
     return ref.rsplit("/", 1)[-1] if ref else schema.get("type", "")
+
+
+def refusal_table() -> str:
+    """docs/api.md#refusal-codes's table, from the registry (`python -m gateway.openapi`
+    prints it; gateway/tests/test_errors.py fails when the page differs)."""
+    lines = ["| code | status | params | English message |", "|---|---|---|---|"]
+    for code, declared in refusal_codes().items():
+        params = ", ".join(f"`{name}` ({spec['x-kind']})" for name, spec in
+                           declared["params"]["properties"].items())
+        message = declared["message"].replace("|", "\\|")
+        lines.append(f"| `{code}` | {declared['status']} | {params} | {message} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(refusal_table())

@@ -15,12 +15,12 @@ from typing import Any
 from marshmallow import Schema
 from nameko.web.handlers import HttpRequestHandler
 from wecare_common.db import Database
-from wecare_common.errors import DomainError, Forbidden, InvalidInput
+from wecare_common.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
 from wecare_common.schemas import instance, load
 from werkzeug.wrappers import Request, Response
 
 from gateway import clients, errors
-from gateway.auth import Principal, Unauthenticated, principal_from
+from gateway.auth import Principal, principal_from
 from gateway.users import session_ended
 
 MAX_JSON_BYTES = 256 * 1024

@@ -23,8 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from wecare_common.errors import Conflict, DomainError, IdempotencyConflict
-from wecare_common.rpc import ServiceUnavailable
+from wecare_common.errors import Conflict, DomainError, IdempotencyConflict, ServiceUnavailable
 
 from gateway import users
 from gateway.auth import hash_password

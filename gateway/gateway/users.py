@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from wecare_common import links
 from wecare_common.contract import events
 from wecare_common.db import aware
-from wecare_common.errors import Conflict, Forbidden
+from wecare_common.errors import Conflict, Forbidden, Unauthenticated
 from wecare_common.outbox import record_event
 
-from gateway.auth import Principal, Unauthenticated, hash_password, verify_password
+from gateway.auth import Principal, hash_password, verify_password
 from gateway.models import LoginSession, OneTimeToken, User
 
 

@@ -107,7 +107,7 @@ def test_a_request_whose_gateway_died_is_taken_over_by_its_retry(session) -> Non
 
 def test_a_service_out_of_reach_is_no_answer_to_replay(session) -> None:
     """A 503 says nothing of the outcome: the retry runs again (and is answered)."""
-    from wecare_common.rpc import ServiceUnavailable
+    from wecare_common.errors import ServiceUnavailable
 
     from gateway import errors
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from gateway.limits import Limit, RateLimited, check, count, give_back, pair, take
+from gateway.limits import Limit, check, count, give_back, pair, take
 from gateway.models import Base
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
+from wecare_common.errors import RateLimited
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from gateway.auth import Unauthenticated
 from gateway.models import Base, Signup, User, outbox
 from sqlalchemy import create_engine, func, select
-from wecare_common.errors import Conflict
+from wecare_common.errors import Conflict, ServiceTimeout, Unauthenticated
 from wecare_common.outbox import outbox_sessionmaker
-from wecare_common.rpc import ServiceTimeout
 
 from gateway import signups, users
 

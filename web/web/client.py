@@ -38,12 +38,16 @@ def http_session() -> requests.Session:
 
 @dataclass
 class ApiError(Exception):
-    """An answer of the API that is not a success, as the contract shapes it."""
+    """An answer of the API that is not a success, as the contract shapes it: a page
+    decides by `code`, `params` and each field's `problems` (web.refusals says them);
+    the English `message` is for the log only."""
 
     status: int
     code: str
     message: str
     fields: dict[str, list[str]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    problems: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
@@ -79,14 +83,15 @@ def call(method: str, path: str, *, token: str | None = None, json: Any = None,
                                    params=params, headers=headers, files=files, data=data,
                                    timeout=TIMEOUT, allow_redirects=False)
     except requests.RequestException as exc:
-        raise ApiError(503, "unavailable", "WeCare cannot be reached right now") from exc
+        raise ApiError(503, "service_unavailable", "WeCare cannot be reached right now") from exc
     if r.status_code >= 400:
         try:
             error = r.json()["error"]
         except (ValueError, KeyError, TypeError):
             error = {"code": "unexpected_error", "message": r.text[:200]}
-        raise ApiError(r.status_code, error.get("code", "error"), error.get("message", ""),
-                       error.get("fields") or {})
+        raise ApiError(r.status_code, error.get("code") or "unexpected_error",
+                       error.get("message", ""), error.get("fields") or {},
+                       error.get("params") or {}, error.get("problems") or {})
     if raw:
         return Answer(r.status_code, None, dict(r.headers), r.content)
     return Answer(r.status_code, r.json() if r.content else None, dict(r.headers))

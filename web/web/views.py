@@ -128,6 +128,10 @@ class Errors:
         self.fields.setdefault(field, []).extend(
             translate_message(self.lang, m) for m in messages)
 
+    def add_text(self, field: str, *texts: str) -> None:
+        """Sentences already in the person's language (web.refusals says them)."""
+        self.fields.setdefault(field, []).extend(texts)
+
     def __bool__(self) -> bool:
         return bool(self.fields or self.message)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from wecare_common.errors import Unauthenticated
+
 from gateway import limits, users
-from gateway.auth import Unauthenticated, issue_token
+from gateway.auth import issue_token
 from gateway.clients import client_address
 from gateway.rooms.base import Room
 from gateway.routing import Call, SignedInCall, api

@@ -9,7 +9,7 @@ import eventlet
 from nameko.timer import timer
 from nameko.web.handlers import http
 from wecare_common import health
-from wecare_common.rpc import ServiceUnavailable
+from wecare_common.errors import ServiceUnavailable
 from werkzeug.wrappers import Request, Response
 
 from gateway import idempotency, pages, signups

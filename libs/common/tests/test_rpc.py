@@ -12,11 +12,13 @@ import eventlet
 import nameko
 import pytest
 import requests
+from marshmallow import Schema, fields, validate
 from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_hook
 from support import free_port
 from wecare_common import config
-from wecare_common.errors import RuleViolation
+from wecare_common.contract import refusals
+from wecare_common.errors import InvalidInput, RuleViolation
 from wecare_common.rpc import (
     TOKEN_HEADER,
     ServiceTimeout,
@@ -24,6 +26,7 @@ from wecare_common.rpc import (
     TimedServiceRpc,
     rpc,
 )
+from wecare_common.schemas import load
 
 
 class Ledgerish:
@@ -38,6 +41,14 @@ class Ledgerish:
         raise RuleViolation(f"only {room} cents of room", {"amount_cents": [f"room {room}"]})
 
     @rpc
+    def refuse_by_code(self, room: int) -> None:
+        raise TRAVELLER(room_cents=room, year=2026, on=date(2026, 3, 1), field="amount_cents")
+
+    @rpc
+    def refuse_a_form(self, name: str) -> None:
+        load(Named, {"name": name})
+
+    @rpc
     def crash(self) -> None:
         raise KeyError("boom")
 
@@ -45,6 +56,17 @@ class Ledgerish:
     def slow(self, seconds: float) -> str:
         eventlet.sleep(seconds)
         return "late"
+
+
+# a code of this test's own (not registered: no page ever meets it)
+TRAVELLER = refusals.Refusal("test_rpc_traveller", RuleViolation,
+                             "{room_cents} left in {year} from {on}", {
+                                 "room_cents": refusals.CENTS, "year": refusals.YEAR,
+                                 "on": refusals.DATE})
+
+
+class Named(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=3))
 
 
 class Caller:
@@ -94,6 +116,22 @@ def test_a_domain_error_arrives_as_its_own_class(ledgerish) -> None:
         ledgerish.refuse(120)
     assert refused.value.message == "only 120 cents of room"
     assert refused.value.fields == {"amount_cents": ["room 120"]}
+
+
+def test_a_refusal_arrives_with_its_code_and_params_typed_as_declared(ledgerish) -> None:
+    # nameko's own serialization would make every number of an exception's args a string
+    with pytest.raises(RuleViolation) as refused:
+        ledgerish.refuse_by_code(120)
+    assert refused.value.code == "test_rpc_traveller"
+    assert refused.value.params == {"room_cents": 120, "year": 2026, "on": "2026-03-01"}
+    assert refused.value.problems == {"amount_cents": [{"code": "test_rpc_traveller", "params": {
+        "room_cents": 120, "year": 2026, "on": "2026-03-01"}}]}
+    assert refused.value.message == "1,20 € left in 2026 from 2026-03-01"
+    with pytest.raises(InvalidInput) as invalid:
+        ledgerish.refuse_a_form("toolong")
+    assert invalid.value.code == "validation_error"
+    assert invalid.value.problems == {"name": [{"code": "length_between",
+                                                "params": {"min": 1, "max": 3}}]}
 
 
 def test_a_crash_is_a_remote_error(ledgerish) -> None:

@@ -29,17 +29,9 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from wecare_common import config
-from wecare_common.errors import DomainError
+from wecare_common.errors import DomainError, ServiceTimeout, ServiceUnavailable
 
 DEFAULT_TIMEOUT = 10.0
-
-
-class ServiceUnavailable(DomainError):
-    code = "service_unavailable"
-
-
-class ServiceTimeout(ServiceUnavailable):
-    code = "service_timeout"
 
 
 class _TimedService:

@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from wecare_common.errors import validation_error_from
+from wecare_common.contract import refusals
+from wecare_common.contract.refusals import validation_error
 
 # Above any plausible welfare amount; keeps absurd figures out of the ledger.
 MAX_AMOUNT_CENTS = 100_000_000_00
@@ -35,7 +36,7 @@ class Strings(fields.List):
             raise self.make_error("invalid")
         for index, item in enumerate(value):
             if type(item) is not str:
-                raise ValidationError({index: ["Not a valid string."]})
+                raise ValidationError({index: [refusals.NOT_A_STRING.said()]})
         return list(value)
 
 
@@ -54,7 +55,7 @@ def load(schema: Schema | type[Schema], data: Any) -> Any:
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise validation_error_from(exc) from exc
+        raise validation_error(exc) from exc
 
 
 class PageSchema(Schema):

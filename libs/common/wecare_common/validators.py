@@ -8,20 +8,22 @@ from marshmallow import ValidationError, fields
 from stdnum import iban
 from stdnum.it import codicefiscale, iva
 
+from wecare_common.contract import refusals
+
 
 def fiscal_code(value: str) -> None:
     if not codicefiscale.is_valid(value):
-        raise ValidationError("not a valid codice fiscale (check character)")
+        raise ValidationError(refusals.NOT_A_FISCAL_CODE.said())
 
 
 def vat_number(value: str) -> None:
     if not iva.is_valid(value):
-        raise ValidationError("not a valid partita IVA (check digit)")
+        raise ValidationError(refusals.NOT_A_VAT_NUMBER.said())
 
 
 def iban_number(value: str) -> None:
     if not iban.is_valid(value):
-        raise ValidationError("not a valid IBAN (check digits)")
+        raise ValidationError(refusals.NOT_AN_IBAN.said())
 
 
 class Upper(fields.String):

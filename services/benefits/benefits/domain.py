@@ -15,10 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
 from wecare_common.db import insert_ignore
-from wecare_common.errors import Conflict, DomainError, NotFound, RuleViolation, require_scope
+from wecare_common.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    RuleViolation,
+    ServiceUnavailable,
+    require_scope,
+)
 from wecare_common.money import euro
 from wecare_common.outbox import record_event
-from wecare_common.rpc import ServiceUnavailable
 
 from benefits import fiscal_rules
 from benefits.models import BonusConversion, BudgetUse, Company, Employee, Grant, Plan

@@ -18,8 +18,13 @@ from benefits.schemas import GrantRequest, PlanChange
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from wecare_common.contract import events
-from wecare_common.errors import InsufficientFunds, InvalidInput, NotFound, RuleViolation
-from wecare_common.rpc import ServiceTimeout
+from wecare_common.errors import (
+    InsufficientFunds,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    ServiceTimeout,
+)
 from wecare_common.schemas import load
 
 

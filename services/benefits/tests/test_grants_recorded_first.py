@@ -16,9 +16,8 @@ from benefits import domain
 from benefits.models import Base, BonusConversion, BudgetUse, Grant, outbox
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
-from wecare_common.errors import InsufficientFunds, RuleViolation
+from wecare_common.errors import InsufficientFunds, RuleViolation, ServiceTimeout
 from wecare_common.outbox import outbox_sessionmaker
-from wecare_common.rpc import ServiceTimeout
 
 TODAY = date.today()
 

@@ -10,6 +10,7 @@ from stdnum.it import codicefiscale, iva
 
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
+from wecare_common.contract import refusals
 from wecare_common.schemas import Cents, PageSchema, Strings
 from wecare_common.validators import Upper
 
@@ -92,7 +93,7 @@ class PlanRequest(Schema):
     @validates_schema
     def _dates_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["valid_until"] < data["valid_from"]:
-            raise ValidationError("must not be before valid_from", "valid_until")
+            raise ValidationError(refusals.ENDS_BEFORE_START.said(), "valid_until")
 
 
 class PlanChange(Schema):
@@ -126,18 +127,18 @@ class GrantRequest(Schema):
     @validates_schema
     def _who(self, data: dict[str, Any], **kwargs: Any) -> None:
         if bool(data.get("employee_ids")) == bool(data.get("all")):
-            raise ValidationError("give either employee_ids or all: true", "employee_ids")
+            raise ValidationError(refusals.EMPLOYEES_OR_ALL.said(), "employee_ids")
 
     @validates("employee_ids")
     def _unique(self, value: list[str] | None, **kwargs: Any) -> None:
         if value and len(set(value)) != len(value):
-            raise ValidationError("an employee is listed twice")
+            raise ValidationError(refusals.EMPLOYEE_LISTED_TWICE.said())
 
 
 def tax_id(value: str) -> None:
     """A provider is named by its partita IVA or its codice fiscale."""
     if not (iva.is_valid(value) or codicefiscale.is_valid(value)):
-        raise ValidationError("not a valid partita IVA or codice fiscale")
+        raise ValidationError(refusals.NOT_A_TAX_ID.said())
 
 
 class ReimbursementFields(Schema):
@@ -169,7 +170,7 @@ class DecisionRequest(Schema):
     @validates_schema
     def _reason_for_a_no(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data["approved"] and not data["reason"].strip():
-            raise ValidationError("say why when rejecting", "reason")
+            raise ValidationError(refusals.REASON_REQUIRED.said(), "reason")
 
 
 # -- what salary-equivalent estimates assume (docs/fiscal-rules.md#estimates) -------------

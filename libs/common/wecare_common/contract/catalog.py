@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
+from wecare_common.contract import refusals
 from wecare_common.schemas import Cents
 from wecare_common.validators import Upper
 
@@ -46,7 +47,7 @@ class _Validity(Schema):
     def _dates_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
-            raise ValidationError("must not be before valid_from", "valid_until")
+            raise ValidationError(refusals.ENDS_BEFORE_START.said(), "valid_until")
 
 
 class OfferingRequest(_Validity):
@@ -89,12 +90,12 @@ class SearchRequest(Schema):
     @validates_schema
     def _point_and_sort(self, data: dict[str, Any], **kwargs: Any) -> None:
         if (data["lat"] is None) != (data["lon"] is None):
-            raise ValidationError("give both lat and lon", "lat")
+            raise ValidationError(refusals.LAT_AND_LON.said(), "lat")
         if data["sort"] == "distance" and data["lat"] is None:
-            raise ValidationError("sorting by distance needs lat and lon", "sort")
+            raise ValidationError(refusals.DISTANCE_NEEDS_PLACE.said(), "sort")
         low, high = data["min_price_cents"], data["max_price_cents"]
         if low is not None and high is not None and high < low:
-            raise ValidationError("must not be below min_price_cents", "max_price_cents")
+            raise ValidationError(refusals.MAX_BELOW_MIN.said(), "max_price_cents")
 
 
 class CircuitRequest(Schema):

@@ -648,10 +648,16 @@ class HealthOut(Out):
 
 
 class ErrorDetail(Out):
-    code = fields.String()
-    message = fields.String()
+    code = fields.String(metadata={
+        "description": "which refusal: one of x-refusals (docs/api.md#refusal-codes)"})
+    message = fields.String(metadata={"description": "in English, for people reading logs; "
+                                      "a client decides by code and params, never by this"})
+    params = fields.Dict(metadata={"description": "the code's parameters, typed as x-refusals "
+                                   "declares them"})
     # `fields` itself would shadow Schema.fields
     fields_ = fields.Dict(data_key="fields", metadata={"description": "field → reasons"})
+    problems = fields.Dict(metadata={"description": "field → its problems, each "
+                                     "{code, params} as in x-refusals"})
 
 
 class ErrorOut(Out):

@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from wecare_common.contract import refusals
 from wecare_common.schemas import Cents, PageSchema, Strings
 
 IdempotencyKey = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -20,7 +21,7 @@ def _moment_in_range(value: str) -> None:
     """A cursor's moment (microseconds since 1970) is a date Python can hold."""
     micros = value.split(".", 1)[0]
     if micros.isdigit() and int(micros) > _LATEST_MICROS:
-        raise ValidationError("not a cursor")
+        raise ValidationError(refusals.NOT_A_CURSOR.said())
 
 
 # a page's last moment and id: where the next page starts
@@ -87,7 +88,7 @@ class UtcDateTime(fields.AwareDateTime):
         try:
             return moment.astimezone(UTC)
         except OverflowError as exc:
-            raise ValidationError("out of range") from exc
+            raise ValidationError(refusals.OUT_OF_RANGE.said()) from exc
 
 
 class StatementQuery(PageSchema):

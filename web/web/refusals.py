@@ -1,0 +1,140 @@
+"""What the API's refusals say to a person: one text per refusal code
+(wecare_common.contract.refusals declares each, with its typed params), in the
+person's language, the amounts, dates and categories of the params written
+their way. The API's English `message` is never read: a page decides by the
+code and the params, and rewording a service's message changes no page.
+
+A page that knows more (the price of what was being bought) may say a code its
+own way: `say(lang, exc, texts={code: N_("…")})`; its placeholders are still the
+code's params, plus what the page passes in `extra`. Adding a code:
+docs/api.md#adding-a-refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from babel.numbers import format_decimal
+from wecare_common.contract import refusals as contract
+
+from web import i18n
+from web.client import ApiError
+from web.views import N_, Errors, category_name
+
+# One text per code, in English (the catalogue's msgid); %(name)s is the param.
+TEXTS: dict[str, str] = {
+    # generic: a refusal whose code says only its kind
+    "validation_error": N_("Some of what you entered needs correcting."),
+    "not_found": N_("What you are looking for does not exist, or is no longer available."),
+    "forbidden": N_("This is not available to the account you signed in with."),
+    "conflict": N_("This cannot be done now: something changed meanwhile. Reload the page "
+                   "and look again."),
+    "rule_violation": N_("This is not allowed by the rules of the plan or of the law."),
+    "insufficient_funds": N_("There is not enough credit for this."),
+    "idempotency_conflict": N_("Reload the page and try again."),
+    "unauthenticated": N_("Sign in again to go on."),
+    "rate_limited": N_("Too many attempts. Wait a few minutes and try again."),
+    "service_unavailable": N_("Please try again in a moment."),
+    "service_timeout": N_("Please try again in a moment."),
+    "unexpected_error": N_("Please try again in a moment."),
+    "bad_request": N_("Reload the page and try again."),
+    "method_not_allowed": N_("Reload the page and try again."),
+    "request_entity_too_large": N_("The file is too large."),
+    # a field's problems (marshmallow's and the contract's validators)
+    "required": N_("Fill this in."),
+    "null": N_("Fill this in."),
+    "invalid_value": N_("Check this value."),
+    "invalid_type": N_("Check this value."),
+    "unknown_field": N_("This field is not expected here."),
+    "not_a_string": N_("Enter text here."),
+    "not_a_number": N_("Enter a number."),
+    "not_an_integer": N_("Enter a whole number."),
+    "number_too_large": N_("This number is too large."),
+    "not_a_boolean": N_("Choose yes or no."),
+    "not_a_date": N_("Enter a date, like 31/12/2026."),
+    "not_a_datetime": N_("Enter a date and a time."),
+    "not_an_aware_datetime": N_("Enter a date and a time."),
+    "not_a_list": N_("Choose one or more."),
+    "not_a_mapping": N_("Check this value."),
+    "not_an_email": N_("Enter an email address, like name@example.com."),
+    "not_a_url": N_("Enter a web address, like https://example.com."),
+    "not_a_uuid": N_("Check this value."),
+    "not_the_pattern": N_("Check this value: it is not written as expected."),
+    "length_between": N_("Between %(min)s and %(max)s characters."),
+    "length_exactly": N_("Exactly %(equal)s characters."),
+    "too_short": N_("At least %(min)s characters."),
+    "too_long": N_("At most %(max)s characters."),
+    "at_least": N_("At least %(min)s."),
+    "at_most": N_("At most %(max)s."),
+    "between": N_("Between %(min)s and %(max)s."),
+    "one_of": N_("Choose one of the options."),
+    "not_a_cursor": N_("Go back to the first page and try again."),
+    "out_of_range": N_("This is out of range."),
+    "not_a_fiscal_code": N_("Enter a valid tax code: 16 letters and digits, as on the health "
+                            "insurance card."),
+    "not_a_vat_number": N_("Enter a valid VAT number: 11 digits."),
+    "not_an_iban": N_("Enter a valid IBAN, like IT60X0542811101000000123456."),
+    "not_a_tax_id": N_("Enter the VAT number (11 digits) or the tax code (16 characters)."),
+    "not_a_province": N_("Enter the province's two letters, like BO."),
+    "ends_before_start": N_("The end cannot come before the start."),
+    "employees_or_all": N_("Choose the employees, or everyone."),
+    "employee_listed_twice": N_("An employee is listed twice."),
+    "reason_required": N_("Say why, so the employee knows."),
+    "lat_and_lon": N_("Give both latitude and longitude."),
+    "distance_needs_place": N_("To sort by distance, say where you are."),
+    "max_below_min": N_("The highest price cannot be below the lowest."),
+}
+
+
+def text(lang: i18n.Lang, code: str, params: Mapping[str, Any] | None = None,
+         texts: Mapping[str, str] | None = None, **extra: Any) -> str:
+    """A refusal's code and params as a sentence in the person's language."""
+    template = (texts or {}).get(code) or TEXTS.get(code) or TEXTS["unexpected_error"]
+    declared = contract.CODES.get(code)
+    values = {name: written(lang, declared.params[name] if declared and name in
+                            declared.params else None, value)
+              for name, value in (params or {}).items()}
+    return lang.gettext(template, **values, **extra)
+
+
+def say(lang: i18n.Lang, exc: ApiError, texts: Mapping[str, str] | None = None,
+        **extra: Any) -> str:
+    """The refusal as one sentence (a page's summary)."""
+    return text(lang, exc.code, exc.params, texts, **extra)
+
+
+def errors(lang: i18n.Lang, exc: ApiError, *, aliases: Mapping[str, str] | None = None,
+           texts: Mapping[str, str] | None = None, summary: bool | None = None,
+           **extra: Any) -> Errors:
+    """The refusal as a form's errors: each field's problems beside the field (under
+    the form's own name for it, `aliases`), and the refusal itself as the summary's
+    message (always when `summary`; by default when it is not a plain validation
+    error or no field was named)."""
+    found = Errors(lang)
+    for name, problems in exc.problems.items():
+        found.add_text((aliases or {}).get(name, name), *[
+            text(lang, p.get("code", ""), p.get("params"), texts, **extra) for p in problems])
+    if summary or (summary is None and (exc.code != "validation_error" or not exc.problems)):
+        found.message = say(lang, exc, texts, **extra)
+    return found
+
+
+def written(lang: i18n.Lang, kind: contract.Kind | None, value: Any) -> str:
+    """A param's value as the person's language writes its kind."""
+    if value is None:
+        return "—"
+    if kind is contract.CENTS and isinstance(value, int):
+        return lang.money(value)
+    if kind is contract.DATE:
+        return lang.date(value) or str(value)
+    if kind is contract.DATETIME:
+        return lang.datetime(value) or str(value)
+    if kind is contract.CATEGORY:
+        return category_name(lang, str(value))
+    if kind is contract.CATEGORIES and isinstance(value, list):
+        return ", ".join(category_name(lang, str(v)) for v in value)
+    if kind is contract.TEXTS and isinstance(value, list):
+        return ", ".join(map(str, value))
+    if kind is contract.NUMBER and isinstance(value, int | float):
+        return format_decimal(value, locale=i18n.BABEL_LOCALE[lang.code])
+    return str(value)
