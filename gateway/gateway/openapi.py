@@ -146,8 +146,9 @@ text-align:left;vertical-align:top;font-size:.9rem}}th{{background:#f4f6f8}}code
 </head><body><h1>WeCare API <small>{escape(spec["info"]["version"])}</small></h1>
 <p>JSON in and out; money in integer <code>*_cents</code>; <code>Authorization: Bearer</code>
 tokens from <code>POST /api/v1/auth/token</code>; requests that move money take an
-<code>Idempotency-Key</code>. Errors: <code>{{"error": {{"code", "params", "message", "fields", "problems"}}}}</code>;
-a client decides by <code>code</code> and <code>params</code> (every code: <code>x-refusals</code>).
+<code>Idempotency-Key</code>. Errors:
+<code>{{"error": {{"code", "params", "message", "fields", "problems"}}}}</code>; a client
+decides by <code>code</code> and <code>params</code> (every code: <code>x-refusals</code>).
 The machine-readable document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
 <table><tr><th>method</th><th>path</th><th>what</th><th>who</th><th>parameters</th>
 <th>body</th><th>success</th></tr>
