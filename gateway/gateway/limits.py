@@ -20,6 +20,14 @@ class Limit:
     name: str
     attempts: int
     window_s: int
+    # the refusal past the limit, when it has a code of its own (it takes retry_after and
+    # the attempts as `per_day`); else rate_limited
+    refusal: refusals.Refusal | None = None
+
+    def refused(self, retry_after: int) -> Exception:
+        if self.refusal is None:
+            return refusals.RATE_LIMITED(retry_after=retry_after)
+        return self.refusal(retry_after=retry_after, per_day=self.attempts)
 
 
 # Sign-in attempts count per account *and* client address: someone guessing from one
@@ -33,7 +41,7 @@ RESET_PER_ADDRESS = Limit("reset-address", 10, 3600)
 RESET_PER_ACCOUNT = Limit("reset-account", 3, 3600)
 # Each proposal may email an address the employee chose: a few a day is what a person
 # proposes; more is someone using WeCare to write to strangers.
-PROPOSALS_PER_EMPLOYEE = Limit("proposals-employee", 5, 86400)
+PROPOSALS_PER_EMPLOYEE = Limit("proposals-employee", 5, 86400, refusals.TOO_MANY_PROPOSALS)
 # 80-bit voucher codes: 10 wrong codes per 10 minutes makes guessing hopeless.
 REDEEM_FAILURES = Limit("redeem-failures", 10, 600)
 
@@ -50,7 +58,7 @@ def check(session: Session, limit: Limit, subject: str, now: float | None = None
     count = session.scalar(select(RateCounter.count).where(
         RateCounter.key == f"{limit.name}:{subject}", RateCounter.window_start == start))
     if count is not None and count >= limit.attempts:
-        raise refusals.RATE_LIMITED(retry_after=left)
+        raise limit.refused(left)
 
 
 def count(session: Session, limit: Limit, subject: str, now: float | None = None) -> int:
@@ -93,4 +101,4 @@ def take(session: Session, limit: Limit, subject: str, now: float | None = None)
     now = time.time() if now is None else now
     if count(session, limit, subject, now) > limit.attempts:
         left = _window(limit, now)[1]
-        raise refusals.RATE_LIMITED(retry_after=left)
+        raise limit.refused(left)

@@ -151,7 +151,8 @@ def test_proposals_cannot_be_used_to_write_to_any_address_at_will(stack, admin, 
     statuses += [propose(token, fake.email("other")).status_code for _ in range(3)]
     assert statuses == [201] * 5
     over = propose(token, fake.email("more"))
-    assert over.status_code == 429 and over.json()["error"]["code"] == "rate_limited"
+    assert over.status_code == 429 and over.json()["error"]["code"] == "too_many_proposals"
+    assert over.json()["error"]["params"]["per_day"] == 5
     assert 0 < int(over.headers["Retry-After"]) <= 86400
     sentinel = fake.email("sentinel")
     assert propose(colleague, target).status_code == 201  # another employee, same address

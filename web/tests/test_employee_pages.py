@@ -281,8 +281,8 @@ def test_proposals_say_what_is_missing_and_show_their_progress() -> None:
 def test_a_sixth_proposal_in_a_day_says_so_and_keeps_what_was_typed() -> None:
     api = FakeApi({("GET", "/me/provider-proposals"): {"items": [], "next_cursor": None},
                    ("POST", "/me/provider-proposals"): ApiError(
-                       429, "rate_limited", "too many attempts; try again in 3600 s",
-                       {"Retry-After": ["3600"]})})
+                       429, "too_many_proposals", "at most 5 provider proposals a day; …",
+                       params={"per_day": 5, "retry_after": 3600})})
     response = pages.propose(make_page(api, "POST", "/propose", data={
         "csrf_token": "tok", "name": "Piscina", "city": "Torino",
         "email": "info@piscina.example", "category": "wellbeing"}))

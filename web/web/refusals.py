@@ -34,6 +34,8 @@ TEXTS: dict[str, str] = {
     "idempotency_conflict": N_("Reload the page and try again."),
     "unauthenticated": N_("Sign in again to go on."),
     "rate_limited": N_("Too many attempts. Wait a few minutes and try again."),
+    "too_many_proposals": N_("You have proposed several providers today. You can propose "
+                             "more tomorrow."),
     "service_unavailable": N_("Please try again in a moment."),
     "service_timeout": N_("Please try again in a moment."),
     "unexpected_error": N_("Please try again in a moment."),

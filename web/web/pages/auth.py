@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
+from web import refusals
 from web.client import ApiError
 from web.routing import ROLE_HOME, Page, page, safe_next
 from web.views import Errors
@@ -73,10 +74,10 @@ class AuthPages:
                                sent=False)
         try:
             page.api_anonymous("POST", "/auth/password-reset", json={"email": email})
-        except ApiError as exc:
-            errors = Errors(page.lang, exc.fields, exc.message)
-            return page.render("auth/reset.html", status=400, errors=errors, email=email,
-                               sent=False)
+        except ApiError as exc:  # a few an hour, per address and per account
+            return page.render("auth/reset.html", status=exc.status if exc.status < 500
+                               else 400, errors=refusals.errors(page.lang, exc),
+                               email=email, sent=False)
         return page.render("auth/reset.html", email=email, sent=True)
 
     @page("GET", "/password/new")

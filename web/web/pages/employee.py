@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from web import i18n, views
+from web import i18n, refusals, views
 from web.client import ApiError
 from web.routing import Page, map_tiles, page
 from web.views import N_, Errors
@@ -460,10 +460,9 @@ class EmployeePages:
             try:
                 page.api("POST", "/me/provider-proposals", json=values)
             except ApiError as exc:
-                if exc.status == 429:  # a few a day (the gateway's limit)
-                    errors.message = _("You have proposed several providers today. You can "
-                                       "propose more tomorrow.")
-                    return self._propose_page(page, values, errors=errors, status=429)
+                if exc.code == "too_many_proposals":  # a few a day (the gateway's limit)
+                    return self._propose_page(page, values, status=429,
+                                              errors=refusals.errors(page.lang, exc))
                 if exc.status != 400:
                     raise
                 errors = Errors(page.lang, exc.fields, exc.message)

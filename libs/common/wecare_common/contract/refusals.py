@@ -163,6 +163,10 @@ IDEMPOTENCY_CONFLICT = refusal("idempotency_conflict", IdempotencyConflict,
 UNAUTHENTICATED = refusal("unauthenticated", errors.Unauthenticated, "not signed in")
 RATE_LIMITED = refusal("rate_limited", errors.RateLimited,
                        "too many attempts; try again in {retry_after} s", retry_after=COUNT)
+TOO_MANY_PROPOSALS = refusal(
+    "too_many_proposals", errors.RateLimited,
+    "at most {per_day} provider proposals a day; try again in {retry_after} s",
+    per_day=COUNT, retry_after=COUNT)
 SERVICE_UNAVAILABLE = refusal("service_unavailable", errors.ServiceUnavailable,
                               "a service is unavailable")
 SERVICE_TIMEOUT = refusal("service_timeout", errors.ServiceTimeout,
