@@ -139,3 +139,40 @@ def test_a_parked_event_is_listed_with_its_reason_and_replayed_once(stack, admin
     with Connection(amqp) as conn:
         back = conn.SimpleQueue(Queue(queue, durable=True), no_ack=True).get(timeout=5)
         assert json.loads(back.body)["id"] == event["id"]
+
+
+def test_a_suspended_provider_redeems_nothing_and_is_paid_what_it_redeemed(
+        stack, admin, company, fake) -> None:
+    """Issue 23.3: from its suspension on a provider redeems nothing, each try refused
+    with the reason and counted on the operators' list; what it redeemed before is
+    paid by the next run; the ledger balances."""
+    from support.e2e import approved_provider
+
+    provider = approved_provider(stack, admin, fake, price_cents=2_000, commission_bps=500)
+    _, token, _ = funded_employee(stack, admin, company, fake, 6_000)
+    before, after = (buy(stack, token, provider.offering_id).json() for _ in range(2))
+    redeem = lambda code: stack.call(  # noqa: E731
+        "POST", f"/providers/{provider.id}/redemptions", provider.token, key=uuid.uuid4().hex,
+        json={"code": code})
+    assert redeem(before["code"]).status_code == 200
+
+    r = stack.call("POST", f"/providers/{provider.id}/approval", admin,
+                   json={"status": "suspended"})
+    assert r.status_code == 200 and r.json()["status"] == "suspended"
+    refused = redeem(after["code"])  # at once: the wallet asks the catalog, not its copy
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["fields"]["provider_id"] == ["suspended"]
+    assert "suspended" in refused.json()["error"]["message"]
+    assert stack.call("GET", f"/me/vouchers/{after['id']}", token).json()["status"] == "issued"
+
+    listed = {p["id"]: p for p in every(stack, "/providers", admin, status="suspended")}
+    assert listed[provider.id]["refused_redemptions"] == 1
+    assert listed[provider.id]["last_refused_at"]
+    assert listed[provider.id]["owed_cents"] == 2_000 - 100
+    run = stack.call("POST", "/settlements", admin, key=uuid.uuid4().hex)
+    assert run.status_code == 201, run.text
+    paid = [p for p in run.json()["payouts"] if p["provider_id"] == provider.id]
+    assert [p["amount_cents"] for p in paid] == [1_900]
+    statement = stack.call("GET", f"/providers/{provider.id}/settlements", provider.token)
+    assert statement.status_code == 200  # a suspended provider still sees what it is paid
+    assert stack.call("GET", "/ledger/audit", admin).json()["balanced"]

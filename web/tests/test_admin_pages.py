@@ -195,6 +195,20 @@ def test_after_a_decision_the_page_says_what_happened() -> None:
     assert 'role="status"' in html and "Nido p-2 is approved with a commission of 3%" in html
 
 
+def test_a_suspended_provider_shows_what_it_is_owed_and_its_refused_redemptions() -> None:
+    suspended = {**provider("p-3", "suspended", 0), "owed_cents": 12_345,
+                 "refused_redemptions": 2, "last_refused_at": "2026-03-12T09:42:00+00:00"}
+    listed = PROVIDERS[("GET", "/providers")]
+    answers = {**PROVIDERS, ("GET", "/providers"): lambda kw: (
+        {"items": [suspended], "next_cursor": None}
+        if kw["params"]["status"] == "suspended" else listed(kw))}
+    it = html_of(pages.admin_providers(FakePage(answers, path="/admin/providers", lang="it")))
+    assert "123,45\xa0€" in it and "2 tentativi, l&#39;ultimo il 12/03/2026 10:42" in it
+    assert "non può riscuotere buoni" in it
+    en = html_of(pages.admin_providers(FakePage(answers, path="/admin/providers")))
+    assert "€123.45" in en and "2 tries, the last on 12 Mar 2026, 10:42" in en
+
+
 def test_a_transfer_is_confirmed_once_and_a_second_time_says_so() -> None:
     confirmed = {**TRANSFERS["items"][0], "status": "succeeded"}
     page = FakePage({("POST", f"/topups/{TID}/confirmation"): confirmed}, method="POST",

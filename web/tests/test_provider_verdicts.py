@@ -32,6 +32,8 @@ VERDICTS = {  # kind: (verdict, Italian words, English words, role)
     "expired": ({"kind": "expired"}, ["Buono scaduto"], ["Voucher expired"], "alert"),
     "void": ({"kind": "void"}, ["Non più valido"], ["Not valid any more"], "alert"),
     "not_yours": ({"kind": "not_yours"}, ["Non è un tuo buono"], ["Not your voucher"], "alert"),
+    "suspended": ({"kind": "suspended"}, ["Riscossione sospesa", "Non erogare il servizio"],
+                  ["Redeeming is suspended", "Do not give the service"], "alert"),
     "unknown": ({"kind": "unknown"}, ["Codice sconosciuto"], ["Unknown code"], "alert"),
     "too_many": ({"kind": "too_many", "minutes": 10}, ["Troppi codici sbagliati", "10 minuti"],
                  ["Too many wrong codes", "10 minutes"], "alert"),

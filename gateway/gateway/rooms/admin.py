@@ -62,9 +62,15 @@ class AdminRoom(Room):
 
     @api("GET", "/api/v1/providers", roles=("admin",), query=ProvidersQuery,
          response=ProviderPage, summary="providers by state: applications waiting "
-         "(pending), the circuit (approved), suspended; oldest first")
+         "(pending), the circuit (approved), suspended (with what each is still owed and "
+         "the redemptions refused since); oldest first")
     def list_providers(self, call: SignedInCall) -> dict[str, Any]:
-        return self.catalog.list_providers(**call.query)
+        page = self.catalog.list_providers(**call.query)
+        if call.query.get("status") == "suspended" and page["items"]:
+            standing = self.wallet.provider_standing([p["id"] for p in page["items"]])
+            for provider in page["items"]:
+                provider.update(standing.get(provider["id"], {}))
+        return page
 
     @api("POST", "/api/v1/topups/<tid>/confirmation", roles=("admin",), response=TopupOut,
          summary="mark a bank-transfer top-up as received (once)")

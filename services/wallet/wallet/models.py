@@ -187,6 +187,18 @@ class Voucher(Base):
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class RedemptionRefusal(Base):
+    """A redemption refused because the provider is not in the circuit (suspended):
+    the operators' console shows how many, and the last (docs/domain.md#providers)."""
+
+    __tablename__ = "redemption_refusals"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_id: Mapped[str] = mapped_column(Id, index=True)
+    voucher_id: Mapped[str | None] = mapped_column(Id)  # when the code named one of its own
+    reason: Mapped[str] = mapped_column(String(20))  # the provider's status: suspended, …
+    refused_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ExpiryNotice(Base):
     """A `credits.expiring` already announced (plan, employee, days before)."""
 

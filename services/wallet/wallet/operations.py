@@ -15,7 +15,15 @@ from wecare_common.errors import NotFound
 
 from wallet import settlement
 from wallet.funding import topup_view
-from wallet.models import Account, Payout, Provider, SettlementRun, Topup, Voucher
+from wallet.models import (
+    Account,
+    Payout,
+    Provider,
+    RedemptionRefusal,
+    SettlementRun,
+    Topup,
+    Voucher,
+)
 from wallet.vouchers import commission_of
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -150,3 +158,28 @@ def sepa_xml(session: Session, run_id: str) -> str:
     if run.sepa_xml is None:
         raise NotFound("this run paid nobody by SEPA: it has no file", {"run_id": ["no_sepa"]})
     return run.sepa_xml
+
+
+# -- providers out of the circuit ---------------------------------------------------------
+def provider_standing(session: Session, provider_ids: list[str]) -> dict[str, Any]:
+    """Per provider: what the wallet still owes it (paid by the next settlement run,
+    suspended or not) and the redemptions refused since its latest change of status
+    (the copy's `as_of`), with the last one's moment."""
+    ids = list(dict.fromkeys(provider_ids))[:500]
+    if not ids:
+        return {}
+    owed = dict(session.execute(select(Account.owner_id, Account.balance_cents).where(
+        Account.kind == "provider", Account.owner_id.in_(ids))).tuples().all())
+    since = dict(session.execute(select(Provider.id, Provider.as_of).where(
+        Provider.id.in_(ids))).tuples().all())
+    standing: dict[str, Any] = {}
+    for provider_id in ids:
+        query = select(func.count(), func.max(RedemptionRefusal.refused_at)).where(
+            RedemptionRefusal.provider_id == provider_id)
+        if since.get(provider_id) is not None:
+            query = query.where(RedemptionRefusal.refused_at >= since[provider_id])
+        count, last = session.execute(query).one()
+        standing[provider_id] = {"owed_cents": int(owed.get(provider_id) or 0),
+                                 "refused_redemptions": int(count or 0),
+                                 "last_refused_at": aware(last).isoformat() if last else None}
+    return standing

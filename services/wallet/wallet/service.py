@@ -15,6 +15,7 @@ from wecare_common import health
 from wecare_common.consumer import handle_event
 from wecare_common.contract import events
 from wecare_common.db import Database
+from wecare_common.errors import Forbidden
 from wecare_common.inbox import first_delivery
 from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc, rpc
@@ -136,9 +137,21 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def redeem_voucher(self, **data: Any) -> dict[str, Any]:
-        result = vouchers.redeem(self.db, **load(RedemptionRequest, data))
+        request = load(RedemptionRequest, data)
+        status = vouchers.circuit_status(self.catalog, request["provider_id"])
+        try:
+            result = vouchers.redeem(self.db, **request, provider_status=status)
+        except Forbidden:
+            self.db.commit()  # a refusal outside the circuit is recorded; nothing else
+            raise
         self.db.commit()
         return result
+
+    @rpc
+    def provider_standing(self, provider_ids: list[str]) -> dict[str, Any]:
+        """Per provider: what it is still owed, and redemptions refused since its
+        latest change of status (the operators' providers page)."""
+        return operations.provider_standing(self.db, provider_ids)
 
     @rpc
     def cancel_voucher(self, employee_id: str, voucher_id: str) -> dict[str, Any]:

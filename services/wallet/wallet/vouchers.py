@@ -28,11 +28,21 @@ from wecare_common.errors import (
 from wecare_common.events import make_envelope
 from wecare_common.money import euro
 from wecare_common.outbox import mark_outbox_pending, record_event
+from wecare_common.rpc import ServiceUnavailable
 
 from wallet import ledger
 from wallet.codes import new_code, normalize
 from wallet.ledger import Leg
-from wallet.models import Account, Employee, FringeUsage, Offering, Plan, Provider, Voucher
+from wallet.models import (
+    Account,
+    Employee,
+    FringeUsage,
+    Offering,
+    Plan,
+    Provider,
+    RedemptionRefusal,
+    Voucher,
+)
 
 PRODUCER = "wallet"
 FRINGE = "fringe"
@@ -368,11 +378,48 @@ def commission_of(amount_cents: int, bps: int) -> int:
     return amount_cents * bps // 10_000
 
 
-def redeem(session: Session, *, provider_id: str, code: str,
-           now: datetime | None = None) -> dict[str, Any]:
-    """The provider takes the voucher: once, only the provider it is for."""
+def circuit_status(catalog: Any, provider_id: str) -> str | None:
+    """The provider's status as the catalog says it now (the wallet's copy follows its
+    events and may lag behind a suspension); None when the catalog is out of reach."""
+    try:
+        return str(catalog.get_provider(provider_id)["status"])
+    except NotFound:
+        return "unknown"
+    except ServiceUnavailable:
+        return None
+
+
+def _refuse_outside_the_circuit(session: Session, provider_id: str, canonical: str | None,
+                                status: str | None, now: datetime) -> None:
+    """A provider not in the circuit (suspended) redeems nothing. `status` is the
+    catalog's answer now, or None when it could not be asked: then the copy decides,
+    and with no copy either nothing is redeemed until the catalog answers. A refusal is
+    recorded (for the operators' console): the caller commits it before raising."""
+    if status is None:
+        copy = session.get(Provider, provider_id)
+        if copy is None:
+            raise ServiceUnavailable("the catalog cannot say now whether this provider is "
+                                     "in the circuit; try again in a moment")
+        status = copy.status
+    if status == "approved":
+        return
+    voucher_id = session.scalar(select(Voucher.id).where(
+        Voucher.code == canonical, Voucher.provider_id == provider_id)) if canonical else None
+    session.add(RedemptionRefusal(provider_id=provider_id, voucher_id=voucher_id,
+                                  reason=status[:20], refused_at=now))
+    raise Forbidden(f"this provider is {status}: it cannot redeem vouchers now (what it "
+                    "redeemed before is still paid)",
+                    {"provider_id": [status], "code": ["provider_" + status]})
+
+
+def redeem(session: Session, *, provider_id: str, code: str, now: datetime | None = None,
+           provider_status: str | None = None) -> dict[str, Any]:
+    """The provider takes the voucher: once, only the provider it is for, and only
+    while it is in the circuit (`provider_status`: the catalog's answer now, or None
+    when the catalog was out of reach and the wallet's copy decides)."""
     now = now or datetime.now(UTC)
     canonical = normalize(code)
+    _refuse_outside_the_circuit(session, provider_id, canonical, provider_status, now)
     voucher = _locked(session, code=canonical) if canonical else None
     if voucher is None:
         raise NotFound("no voucher has this code", {"code": ["unknown"]})

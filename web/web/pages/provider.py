@@ -36,8 +36,9 @@ STATUS = {
                  N_("You are in the WeCare circuit: employees can buy your offerings, and "
                     "you redeem their vouchers here.")),
     "suspended": (N_("Suspended for now"),
-                  N_("Your agreement is suspended: employees cannot buy your offerings for "
-                     "now. Write to the WeCare operator to know why and what to do.")),
+                  N_("Your agreement is suspended: employees cannot buy your offerings and "
+                     "you cannot redeem vouchers for now. What you redeemed before is still "
+                     "paid. Write to the WeCare operator to know why and what to do.")),
 }
 
 # The API's messages about a field (English), as what a person can do about it.
@@ -226,6 +227,8 @@ def verdict_of(exc: ApiError) -> dict[str, Any] | None:
                 "cancelled" if "cancelled" in codes else "void"}
     if exc.status == 403 and "not_yours" in codes:
         return {"kind": "not_yours"}
+    if exc.status == 403 and "provider_suspended" in codes:
+        return {"kind": "suspended"}
     if exc.status == 404:
         return {"kind": "unknown"}
     if exc.status == 429:

@@ -666,7 +666,12 @@ class ErrorOut(Out):
 
 # -- operators (admin) ---------------------------------------------------------------------
 class ProviderAdminOut(ProviderOut):
-    """A provider in the operators' list."""
+    """A provider in the operators' list; a suspended one with what it is still owed
+    (the next settlement run pays it) and the redemptions refused since its suspension."""
+
+    owed_cents = fields.Integer(allow_none=True)
+    refused_redemptions = fields.Integer(allow_none=True)
+    last_refused_at = fields.String(allow_none=True)
 
 
 ProviderPage = page_of(ProviderAdminOut, "ProviderPage")
