@@ -14,6 +14,7 @@ from typing import Any
 
 from marshmallow import Schema
 from nameko.web.handlers import HttpRequestHandler
+from wecare_common.contract import refusals
 from wecare_common.db import Database
 from wecare_common.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
 from wecare_common.schemas import instance, load
@@ -75,8 +76,7 @@ class ApiRoute(HttpRequestHandler):
             if principal.role not in self.roles:
                 raise Forbidden(f"the {principal.role} role may not do this")
             if not principal.scoped:
-                raise Forbidden("this account is not linked to its company or provider yet: "
-                                "its sign-up is not finished", {"_account": ["not linked"]})
+                raise refusals.SIGN_UP_UNFINISHED()  # no scope: no access
             if self._session_ended(principal.session_id):
                 raise Unauthenticated("this session was logged out")
             call = SignedInCall(request, principal)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from wecare_common import links
-from wecare_common.contract import events
+from wecare_common.contract import events, refusals
 from wecare_common.db import aware
-from wecare_common.errors import Conflict, Forbidden, Unauthenticated
+from wecare_common.errors import Conflict, DomainError, Unauthenticated
 from wecare_common.outbox import record_event
 
 from gateway.auth import Principal, hash_password, verify_password
@@ -55,9 +55,8 @@ def authenticate(session: Session, email: str, password: str) -> Principal:
     return principal
 
 
-def unfinished_sign_up() -> Forbidden:
-    return Forbidden("your sign-up is not finished yet: try again in a few minutes",
-                     {"email": ["sign-up not finished"]})
+def unfinished_sign_up() -> DomainError:
+    return refusals.SIGN_UP_UNFINISHED(field="email")
 
 
 def linked(user: User) -> bool:

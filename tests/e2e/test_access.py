@@ -176,7 +176,7 @@ def test_an_account_whose_sign_up_is_unfinished_gets_403_everywhere(
                 MATRIX[("POST", "/api/v1/auth/logout")]).status_code == 403
     r = stack.call("POST", "/auth/token", json={"email": email,
                                                 "password": "pending-password-1"})
-    assert r.status_code == 403 and "email" in r.json()["error"]["fields"]
+    assert r.status_code == 403 and r.json()["error"]["code"] == "sign_up_unfinished"
     assert stack.call("POST", "/auth/password-reset", json={"email": email}).json() == {
         "accepted": True}
     assert reset_links_to(database_url, email) == 0  # no link until the sign-up is done

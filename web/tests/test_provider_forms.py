@@ -138,8 +138,8 @@ def test_days_as_typed(typed: str, expected: tuple) -> None:
               {"code": ["not_yours"]}), "not_yours"),
     (ApiError(404, "not_found", "no voucher has this code", {"code": ["unknown"]}), "unknown"),
     (ApiError(429, "rate_limited", "too many attempts", {"Retry-After": ["61"]}), "too_many"),
-    (ApiError(403, "forbidden", "this provider is suspended: …", {
-        "provider_id": ["suspended"], "code": ["provider_suspended"]}), "suspended"),
+    (ApiError(403, "provider_not_in_circuit", "this provider is suspended: …",
+              {"code": ["…"]}, {"provider_status": "suspended"}), "suspended"),
 ])
 def test_each_refusal_of_a_redemption_is_a_verdict(error: ApiError, kind: str) -> None:
     verdict = verdict_of(error)

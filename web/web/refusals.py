@@ -85,6 +85,12 @@ TEXTS: dict[str, str] = {
     "lat_and_lon": N_("Give both latitude and longitude."),
     "distance_needs_place": N_("To sort by distance, say where you are."),
     "max_below_min": N_("The highest price cannot be below the lowest."),
+    # who may act, and until when
+    "scope_missing": N_("This account is not linked to its company or provider yet. Try "
+                        "again in a few minutes."),
+    "sign_up_unfinished": N_("Your sign-up is not finished yet. Try again in a few minutes."),
+    "provider_not_in_circuit": N_("This provider is not in the WeCare circuit now: it cannot "
+                                  "redeem vouchers. What it redeemed before is still paid."),
 }
 
 

@@ -98,12 +98,3 @@ class ServiceUnavailable(DomainError):
 class ServiceTimeout(ServiceUnavailable):
     code = "service_timeout"
 
-
-def require_scope(**named: str | None) -> None:
-    """The company, employee or provider a read or a change is scoped by. A missing one
-    is refused, never read as "every company" (docs/api.md#roles-and-tenants): a query
-    that drops its filter when the id is None would hand out every tenant's rows."""
-    missing = sorted(name for name, value in named.items() if not value)
-    if missing:
-        raise Forbidden(f"no {' or '.join(missing)} named: refused",
-                        {name: ["missing"] for name in missing})

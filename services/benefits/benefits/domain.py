@@ -21,10 +21,10 @@ from wecare_common.errors import (
     NotFound,
     RuleViolation,
     ServiceUnavailable,
-    require_scope,
 )
 from wecare_common.money import euro
 from wecare_common.outbox import record_event
+from wecare_common.scope import require_scope
 
 from benefits import fiscal_rules
 from benefits.models import BonusConversion, BudgetUse, Company, Employee, Grant, Plan

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
-from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation, require_scope
+from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from wecare_common.outbox import record_event
+from wecare_common.scope import require_scope
 
 from benefits import fiscal_rules
 from benefits.models import Employee, Reimbursement

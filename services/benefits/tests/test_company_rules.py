@@ -220,7 +220,8 @@ def test_no_company_named_reads_or_changes_no_plan(hr, missing) -> None:
     plan = hr.plan()
     with pytest.raises(Forbidden) as refused:
         domain.get_plan(hr.session, plan["id"], missing)
-    assert refused.value.fields == {"company_id": ["missing"]}
+    assert (refused.value.code, refused.value.params) == ("scope_missing",
+                                                          {"missing": ["company_id"]})
     with pytest.raises(Forbidden):
         plans.change_plan(hr.session, missing, plan["id"], {"name": "Someone else's"})
     hr.session.rollback()

@@ -285,6 +285,7 @@ def test_no_company_and_no_employee_named_lists_nothing(hr, wallet, store, missi
         with pytest.raises(Forbidden) as refused:
             reimbursements.listing(hr.session, company_id=missing, employee_id=missing,
                                    status=status)
-        assert refused.value.fields == {"company_id": ["missing"]}
+        assert (refused.value.code, refused.value.params) == ("scope_missing",
+                                                              {"missing": ["company_id"]})
     own = reimbursements.listing(hr.session, company_id=missing, employee_id=anna["id"])
     assert [r["id"] for r in own["items"]] == [mine["id"]]

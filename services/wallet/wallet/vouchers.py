@@ -15,7 +15,7 @@ from typing import Any
 import segno
 from sqlalchemy import bindparam, insert, literal_column, select, text
 from sqlalchemy.orm import Session
-from wecare_common.contract import events
+from wecare_common.contract import events, refusals
 from wecare_common.db import aware, insert_ignore
 from wecare_common.errors import (
     Conflict,
@@ -407,9 +407,7 @@ def _refuse_outside_the_circuit(session: Session, provider_id: str, canonical: s
         Voucher.code == canonical, Voucher.provider_id == provider_id)) if canonical else None
     session.add(RedemptionRefusal(provider_id=provider_id, voucher_id=voucher_id,
                                   reason=status[:20], refused_at=now))
-    raise Forbidden(f"this provider is {status}: it cannot redeem vouchers now (what it "
-                    "redeemed before is still paid)",
-                    {"provider_id": [status], "code": ["provider_" + status]})
+    raise refusals.PROVIDER_NOT_IN_CIRCUIT(provider_status=status, field="code")
 
 
 def redeem(session: Session, *, provider_id: str, code: str, now: datetime | None = None,

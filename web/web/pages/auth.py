@@ -41,8 +41,8 @@ class AuthPages:
                     errors.add("email", _("The email address or the password is not right."))
                 elif exc.status == 429:
                     errors.message = _("Too many attempts. Wait a few minutes and try again.")
-                else:
-                    errors = Errors(page.lang, exc.fields, exc.message)
+                else:  # e.g. a sign-up not finished yet: said by its code
+                    errors = refusals.errors(page.lang, exc)
             else:
                 page.sign_in(tokens)
                 return page.redirect(target or ROLE_HOME.get(tokens["role"], "/"))

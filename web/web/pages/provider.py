@@ -227,7 +227,7 @@ def verdict_of(exc: ApiError) -> dict[str, Any] | None:
                 "cancelled" if "cancelled" in codes else "void"}
     if exc.status == 403 and "not_yours" in codes:
         return {"kind": "not_yours"}
-    if exc.status == 403 and "provider_suspended" in codes:
+    if exc.code == "provider_not_in_circuit":
         return {"kind": "suspended"}
     if exc.status == 404:
         return {"kind": "unknown"}

@@ -179,6 +179,16 @@ METHOD_NOT_ALLOWED = refusal("method_not_allowed", InvalidInput,
 REQUEST_ENTITY_TOO_LARGE = refusal("request_entity_too_large", InvalidInput,
                                    "the body is too large", status=413)
 
+# -- who may act, and until when (docs/api.md#how-access-ends) ------------------------------
+SCOPE_MISSING = refusal("scope_missing", Forbidden, "no {missing} named: refused",
+                        missing=TEXTS)
+SIGN_UP_UNFINISHED = refusal("sign_up_unfinished", Forbidden,
+                             "your sign-up is not finished yet: try again in a few minutes")
+PROVIDER_NOT_IN_CIRCUIT = refusal(
+    "provider_not_in_circuit", Forbidden,
+    "this provider is {provider_status}: it cannot redeem vouchers now (what it redeemed "
+    "before is still paid)", provider_status=TEXT)
+
 # -- a field's problems: marshmallow's own wording (problem_of reads them back) -------------
 REQUIRED = refusal("required", InvalidInput, "Missing data for required field.")
 NULL = refusal("null", InvalidInput, "Field may not be null.")
