@@ -24,7 +24,15 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from scripts import smtp_sink  # noqa: E402
-from scripts.run import SERVICES, Supervisor, launch, programs, wait_healthy  # noqa: E402
+from scripts.run import (  # noqa: E402
+    METRICS_PORTS,
+    SERVICES,
+    Supervisor,
+    launch,
+    metrics_urls,
+    programs,
+    wait_healthy,
+)
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672")
@@ -64,6 +72,7 @@ class Stack:
     api: Api
     pids: dict[str, int]  # process name → pid, for CPU accounting
     urls: dict[str, str]  # service → its web address (health, HTTP RPC)
+    metrics: dict[str, str] = field(default_factory=dict)  # process → its metrics URL
     env: dict[str, str] = field(default_factory=dict)  # what every process was started with
     mail: Path | None = None  # the local SMTP server's Maildir
     logs: Path | None = None  # one log file per process
@@ -82,6 +91,13 @@ class Ports:
     notifications: int = 8094
     web: int = 8089  # clear of 8095+, where bench-notifications starts its extra replicas
     smtp: int = 8025
+    # where each process serves its metrics (<NAME>_METRICS_ADDRESS)
+    gateway_metrics: int = 9190
+    catalog_metrics: int = 9191
+    benefits_metrics: int = 9192
+    wallet_metrics: int = 9193
+    notifications_metrics: int = 9194
+    web_metrics: int = 9199
 
     @classmethod
     def free(cls) -> Ports:
@@ -165,6 +181,8 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                # process's environment says (an e2e stack in it sets its own)
                **{f"{name.upper()}_URL": f"http://127.0.0.1:{getattr(ports, name)}"
                   for name in ("catalog", "benefits", "wallet", "notifications")},
+               **{f"{name.upper()}_METRICS_ADDRESS":
+                  f"127.0.0.1:{getattr(ports, name + '_metrics')}" for name in METRICS_PORTS},
                # the web app: listens on WEB_APP_ADDRESS, calls the API at GATEWAY_URL; the
                # gateway forwards page requests to WEB_URL (one origin for pages and /api)
                WEB_APP_ADDRESS=f"127.0.0.1:{ports.web}", WEB_URL=f"http://127.0.0.1:{ports.web}",
@@ -207,7 +225,7 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
         urls = {name: env[f"{name.upper()}_URL"]
                 for name in ("catalog", "benefits", "wallet", "notifications")}
         yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url), pids, urls,
-                    env, mail, logs, supervisor)
+                    metrics_urls(env), env, mail, logs, supervisor)
     finally:
         if supervisor is not None:
             supervisor.stop()  # its children, restarted ones too

@@ -32,6 +32,10 @@ SERVICES = [
 ]
 # each service's web server (health probe, HTTP RPC), as in its config.yaml
 WEB_PORTS = {"catalog": 8001, "benefits": 8002, "wallet": 8003, "notifications": 8004}
+# where each process serves its metrics (<NAME>_METRICS_ADDRESS; docs/operations.md#metrics)
+METRICS_PORTS = {"gateway": 9180, "catalog": 9181, "benefits": 9182, "wallet": 9183,
+                 "notifications": 9184, "web": 9189}
+BROKER_METRICS = "http://127.0.0.1:15692/metrics/detailed?family=queue_coarse_metrics"
 NO_BROKER = """
 RabbitMQ is not reachable at {uri}.
 WeCare's services talk through it. Start one, then run `make run` again:
@@ -127,6 +131,11 @@ def main() -> int:
         for role, email, password in logins:
             print(f"  {role:<9} {email:<34} {password}")
         print(f"API: {url}/api/v1 (readable list at {url}/api/docs)")
+        print("Metrics (Prometheus text format; docs/operations.md#metrics):")
+        for name, address in metrics_urls(env).items():
+            print(f"  {name:<13} {address}")
+        print(f"  {'rabbitmq':<13} {BROKER_METRICS}\n"
+              f"  {'':<13} (queue depths: the broker's rabbitmq_prometheus plugin, when enabled)")
         print(f"Emails land in {env['WECARE_DATA_DIR']}/mail (a local SMTP sink) "
               "unless SMTP_URL is set.\nA service that stops is started again. "
               "Ctrl-C stops everything.", flush=True)
@@ -158,12 +167,26 @@ def programs(env: dict[str, str]) -> list[tuple[str, list[str], str | None]]:
     env.setdefault("WEB_URL", "http://" + web_address.replace("0.0.0.0", "127.0.0.1"))
     gateway_port = env.get("WEB_SERVER_ADDRESS", "0.0.0.0:8000").rsplit(":", 1)[1]
     env.setdefault("GATEWAY_URL", f"http://127.0.0.1:{gateway_port}")
+    # each process's metrics on an address of its own, never one the gateway forwards to
+    if not env.get("WECARE_METRICS_ADDRESS"):
+        for name, port in METRICS_PORTS.items():
+            env.setdefault(f"{name.upper()}_METRICS_ADDRESS", f"127.0.0.1:{port}")
     health = {name: env[f"{name.upper()}_URL"] + "/health" for name in WEB_PORTS}
     health |= {"gateway": env["GATEWAY_URL"] + "/health", "web": env["WEB_URL"] + "/health"}
     for name, cfg, module in SERVICES:
         made.append((name, [py, "-m", "nameko", "run", "--config", cfg, module],
                      health.get(name)))
     return made
+
+
+def metrics_urls(env: dict[str, str]) -> dict[str, str]:
+    """Each process's metrics address, as `programs` set it."""
+    found = {}
+    for name in METRICS_PORTS:
+        address = env.get(f"{name.upper()}_METRICS_ADDRESS") or env.get("WECARE_METRICS_ADDRESS")
+        if address:
+            found[name] = "http://" + address.replace("0.0.0.0", "127.0.0.1") + "/metrics"
+    return found
 
 
 def launch(env: dict[str, str], logs: Path) -> list[subprocess.Popen]:

@@ -8,7 +8,9 @@ import http.cookiejar
 import os
 
 import requests
+from opentelemetry.trace import SpanKind
 from requests.adapters import HTTPAdapter
+from wecare_common import logs, tracing
 from werkzeug.wrappers import Request, Response
 
 from gateway.clients import client_address, over_https, transport_headers
@@ -16,6 +18,9 @@ from gateway.errors import error_body, json_response
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade", "content-length", "host"}
+# the caller's trace context is the gateway's request span's parent; the web app gets
+# the gateway's own (tracing.inject)
+TRACE_HEADERS = {"traceparent", "tracestate"}
 MAX_PAGE_BODY = 6 * 1024 * 1024  # a receipt photo (5 MiB) and its form
 TIMEOUT = 40.0
 
@@ -53,18 +58,23 @@ def _forward(request: Request) -> Response:
             "not_found", "no web app here: set WEB_URL to serve pages"))
     if request.content_length and request.content_length > MAX_PAGE_BODY:
         return Response("too large", status=413, mimetype="text/plain")
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    headers = {k: v for k, v in request.headers.items()
+               if k.lower() not in HOP_BY_HOP and k.lower() not in TRACE_HEADERS}
+    headers[logs.REQUEST_ID_HEADER] = logs.REQUEST_ID.get() or ""
     headers["X-Forwarded-For"] = client_address(request)
     headers["X-Forwarded-Proto"] = "https" if over_https(request) else "http"
     headers["X-Forwarded-Host"] = request.host
     try:
-        answer = _session().request(
-            request.method, target + request.full_path.rstrip("?"), headers=headers,
-            data=request.get_data() if request.method in ("POST", "PUT", "PATCH") else None,
-            allow_redirects=False, timeout=TIMEOUT, stream=True)
-        # the bytes as the web app sent them: compressed stays compressed
-        content = answer.raw.read(decode_content=False)
-        answer.close()  # back to the pool
+        with tracing.span(request.method, SpanKind.CLIENT, attributes={
+                "http.request.method": request.method, "server.address": "web"}):
+            tracing.inject(headers)  # this gateway's span: the web app's parent
+            answer = _session().request(
+                request.method, target + request.full_path.rstrip("?"), headers=headers,
+                data=request.get_data() if request.method in ("POST", "PUT", "PATCH") else None,
+                allow_redirects=False, timeout=TIMEOUT, stream=True)
+            # the bytes as the web app sent them: compressed stays compressed
+            content = answer.raw.read(decode_content=False)
+            answer.close()  # back to the pool
     except requests.RequestException:
         return Response("WeCare's pages are not available right now; try again in a moment.",
                         status=503, mimetype="text/plain", headers={"Retry-After": "5"})

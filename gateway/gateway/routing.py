@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema
-from nameko.web.handlers import HttpRequestHandler
 from wecare_common.contract import refusals
 from wecare_common.db import Database
 from wecare_common.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
 from wecare_common.schemas import instance, load
+from wecare_common.telemetry import HttpEntrypoint
 from werkzeug.wrappers import Request, Response
 
 from gateway import clients, errors
@@ -45,7 +45,7 @@ class SignedInCall(Call):
     principal: Principal
 
 
-class ApiRoute(HttpRequestHandler):
+class ApiRoute(HttpEntrypoint):
     def __init__(self, method: str, url: str, *, roles: tuple[str, ...] | None = None,
                  body: type[Schema] | None = None, query: type[Schema] | None = None,
                  response: type[Schema] | None = None, status: int = 200,

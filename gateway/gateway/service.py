@@ -11,6 +11,7 @@ from wecare_common.config import env
 from wecare_common.db import Database, make_engine, transaction
 from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc
+from wecare_common.telemetry import Telemetry
 
 from gateway import users
 from gateway.models import Base
@@ -34,6 +35,7 @@ class GatewayService(operations.OperationsRoom, public.PublicRoom, auth.AuthRoom
                      webhooks.WebhooksRoom):
     name = "gateway"
     memory = SettledMemory()  # startup's objects out of the collector's walks
+    telemetry = Telemetry()  # metrics served, traces, request ids (wecare_common.telemetry)
 
     db = Database("gateway", Base.metadata)
     admin = AdminBootstrap()

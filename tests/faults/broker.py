@@ -27,16 +27,22 @@ def available() -> bool:
 class OwnBroker:
     """One RabbitMQ node on `amqp_port` (management API on `api_port`)."""
 
-    def __init__(self, home: Path, amqp_port: int, api_port: int, dist_port: int) -> None:
+    def __init__(self, home: Path, amqp_port: int, api_port: int, dist_port: int,
+                 prometheus_port: int | None = None) -> None:
+        """prometheus_port: also the broker's own metrics (rabbitmq_prometheus) there."""
         self.home = home
         self.amqp_port, self.api_port = amqp_port, api_port
+        self.prometheus_port = prometheus_port
         self.node = f"wecare-faults-{amqp_port}@localhost"
         (home / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{amqp_port}\n"
             f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {api_port}\n"
             # guest may connect from 127.0.0.1 only, as on the shared broker
-            "loopback_users.guest = true\n")
-        (home / "enabled_plugins").write_text("[rabbitmq_management].\n")
+            "loopback_users.guest = true\n"
+            + (f"prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = {prometheus_port}\n"
+               if prometheus_port else ""))
+        plugins = "rabbitmq_management" + (",rabbitmq_prometheus" if prometheus_port else "")
+        (home / "enabled_plugins").write_text(f"[{plugins}].\n")
         self.env = {**os.environ,
                     "HOME": str(home),  # the Erlang cookie: shared by the node and rabbitmqctl
                     "RABBITMQ_NODENAME": self.node,

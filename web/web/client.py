@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from opentelemetry.trace import SpanKind
 from requests.adapters import HTTPAdapter
+from wecare_common import logs, tracing
 
 TIMEOUT = 35.0  # a little over the gateway's slowest downstream deadline (30 s)
 
@@ -78,10 +80,18 @@ def call(method: str, path: str, *, token: str | None = None, json: Any = None,
         headers["X-Forwarded-For"] = client_address
     if params:
         params = {k: v for k, v in params.items() if v not in (None, "")}
+    request_id = logs.REQUEST_ID.get()
+    if request_id is not None:  # the page's request, on to the API's logs
+        headers[logs.REQUEST_ID_HEADER] = request_id
     try:
-        r = http_session().request(method, f"{gateway_url()}/api/v1{path}", json=json,
-                                   params=params, headers=headers, files=files, data=data,
-                                   timeout=TIMEOUT, allow_redirects=False)
+        with tracing.span(method, SpanKind.CLIENT, attributes={
+                "http.request.method": method, "server.address": "gateway"}) as current:
+            tracing.inject(headers)
+            r = http_session().request(method, f"{gateway_url()}/api/v1{path}", json=json,
+                                       params=params, headers=headers, files=files, data=data,
+                                       timeout=TIMEOUT, allow_redirects=False)
+            if current is not None:
+                current.set_attribute("http.response.status_code", r.status_code)
     except requests.RequestException as exc:
         raise ApiError(503, "service_unavailable", "WeCare cannot be reached right now") from exc
     if r.status_code >= 400:

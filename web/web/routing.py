@@ -22,7 +22,8 @@ from urllib.parse import quote, urlsplit
 
 import eventlet
 from eventlet.event import Event
-from nameko.web.handlers import HttpRequestHandler
+from wecare_common import tracing
+from wecare_common.telemetry import HttpEntrypoint
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
@@ -171,7 +172,8 @@ class Page:
             except Exception as exc:  # noqa: BLE001 - sorted out below, in order
                 return exc
 
-        results = list(eventlet.GreenPool(len(calls)).imap(one, calls))
+        # each call in a green thread of its own, in this one's context (span, request id)
+        results = list(eventlet.GreenPool(len(calls)).imap(tracing.carried(one), calls))
         expired = [i for i, r in enumerate(results)
                    if isinstance(r, ApiError) and r.status == 401]
         if expired and self.refresh_token is not None:
@@ -317,7 +319,7 @@ def security_headers(response: Response, extra: dict[str, list[str]] | None = No
                                 "camera=(self), geolocation=(self), microphone=()")
 
 
-class PageRoute(HttpRequestHandler):
+class PageRoute(HttpEntrypoint):
     """A page: who may see it (roles), and whether a POST needs the CSRF token."""
 
     def __init__(self, method: str, url: str, *, roles: tuple[str, ...] | None = None,
@@ -327,7 +329,7 @@ class PageRoute(HttpRequestHandler):
         kwargs.setdefault("expected_exceptions", (SignInRequired, BadForm, ApiError))
         super().__init__(method, url, **kwargs)
 
-    def handle_request(self, request: Request) -> Response:
+    def answer(self, request: Request, context_data: dict[str, Any]) -> Response:
         request.shallow = False
         page = Page(request)
         try:
@@ -342,7 +344,7 @@ class PageRoute(HttpRequestHandler):
             args, kwargs = (page,), dict(vars(request)["path_values"])
             self.check_signature(args, kwargs)
             event = Event()
-            self.container.spawn_worker(self, args, kwargs, context_data={},
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
                                         handle_result=partial(self.handle_result, event))
             return event.wait()
         except Exception as exc:  # noqa: BLE001 - every failure becomes a page

@@ -5,6 +5,7 @@ every page request here so pages and `/api/v1` share one origin."""
 from __future__ import annotations
 
 from wecare_common.memory import SettledMemory
+from wecare_common.telemetry import Telemetry
 
 # modules, not classes: `nameko run web.service` takes every class here for a service
 from web.pages import admin, auth, common, employee, hr, provider
@@ -15,3 +16,4 @@ class WebService(common.CommonPages, auth.AuthPages, employee.EmployeePages,
                  admin.AdminPages, hr.HrPages):
     name = "web"
     memory = SettledMemory()  # startup's objects out of the collector's walks
+    telemetry = Telemetry()  # metrics served, traces, request ids (wecare_common.telemetry)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from wecare_common.errors import Unauthenticated
+from wecare_common import metrics
+from wecare_common.errors import RateLimited, Unauthenticated
 
 from gateway import limits, users
 from gateway.auth import issue_token
@@ -36,11 +37,16 @@ class AuthRoom(Room):
         # counter (atomic across replicas): concurrent guesses cannot all slip under the
         # limit. Per account and address, and per address.
         now, both = time.time(), limits.pair(email, address)
-        limits.take(self.db, limits.LOGIN_PER_ACCOUNT_AND_ADDRESS, both, now)
-        limits.take(self.db, limits.LOGIN_PER_ADDRESS, address, now)
+        try:
+            limits.take(self.db, limits.LOGIN_PER_ACCOUNT_AND_ADDRESS, both, now)
+            limits.take(self.db, limits.LOGIN_PER_ADDRESS, address, now)
+        except RateLimited:
+            metrics.SIGNINS_FAILED.labels("rate_limited").inc()
+            raise
         try:
             principal = users.authenticate(self.db, email, call.body["password"])
         except Unauthenticated:
+            metrics.SIGNINS_FAILED.labels("wrong_credentials").inc()
             raise  # a failed attempt: it stays counted
         except Exception:
             self._attempt_did_not_count(both, address, now)  # the right password

@@ -7,9 +7,9 @@ from typing import Any
 
 import eventlet
 from nameko.timer import timer
-from nameko.web.handlers import http
 from wecare_common import health
 from wecare_common.errors import ServiceUnavailable
+from wecare_common.telemetry import http
 from werkzeug.wrappers import Request, Response
 
 from gateway import idempotency, pages, signups

@@ -14,6 +14,7 @@ intact and the reason in its headers. Nothing is acked into oblivion.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from typing import Any
 
@@ -21,6 +22,7 @@ from kombu import Connection
 from marshmallow import ValidationError
 from nameko.messaging import Consumer
 
+from wecare_common import metrics
 from wecare_common.events import load_envelope
 from wecare_common.topology import (
     EventBinding,
@@ -60,6 +62,7 @@ def park(amqp_uri: str, message: Any, queue_name: str, reason: str, attempts: in
             headers=headers,
             delivery_mode=2,
             message_id=message.properties.get("message_id"),
+            type=message.properties.get("type"),
             declare=[dead_letter_exchange],
         )
 
@@ -74,7 +77,7 @@ def retry_later(amqp_uri: str, message: Any, retry_queue_name: str, attempts: in
             message.body, exchange="", routing_key=retry_queue_name,
             content_type=message.content_type, content_encoding=message.content_encoding,
             headers=headers, delivery_mode=2, expiration=delay,
-            message_id=message.properties.get("message_id"))
+            message_id=message.properties.get("message_id"), type=message.properties.get("type"))
 
 
 class EventConsumer(EventBinding, Consumer):
@@ -104,14 +107,22 @@ class EventConsumer(EventBinding, Consumer):
         except ValidationError as exc:
             park(self.amqp_uri, message, self.queue_name,
                  f"invalid envelope: {exc.messages}", attempts=1)
+            metrics.EVENTS_PARKED.labels(self.queue_name, "invalid").inc()
             self.consumer.ack_message(message)
             return
+        message.wecare_started = time.perf_counter()
         super().handle_message(event, message)
 
     def handle_message_processed(self, message: Any, result: Any = None,
                                  exc_info: Any = None) -> None:
+        event_type = message.properties.get("type") or "unknown"
+        started = getattr(message, "wecare_started", None)
+        if started is not None:
+            metrics.EVENT_HANDLING.labels(self.queue_name).observe(
+                time.perf_counter() - started)
         if exc_info is None:
             self.consumer.ack_message(message)
+            metrics.EVENTS_CONSUMED.labels(self.queue_name, event_type).inc()
             return
         exc = exc_info[1]
         headers = message.headers or {}
@@ -130,6 +141,7 @@ class EventConsumer(EventBinding, Consumer):
                 self.consumer.requeue_message(message)
                 return
             self.consumer.ack_message(message)
+            metrics.EVENTS_PARKED.labels(self.queue_name, event_type).inc()
             return
         delay = min(self.backoff * 2 ** (attempts - 1), MAX_BACKOFF)
         try:
@@ -139,6 +151,7 @@ class EventConsumer(EventBinding, Consumer):
             self.consumer.requeue_message(message)
             return
         self.consumer.ack_message(message)
+        metrics.EVENTS_RETRIED.labels(self.queue_name, event_type).inc()
 
 
 handle_event = EventConsumer.decorator

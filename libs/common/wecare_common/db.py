@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import eventlet
@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
-from wecare_common import config, inbox, outbox
+from wecare_common import config, inbox, metrics, outbox, tracing
 from wecare_common.outbox import OutboxRelay, outbox_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def make_engine(service: str, url: str | None = None, **kwargs: Any) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN")
 
+        tracing.instrument_engine(engine, service)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -62,6 +63,7 @@ def make_engine(service: str, url: str | None = None, **kwargs: Any) -> Engine:
         url, connect_args={"options": f"-csearch_path={service}"}, **kwargs
     )
     _ping_when_stale(engine)
+    tracing.instrument_engine(engine, service)
     return engine
 
 
@@ -134,6 +136,9 @@ class Database(DependencyProvider):
             amqp_uri = nameko.config.get("AMQP_URI") or config.amqp_uri()
             self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"], amqp_uri)
         self.sessionmaker = outbox_sessionmaker(self.engine, self.metadata, self.relay)
+        if "outbox" in self.metadata.tables:  # its backlog, read at each scrape
+            metrics.OUTBOX_BACKLOG.add(self.service, partial(
+                outbox.backlog, self.engine, self.metadata.tables["outbox"]))
 
     def start(self) -> None:
         if self.relay is not None:
@@ -171,6 +176,7 @@ class Database(DependencyProvider):
 
     def stop(self) -> None:
         self._pruning = False
+        metrics.OUTBOX_BACKLOG.remove(self.service)
         if self.relay is not None:
             self.relay.stop()
         if self.engine is not None:

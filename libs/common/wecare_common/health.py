@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nameko.web.handlers import http
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from wecare_common.rpc import rpc
+from wecare_common.telemetry import Telemetry, http
 
 
 def readiness(service: str, session: Session) -> dict[str, Any]:
@@ -39,6 +39,7 @@ class HealthEntrypoints:
 
     name: str
     db: Session
+    telemetry = Telemetry()  # metrics served, traces, request ids (wecare_common.telemetry)
 
     @rpc
     def health(self) -> dict[str, Any]:

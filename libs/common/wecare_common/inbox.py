@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wecare_common import config
+from wecare_common import config, metrics
 from wecare_common.columns import UtcDateTime
 
 # Handled events' ids are kept this long (days; WECARE_INBOX_RETENTION_DAYS): a repeat
@@ -43,13 +43,16 @@ def first_delivery(session: Session, table: Table, event_id: str, consumer: str)
                                        table.c.consumer == consumer)
     ).first()
     if seen:
+        metrics.INBOX_DUPLICATES.labels(consumer).inc()
         return False
     try:
         with session.begin_nested():
             session.execute(table.insert().values(
                 event_id=event_id, consumer=consumer, handled_at=datetime.now(UTC)))
     except IntegrityError:
+        metrics.INBOX_DUPLICATES.labels(consumer).inc()
         return False
+    metrics.on_commit(session, metrics.INBOX_HANDLED.labels(consumer))
     return True
 
 

@@ -16,6 +16,7 @@ from amqp.exceptions import AMQPError
 from eventlet.event import Event
 from kombu import Connection
 from kombu.exceptions import KombuError
+from opentelemetry.trace import SpanKind
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from wecare_common import config
+from wecare_common import config, logs, metrics, tracing
 from wecare_common.columns import UtcDateTime
 from wecare_common.events import make_envelope
 from wecare_common.topology import declare_backbone, events_exchange
@@ -52,6 +53,9 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("envelope", JSON, nullable=False),
         Column("created_at", UtcDateTime(), nullable=False),
         Column("sent_at", UtcDateTime(), nullable=True),
+        # the AMQP headers the event is published with: the W3C traceparent of the
+        # transaction that recorded it and its request id (`message_headers`)
+        Column("headers", JSON, nullable=True),
         Index("ix_outbox_unsent", "seq", postgresql_where=Column("sent_at").is_(None)),
     )
 
@@ -69,9 +73,33 @@ def record_event(
     envelope = make_envelope(event_type, payload, producer=producer, company_id=company_id)
     session.execute(_insert_into(outbox), {
         "event_id": envelope["id"], "event_type": event_type, "envelope": envelope,
-        "created_at": datetime.now(UTC)})
+        "created_at": datetime.now(UTC), "headers": message_headers()})
     mark_outbox_pending(session)
     return envelope
+
+
+def message_headers() -> dict[str, str] | None:
+    """What an event recorded now is published with: the current trace context and
+    request id (the consumers' spans and log lines join the request's); None: neither."""
+    headers = tracing.inject({})
+    request_id = logs.REQUEST_ID.get()
+    if request_id is not None:
+        headers["request_id"] = request_id
+    return headers or None
+
+
+def backlog(engine: Engine, table: Table) -> tuple[int, float | None]:
+    """(unsent events, the oldest one's creation as Unix time or None)."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        count, oldest = conn.execute(select(func.count(), func.min(table.c.created_at))
+                                     .where(table.c.sent_at.is_(None))).one()
+    if oldest is None:
+        return count, None
+    if oldest.tzinfo is None:  # SQLite reads it back naive (UTC)
+        oldest = oldest.replace(tzinfo=UTC)
+    return count, oldest.timestamp()
 
 
 def mark_outbox_pending(session: Session) -> None:
@@ -127,38 +155,52 @@ class OutboxRelay:
         self._conn = None
         self._producer = None
 
-    def publish(self, envelope: dict[str, Any]) -> None:
+    def publish(self, envelope: dict[str, Any], headers: dict[str, Any] | None = None) -> None:
         producer = self._ensure_producer()
-        # With confirm_publish the call returns only once the broker has
-        # taken responsibility for the message (or raises).
-        producer.publish(
-            envelope,
-            exchange=events_exchange,
-            routing_key=envelope["type"],
-            serializer="json",
-            delivery_mode=2,
-            message_id=envelope["id"],
-            type=envelope["type"],
-            retry=False,
-        )
+        headers = dict(headers or {})
+        # a span of its own, child of the transaction that recorded the event; the
+        # consumers' spans are its children (its traceparent in the message's headers)
+        with tracing.span(f"publish {envelope['type']}", SpanKind.PRODUCER,
+                          parent=tracing.extract(headers), attributes={
+                              "messaging.system": "rabbitmq",
+                              "messaging.operation.type": "publish",
+                              "messaging.destination.name": events_exchange.name,
+                              "messaging.rabbitmq.destination.routing_key": envelope["type"],
+                              "messaging.message.id": envelope["id"]}):
+            tracing.inject(headers)
+            # With confirm_publish the call returns only once the broker has
+            # taken responsibility for the message (or raises).
+            producer.publish(
+                envelope,
+                exchange=events_exchange,
+                routing_key=envelope["type"],
+                serializer="json",
+                delivery_mode=2,
+                message_id=envelope["id"],
+                type=envelope["type"],
+                headers=headers,
+                retry=False,
+            )
 
     def relay_once(self) -> int:
         """Publish one batch of unsent events; returns how many were sent."""
         t = self.table
-        query = select(t.c.seq, t.c.envelope).where(t.c.sent_at.is_(None)).order_by(
-            t.c.seq).limit(self.batch_size)
+        query = select(t.c.seq, t.c.envelope, t.c.headers).where(
+            t.c.sent_at.is_(None)).order_by(t.c.seq).limit(self.batch_size)
         if self.engine.dialect.name == "postgresql":
             # Several replicas may relay; each row goes out through one of them.
             query = query.with_for_update(skip_locked=True)
         with self.engine.begin() as conn:
             rows = conn.execute(query).all()
-            for _seq, envelope in rows:
-                self.publish(envelope)
+            for _seq, envelope, headers in rows:
+                self.publish(envelope, headers)
             # one statement for the batch; a failure above rolls it all back and
             # the batch goes again (consumers drop what they have seen)
             if rows:
-                conn.execute(update(t).where(t.c.seq.in_([seq for seq, _ in rows]))
+                conn.execute(update(t).where(t.c.seq.in_([seq for seq, _, _ in rows]))
                              .values(sent_at=datetime.now(UTC)))
+        for _seq, envelope, _headers in rows:  # published and marked sent
+            metrics.EVENTS_PUBLISHED.labels(envelope["type"]).inc()
         return len(rows)
 
     # -- the loop -----------------------------------------------------------
@@ -237,10 +279,12 @@ def outbox_sessionmaker(engine: Engine, metadata: MetaData,
     def _wake(session: Session) -> None:
         if session.info.pop("outbox_pending", False) and relay is not None:
             relay.wake()
+        metrics.committed(session)  # what the transaction counted (metrics.on_commit)
 
     @event.listens_for(factory, "after_rollback")
     def _forget(session: Session) -> None:
         session.info.pop("outbox_pending", None)
+        metrics.rolled_back(session)
 
     return factory
 

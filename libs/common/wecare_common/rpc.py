@@ -14,24 +14,57 @@ for the cluster only: a call must carry the shared `WECARE_INTERNAL_TOKEN`."""
 from __future__ import annotations
 
 import hmac
+import time
+from collections.abc import Callable
 from typing import Any
 
 import eventlet
 import urllib3
 from kombu.utils.json import dumps, loads
-from nameko.exceptions import UnknownService, deserialize, serialize
+from nameko.exceptions import RemoteError, UnknownService, deserialize, serialize
 from nameko.rpc import ServiceRpc
 from nameko.rpc import rpc as nameko_rpc
-from nameko.web.handlers import HttpRequestHandler
+from opentelemetry.trace import SpanKind
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from wecare_common import config
+from wecare_common import config, logs, metrics, tracing
 from wecare_common.errors import DomainError, ServiceTimeout, ServiceUnavailable
+from wecare_common.telemetry import HttpEntrypoint
 
 DEFAULT_TIMEOUT = 10.0
+
+
+def measured(target: str, method: str, transport: str, call: Callable[[], Any]) -> Any:
+    """One call to another service, counted and timed by outcome
+    (`wecare_rpc_client_*`) and traced as a client span."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        with tracing.span(f"{target}/{method}", SpanKind.CLIENT, attributes={
+                "rpc.system": "nameko", "rpc.service": target, "rpc.method": method,
+                "network.transport": transport}):
+            result = call()
+        outcome = "ok"
+        return result
+    except ServiceTimeout:
+        outcome = "timeout"
+        raise
+    except ServiceUnavailable:
+        outcome = "unavailable"
+        raise
+    except DomainError:
+        outcome = "refused"
+        raise
+    except RemoteError:
+        outcome = "error"
+        raise
+    finally:
+        metrics.RPC_CALLS.labels(target, method, transport, outcome).inc()
+        metrics.RPC_DURATION.labels(target, method, transport).observe(
+            time.perf_counter() - started)
 
 
 class _TimedService:
@@ -43,7 +76,9 @@ class _TimedService:
     def __getattr__(self, method: str) -> Any:
         target = getattr(self._proxy, method)
 
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def once(*args: Any, **kwargs: Any) -> Any:
+            if tracing.enabled():  # nameko sends the worker's context data as headers
+                tracing.inject(target.context_data)
             try:
                 reply = target.call_async(*args, **kwargs)
             except UnknownService as exc:
@@ -55,6 +90,9 @@ class _TimedService:
                 raise ServiceTimeout(
                     f"the {self._service} service did not answer within {self._timeout:g}s"
                 ) from exc
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return measured(self._service, method, "amqp", lambda: once(*args, **kwargs))
 
         return call
 
@@ -81,11 +119,17 @@ class _HttpService:
         self._headers = {"Content-Type": "application/json", TOKEN_HEADER: token}
 
     def __getattr__(self, method: str) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def once(*args: Any, **kwargs: Any) -> Any:
+            headers = self._headers
+            request_id = logs.REQUEST_ID.get()
+            if request_id is not None or tracing.enabled():
+                headers = tracing.inject({**headers})
+                if request_id is not None:
+                    headers[logs.REQUEST_ID_HEADER] = request_id
             try:
                 response = self._http.request(
                     "POST", f"{self._url}/rpc/{method}",
-                    body=dumps({"args": args, "kwargs": kwargs}), headers=self._headers,
+                    body=dumps({"args": args, "kwargs": kwargs}), headers=headers,
                     timeout=self._deadline, retries=False)
             # (urllib3 counts a refused connection as a connect timeout: asked first)
             except NewConnectionError as exc:
@@ -102,6 +146,9 @@ class _HttpService:
             if reply.get("error") is not None:
                 raise deserialize(reply["error"])
             return reply["result"]
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return measured(self._service, method, "http", lambda: once(*args, **kwargs))
 
         return call
 
@@ -139,7 +186,7 @@ class TimedServiceRpc(ServiceRpc):
 TOKEN_HEADER = "X-WeCare-Internal-Token"
 
 
-class HttpRpc(HttpRequestHandler):
+class HttpRpc(HttpEntrypoint):
     """`POST /rpc/<method>` with a JSON body `{"args": [...], "kwargs": {...}}`:
     the same call as the method's AMQP RPC entrypoint. Answers
     `{"result": ...}`, or `{"error": ...}` in nameko's serialized form (200 for

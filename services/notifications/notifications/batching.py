@@ -13,6 +13,7 @@ from typing import Any
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
+from wecare_common import tracing
 from wecare_common.db import Database
 
 from notifications import domain
@@ -49,7 +50,9 @@ class Teller(DependencyProvider):
 
     def tell(self, told: domain.Told) -> None:
         done = Event()
-        self.queue.put((told, done))
+        # the worker's trace context goes with it: the round is traced under the first
+        # event's, linked to the others' (docs/operations.md#traces)
+        self.queue.put((told, done, tracing.current()))
         error = done.wait()
         if error is not None:
             raise error
@@ -67,17 +70,20 @@ class Teller(DependencyProvider):
             if batch:
                 self._tell(batch)
 
-    def _tell(self, batch: list[tuple[domain.Told, Event]]) -> None:
+    def _tell(self, batch: list[tuple[domain.Told, Event, object]]) -> None:
+        contexts = [context for _, _, context in batch]
         try:
-            session = self.db.new_session()
-            try:
-                outcomes = domain.tell(session, [told for told, _ in batch],
-                                       self.smtp.mailer.send_many)
-            finally:
-                session.rollback()
-                session.close()
+            with tracing.span("notifications tell", parent=contexts[0], links=contexts[1:],
+                              attributes={"messaging.batch.message_count": len(batch)}):
+                session = self.db.new_session()
+                try:
+                    outcomes = domain.tell(session, [told for told, _, _ in batch],
+                                           self.smtp.mailer.send_many)
+                finally:
+                    session.rollback()
+                    session.close()
         except Exception as exc:  # noqa: BLE001 - each event retried by its consumer
             log.warning("telling %d event(s) failed: %r", len(batch), exc)
             outcomes = [exc] * len(batch)
-        for (_, done), outcome in zip(batch, outcomes, strict=True):
+        for (_, done, _), outcome in zip(batch, outcomes, strict=True):
             done.send(outcome)

@@ -13,7 +13,7 @@ import segno
 from eventlet.greenpool import GreenPool
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
-from wecare_common import links
+from wecare_common import links, metrics
 from wecare_common.config import env
 from wecare_common.db import insert_ignore_returning, insert_on_conflict
 from wecare_common.errors import NotFound
@@ -219,6 +219,8 @@ def _mark(session: Session, emails: list[Email], errors: list[Exception | None]
     if failed:
         session.execute(_MARK_FAILED, failed)
     session.commit()
+    metrics.EMAILS.labels("sent").inc(len(sent))
+    metrics.EMAILS.labels("failed").inc(len(failed))
     return errors
 
 

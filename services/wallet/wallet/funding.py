@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wecare_common import metrics
 from wecare_common.contract import events
 from wecare_common.errors import Conflict, InsufficientFunds, NotFound, RuleViolation
 from wecare_common.outbox import record_event
@@ -77,6 +78,7 @@ def request_topup(session: Session, *, company_id: str, amount_cents: int, metho
     )
     session.add(topup)
     session.flush()
+    metrics.on_commit(session, metrics.TOPUPS.labels(method, "requested"))
     return topup_view(topup)
 
 
@@ -104,6 +106,7 @@ def confirm_topup(session: Session, topup_id: str, *, source: str = ledger.EXTER
         "topup_id": topup.id, "amount_cents": topup.amount_cents, "method": topup.method,
         "fund_balance_cents": fund,
     }, producer=PRODUCER, company_id=topup.company_id)
+    metrics.on_commit(session, metrics.TOPUPS.labels(topup.method, "succeeded"))
     return topup_view(topup)
 
 
@@ -141,6 +144,7 @@ def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, A
             "grant_id": grant_id, "plan_id": copy.id, "transaction_id": posted.transaction.id,
             "total_cents": total, "employee_count": len(employee_ids),
         }, producer=PRODUCER, company_id=company_id)
+        metrics.on_commit(session, metrics.CREDIT_GRANTED, total)
     return {"grant_id": grant_id, "transaction_id": posted.transaction.id,
             "total_cents": total, "employee_count": len(employee_ids),
             "replayed": posted.replayed}
@@ -228,4 +232,5 @@ def handle_stripe_event(session: Session, event: dict[str, Any]) -> str:
         "topup_id": topup.id, "amount_cents": topup.amount_cents, "reason": error,
         "fund_balance_cents": ledger.balance(session, ledger.fund_account(topup.company_id)),
     }, producer=PRODUCER, company_id=topup.company_id)
+    metrics.on_commit(session, metrics.TOPUPS.labels(topup.method, "failed"))
     return "failed"

@@ -11,7 +11,7 @@ from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
 # a module, not the class: `nameko run` would take every class it finds here
-from wecare_common import health
+from wecare_common import health, metrics
 from wecare_common.consumer import handle_event
 from wecare_common.contract import events
 from wecare_common.db import Database
@@ -255,7 +255,16 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def audit(self) -> dict[str, Any]:
-        return ledger.audit(self.db)
+        report = ledger.audit(self.db)
+        metrics.LEDGER_BALANCED.set(1 if report["balanced"] else 0)
+        metrics.LEDGER_AUDITED.set_to_current_time()
+        return report
+
+    @timer(interval=900, eager=True)
+    def audit_ledger(self) -> None:
+        """The audit at start and every 15 minutes, its outcome a metric for the alert
+        (wecare_ledger_audit_balanced; docs/operations.md#metrics)."""
+        self.audit()
 
     # -- what other services tell us ------------------------------------------------------
     def _first(self, event: dict[str, Any], consumer: str) -> bool:

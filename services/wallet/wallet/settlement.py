@@ -15,6 +15,7 @@ from sepaxml import SepaTransfer
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from wecare_common import metrics
 from wecare_common.config import MissingSetting, dev_mode, env
 from wecare_common.contract import events
 from wecare_common.db import aware
@@ -147,6 +148,7 @@ def _record(session: Session, run_id: str, idempotency_key: str, with_stripe: bo
                         status=status, reference=reference,
                         transaction_id=posted.transaction.id, created_at=datetime.now(UTC))
         session.add(payout)
+        metrics.on_commit(session, metrics.PAYOUTS.labels(method, status))
         session.execute(update(Voucher).where(
             Voucher.provider_id == provider_id, Voucher.status == "redeemed",
             Voucher.settled_at.is_(None)).values(settled_at=payout.created_at))
@@ -170,6 +172,7 @@ def pay_pending(session: Session, stripe_transfer: Callable[[str, int, str], str
     for payout_id, account, amount in pending:
         if not account:
             failed += 1  # the provider has no Stripe account now: it waits
+            metrics.PAYOUTS.labels("stripe", "failed").inc()
             continue
         try:
             reference = stripe_transfer(account, amount, payout_id)
@@ -177,6 +180,7 @@ def pay_pending(session: Session, stripe_transfer: Callable[[str, int, str], str
             log.warning("payout %s to %s failed; it stays pending", payout_id, account,
                         exc_info=True)
             failed += 1
+            metrics.PAYOUTS.labels("stripe", "failed").inc()
             continue
         _sent(session, payout_id, reference)
         session.commit()
@@ -199,6 +203,7 @@ def _sent(session: Session, payout_id: str, reference: str) -> None:
               "method": payout.method})
     payout.status, payout.reference = "sent", reference
     payout.transaction_id = posted.transaction.id
+    metrics.on_commit(session, metrics.PAYOUTS.labels(payout.method, "sent"))
     record_event(session, events.PAYOUT_SENT, payout_view(payout), producer=PRODUCER,
                  company_id=None)
 

@@ -15,6 +15,7 @@ from typing import Any
 import segno
 from sqlalchemy import bindparam, insert, literal_column, select, text
 from sqlalchemy.orm import Session
+from wecare_common import metrics
 from wecare_common.contract import events, refusals
 from wecare_common.db import aware, insert_ignore
 from wecare_common.errors import (
@@ -27,7 +28,7 @@ from wecare_common.errors import (
 )
 from wecare_common.events import make_envelope
 from wecare_common.money import euro
-from wecare_common.outbox import mark_outbox_pending, record_event
+from wecare_common.outbox import mark_outbox_pending, message_headers, record_event
 from wecare_common.rpc import ServiceUnavailable
 
 from wallet import ledger
@@ -270,8 +271,10 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         expires_at=_end_of(plan.valid_until), created_at=datetime.now(UTC))
     view = voucher_view(Voucher(**row))
     event = {**view, "provider_name": provider.name}
+    issued = metrics.VOUCHERS_ISSUED.labels(offering.category)
     if funded and session.get_bind().dialect.name == "postgresql" and _issue_pg(
             session, legs=legs, memo=memo, ledger_key=ledger_key, voucher=row, event=event):
+        metrics.on_commit(session, issued)
         return view
     try:  # the general way: any database, and the refusal's reasons under the row lock
         ledger.post(session, kind=PURCHASE, idempotency_key=ledger_key, company_id=company_id,
@@ -287,6 +290,7 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
     # row nothing else touches in this transaction); the view reads a plain record
     session.execute(insert(Voucher.__table__).values(row))
     record_event(session, events.VOUCHER_ISSUED, event, producer=PRODUCER, company_id=company_id)
+    metrics.on_commit(session, issued)
     return view
 
 
@@ -329,8 +333,9 @@ WITH debit AS (
          :request_hash, :expires_at, :created_at FROM debit
   RETURNING 1
 ), event AS (
-  INSERT INTO outbox (event_id, event_type, envelope, created_at)
-  SELECT :event_id, 'voucher.issued', CAST(:envelope AS json), :created_at FROM debit
+  INSERT INTO outbox (event_id, event_type, envelope, created_at, headers)
+  SELECT :event_id, 'voucher.issued', CAST(:envelope AS json), :created_at,
+         CAST(:headers AS json) FROM debit
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM debit) + (SELECT count(*) FROM legs)
@@ -358,6 +363,7 @@ def _issue_pg(session: Session, *, legs: list[Leg], memo: dict[str, Any], ledger
         "idempotency_key": voucher["idempotency_key"],
         "request_hash": voucher["request_hash"], "expires_at": voucher["expires_at"],
         "event_id": envelope["id"], "envelope": json.dumps(envelope),
+        "headers": json.dumps(headers) if (headers := message_headers()) else None,
     }).scalar()
     if not written:
         return False
@@ -449,6 +455,7 @@ def redeem(session: Session, *, provider_id: str, code: str, now: datetime | Non
         **voucher_view(voucher), "commission_cents": commission,
         "provider_amount_cents": voucher.amount_cents - commission,
     }, producer=PRODUCER, company_id=voucher.company_id)
+    metrics.on_commit(session, metrics.VOUCHERS_REDEEMED.labels(voucher.category))
     return voucher_view(voucher)
 
 
@@ -467,6 +474,7 @@ def _give_back(session: Session, voucher: Voucher, status: str) -> None:
     voucher.status = status
     record_event(session, events.VOUCHER_GIVEN_BACK[status], voucher_view(voucher),
                  producer=PRODUCER, company_id=voucher.company_id)
+    metrics.on_commit(session, metrics.VOUCHERS_CANCELLED.labels(voucher.category, status))
 
 
 def cancel(session: Session, *, employee_id: str, voucher_id: str) -> dict[str, Any]:

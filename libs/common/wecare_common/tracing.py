@@ -1,0 +1,215 @@
+"""Traces with OpenTelemetry (docs/operations.md#traces): one trace from a request at
+the gateway through the web app, the API call, the RPC to a service, its database, the
+event it records and every consumer that handles it. W3C Trace Context (`traceparent`)
+travels in HTTP headers, in AMQP message headers, and with the event in the outbox
+(its `headers` column) until the relay publishes it.
+
+On when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (spans exported over OTLP/HTTP, batched,
+by a background thread; `OTEL_TRACES_SAMPLER` and friends as the SDK reads them); off
+otherwise, and then every hook here returns at its first line (`enabled()`): no span,
+no context, no header. Tests turn it on with an exporter of their own (`enable`).
+
+Span names and attributes follow OpenTelemetry's semantic conventions for HTTP
+(`http.route`), RPC, database (`db.system.name`) and messaging
+(`messaging.destination.name`) spans."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+PROPAGATOR = TraceContextTextMapPropagator()
+TRACEPARENT = "traceparent"
+
+_tracer: Tracer | None = None  # None: tracing is off
+_provider: Any = None
+
+
+def enabled() -> bool:
+    return _tracer is not None
+
+
+def setup(service: str) -> None:
+    """Turn tracing on for this process when OTEL_EXPORTER_OTLP_ENDPOINT is set (once)."""
+    if _tracer is not None or not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    enable(service, BatchSpanProcessor(OTLPSpanExporter()))
+
+
+def enable(service: str, processor: Any) -> None:
+    """Trace this process, each span handed to `processor` (tests: a SimpleSpanProcessor
+    over an in-memory exporter)."""
+    global _tracer, _provider
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    _provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    _provider.add_span_processor(processor)
+    _tracer = _provider.get_tracer("wecare")
+
+
+def disable() -> None:
+    global _tracer, _provider
+    if _provider is not None:
+        _provider.shutdown()
+    _tracer = _provider = None
+
+
+# -- spans ------------------------------------------------------------------------------
+@contextmanager
+def span(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
+         attributes: Mapping[str, Any] | None = None,
+         links: list[Any] | None = None) -> Iterator[Span | None]:
+    """A span, current inside the block; None (and nothing done) when tracing is off.
+    `parent`: a context (from `extract`, `current`) instead of the current one; `links`:
+    other contexts the work also belongs to (a batch of several requests' events)."""
+    if _tracer is None:
+        yield None
+        return
+    linked = [trace.Link(trace.get_current_span(c).get_span_context())
+              for c in links or () if c is not None]
+    with _tracer.start_as_current_span(name, context=parent, kind=kind,
+                                       attributes=attributes, links=linked) as current:
+        yield current
+
+
+def current() -> Any:
+    """This green thread's context (to hand work to another thread), or None when off."""
+    return otel_context.get_current() if _tracer is not None else None
+
+
+def start(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
+          attributes: Mapping[str, Any] | None = None) -> tuple[Span, object] | None:
+    """A span made current until `finish(handle)` (for hooks that open and close in two
+    calls: a nameko worker's setup and teardown); None when tracing is off."""
+    if _tracer is None:
+        return None
+    current = _tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
+    token = otel_context.attach(trace.set_span_in_context(current, parent))
+    return current, token
+
+
+def finish(handle: tuple[Span, object] | None, error: BaseException | None = None) -> None:
+    if handle is None:
+        return
+    current, token = handle
+    if error is not None:
+        failed(current, error)
+    current.end()
+    try:
+        otel_context.detach(token)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a context already left (another green thread)
+        pass
+
+
+def failed(current: Span | None, error: BaseException) -> None:
+    if current is not None:
+        current.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        current.record_exception(error)
+
+
+def attach(parent: Any) -> object | None:
+    """Make `parent` (from `extract`) the current context; the token for `detach`."""
+    if _tracer is None or parent is None:
+        return None
+    return otel_context.attach(parent)
+
+
+def detach(token: object | None) -> None:
+    if token is not None:
+        try:
+            otel_context.detach(token)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - see finish
+            pass
+
+
+# -- carrying the context over the wire ------------------------------------------------------
+def extract(carrier: Any) -> Any:
+    """The context a `traceparent` in `carrier` (headers, a worker's context data)
+    names; None when tracing is off or there is none."""
+    if _tracer is None or not carrier or not carrier.get(TRACEPARENT):
+        return None
+    return PROPAGATOR.extract({TRACEPARENT: str(carrier[TRACEPARENT])})
+
+
+def inject(carrier: dict[str, Any]) -> dict[str, Any]:
+    """Add the current span's `traceparent` to `carrier` (when tracing is on)."""
+    if _tracer is not None:
+        PROPAGATOR.inject(carrier)
+    return carrier
+
+
+def traceparent() -> str | None:
+    """The current span's `traceparent`, or None."""
+    if _tracer is None:
+        return None
+    return inject({}).get(TRACEPARENT)
+
+
+def ids() -> tuple[str | None, str | None]:
+    """(trace id, span id) of the current span in hex, or (None, None)."""
+    if _tracer is None:
+        return None, None
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None, None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def carried(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` to run in another green thread with this one's context (the current span,
+    the request id): a new green thread starts with an empty one."""
+    base = contextvars.copy_context()
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return base.copy().run(fn, *args, **kwargs)
+
+    return run
+
+
+# -- the database -------------------------------------------------------------------------------
+def instrument_engine(engine: Any, service: str) -> None:
+    """A client span per statement an engine runs (`db.system.name`, `db.namespace`: the
+    service's schema, the statement's first words), when tracing is on."""
+    from sqlalchemy import event
+
+    system = "postgresql" if engine.dialect.name == "postgresql" else engine.dialect.name
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                executemany: bool) -> None:
+        if _tracer is None or context is None:
+            return
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        context._wecare_span = _tracer.start_span(
+            f"{operation} {service}", kind=SpanKind.CLIENT, attributes={
+                "db.system.name": system, "db.namespace": service,
+                "db.operation.name": operation, "db.query.text": statement[:1000]})
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
+        current = getattr(context, "_wecare_span", None)
+        if current is not None:
+            current.end()
+            context._wecare_span = None
+
+    @event.listens_for(engine, "handle_error")
+    def _error(exception_context: Any) -> None:
+        context = exception_context.execution_context
+        current = getattr(context, "_wecare_span", None)
+        if current is not None:
+            failed(current, exception_context.original_exception)
+            current.end()
+            context._wecare_span = None
