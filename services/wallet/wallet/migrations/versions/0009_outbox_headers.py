@@ -1,16 +1,16 @@
 """the outbox keeps the headers an event is published with (its trace context, its
 request id): docs/operations.md#traces. A nullable column: code before it ignores it.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 05:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
