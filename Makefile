@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image base-image test-image bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web dlq clean
+.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image base-image test-image bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web bench-telemetry dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -150,6 +150,11 @@ bench-notifications-profile: install
 
 bench-web: install
 	$(PY) -W ignore bench/web_bench.py
+
+# what metrics and traces cost: bench-wallet's purchases and bench-web's pages with tracing
+# exported to a local collector stand-in and every /metrics scraped, beside off (BENCH_ROUNDS)
+bench-telemetry: install
+	$(PY) -W ignore bench/telemetry_bench.py
 
 dlq: install
 	$(PY) -m wecare_common.dlq list
