@@ -13,6 +13,15 @@ from wecare_common.contract.responses import (
     AuditOut as AuditOut,
 )
 from wecare_common.contract.responses import (
+    BonusOfferDetail as BonusOfferDetail,
+)
+from wecare_common.contract.responses import (
+    BonusOfferOut as BonusOfferOut,
+)
+from wecare_common.contract.responses import (
+    BonusOfferPage as BonusOfferPage,
+)
+from wecare_common.contract.responses import (
     CategoryRuleOut as CategoryRuleOut,
 )
 from wecare_common.contract.responses import (
@@ -125,6 +134,12 @@ from wecare_common.contract.responses import (
 )
 from wecare_common.contract.responses import (
     MeOut as MeOut,
+)
+from wecare_common.contract.responses import (
+    MyBonusOfferOut as MyBonusOfferOut,
+)
+from wecare_common.contract.responses import (
+    MyBonusOfferPage as MyBonusOfferPage,
 )
 from wecare_common.contract.responses import (
     NotificationOut as NotificationOut,
@@ -465,3 +480,12 @@ class WorthQuery(Schema):
         "description": "how the law treats spending it in this category"})
     year = fields.Integer(load_default=None, allow_none=True,
                           validate=validate.Range(min=2000, max=2100))
+
+BonusOfferIn = benefits.BonusOfferRequest
+BonusChoiceIn = benefits.BonusChoiceRequest
+
+
+class BonusOfferQuery(Schema):
+    welfare_cents = fields.Integer(load_default=None, allow_none=True,
+                                   validate=validate.Range(min=0, max=100_000_000_00), metadata={
+        "description": "compare at this welfare part (your choice when omitted)"})

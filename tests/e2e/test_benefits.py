@@ -51,7 +51,8 @@ def test_csv_import_is_all_or_nothing_and_lists_every_bad_row(stack, company, fa
 def _convert(stack, company, plan: dict, who: list[str], cents: int):  # type: ignore[no-untyped-def]
     return stack.call("POST", f"/plans/{plan['id']}/grants", company.hr, key=uuid.uuid4().hex,
                       json={"amount_cents": cents, "employee_ids": who,
-                            "source": "performance_bonus"})
+                            "source": "performance_bonus",
+                            "choice_record": "Accordo aziendale: scelte firmate"})
 
 
 def test_performance_bonus_conversion_follows_l_208_2015(stack, admin, company, fake) -> None:
@@ -75,6 +76,11 @@ def test_performance_bonus_conversion_follows_l_208_2015(stack, admin, company, 
     assert r.json()["error"]["fields"]["amount_cents"] == [
         "at most 500,00 €: the room left this year"]
     assert _convert(stack, company, plan, [eligible["id"]], 50_000).status_code == 201
+    # without saying where each employee's written choice is recorded: not HR's to convert
+    r = stack.call("POST", f"/plans/{plan['id']}/grants", company.hr, key=uuid.uuid4().hex,
+                   json={"amount_cents": 100, "employee_ids": [eligible["id"]],
+                         "source": "performance_bonus"})
+    assert r.status_code == 400 and "choice_record" in r.json()["error"]["fields"]
     company_grant = stack.call("POST", f"/plans/{plan['id']}/grants", company.hr,
                                key=uuid.uuid4().hex,
                                json={"amount_cents": 10_000, "employee_ids": [high["id"]]})

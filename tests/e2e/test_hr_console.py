@@ -113,7 +113,8 @@ def test_plans_are_listed_and_a_grant_is_checked_before_it_is_sent(stack, admin,
     assert [p["id"] for p in plans] == [plan["id"]]
     assert plans[0]["per_employee_budget_cents"] == 60_000
     check = stack.call("POST", f"/plans/{plan['id']}/grant-check", company.hr, json={
-        "amount_cents": 50_000, "all": True, "source": "performance_bonus"}).json()
+        "amount_cents": 50_000, "all": True, "source": "performance_bonus",
+        "choice_record": "Accordo aziendale: scelte firmate"}).json()
     assert check["employee_ids"] == [eligible["id"]] and check["excluded_count"] == 1
     assert (check["fund_balance_cents"], check["fund_short_cents"]) == (1_000, 49_000)
     assert check["problems"] == []

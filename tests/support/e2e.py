@@ -72,7 +72,10 @@ def stack(database_url: str, make_vhost, smtp_sink) -> Iterator[Stack]:
            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
            # pages: the gateway forwards them to the web app, a client of the gateway's API
            "WEB_URL": f"http://127.0.0.1:{ports[WebService]}",
-           "GATEWAY_URL": f"http://127.0.0.1:{ports[GatewayService]}"}
+           "GATEWAY_URL": f"http://127.0.0.1:{ports[GatewayService]}",
+           # bonus offers looked at every second: a deadline a test lets pass is settled
+           # while it waits (wecare_common.clock moves the time)
+           "WECARE_BONUS_OFFERS_INTERVAL_SECONDS": "1"}
     previous = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     patch = nameko.config.patch({"AMQP_URI": amqp_uri})
@@ -203,3 +206,14 @@ def funded_employee(stack: Stack, admin: str, company: Company, fake, cents: int
                                                "employee_ids": [employee["id"]]})
     assert r.status_code == 201, r.text
     return employee, stack.token(employee["email"], employee["password"]), plan_view
+
+
+def offer_window(today: date | None = None) -> tuple[int, date]:
+    """(the fiscal year, a deadline) for a bonus offer made today: five days ahead, or
+    early January when that would cross the year (an offer's bonus is paid within its
+    plan's fiscal year, the day after the deadline)."""
+    today = today or date.today()
+    deadline = today + timedelta(days=5)
+    if deadline < date(today.year, 12, 31):
+        return today.year, deadline
+    return today.year + 1, date(today.year + 1, 1, 10)

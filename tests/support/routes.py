@@ -38,6 +38,7 @@ from support.e2e import (
     buy,
     create_plan,
     fund_company,
+    offer_window,
 )
 
 ROLES = ("admin", "hr", "employee", "provider")
@@ -210,6 +211,7 @@ def _employees_csv(fake: Any) -> str:
 
 SOON = (date.today() + timedelta(days=30)).isoformat()
 TODAY = date.today().isoformat()
+OFFER_YEAR, OFFER_DEADLINE = offer_window()
 ADMIN_OK = {"admin": 200}
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -272,12 +274,22 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/reimbursements/<rid>/decision"): Row(body={"approved": True},
                                                            fresh=_fresh_reimbursement),
     ("GET", "/api/v1/companies/<cid>/reports/fiscal"): Row(query={"year": date.today().year}),
+    ("POST", "/api/v1/companies/<cid>/bonus-offers"): Row(body={
+        "plan_id": "<bonus_pid>", "name": "Premio", "agreement": "Accordo aziendale",
+        "amount_cents": 100, "deadline": OFFER_DEADLINE.isoformat(),
+        "employee_ids": ["<eid>"]}),
+    ("GET", "/api/v1/companies/<cid>/bonus-offers"): Row(),
+    ("GET", "/api/v1/companies/<cid>/bonus-offers/<offer_id>"): Row(),
     # -- the employee -----------------------------------------------------------------
     ("GET", "/api/v1/me/wallet"): Row(),
     ("GET", "/api/v1/me/transactions"): Row(),
     ("GET", "/api/v1/me/income-estimate"): Row(),
     ("PUT", "/api/v1/me/income-estimate"): Row(body={"income_cents": 3_000_000}),
     ("GET", "/api/v1/me/worth"): Row(),
+    ("GET", "/api/v1/me/bonus-offers"): Row(),
+    ("GET", "/api/v1/me/bonus-offers/<offer_id>"): Row(scoped=True),
+    ("PUT", "/api/v1/me/bonus-offers/<offer_id>/choice"): Row(body={"welfare_cents": 50},
+                                                              scoped=True),
     ("POST", "/api/v1/me/vouchers"): Row(body={"offering_id": "<oid>"}),
     ("GET", "/api/v1/me/vouchers"): Row(),
     ("GET", "/api/v1/me/vouchers/<voucher_id>"): Row(),
@@ -364,7 +376,7 @@ def make_tenant(stack: Stack, admin: str, fake: Any) -> Tenant:
                        "password": "hr-password-123"}})
     assert r.status_code == 201, r.text
     company = Company(r.json()["id"], stack.token(email, "hr-password-123"), email)
-    employee = add_employee(stack, company, fake)
+    employee = add_employee(stack, company, fake, income_band="up_to_80k")
     token = stack.token(employee["email"], employee["password"])
     invited = stack.call("POST", f"/companies/{company.id}/employees", company.hr, json={
         "email": fake.email("invited"), "first_name": "I", "last_name": "V",
@@ -374,6 +386,16 @@ def make_tenant(stack: Stack, admin: str, fake: Any) -> Tenant:
     r = stack.call("POST", f"/plans/{plan['id']}/grants", company.hr, key=uuid.uuid4().hex,
                    json={"amount_cents": 1_000_000, "employee_ids": [employee["id"]]})
     assert r.status_code == 201, r.text
+    # a performance bonus offered to the employee, on a plan of the offer's year
+    bonus_plan = create_plan(stack, company, fiscal_year=OFFER_YEAR,
+                             valid_until=(OFFER_DEADLINE + timedelta(days=60)).isoformat())
+    offer = stack.call("POST", f"/companies/{company.id}/bonus-offers", company.hr,
+                       key=uuid.uuid4().hex, json={
+                           "plan_id": bonus_plan["id"], "name": "Premio",
+                           "agreement": "Accordo aziendale", "amount_cents": 100,
+                           "deadline": OFFER_DEADLINE.isoformat(),
+                           "employee_ids": [employee["id"]]})
+    assert offer.status_code == 201, offer.text
     provider = approved_provider(stack, admin, fake, price_cents=1_000)
     provider_email = stack.call("GET", "/me", provider.token).json()["email"]
     voucher = buy(stack, token, provider.offering_id).json()
@@ -383,6 +405,7 @@ def make_tenant(stack: Stack, admin: str, fake: Any) -> Tenant:
         ids={"cid": company.id, "eid": employee["id"], "tid": topup["id"], "pid": plan["id"],
              "voucher_id": voucher["id"], "code": voucher["code"], "vid": provider.id,
              "oid": provider.offering_id, "fiscal_code": employee["fiscal_code"],
+             "bonus_pid": bonus_plan["id"], "offer_id": offer.json()["id"],
              "employee_email": employee["email"]},
         logins={"admin": ADMIN, "hr": (email, "hr-password-123"),
                 "employee": (employee["email"], employee["password"]),

@@ -15,8 +15,12 @@ from gateway.routing import SignedInCall, api
 from gateway.schemas import (
     MAX_RECEIPT_BYTES,
     RECEIPT_TYPES,
+    BonusChoiceIn,
+    BonusOfferQuery,
     IncomeEstimateIn,
     IncomeEstimateOut,
+    MyBonusOfferOut,
+    MyBonusOfferPage,
     OfferingDetail,
     OfferingPage,
     OfferingSearch,
@@ -158,4 +162,31 @@ class EmployeeRoom(Room):
         return self.benefits.worth(
             employee_id, amount_cents=amount, category=category,
             fringe_room_cents=fringe_room, year=call.query["year"],
+            income_cents=estimates.income_of(self.db, call.principal.user_id))
+
+    # -- a performance bonus offered: compare and choose (docs/domain.md#bonus-offers) ---
+    @api("GET", "/api/v1/me/bonus-offers", roles=("employee",), response=MyBonusOfferPage,
+         summary="the performance bonuses offered to you, each with your choice and what "
+                 "it comes to in cash and in welfare")
+    def my_bonus_offers(self, call: SignedInCall) -> dict[str, Any]:
+        return self.benefits.my_bonus_offers(
+            call.principal.employee_id,
+            income_cents=estimates.income_of(self.db, call.principal.user_id))
+
+    @api("GET", "/api/v1/me/bonus-offers/<offer_id>", roles=("employee",),
+         query=BonusOfferQuery, response=MyBonusOfferOut,
+         summary="one bonus offered to you, compared (cash net vs welfare) at your choice or "
+                 "at the welfare part you ask about")
+    def my_bonus_offer(self, call: SignedInCall, offer_id: str) -> dict[str, Any]:
+        return self.benefits.my_bonus_offer(
+            call.principal.employee_id, offer_id, welfare_cents=call.query["welfare_cents"],
+            income_cents=estimates.income_of(self.db, call.principal.user_id))
+
+    @api("PUT", "/api/v1/me/bonus-offers/<offer_id>/choice", roles=("employee",),
+         body=BonusChoiceIn, response=MyBonusOfferOut,
+         summary="choose how much of the bonus to take as welfare credit (the rest is paid "
+                 "in cash); changeable until the deadline")
+    def choose_bonus(self, call: SignedInCall, offer_id: str) -> dict[str, Any]:
+        return self.benefits.choose_bonus(
+            call.principal.employee_id, offer_id, welfare_cents=call.body["welfare_cents"],
             income_cents=estimates.income_of(self.db, call.principal.user_id))

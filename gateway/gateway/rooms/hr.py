@@ -15,6 +15,10 @@ from gateway import users
 from gateway.rooms.base import Room, json_ready, own_company
 from gateway.routing import SignedInCall, api, read_raw
 from gateway.schemas import (
+    BonusOfferDetail,
+    BonusOfferIn,
+    BonusOfferOut,
+    BonusOfferPage,
     CompanyOut,
     CompanyTopupPage,
     CompanyTopupsQuery,
@@ -276,6 +280,29 @@ class HrRoom(Room):
     def change_estimate_settings(self, call: SignedInCall, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
         return self.benefits.change_estimate_settings(cid, **call.body)
+
+    # -- performance-bonus offers (docs/domain.md#bonus-offers) ---------------------------
+    @api("POST", "/api/v1/companies/<cid>/bonus-offers", roles=("hr",), body=BonusOfferIn,
+         response=BonusOfferOut, status=201, moves_money=True,
+         summary="offer a performance bonus to eligible employees: each chooses, until the "
+                 "deadline, how much to take as welfare credit; the rest is paid in cash")
+    def create_bonus_offer(self, call: SignedInCall, cid: str) -> tuple[int, Any]:
+        own_company(call.principal, cid)
+        return self._once(call, lambda: self.benefits.create_bonus_offer(
+            cid, self._downstream_key(call), **json_ready(call.body)), 201)
+
+    @api("GET", "/api/v1/companies/<cid>/bonus-offers", roles=("hr",), response=BonusOfferPage,
+         summary="the company's bonus offers, with who chose what, in totals")
+    def bonus_offers(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.bonus_offers(cid)
+
+    @api("GET", "/api/v1/companies/<cid>/bonus-offers/<offer_id>", roles=("hr",),
+         response=BonusOfferDetail, summary="one bonus offer: each employee's choice and, "
+         "after the deadline, what it came to")
+    def bonus_offer(self, call: SignedInCall, cid: str, offer_id: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.bonus_offer(cid, offer_id)
 
 
 def _csv_text(call: SignedInCall) -> str:

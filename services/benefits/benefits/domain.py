@@ -314,7 +314,9 @@ def _record_grant(session: Session, plan: Plan, grant_id: str, data: dict[str, A
     session.add(Grant(id=grant_id, company_id=plan.company_id, plan_id=plan.id,
                       source=data["source"], amount_cents=data["amount_cents"],
                       employee_count=len(employee_ids), status="pending",
-                      employee_ids=employee_ids, created_at=_now()))
+                      employee_ids=employee_ids, created_at=_now(),
+                      choice_record=data.get("choice_record")
+                      if data["source"] == "performance_bonus" else None))
     session.flush()
 
 
@@ -332,7 +334,9 @@ def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., d
                  "leftover_policy": plan.leftover_policy, "version": plan.version or 1}
     event = {"grant_id": grant_id, "plan_id": plan.id, "plan_name": plan.name,
              "valid_until": plan.valid_until.isoformat(), "source": grant.source,
-             "amount_cents": amount, "employee_ids": employee_ids}
+             "amount_cents": amount, "employee_ids": employee_ids,
+             "offer_id": grant.offer_id}
+    offer_id = grant.offer_id
     session.commit()  # reads only: nothing stays open over the call
     try:
         moved = wallet_grant(grant_id=grant_id, company_id=grant.company_id,
@@ -340,8 +344,15 @@ def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., d
                              employee_ids=employee_ids, amount_cents=amount)
     except ServiceUnavailable:
         raise  # the wallet may or may not have moved it: pending, the key finishes it
-    except DomainError:
-        _forget_grant(session, grant_id)  # refused: nothing moved
+    except DomainError as exc:
+        if offer_id is not None:
+            # the employees chose it and the deadline passed: it stays pending, and the
+            # offer's timer asks again (HR sees why: a fund short is topped up)
+            session.execute(update(Grant).where(Grant.id == grant_id,
+                                                Grant.status == "pending")
+                            .values(problem=str(exc)[:500]))
+        else:
+            _forget_grant(session, grant_id)  # refused: nothing moved
         session.commit()
         raise
     grant = session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update()
@@ -349,7 +360,7 @@ def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., d
     if grant is None:
         raise Conflict("this grant was refused meanwhile", {"idempotency_key": ["refused"]})
     if grant.status == "pending":
-        grant.status, grant.employee_ids = "done", None
+        grant.status, grant.employee_ids, grant.problem = "done", None, None
         grant.total_cents, grant.transaction_id = moved["total_cents"], moved["transaction_id"]
         record_event(session, events.CREDITS_GRANTED, event, producer=PRODUCER,
                      company_id=grant.company_id)
@@ -425,7 +436,8 @@ def grant_preview(session: Session, *, company_id: str, plan_id: str,
         bands = dict(session.execute(select(Employee.id, Employee.income_band).where(
             Employee.id.in_(employee_ids))).tuples().all())
         converted = dict(session.execute(select(
-            BonusConversion.employee_id, BonusConversion.converted_cents).where(
+            BonusConversion.employee_id,
+            BonusConversion.converted_cents + BonusConversion.cash_cents).where(
             BonusConversion.year == plan.fiscal_year,
             BonusConversion.employee_id.in_(employee_ids))).tuples().all())
         cap = rules.performance_bonus_cap_cents
@@ -477,8 +489,9 @@ def check_bonus_conversion(rules: fiscal_rules.FiscalYear, employee_ids: list[st
                            converted: dict[str, int]) -> None:
     """A performance bonus converts into welfare credit (L. 208/2015) only for
     employees whose previous-year income was within the year's ceiling, and up to
-    the year's cap per employee, counting every conversion of that year together
-    (`converted`: what each has converted already). Refuses naming the figures."""
+    the year's cap per employee, counting the year's bonus with the tax relief
+    together (`converted`: what each has converted already, and taken in cash at the
+    substitute tax). Refuses naming the figures."""
     ineligible = [e for e in employee_ids if income_bands.get(e) != "up_to_80k"]
     if ineligible:
         raise RuleViolation(
@@ -509,9 +522,11 @@ def _convert_bonus(session: Session, year: int, employee_ids: list[str], amount:
     # Every row exists and is locked (in one order) before it is read: two first
     # conversions racing cannot both see nothing converted.
     insert_ignore(session, BonusConversion.__table__, [
-        {"employee_id": e, "year": year, "converted_cents": 0} for e in sorted(employee_ids)])
-    done = dict(session.execute(select(BonusConversion.employee_id,
-                                       BonusConversion.converted_cents).where(
+        {"employee_id": e, "year": year, "converted_cents": 0, "cash_cents": 0}
+        for e in sorted(employee_ids)])
+    done = dict(session.execute(select(
+        BonusConversion.employee_id,
+        BonusConversion.converted_cents + BonusConversion.cash_cents).where(
         BonusConversion.year == year, BonusConversion.employee_id.in_(employee_ids))
         .order_by(BonusConversion.employee_id).with_for_update()).tuples().all())
     check_bonus_conversion(fiscal_rules.rules_for(year), employee_ids, amount, bands, done)

@@ -111,6 +111,12 @@ class Grant(Base):
     total_cents: Mapped[int | None] = mapped_column(BigInteger)
     transaction_id: Mapped[str | None] = mapped_column(Id)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A bonus offer's welfare part (benefits.offers): the employees' own choice, so a
+    # refusal by the wallet (a fund short) keeps it pending, retried, never forgotten
+    offer_id: Mapped[str | None] = mapped_column(Id, index=True)
+    problem: Mapped[str | None] = mapped_column(String(500))  # the wallet's last refusal
+    # a direct conversion by HR: where the employees' written choice is recorded
+    choice_record: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (Index("ix_grants_pending", "created_at",
                             postgresql_where=text("status = 'pending'"),
@@ -134,6 +140,57 @@ class BonusConversion(Base):
     employee_id: Mapped[str] = mapped_column(Id, primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     converted_cents: Mapped[int] = mapped_column(BigInteger)
+    # bonus paid in cash at the substitute tax (a settled offer's cash part): the cap
+    # is on the year's bonus with the tax relief, cash and converted together
+    cash_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class BonusOffer(Base):
+    """A performance bonus HR offers to eligible employees, each choosing before the
+    deadline how much of it to take as welfare credit (L. 208/2015 art. 1 c. 184:
+    "per scelta del lavoratore"); the rest is paid in cash with the payroll
+    (docs/domain.md#bonus-offers). open → settling (outcomes recorded, the welfare part
+    being granted) → settled."""
+
+    __tablename__ = "bonus_offers"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    plan_id: Mapped[str] = mapped_column(Id)
+    name: Mapped[str] = mapped_column(String(200))
+    agreement: Mapped[str] = mapped_column(String(300))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[date] = mapped_column(Date)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    employee_count: Mapped[int] = mapped_column(Integer)
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_bonus_offers_open", "deadline",
+                            postgresql_where=text("status <> 'settled'"),
+                            sqlite_where=text("status <> 'settled'")),)
+
+
+class BonusChoice(Base):
+    """One employee's part of an offer: their choice (None: none made, so cash), and at
+    the deadline what it came to."""
+
+    __tablename__ = "bonus_choices"
+    offer_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    employee_id: Mapped[str] = mapped_column(Id, primary_key=True, index=True)
+    welfare_cents: Mapped[int | None] = mapped_column(BigInteger)
+    chosen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # at the deadline (None before): how it was paid, as the payroll report shows it
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    granted_welfare_cents: Mapped[int | None] = mapped_column(BigInteger)
+    cash_cents: Mapped[int | None] = mapped_column(BigInteger)
+    at_substitute_tax_cents: Mapped[int | None] = mapped_column(BigInteger)
+    contributions_cents: Mapped[int | None] = mapped_column(BigInteger)
+    substitute_tax_base_cents: Mapped[int | None] = mapped_column(BigInteger)
+    substitute_tax_cents: Mapped[int | None] = mapped_column(BigInteger)
+    ordinary_cents: Mapped[int | None] = mapped_column(BigInteger)
+    grant_id: Mapped[str | None] = mapped_column(Id)
 
 
 class Reimbursement(Base):

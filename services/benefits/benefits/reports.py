@@ -1,5 +1,6 @@
 """The payroll report (docs/domain.md#payroll-report): per employee and category, what was exempt,
-what was fringe within the limit, and what is taxable income."""
+what was fringe within the limit, and what is taxable income; and each employee's
+performance bonus of the year, its cash part with the substitute tax."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common.spreadsheet import write_csv
 
-from benefits import fiscal_rules
+from benefits import fiscal_rules, offers
 from benefits.domain import fringe_limit_for, get_company
 from benefits.models import Employee
 
 COLUMNS = ("employee_id", "fiscal_code", "last_name", "first_name", "category",
-           "used_cents", "exempt_cents", "fringe_within_limit_cents", "taxable_cents")
+           "used_cents", "exempt_cents", "fringe_within_limit_cents", "taxable_cents",
+           "substitute_tax_base_cents", "substitute_tax_cents")
+# a bonus's cash part, in the CSV: used = paid, taxable = taxed at ordinary rates
+BONUS_CASH = "performance_bonus_cash"
+BONUS_COLUMNS = ("cash_cents", "contributions_cents", "at_substitute_tax_cents",
+                 "substitute_tax_base_cents", "substitute_tax_cents", "ordinary_cents",
+                 "granted_welfare_cents")
 
 
 def fiscal_report(session: Session, company_id: str, year: int,
@@ -50,11 +57,24 @@ def fiscal_report(session: Session, company_id: str, year: int,
                          "first_name": person.first_name if person else "",
                          "category": category, "used_cents": used, "exempt_cents": exempt,
                          "fringe_within_limit_cents": within, "taxable_cents": taxable})
-    totals = {k: sum(r[k] for r in rows) for k in COLUMNS[5:]}
-    return {"company_id": company_id, "year": year, "rows": rows, "totals": totals}
+    totals = {k: sum(r[k] for r in rows) for k in COLUMNS[5:9]}
+    bonuses = offers.paid_in(session, company_id, year)
+    return {"company_id": company_id, "year": year, "rows": rows, "totals": totals,
+            "substitute_tax_bps": rules.performance_bonus_substitute_tax_bps,
+            "bonuses": bonuses,
+            "bonus_totals": {k: sum(b[k] or 0 for b in bonuses) for k in BONUS_COLUMNS}}
 
 
 def as_csv(report: dict[str, Any]) -> str:
     """Semicolon-separated, as Italian payroll software imports it; names a spreadsheet
     would take for formulas neutralised (wecare_common.spreadsheet)."""
-    return write_csv(COLUMNS, [*report["rows"], {"employee_id": "TOTAL", **report["totals"]}])
+    bonus_rows = [{"employee_id": b["employee_id"], "fiscal_code": b["fiscal_code"],
+                   "last_name": b["last_name"], "first_name": b["first_name"],
+                   "category": BONUS_CASH, "used_cents": b["cash_cents"], "exempt_cents": 0,
+                   "fringe_within_limit_cents": 0, "taxable_cents": b["ordinary_cents"],
+                   "substitute_tax_base_cents": b["substitute_tax_base_cents"],
+                   "substitute_tax_cents": b["substitute_tax_cents"]}
+                  for b in report.get("bonuses", []) if b["cash_cents"]]
+    rows = [*report["rows"], *bonus_rows]
+    totals = {k: sum(r.get(k) or 0 for r in rows) for k in COLUMNS[5:]}
+    return write_csv(COLUMNS, [*rows, {"employee_id": "TOTAL", **totals}])

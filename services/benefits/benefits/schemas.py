@@ -7,6 +7,8 @@ from wecare_common.contract.benefits import (
     INCOME_BANDS,
     MAX_RECEIPT_BYTES,
     RECEIPT_TYPES,
+    BonusChoiceRequest,
+    BonusOfferRequest,
     CompanyRequest,
     DecisionRequest,
     DepartureRequest,
@@ -22,7 +24,8 @@ from wecare_common.contract.benefits import (
     WorthRequest,
 )
 
-__all__ = ["INCOME_BANDS", "MAX_RECEIPT_BYTES", "RECEIPT_TYPES", "CompanyRequest",
+__all__ = ["INCOME_BANDS", "MAX_RECEIPT_BYTES", "RECEIPT_TYPES", "BonusChoiceRequest",
+           "BonusOfferRequest", "CompanyRequest",
            "DecisionRequest", "DepartureRequest", "EmployeeQuery", "EmployeeRequest",
            "EstimateSettingsRequest", "GrantRequest", "HrManager", "Name", "PlanChange",
            "PlanRequest", "ReimbursementRequest", "WorthRequest"]

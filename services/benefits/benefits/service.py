@@ -13,10 +13,22 @@ from wecare_common.db import Database
 from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc, rpc
 from wecare_common.schemas import PageSchema, load
+from wecare_common.timers import every
 
-from benefits import domain, estimates, fiscal_rules, imports, plans, reimbursements, reports
+from benefits import (
+    domain,
+    estimates,
+    fiscal_rules,
+    imports,
+    offers,
+    plans,
+    reimbursements,
+    reports,
+)
 from benefits.models import Base
 from benefits.schemas import (
+    BonusChoiceRequest,
+    BonusOfferRequest,
     CompanyRequest,
     DecisionRequest,
     DepartureRequest,
@@ -185,3 +197,47 @@ class BenefitsService(health.HealthEntrypoints):
     def finish_pending_grants(self) -> None:
         """Grants the wallet was not reached for (or whose process died mid-way)."""
         domain.finish_pending_grants(self.db, self.wallet.grant_credits)
+
+    # -- performance-bonus offers (docs/domain.md#bonus-offers) ------------------------------
+    @rpc
+    def create_bonus_offer(self, company_id: str, idempotency_key: str,
+                           **data: Any) -> dict[str, Any]:
+        result = offers.create_offer(self.db, company_id, load(BonusOfferRequest, data),
+                                     idempotency_key)
+        self.db.commit()
+        return result
+
+    @rpc
+    def bonus_offers(self, company_id: str) -> dict[str, Any]:
+        return offers.list_offers(self.db, company_id)
+
+    @rpc
+    def bonus_offer(self, company_id: str, offer_id: str) -> dict[str, Any]:
+        return offers.offer_detail(self.db, company_id, offer_id)
+
+    @rpc
+    def my_bonus_offers(self, employee_id: str, income_cents: int | None = None
+                        ) -> dict[str, Any]:
+        return offers.my_offers(self.db, employee_id, income_cents)
+
+    @rpc
+    def my_bonus_offer(self, employee_id: str, offer_id: str, income_cents: int | None = None,
+                       welfare_cents: int | None = None) -> dict[str, Any]:
+        return offers.my_offer(self.db, employee_id, offer_id, income_cents, welfare_cents)
+
+    @rpc
+    def choose_bonus(self, employee_id: str, offer_id: str, income_cents: int | None = None,
+                     **data: Any) -> dict[str, Any]:
+        result = offers.choose(self.db, employee_id, offer_id,
+                               load(BonusChoiceRequest, data)["welfare_cents"], income_cents)
+        self.db.commit()
+        return result
+
+    @every(60, "WECARE_BONUS_OFFERS_INTERVAL_SECONDS")
+    def bonus_offer_deadlines(self) -> None:
+        """Reminders three days before a deadline; at the deadline, the outcomes
+        recorded, then the welfare parts granted and the offer closed (each step
+        committed first, so a crash is finished here next time)."""
+        offers.remind_due(self.db)
+        offers.settle_due(self.db)
+        offers.finish_settling(self.db, self.wallet.grant_credits)

@@ -62,8 +62,19 @@ def wallet(memory_session: Session, memory_factory: sessionmaker[Session]) -> Wa
     return Wallet(memory_session, memory_factory)
 
 
+WRITTEN_CHOICE = "Accordo aziendale 2026: le scelte firmate dei dipendenti"
+
+
+def _written(data: dict[str, Any]) -> dict[str, Any]:
+    """HR converts a bonus directly only saying where the employees' choice is recorded."""
+    if data.get("source") == "performance_bonus":
+        data.setdefault("choice_record", WRITTEN_CHOICE)
+    return data
+
+
 def grant(hr, wallet: Wallet, plan: dict, key: str | None = None,
           **data: Any) -> dict[str, Any]:
+    _written(data)
     return hr.request(lambda: domain.grant_credits(
         hr.session, company_id=hr.company_id, plan_id=plan["id"],
         data=load(GrantRequest, data), idempotency_key=key or str(uuid.uuid4()),
@@ -72,7 +83,7 @@ def grant(hr, wallet: Wallet, plan: dict, key: str | None = None,
 
 def preview(hr, plan: dict, **data: Any) -> dict[str, Any]:
     return domain.grant_preview(hr.session, company_id=hr.company_id, plan_id=plan["id"],
-                                data=load(GrantRequest, data))
+                                data=load(GrantRequest, _written(data)))
 
 
 def rows(hr, model: type) -> int:

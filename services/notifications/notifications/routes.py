@@ -65,8 +65,12 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
     if kind == events.PROVIDER_PROPOSED:
         return [Message(f"proposal:{p['id']}", "invitation", {"category": p["category"]})]
     if kind == events.CREDITS_GRANTED:
+        if p.get("offer_id"):  # a bonus's welfare part: the offer's result says it
+            return []
         context = {k: p[k] for k in ("amount_cents", "plan_name", "valid_until")}
         return [Message(f"employee:{e}", "credits_granted", context) for e in p["employee_ids"]]
+    if kind in (events.BONUS_OFFERED, events.BONUS_REMINDED, events.BONUS_SETTLED):
+        return _bonus_messages(kind, p)
     if kind == events.CREDITS_EXPIRING:
         return [Message(employee, "credits_expiring", p, essential=False)]
     if kind == events.VOUCHER_ISSUED:
@@ -94,3 +98,21 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
     if kind == events.PAYOUT_SENT:
         return [Message(f"provider:{p['provider_id']}", "payout_sent", p)]
     return []
+
+
+def _bonus_messages(kind: str, p: dict[str, Any]) -> list[Message]:
+    """A performance bonus offered, its deadline near, its result: to each employee."""
+    offer = {"offer_id": p["offer_id"], "offer_name": p["name"],
+             "amount_cents": p["amount_cents"], "deadline": p["deadline"],
+             "plan_name": p["plan_name"]}
+    if kind == events.BONUS_OFFERED:
+        return [Message(f"employee:{e}", "bonus_offered", offer) for e in p["employee_ids"]]
+    if kind == events.BONUS_REMINDED:
+        return [Message(f"employee:{e['employee_id']}", "bonus_reminder",
+                        {**offer, "welfare_cents": e.get("welfare_cents")})
+                for e in p["employees"]]
+    return [Message(f"employee:{r['employee_id']}", "bonus_result",
+                    {**offer, "valid_until": p.get("valid_until"),
+                     **{k: r.get(k) for k in ("outcome", "welfare_cents", "cash_cents",
+                                              "substitute_tax_cents", "ordinary_cents")}})
+            for r in p["results"]]

@@ -49,3 +49,35 @@ def test_a_provider_invitation_names_wecare_and_no_text_an_employee_typed() -> N
         assert "evil.example" not in subject + text + html
         assert "https://wecare.example/providers/apply" in text
         assert 'href="https://wecare.example/providers/apply"' in html
+
+
+BONUS = {"name": "Mario", "offer_id": "o-1", "offer_name": "Premio 2025", "amount_cents": 100_000,
+         "deadline": "2026-03-20", "plan_name": "Welfare 2026", "link": "https://wecare.example"}
+
+
+def test_a_bonus_offer_says_the_amount_the_deadline_and_that_no_choice_means_cash() -> None:
+    subject, text, html = render("bonus_offered", "it", BONUS)
+    assert subject == ("Il tuo premio di risultato di 1.000,00\xa0€: in denaro o in welfare? "
+                       "Scegli entro il 20 marzo 2026")
+    assert "https://wecare.example/bonus/o-1" in text and "tutto in denaro" in text
+    subject, text, _ = render("bonus_offered", "en", BONUS)
+    assert "by 20 March 2026" in subject and "the whole bonus is paid in cash" in text
+
+
+def test_the_reminder_says_the_choice_made_or_that_none_was() -> None:
+    _, none, _ = render("bonus_reminder", "en", {**BONUS, "welfare_cents": None})
+    assert "have not chosen yet" in none
+    _, chosen, _ = render("bonus_reminder", "it", {**BONUS, "welfare_cents": 60_000})
+    assert "600,00\xa0€" in chosen and "mezzanotte del 20 marzo 2026" in chosen
+
+
+def test_the_result_says_the_welfare_the_cash_and_its_tax() -> None:
+    result = {**BONUS, "valid_until": "2026-12-31", "outcome": "as_chosen",
+              "welfare_cents": 60_000, "cash_cents": 40_000, "substitute_tax_cents": 363,
+              "ordinary_cents": 0}
+    subject, text, _ = render("bonus_result", "it", result)
+    assert subject == "Il tuo premio di risultato: 600,00\xa0€ in welfare, 400,00\xa0€ in denaro"
+    assert "imposta sostitutiva di 3,63\xa0€" in text and "31 dicembre 2026" in text
+    subject, text, _ = render("bonus_result", "en", {**result, "outcome": "limited"})
+    assert subject == "Your performance bonus: €600.00 in welfare, €400.00 in cash"
+    assert "left less room" in text

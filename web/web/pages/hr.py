@@ -653,7 +653,7 @@ class HrPages:
         form = {"plan_id": args.get("plan_id", ""), "amount": args.get("amount", ""),
                 "who": args.get("who") or ("chosen" if chosen else "all"),
                 "source": args.get("source") if args.get("source") in GRANT_SOURCES
-                else "company"}
+                else "company", "choice_record": ""}
         return self._grant_form(page, form, chosen)
 
     def _open_plans(self, page: Page) -> list[dict[str, Any]]:
@@ -691,7 +691,8 @@ class HrPages:
         chosen = [e for e in f.getlist("employee_id") if e][:200]
         form = {"plan_id": f.get("plan_id", ""), "amount": f.get("amount", "").strip(),
                 "who": "chosen" if f.get("who") == "chosen" else "all",
-                "source": f.get("source") if f.get("source") in GRANT_SOURCES else "company"}
+                "source": f.get("source") if f.get("source") in GRANT_SOURCES else "company",
+                "choice_record": f.get("choice_record", "").strip()}
         errors = Errors(page.lang)
         cents = i18n.parse_amount(form["amount"])
         if not form["plan_id"]:
@@ -701,7 +702,13 @@ class HrPages:
         if form["who"] == "chosen" and not chosen:
             errors.add("who", _("Choose people in the employees list, or grant to everyone "
                                 "eligible."))
+        if form["source"] == "performance_bonus" and len(form["choice_record"]) < 3:
+            errors.add("choice_record", _(
+                "Say where each employee's written choice to convert is recorded, or offer "
+                "the bonus for them to choose."))
         body = {"amount_cents": cents, "source": form["source"]}
+        if form["source"] == "performance_bonus":
+            body["choice_record"] = form["choice_record"]
         body.update({"employee_ids": chosen} if form["who"] == "chosen" else {"all": True})
         return form, chosen, errors, body
 

@@ -123,11 +123,28 @@ class GrantRequest(Schema):
     all = fields.Boolean(load_default=False)
     source = fields.String(load_default="company",
                            validate=validate.OneOf(["company", "performance_bonus"]))
+    # Converting a bonus is the employee's choice (L. 208/2015 art. 1 c. 184): HR converts
+    # directly only when the agreement already records each employee's written choice, and
+    # says where; otherwise it offers the bonus (POST /companies/{cid}/bonus-offers).
+    choice_record = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=3, max=300), metadata={
+        "description": "with source performance_bonus, required: where each employee's "
+                       "written choice to convert is recorded (the agreement, the signed "
+                       "form)"})
 
     @validates_schema
     def _who(self, data: dict[str, Any], **kwargs: Any) -> None:
         if bool(data.get("employee_ids")) == bool(data.get("all")):
             raise ValidationError(refusals.EMPLOYEES_OR_ALL.said(), "employee_ids")
+
+    @validates_schema
+    def _written_choice(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("source") == "performance_bonus" and not (
+                data.get("choice_record") or "").strip():
+            raise ValidationError(
+                "a bonus converts only by the employee's own choice (L. 208/2015 art. 1 "
+                "c. 184): offer it to them, or say where their written choice is recorded",
+                "choice_record")
 
     @validates("employee_ids")
     def _unique(self, value: list[str] | None, **kwargs: Any) -> None:
@@ -212,3 +229,40 @@ class WorthRequest(Schema):
     fringe_room_cents = fields.Integer(strict=True, allow_none=True, load_default=None)
     year = fields.Integer(strict=True, allow_none=True, load_default=None,
                           validate=validate.Range(min=2000, max=2100))
+
+
+class BonusOfferRequest(Schema):
+    """A performance bonus offered to eligible employees, each choosing before the
+    deadline how much of it to take as welfare credit (docs/domain.md#bonus-offers)."""
+
+    plan_id = fields.String(required=True, validate=validate.Length(min=1, max=36),
+                            metadata={"description": "the plan the welfare part is credited to"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    agreement = fields.String(required=True, validate=validate.Length(min=3, max=300), metadata={
+        "description": "the company or territorial agreement the bonus comes from"})
+    amount_cents = Cents(metadata={"description": "the bonus, to each employee"})
+    deadline = fields.Date(required=True, metadata={
+        "description": "the last day to choose (until midnight, Italian time); the bonus is "
+                       "paid the day after"})
+    employee_ids = Strings(load_default=None, allow_none=True,
+                           validate=validate.Length(min=1, max=100_000))
+    all = fields.Boolean(load_default=False, metadata={
+        "description": "every active employee of the plan's groups within the income "
+                       "ceiling"})
+
+    @validates_schema
+    def _who(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if bool(data.get("employee_ids")) == bool(data.get("all")):
+            raise ValidationError("give either employee_ids or all: true", "employee_ids")
+
+    @validates("employee_ids")
+    def _unique(self, value: list[str] | None, **kwargs: Any) -> None:
+        if value and len(set(value)) != len(value):
+            raise ValidationError("an employee is listed twice")
+
+
+class BonusChoiceRequest(Schema):
+    """How much of the bonus to take as welfare credit; the rest is paid in cash."""
+
+    welfare_cents = fields.Integer(strict=True, required=True,
+                                   validate=validate.Range(min=0, max=100_000_000_00))

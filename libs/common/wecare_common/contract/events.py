@@ -41,6 +41,9 @@ REIMBURSEMENT_REJECTED = "reimbursement.rejected"
 PAYOUT_SENT = "payout.sent"
 USER_INVITED = "user.invited"
 PASSWORD_RESET_REQUESTED = "password.reset_requested"
+BONUS_OFFERED = "bonus.offered"
+BONUS_REMINDED = "bonus.reminded"
+BONUS_SETTLED = "bonus.settled"
 
 # An event named by an outcome: the outcome → the event's name.
 PROVIDER_STATUS_CHANGED = {"approved": PROVIDER_APPROVED, "suspended": PROVIDER_SUSPENDED}
@@ -78,6 +81,9 @@ VOUCHER = _payload(id=_id, employee_id=_id, provider_id=_id, code=_text, title=_
 REIMBURSEMENT = _payload(id=_id, employee_id=_id, amount_cents=_cents, status=_text,
                          reason=fields.String(allow_none=True))
 _money_moved = {"amount_cents": _cents, "fund_balance_cents": fields.Integer(required=True)}
+
+_OFFER = {"offer_id": _id, "name": _text, "amount_cents": _cents,
+          "deadline": fields.Date(required=True), "plan_name": _text}
 
 PAYLOADS: dict[str, type[Schema]] = {
     COMPANY_CREATED: _payload(id=_id, name=_text,
@@ -138,6 +144,10 @@ PAYLOADS: dict[str, type[Schema]] = {
     PASSWORD_RESET_REQUESTED: _payload(user_id=_id, email=fields.Email(required=True),
                                        role=_text, link_id=_text,
                                        expires_in_hours=fields.Integer(required=True)),
+    BONUS_OFFERED: _payload(employee_ids=fields.List(fields.String(), required=True),
+                            **_OFFER),
+    BONUS_REMINDED: _payload(employees=fields.List(fields.Dict(), required=True), **_OFFER),
+    BONUS_SETTLED: _payload(results=fields.List(fields.Dict(), required=True), **_OFFER),
 }
 EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
 

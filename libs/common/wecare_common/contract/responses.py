@@ -551,11 +551,48 @@ class ReportRow(Out):
     taxable_cents = fields.Integer()
 
 
+class BonusOutcome(Out):
+    """An employee's part of a bonus offer: the choice, and at the deadline its outcome."""
+
+    welfare_cents = fields.Integer(allow_none=True, metadata={
+        "description": "the welfare part chosen; null: no choice (paid in cash)"})
+    chosen_at = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={
+        "description": "at the deadline: as_chosen, no_choice (all cash), limited (the "
+                       "year's room or the plan's budget took less), left, not_eligible"})
+    granted_welfare_cents = fields.Integer(allow_none=True)
+    cash_cents = fields.Integer(allow_none=True, metadata={
+        "description": "paid with the payroll"})
+    at_substitute_tax_cents = fields.Integer(allow_none=True)
+    contributions_cents = fields.Integer(allow_none=True, metadata={
+        "description": "the employee's contributions on the cash part, at the company's rate"})
+    substitute_tax_base_cents = fields.Integer(allow_none=True)
+    substitute_tax_cents = fields.Integer(allow_none=True)
+    ordinary_cents = fields.Integer(allow_none=True, metadata={
+        "description": "cash taxed at ordinary rates (past the year's room, or over the "
+                       "income ceiling)"})
+
+
+class ReportBonusRow(BonusOutcome):
+    employee_id = fields.String()
+    fiscal_code = fields.String()
+    last_name = fields.String()
+    first_name = fields.String()
+    offer_id = fields.String()
+    offer_name = fields.String()
+    paid_on = fields.String()
+    amount_cents = fields.Integer()
+
+
 class ReportOut(Out):
     company_id = fields.String()
     year = fields.Integer()
     rows = fields.List(fields.Nested(ReportRow))
     totals = fields.Dict()
+    substitute_tax_bps = fields.Integer(metadata={"description": "the year's substitute tax"})
+    bonuses = fields.List(fields.Nested(ReportBonusRow), metadata={
+        "description": "each employee's performance bonus paid in the year"})
+    bonus_totals = fields.Dict()
 
 
 class CategoryRuleOut(Out):
@@ -808,3 +845,101 @@ class WorthOut(Out):
     category = fields.String(allow_none=True)
     treatment = fields.Nested(TreatmentOut, allow_none=True)
     estimate = fields.Nested(EstimateOut)
+
+
+# -- performance-bonus offers (docs/domain.md#bonus-offers) --------------------------------
+class BonusOfferOut(Out):
+    id = fields.String()
+    company_id = fields.String()
+    plan_id = fields.String()
+    plan_name = fields.String(allow_none=True)
+    name = fields.String()
+    agreement = fields.String()
+    amount_cents = fields.Integer(metadata={"description": "to each employee"})
+    deadline = fields.String(metadata={"description": "the last day to choose"})
+    closes_at = fields.String(metadata={"description": "midnight after it, Italian time"})
+    fiscal_year = fields.Integer()
+    status = fields.String(metadata={"description": "open, settling or settled"})
+    open = fields.Boolean()
+    employee_count = fields.Integer()
+    chosen_count = fields.Integer()
+    not_chosen_count = fields.Integer()
+    welfare_chosen_cents = fields.Integer()
+    cash_chosen_cents = fields.Integer()
+    welfare_granted_cents = fields.Integer(allow_none=True)
+    cash_paid_cents = fields.Integer(allow_none=True)
+    substitute_tax_cents = fields.Integer(allow_none=True)
+    grants_waiting = fields.Integer(metadata={
+        "description": "welfare parts the wallet refused for now (a fund short): asked "
+                       "again every minute"})
+    created_at = fields.String()
+    settled_at = fields.String(allow_none=True)
+
+
+BonusOfferPage = page_of(BonusOfferOut, "BonusOfferPage")
+
+
+class BonusOfferEmployee(BonusOutcome):
+    employee_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    fiscal_code = fields.String()
+    status = fields.String()
+    waiting = fields.Boolean()
+    problem = fields.String(allow_none=True)
+
+
+class BonusOfferDetail(BonusOfferOut):
+    employees = fields.List(fields.Nested(BonusOfferEmployee))
+
+
+class BonusCashOut(Out):
+    cash_cents = fields.Integer()
+    at_substitute_tax_cents = fields.Integer()
+    contributions_cents = fields.Integer()
+    substitute_tax_base_cents = fields.Integer()
+    substitute_tax_cents = fields.Integer()
+    ordinary_cents = fields.Integer()
+    ordinary_tax_cents = fields.Integer(metadata={"description": "IRPEF and surcharges on "
+                                                                 "the ordinary part (estimate)"})
+    net_cents = fields.Integer()
+
+
+class BonusComparisonOut(Out):
+    amount_cents = fields.Integer()
+    welfare_cents = fields.Integer()
+    cash = fields.Nested(BonusCashOut)
+    take_home_cents = fields.Integer(metadata={"description": "welfare plus the cash net"})
+    all_cash_net_cents = fields.Integer(metadata={"description": "taking it all in cash"})
+    gain_cents = fields.Integer()
+    pension_contributions_forgone_cents = fields.Integer(metadata={
+        "description": "your contributions the welfare part does not pay towards your "
+                       "pension"})
+
+
+class MyBonusOfferOut(Out):
+    id = fields.String()
+    name = fields.String()
+    agreement = fields.String()
+    plan_name = fields.String(allow_none=True)
+    plan_valid_until = fields.String(allow_none=True)
+    amount_cents = fields.Integer()
+    deadline = fields.String()
+    closes_at = fields.String()
+    fiscal_year = fields.Integer()
+    status = fields.String()
+    open = fields.Boolean()
+    days_left = fields.Integer()
+    eligible = fields.Boolean()
+    room_cents = fields.Integer(metadata={"description": "left of the year's cap for this "
+                                                         "offer"})
+    max_welfare_cents = fields.Integer()
+    cap_cents = fields.Integer()
+    substitute_tax_bps = fields.Integer()
+    substitute_tax_basis = fields.String()
+    choice = fields.Nested(BonusOutcome)
+    comparison = fields.Nested(BonusComparisonOut)
+    estimate = fields.Nested(EstimateOut)
+
+
+MyBonusOfferPage = page_of(MyBonusOfferOut, "MyBonusOfferPage")
