@@ -77,7 +77,8 @@ def test_hr_offers_the_employee_converts_60_percent_and_the_deadline_pays_it(
     assert r.json()["choice"]["welfare_cents"] == 60_000
     r = stack.call("PUT", f"/me/bonus-offers/{offer['id']}/choice", anna_token,
                    json={"welfare_cents": 100_001})
-    assert r.status_code == 422 and "welfare_cents" in r.json()["error"]["fields"]
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bonus_over_amount"
+    assert r.json()["error"]["params"] == {"amount_cents": 100_000}
 
     seen = stack.call("GET", f"/companies/{company.id}/bonus-offers/{offer['id']}",
                       company.hr).json()
@@ -97,8 +98,8 @@ def test_hr_offers_the_employee_converts_60_percent_and_the_deadline_pays_it(
     assert stack.call("GET", "/me/wallet", luca_token).json()["total_cents"] == 0
     r = stack.call("PUT", f"/me/bonus-offers/{offer['id']}/choice", anna_token,
                    json={"welfare_cents": 0})
-    assert r.status_code == 409 and r.json()["error"]["fields"]["deadline"] == [
-        deadline.isoformat()]
+    assert r.status_code == 409 and r.json()["error"]["code"] == "bonus_offer_closed"
+    assert r.json()["error"]["params"] == {"deadline": deadline.isoformat()}
 
     rules = stack.call("GET", "/fiscal-rules", params={"year": year}).json()
     bps = rules["performance_bonus"]["substitute_tax_bps"]
@@ -153,7 +154,8 @@ def test_an_offer_is_refused_naming_what_is_wrong(stack, company, fake) -> None:
     plan = create_plan(stack, company, fiscal_year=year,
                        valid_until=(deadline + timedelta(days=60)).isoformat())
     r = _offer(stack, company, plan, date.today() - timedelta(days=1))
-    assert r.status_code == 422 and "deadline" in r.json()["error"]["fields"]
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bonus_deadline_past"
+    assert list(r.json()["error"]["problems"]) == ["deadline"]
     r = _offer(stack, company, plan, deadline, amount_cents=0)
     assert r.status_code == 400 and "amount_cents" in r.json()["error"]["fields"]
     r = stack.call("POST", f"/companies/{company.id}/bonus-offers", company.hr, json={

@@ -91,6 +91,33 @@ TEXTS: dict[str, str] = {
     "sign_up_unfinished": N_("Your sign-up is not finished yet. Try again in a few minutes."),
     "provider_not_in_circuit": N_("This provider is not in the WeCare circuit now: it cannot "
                                   "redeem vouchers. What it redeemed before is still paid."),
+    # performance-bonus offers and the employee's choice
+    "bonus_cap_exceeded": N_("That is more than this year's limit for performance bonuses "
+                             "with the tax relief allows (%(cap_cents)s a year): you have "
+                             "%(room_cents)s left."),
+    "bonus_not_eligible": N_("Only employees whose income last year was at most "
+                             "%(income_max_cents)s can convert a performance bonus; not so for "
+                             "some of those chosen."),
+    "bonus_welfare_not_eligible": N_("Your income last year was over %(income_max_cents)s: "
+                                     "this bonus can only be paid in cash."),
+    "bonus_over_amount": N_("The bonus is %(amount_cents)s: you cannot convert more than "
+                            "that."),
+    "bonus_offer_closed": N_("The choice closed at midnight on %(deadline)s."),
+    "bonus_offer_unknown": N_("This bonus offer does not exist, or is not yours to see."),
+    "bonus_deadline_past": N_("The deadline %(deadline)s has passed: choose today or a later "
+                              "day."),
+    "bonus_deadline_outside_year": N_("The bonus is paid the day after the deadline, within "
+                                      "the plan's year %(fiscal_year)s: choose a deadline up "
+                                      "to %(last_day)s."),
+    "bonus_deadline_after_plan": N_("The plan ends on %(valid_until)s, and the credit is "
+                                    "granted the day after the deadline: choose an earlier "
+                                    "deadline or another plan."),
+    "bonus_over_plan_budget": N_("The plan's budget is %(budget_cents)s per employee: a bonus "
+                                 "this large cannot be credited to it."),
+    "nobody_eligible": N_("Nobody in this plan can be offered a performance bonus: no active "
+                          "employee of its groups has an income last year up to 80.000,00 €."),
+    "bonus_choice_record_required": N_("Say where each employee's written choice to convert "
+                                       "is recorded, or offer the bonus for them to choose."),
 }
 
 

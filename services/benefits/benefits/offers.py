@@ -22,10 +22,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common import clock
-from wecare_common.contract import events
+from wecare_common.contract import events, refusals
 from wecare_common.db import insert_ignore
-from wecare_common.errors import Conflict, DomainError, NotFound, RuleViolation
-from wecare_common.money import euro
+from wecare_common.errors import DomainError
 from wecare_common.outbox import record_event
 from wecare_common.rpc import ServiceUnavailable
 
@@ -67,18 +66,13 @@ def check_deadline(plan: Plan, deadline: date, today: date) -> None:
     bonus in (the day after it: the year of payment is the bonus's tax year), and the
     plan still runs that day (its credit is granted then)."""
     if deadline < today:
-        raise RuleViolation(f"the deadline {deadline.isoformat()} has passed",
-                            {"deadline": ["not before today"]})
+        raise refusals.BONUS_DEADLINE_PAST(deadline=deadline, field="deadline")
     if deadline.year != plan.fiscal_year or deadline >= date(plan.fiscal_year, 12, 31):
-        raise RuleViolation(
-            f"the bonus is paid the day after the deadline, within the plan's fiscal year "
-            f"{plan.fiscal_year}: choose a deadline up to 30/12/{plan.fiscal_year}",
-            {"deadline": [f"up to {plan.fiscal_year}-12-30"]})
+        raise refusals.BONUS_DEADLINE_OUTSIDE_YEAR(
+            fiscal_year=plan.fiscal_year, last_day=date(plan.fiscal_year, 12, 30),
+            field="deadline")
     if plan.valid_until <= deadline:
-        raise RuleViolation(
-            f"the plan ends on {plan.valid_until.isoformat()}: its credit is granted the day "
-            "after the deadline, so the deadline must come before the plan ends",
-            {"deadline": [f"before {plan.valid_until.isoformat()}"]})
+        raise refusals.BONUS_DEADLINE_AFTER_PLAN(valid_until=plan.valid_until, field="deadline")
 
 
 # -- HR: offering ----------------------------------------------------------------------------
@@ -89,19 +83,14 @@ def _offerees(session: Session, plan: Plan, employee_ids: list[str] | None) -> l
         Employee.company_id == plan.company_id, Employee.status == "active")
     if employee_ids:
         found = dict(session.execute(query.where(Employee.id.in_(employee_ids))).tuples().all())
-        unknown = [e for e in employee_ids if e not in found]
-        if unknown:
-            raise NotFound(f"{len(unknown)} employee(s) not found in this company",
-                           {"employee_ids": unknown[:20]})
+        if any(e not in found for e in employee_ids):
+            raise refusals.NOT_FOUND(field="employee_ids")
         ineligible = [e for e in employee_ids if found[e] != ELIGIBLE]
         if ineligible:
             rules = fiscal_rules.rules_for(plan.fiscal_year)
-            raise RuleViolation(
-                "a performance bonus converts only for employees whose previous-year "
-                "employment income was at most "
-                f"{euro(rules.performance_bonus_income_max_cents)} "
-                f"({rules.performance_bonus_income_max_basis}; income_band up_to_80k)",
-                {"employee_ids": ineligible[:20]})
+            raise refusals.BONUS_NOT_ELIGIBLE(
+                income_max_cents=rules.performance_bonus_income_max_cents,
+                employee_ids=ineligible[:20], field="employee_ids")
         return list(employee_ids)
     everyone = select(Employee.id).where(
         Employee.company_id == plan.company_id, Employee.status == "active",
@@ -110,7 +99,7 @@ def _offerees(session: Session, plan: Plan, employee_ids: list[str] | None) -> l
         everyone = everyone.where(Employee.group.in_(plan.target_groups))
     ids = list(session.scalars(everyone))
     if not ids:
-        raise NotFound("no eligible employees in this plan", {"all": ["nobody to offer to"]})
+        raise refusals.NOBODY_ELIGIBLE(field="all")
     return ids
 
 
@@ -123,11 +112,9 @@ def create_offer(session: Session, company_id: str, data: dict[str, Any],
     if known is not None:
         return offer_view(session, known)
     plan = get_plan(session, data["plan_id"], company_id)
-    if data["amount_cents"] > (plan.per_employee_budget_cents or data["amount_cents"]):
-        raise RuleViolation(
-            f"the plan's budget is {euro(plan.per_employee_budget_cents or 0)} per employee: "
-            "a bonus this large cannot be credited to it",
-            {"amount_cents": [f"at most {euro(plan.per_employee_budget_cents or 0)}"]})
+    budget = plan.per_employee_budget_cents
+    if budget is not None and data["amount_cents"] > budget:
+        raise refusals.BONUS_OVER_PLAN_BUDGET(budget_cents=budget, field="amount_cents")
     check_deadline(plan, data["deadline"], clock.today())
     employee_ids = _offerees(session, plan, data.get("employee_ids"))
     offer = BonusOffer(id=offer_id, company_id=company_id, plan_id=plan.id, name=data["name"],
@@ -185,7 +172,7 @@ def offer_view(session: Session, offer: BonusOffer) -> dict[str, Any]:
 def _company_offer(session: Session, company_id: str, offer_id: str) -> BonusOffer:
     offer = session.get(BonusOffer, offer_id)
     if offer is None or offer.company_id != company_id:
-        raise NotFound("no such bonus offer", {"offer_id": ["unknown"]})
+        raise refusals.BONUS_OFFER_UNKNOWN(field="offer_id")
     return offer
 
 
@@ -247,7 +234,7 @@ def _mine(session: Session, employee_id: str, offer_id: str) -> tuple[BonusOffer
         BonusChoice, BonusChoice.offer_id == BonusOffer.id).where(
         BonusOffer.id == offer_id, BonusChoice.employee_id == employee_id)).first()
     if row is None:
-        raise NotFound("no such bonus offer", {"offer_id": ["unknown"]})
+        raise refusals.BONUS_OFFER_UNKNOWN(field="offer_id")
     return row[0], row[1]
 
 
@@ -307,29 +294,18 @@ def choose(session: Session, employee_id: str, offer_id: str, welfare_cents: int
     offer, _ = _mine(session, employee_id, offer_id)
     session.refresh(offer, with_for_update={"read": True})
     if not is_open(offer, clock.now()):
-        raise Conflict(f"the choice closed on {offer.deadline.isoformat()} at midnight",
-                       {"offer_id": ["closed"], "deadline": [offer.deadline.isoformat()]})
+        raise refusals.BONUS_OFFER_CLOSED(deadline=offer.deadline, field="welfare_cents")
     employee, _ = estimates.company_of(session, employee_id)
+    rules = fiscal_rules.rules_for(offer.fiscal_year)
     if welfare_cents > 0 and employee.income_band != ELIGIBLE:
-        rules = fiscal_rules.rules_for(offer.fiscal_year)
-        raise RuleViolation(
-            "a performance bonus converts only for employees whose previous-year "
-            f"employment income was at most {euro(rules.performance_bonus_income_max_cents)}"
-            f" ({rules.performance_bonus_income_max_basis})",
-            {"welfare_cents": ["not eligible"]})
+        raise refusals.BONUS_WELFARE_NOT_ELIGIBLE(
+            income_max_cents=rules.performance_bonus_income_max_cents, field="welfare_cents")
     if welfare_cents > offer.amount_cents:
-        raise RuleViolation(f"the bonus is {euro(offer.amount_cents)}",
-                            {"welfare_cents": [f"at most {offer.amount_cents}"]})
+        raise refusals.BONUS_OVER_AMOUNT(amount_cents=offer.amount_cents, field="welfare_cents")
     room = _room(session, employee_id, offer.fiscal_year, offer.id)
     if welfare_cents > room:
-        rules = fiscal_rules.rules_for(offer.fiscal_year)
-        raise RuleViolation(
-            f"the {offer.fiscal_year} performance-bonus cap is "
-            f"{euro(rules.performance_bonus_cap_cents)} per employee "
-            f"({rules.performance_bonus_cap_basis}); room left this year: {euro(room)}",
-            {"welfare_cents": [f"at most {euro(room)}: the room left this year"],
-             "bonus_room_cents": [str(room)],
-             "bonus_cap_cents": [str(rules.performance_bonus_cap_cents)]})
+        raise refusals.BONUS_CAP_EXCEEDED(cap_cents=rules.performance_bonus_cap_cents,
+                                          room_cents=room, field="welfare_cents")
     session.execute(update(BonusChoice).where(
         BonusChoice.offer_id == offer_id, BonusChoice.employee_id == employee_id)
         .values(welfare_cents=welfare_cents, chosen_at=clock.now()))

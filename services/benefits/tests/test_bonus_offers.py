@@ -143,24 +143,32 @@ def test_an_employee_over_the_income_ceiling_cannot_be_offered_one(hr, at, plan)
     rich = hr.employee(income_band="over_80k")
     with pytest.raises(RuleViolation) as exc:
         offer(hr, plan, all=False, employee_ids=[rich["id"]])
-    assert exc.value.fields == {"employee_ids": [rich["id"]]}
-    with pytest.raises(NotFound):
+    assert (exc.value.code, exc.value.params) == ("bonus_not_eligible", {
+        "income_max_cents": 8_000_000, "employee_ids": [rich["id"]]})
+    assert list(exc.value.problems) == ["employee_ids"]
+    with pytest.raises(NotFound) as exc:
         offer(hr, plan, all=False, employee_ids=["nobody"])
-    with pytest.raises(NotFound):
+    assert (exc.value.code, list(exc.value.problems)) == ("not_found", ["employee_ids"])
+    with pytest.raises(NotFound) as exc:
         offer(hr, plan)  # nobody eligible
+    assert exc.value.code == "nobody_eligible"
 
 
-@pytest.mark.parametrize(("deadline", "why"), [
-    ("2026-03-01", "not before today"),  # yesterday
-    ("2026-12-31", "up to 2026-12-30"),  # no day left in the year to pay it
-    ("2027-01-15", "up to 2026-12-30"),  # another fiscal year
+@pytest.mark.parametrize(("deadline", "code", "params"), [
+    ("2026-03-01", "bonus_deadline_past", {"deadline": "2026-03-01"}),  # yesterday
+    # no day left in the year to pay it, or another fiscal year
+    ("2026-12-31", "bonus_deadline_outside_year", {"fiscal_year": 2026,
+                                                   "last_day": "2026-12-30"}),
+    ("2027-01-15", "bonus_deadline_outside_year", {"fiscal_year": 2026,
+                                                   "last_day": "2026-12-30"}),
 ])
 def test_a_deadline_must_leave_a_day_of_the_plan_s_year_to_pay_it(
-        hr, at, plan, deadline: str, why: str) -> None:
+        hr, at, plan, deadline: str, code: str, params: dict) -> None:
     hr.employee(income_band="up_to_80k")
     with pytest.raises(RuleViolation) as exc:
         offer(hr, plan, deadline=deadline)
-    assert exc.value.fields == {"deadline": [why]}
+    assert (exc.value.code, exc.value.params, list(exc.value.problems)) == (
+        code, params, ["deadline"])
     assert offer(hr, plan, deadline="2026-03-02")["deadline"] == "2026-03-02"  # today is fine
     assert offer(hr, plan, deadline="2026-12-30")["deadline"] == "2026-12-30"
 
@@ -170,7 +178,14 @@ def test_the_plan_must_still_run_the_day_after_the_deadline(hr, at) -> None:
     short = hr.plan(fiscal_year=YEAR, valid_from="2026-01-01", valid_until="2026-03-20")
     with pytest.raises(RuleViolation) as exc:
         offer(hr, short)
-    assert exc.value.fields == {"deadline": ["before 2026-03-20"]}
+    assert (exc.value.code, exc.value.params) == ("bonus_deadline_after_plan",
+                                                  {"valid_until": "2026-03-20"})
+    budgeted = hr.plan(fiscal_year=YEAR, valid_from="2026-01-01", valid_until="2026-12-31",
+                       per_employee_budget_cents=50_000)
+    with pytest.raises(RuleViolation) as exc:
+        offer(hr, budgeted)
+    assert (exc.value.code, exc.value.params) == ("bonus_over_plan_budget",
+                                                  {"budget_cents": 50_000})
 
 
 def test_another_company_s_offer_is_not_found(hr, at, plan) -> None:
@@ -213,7 +228,8 @@ def test_the_choice_changes_until_midnight_of_the_deadline_then_closes(hr, at, p
     at.set(clock.end_of_day(DEADLINE))
     with pytest.raises(Conflict) as exc:
         choose(hr, anna, made, 50_000)
-    assert exc.value.fields["deadline"] == ["2026-03-20"]
+    assert (exc.value.code, exc.value.params) == ("bonus_offer_closed",
+                                                  {"deadline": "2026-03-20"})
     assert choice_of(hr, made, anna).welfare_cents == 25_000
 
 
@@ -223,14 +239,16 @@ def test_a_choice_past_the_bonus_or_the_year_s_room_is_refused_naming_the_room(
     made = offer(hr, plan)
     with pytest.raises(RuleViolation) as exc:
         choose(hr, anna, made, 100_001)
-    assert "welfare_cents" in exc.value.fields
+    assert (exc.value.code, exc.value.params) == ("bonus_over_amount",
+                                                  {"amount_cents": 100_000})
     hr.session.add(BonusConversion(employee_id=anna["id"], year=YEAR, converted_cents=430_000,
                                    cash_cents=20_000))  # 4,500 of this year's 5,000 used
     hr.session.commit()
     with pytest.raises(RuleViolation) as exc:
         choose(hr, anna, made, 50_001)
-    assert exc.value.fields["bonus_room_cents"] == ["50000"]
-    assert exc.value.fields["bonus_cap_cents"] == ["500000"]
+    assert (exc.value.code, exc.value.params) == ("bonus_cap_exceeded", {
+        "cap_cents": 500_000, "room_cents": 50_000})
+    assert list(exc.value.problems) == ["welfare_cents"]
     assert choose(hr, anna, made, 50_000)["choice"]["welfare_cents"] == 50_000
     with pytest.raises(InvalidInput):
         load(BonusOfferRequest, {"plan_id": plan["id"], "name": "x", "agreement": "acc",
@@ -245,7 +263,7 @@ def test_the_room_counts_the_welfare_chosen_in_the_employee_s_other_open_offers(
     choose(hr, anna, first, 300_000)
     with pytest.raises(RuleViolation) as exc:
         choose(hr, anna, second, 200_001)
-    assert exc.value.fields["bonus_room_cents"] == ["200000"]
+    assert exc.value.params["room_cents"] == 200_000
     assert offers.my_offer(hr.session, anna["id"], second["id"], None)[
         "max_welfare_cents"] == 200_000
 
@@ -256,8 +274,10 @@ def test_an_employee_no_longer_eligible_may_take_only_cash(hr, at, plan) -> None
     hr.session.execute(domain.update(domain.Employee).where(domain.Employee.id == anna["id"])
                        .values(income_band="over_80k"))
     hr.session.commit()
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation) as exc:
         choose(hr, anna, made, 1)
+    assert (exc.value.code, exc.value.params) == ("bonus_welfare_not_eligible",
+                                                  {"income_max_cents": 8_000_000})
     assert choose(hr, anna, made, 0)["choice"]["welfare_cents"] == 0
 
 
@@ -437,7 +457,8 @@ def test_an_offer_made_within_the_last_three_days_is_not_reminded(hr, at, plan) 
 def test_hr_converts_directly_only_saying_where_the_written_choice_is_recorded(hr) -> None:
     with pytest.raises(InvalidInput) as exc:
         load(GrantRequest, {"amount_cents": 100, "all": True, "source": "performance_bonus"})
-    assert "choice_record" in exc.value.fields
+    assert exc.value.problems["choice_record"] == [
+        {"code": "bonus_choice_record_required", "params": {}}]
     assert load(GrantRequest, {"amount_cents": 100, "all": True})["choice_record"] is None
 
 

@@ -141,10 +141,8 @@ class GrantRequest(Schema):
     def _written_choice(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("source") == "performance_bonus" and not (
                 data.get("choice_record") or "").strip():
-            raise ValidationError(
-                "a bonus converts only by the employee's own choice (L. 208/2015 art. 1 "
-                "c. 184): offer it to them, or say where their written choice is recorded",
-                "choice_record")
+            raise ValidationError(refusals.BONUS_CHOICE_RECORD_REQUIRED.said(),
+                                  "choice_record")
 
     @validates("employee_ids")
     def _unique(self, value: list[str] | None, **kwargs: Any) -> None:
@@ -253,12 +251,12 @@ class BonusOfferRequest(Schema):
     @validates_schema
     def _who(self, data: dict[str, Any], **kwargs: Any) -> None:
         if bool(data.get("employee_ids")) == bool(data.get("all")):
-            raise ValidationError("give either employee_ids or all: true", "employee_ids")
+            raise ValidationError(refusals.EMPLOYEES_OR_ALL.said(), "employee_ids")
 
     @validates("employee_ids")
     def _unique(self, value: list[str] | None, **kwargs: Any) -> None:
         if value and len(set(value)) != len(value):
-            raise ValidationError("an employee is listed twice")
+            raise ValidationError(refusals.EMPLOYEE_LISTED_TWICE.said())
 
 
 class BonusChoiceRequest(Schema):

@@ -305,3 +305,47 @@ def validation_error(exc: Any) -> InvalidInput:
     return InvalidInput("invalid input: " + ", ".join(sorted(map(str, messages))),
                         json.loads(json.dumps(messages, default=str)), VALIDATION_ERROR.code,
                         {"params": {}, "problems": problems})
+
+
+# -- performance-bonus offers and the employee's choice (benefits.offers) ------------------
+BONUS_CAP_EXCEEDED = refusal(
+    "bonus_cap_exceeded", RuleViolation,
+    "past the year's cap of {cap_cents} per employee for performance bonuses with the tax "
+    "relief (L. 208/2015 art. 1 c. 182): room left this year {room_cents}",
+    cap_cents=CENTS, room_cents=CENTS)
+BONUS_NOT_ELIGIBLE = refusal(
+    "bonus_not_eligible", RuleViolation,
+    "a performance bonus converts only for employees whose previous-year employment income "
+    "was at most {income_max_cents} (L. 208/2015 art. 1 c. 186): not {employee_ids}",
+    income_max_cents=CENTS, employee_ids=TEXTS)
+BONUS_WELFARE_NOT_ELIGIBLE = refusal(
+    "bonus_welfare_not_eligible", RuleViolation,
+    "your previous-year employment income was over {income_max_cents}: this bonus is paid in "
+    "cash only (L. 208/2015 art. 1 c. 186)", income_max_cents=CENTS)
+BONUS_OVER_AMOUNT = refusal("bonus_over_amount", RuleViolation,
+                            "the bonus is {amount_cents}: no more of it can be converted",
+                            amount_cents=CENTS)
+BONUS_OFFER_CLOSED = refusal("bonus_offer_closed", Conflict,
+                             "the choice closed at midnight of {deadline}, Italian time",
+                             deadline=DATE)
+BONUS_OFFER_UNKNOWN = refusal("bonus_offer_unknown", NotFound, "no such bonus offer")
+BONUS_DEADLINE_PAST = refusal("bonus_deadline_past", RuleViolation,
+                              "the deadline {deadline} has passed", deadline=DATE)
+BONUS_DEADLINE_OUTSIDE_YEAR = refusal(
+    "bonus_deadline_outside_year", RuleViolation,
+    "the bonus is paid the day after the deadline, within the plan's fiscal year "
+    "{fiscal_year}: choose a deadline up to {last_day}", fiscal_year=YEAR, last_day=DATE)
+BONUS_DEADLINE_AFTER_PLAN = refusal(
+    "bonus_deadline_after_plan", RuleViolation,
+    "the plan ends on {valid_until}: its credit is granted the day after the deadline, so the "
+    "deadline must come before", valid_until=DATE)
+BONUS_OVER_PLAN_BUDGET = refusal(
+    "bonus_over_plan_budget", RuleViolation,
+    "the plan's budget is {budget_cents} per employee: a bonus this large cannot be credited "
+    "to it", budget_cents=CENTS)
+NOBODY_ELIGIBLE = refusal("nobody_eligible", NotFound,
+                          "nobody in this plan is eligible for a performance bonus")
+BONUS_CHOICE_RECORD_REQUIRED = refusal(
+    "bonus_choice_record_required", InvalidInput,
+    "a bonus converts only by the employee's own choice (L. 208/2015 art. 1 c. 184): offer it "
+    "to them, or say where their written choice is recorded")
