@@ -277,7 +277,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/companies/<cid>/bonus-offers"): Row(body={
         "plan_id": "<bonus_pid>", "name": "Premio", "agreement": "Accordo aziendale",
         "amount_cents": 100, "deadline": OFFER_DEADLINE.isoformat(),
-        "employee_ids": ["<eid>"]}),
+        "employee_ids": ["<bonus_eid>"]}),
     ("GET", "/api/v1/companies/<cid>/bonus-offers"): Row(),
     ("GET", "/api/v1/companies/<cid>/bonus-offers/<offer_id>"): Row(),
     # -- the employee -----------------------------------------------------------------
@@ -406,6 +406,7 @@ def make_tenant(stack: Stack, admin: str, fake: Any) -> Tenant:
              "voucher_id": voucher["id"], "code": voucher["code"], "vid": provider.id,
              "oid": provider.offering_id, "fiscal_code": employee["fiscal_code"],
              "bonus_pid": bonus_plan["id"], "offer_id": offer.json()["id"],
+             "bonus_eid": employee["id"],
              "employee_email": employee["email"]},
         logins={"admin": ADMIN, "hr": (email, "hr-password-123"),
                 "employee": (employee["email"], employee["password"]),
