@@ -1,6 +1,7 @@
 """The employee on a phone (360 px), in a real Chromium, in Italian and in English:
 signs in, finds what is near (the browser's position: Turin), buys, shows the QR
-at the counter, even with no network after a visit (and not after signing out);
+at the counter, even with no network after a visit (and not once the session ends:
+signed out, expired, ended elsewhere, someone else signed in);
 a double tap buys once; a refused purchase says why in the person's language;
 the keyboard alone buys; a refund goes out with a photo of the receipt. axe finds
 nothing on any page; each page is photographed into docs/screenshots/employee-*.png.
@@ -423,6 +424,86 @@ def test_the_voucher_opens_offline_after_a_visit_and_signing_out_forgets_it(
         expect(page.locator(".code--big")).to_have_count(0)
     finally:
         context.set_offline(False)
+
+
+KEPT = "async (path) => !!(await (await caches.open('wecare-pages')).match(path))"
+
+
+def open_and_keep(page: Any, voucher: dict) -> None:
+    """The visit that keeps a voucher on the phone for offline use."""
+    service_worker_ready(page)
+    page.goto(f"/vouchers/{voucher['id']}")
+    expect(page.locator(".qr-box .code--big")).to_have_text(voucher["code"])
+    wait_until(lambda: page.evaluate(KEPT, f"/vouchers/{voucher['id']}"),
+               "the service worker to keep the voucher")
+
+
+def shown_offline(page: Any, voucher: dict) -> bool:
+    """Whether the voucher's page (its code) shows with no network."""
+    page.context.set_offline(True)
+    try:
+        page.goto(f"/vouchers/{voucher['id']}")
+        expect(page.locator("body")).to_be_visible()
+        return page.locator(".code--big").count() > 0
+    finally:
+        page.context.set_offline(False)
+
+
+def test_a_shared_phone_forgets_the_vouchers_when_the_session_ends_for_any_reason(
+        stack: Any, company: Company, offerings: dict, phones: Phones) -> None:
+    """Issue 23.7: the vouchers a person opened are removed when their session ends,
+    whatever ends it: it expires (even with no network), it is ended elsewhere (signed
+    out on another device, a new password), or someone else signs in on the phone; and
+    no QR image is kept by the browser's HTTP cache."""
+    anna, bruno = company.employee(100_000), company.employee(100_000)
+    voucher = stack.api("POST", "/me/vouchers", anna.token, key=uuid.uuid4().hex,
+                        offering_id=offerings[GYM]["id"])
+    theirs = stack.api("POST", "/me/vouchers", bruno.token, key=uuid.uuid4().hex,
+                       offering_id=offerings[GYM]["id"])
+    path = f"/vouchers/{voucher['id']}"
+
+    # the session expires with the phone offline: its cookies go, and so does the voucher
+    page = phones.new()
+    sign_in(page, anna)
+    open_and_keep(page, voucher)
+    assert shown_offline(page, voucher)  # while the session lasts, it shows
+    soon = time.time() + 2
+    page.context.add_cookies([{**c, "expires": soon} for c in page.context.cookies()])
+    time.sleep(3)
+    assert not shown_offline(page, voucher)
+    assert not page.evaluate(KEPT, path)
+    expect(page.locator("body")).to_contain_text(TEXT["it"]["offline"])
+
+    # the session is ended elsewhere (signed out on another device): the next page the
+    # phone opens finds it ended, and the voucher goes
+    page = phones.new()
+    sign_in(page, anna)
+    open_and_keep(page, voucher)
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "wecare_at")
+    assert stack.api("POST", "/auth/logout", token)["logged_out"] is True
+    page.goto("/home")
+    page.wait_for_url(f"{stack.url}/?next=/home")  # the sign-in page: the session ended
+    wait_until(lambda: not page.evaluate(KEPT, path), "the ended session's voucher to go")
+    assert not shown_offline(page, voucher)
+
+    # someone else signs in on the same phone, without Anna signing out
+    page = phones.new()
+    sign_in(page, anna)
+    open_and_keep(page, voucher)
+    page.context.clear_cookies()  # as on a phone handed over: the next person signs in
+    sign_in(page, bruno)
+    wait_until(lambda: not page.evaluate(KEPT, path), "Anna's voucher to go")
+    open_and_keep(page, theirs)
+    assert not shown_offline(page, voucher)
+    assert shown_offline(page, theirs)  # Bruno's own, of his session, stays
+
+    # no QR is kept by the HTTP cache: the page carrying it, nor the API's image
+    response = page.request.get(path)
+    assert response.headers["cache-control"] == "no-store"
+    bearer = next(c["value"] for c in page.context.cookies() if c["name"] == "wecare_at")
+    image = page.request.get(f"/api/v1/me/vouchers/{theirs['id']}/qr.png",
+                             headers={"Authorization": f"Bearer {bearer}"})
+    assert image.status == 200 and image.headers["cache-control"] == "no-store"
 
 
 def test_a_refund_with_a_photo_of_the_receipt_shows_up_as_requested(

@@ -42,3 +42,47 @@ def test_too_many_reset_requests_say_so_in_the_person_s_language() -> None:
         page = response.get_data(as_text=True)
         assert response.status_code == 429 and words in page, lang
         assert 'value="anna@example.test"' in page and "3000 s" not in page
+
+
+def _token(claims: dict[str, Any]) -> str:
+    import base64
+    import json
+
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    return f"x.{payload}.y"
+
+
+def test_a_session_is_named_to_the_service_worker_and_unnamed_when_it_ends() -> None:
+    """The browser learns which session it holds (a digest, never a token) and until
+    when, in a cookie the service worker can read and on every page; signing out
+    clears both (issue 23.7: the vouchers kept offline go with the session)."""
+    import time
+
+    from web.routing import SESSION, SESSION_HEADER
+    from werkzeug.wrappers import Response
+
+    builder = EnvironBuilder(method="POST", path="/sign-in")
+    page = Page(Request(builder.get_environ()))
+    page.sign_in({"access_token": _token({"role": "employee", "sid": "session-1",
+                                          "exp": int(time.time()) + 1800}),
+                  "refresh_token": "r" * 40, "expires_in": 1800})
+    response = page.finish(Response("ok", mimetype="text/html"))
+    cookies = response.headers.getlist("Set-Cookie")
+    (marker,) = [c for c in cookies if c.startswith(f"{SESSION}=")]
+    value = marker.split(";")[0].split("=", 1)[1]
+    digest, until = value.split(".")
+    assert len(digest) == 16 and "session-1" not in marker
+    assert abs(int(until) - (time.time() + 14 * 24 * 3600)) < 5
+    assert "HttpOnly" not in marker and "Max-Age=1209600" in marker
+    assert all("HttpOnly" in c for c in cookies if not c.startswith(f"{SESSION}="))
+    assert response.headers[SESSION_HEADER] == value
+
+    builder = EnvironBuilder(method="POST", path="/sign-out", headers={
+        "Cookie": f"wecare_rt={'r' * 40}; {SESSION}={value}"})
+    page = Page(Request(builder.get_environ()))
+    assert page.finish(Response("ok")).headers[SESSION_HEADER] == value  # still held
+    page.sign_out()
+    response = page.finish(Response("ok"))
+    assert response.headers[SESSION_HEADER] == ""
+    assert any(c.startswith(f"{SESSION}=;") and "Max-Age=0" in c
+               for c in response.headers.getlist("Set-Cookie"))

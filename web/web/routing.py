@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import hmac
 import json
 import logging
@@ -33,6 +34,12 @@ from web.client import ApiError
 log = logging.getLogger(__name__)
 
 ACCESS, REFRESH, CSRF, LANG = "wecare_at", "wecare_rt", "wecare_csrf", "wecare_lang"
+# Which session this browser holds, and until when: no secret (a digest of the login
+# session's id, and the refresh cookie's end), readable by the service worker (not
+# HttpOnly) so that the vouchers it keeps for offline use are dropped when the session
+# they were opened in ends, even with no network (static/js/sw.js). Every page also says
+# it in SESSION_HEADER ("" when nobody is signed in).
+SESSION, SESSION_HEADER = "wecare_session", "X-WeCare-Session"
 REFRESH_MAX_AGE = 14 * 24 * 3600
 REFRESH_EARLY = 60  # seconds before expiry when the access token is renewed
 ROLE_HOME = {"employee": "/home", "provider": "/provider", "hr": "/hr", "admin": "/admin"}
@@ -118,14 +125,19 @@ class Page:
         self._new_cookies[ACCESS] = (self.token, int(tokens.get("expires_in", 1800)))
         if self.refresh_token:
             self._new_cookies[REFRESH] = (self.refresh_token, REFRESH_MAX_AGE)
+        sid = self.claims.get("sid")
+        if sid:
+            digest = hashlib.sha256(str(sid).encode()).hexdigest()[:16]
+            self._new_cookies[SESSION] = (f"{digest}.{int(time.time()) + REFRESH_MAX_AGE}",
+                                          REFRESH_MAX_AGE)
         self._secure = secure
 
     def sign_out(self) -> None:
         self.token = self.refresh_token = None
         self.claims = {}
-        self._cleared |= {ACCESS, REFRESH}
-        self._new_cookies.pop(ACCESS, None)
-        self._new_cookies.pop(REFRESH, None)
+        self._cleared |= {ACCESS, REFRESH, SESSION}
+        for name in (ACCESS, REFRESH, SESSION):
+            self._new_cookies.pop(name, None)
 
     def allow_stripe(self) -> str:
         """This page runs Stripe.js (the Payment Element): its policy lets Stripe's
@@ -244,11 +256,12 @@ class Page:
     def finish(self, response: Response) -> Response:
         secure = getattr(self, "_secure", False) or self.request.scheme == "https"
         for name, (value, max_age) in self._new_cookies.items():
-            response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
-                                samesite="Lax", secure=secure)
+            response.set_cookie(name, value, max_age=max_age, path="/",
+                                httponly=name != SESSION, samesite="Lax", secure=secure)
         for name in self._cleared:
-            response.delete_cookie(name, path="/", httponly=True, samesite="Lax",
+            response.delete_cookie(name, path="/", httponly=name != SESSION, samesite="Lax",
                                    secure=secure)
+        response.headers[SESSION_HEADER] = self.session_marker
         security_headers(response, self.csp_sources)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
@@ -258,6 +271,15 @@ class Page:
                 response.set_data(gzip.compress(body, 5))
                 response.headers["Content-Encoding"] = "gzip"
         return response
+
+    @property
+    def session_marker(self) -> str:
+        """The session this answer leaves the browser with ("" for none)."""
+        if SESSION in self._new_cookies:
+            return self._new_cookies[SESSION][0]
+        if SESSION in self._cleared or not self.signed_in:
+            return ""
+        return self.request.cookies.get(SESSION, "")
 
     @property
     def accepts_gzip(self) -> bool:

@@ -77,7 +77,8 @@ class EmployeeRoom(Room):
         png = base64.b64decode(self.wallet.voucher_qr(
             call.principal.employee_id, voucher_id))
         return Response(png, mimetype="image/png",
-                        headers={"Cache-Control": "private, max-age=3600"})
+                        # a voucher's code is money: no browser keeps it past the session
+                        headers={"Cache-Control": "no-store"})
 
     @api("POST", "/api/v1/me/vouchers/<voucher_id>/cancellation", roles=("employee",),
          response=VoucherOut, summary="cancel an unredeemed voucher: the credit returns")

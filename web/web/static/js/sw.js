@@ -1,12 +1,18 @@
 /* WeCare's service worker: the vouchers a person opened stay readable with no
    network (a voucher's QR shows at the counter even in a basement); static
    files come from the cache; any other page falls back to an offline notice.
-   Signing out (or in as someone else) forgets the kept pages. */
+   A shared phone forgets: the kept pages belong to the session they were opened in
+   (each page says which in X-WeCare-Session: a digest of the session and when it
+   ends), and are dropped when that session ends for any reason: signing out or in
+   (as anyone), a page that comes back for another session or none (expired, ended
+   elsewhere), or, with no network, the session's end passing or its cookie gone. */
 "use strict";
 var PAGES = "wecare-pages";
 var STATIC = "wecare-static-v2";
 var KEPT = /^\/vouchers(\/[^/]+)?$/;
-var FORGET = /^\/sign-(in|out)$/;
+var FORGET = /^\/(sign-(in|out)|password\/new)$/;
+var SESSION = "X-WeCare-Session";
+var SESSION_COOKIE = "wecare_session";
 // the styles and scripts every page uses, by their plain address: what an offline page
 // falls back to when the exact fingerprinted version is not in the cache
 var CORE = ["/static/css/wecare.css", "/static/js/app.js", "/static/vendor/htmx/htmx.min.js",
@@ -48,16 +54,22 @@ function keep(path, response) {
   var got = response ? Promise.resolve(response)
     : fetch(path, { credentials: "same-origin", redirect: "manual" });
   return got.then(function (answer) {
-    if (!answer.ok || answer.type !== "basic") return;
+    // a page of a session only: it is dropped when that session ends
+    if (!answer.ok || answer.type !== "basic" || !answer.headers.get(SESSION)) return;
     return caches.open(PAGES).then(function (cache) { return cache.put(path, answer); });
   }).catch(function () {});
 }
 
-function forget() {
+// The kept pages of any session but `current` ("" or undefined: of every session).
+function forget(current) {
   return caches.open(PAGES).then(function (cache) {
     return cache.keys().then(function (requests) {
       return Promise.all(requests.map(function (request) {
-        return KEPT.test(new URL(request.url).pathname) ? cache.delete(request) : null;
+        if (!KEPT.test(new URL(request.url).pathname)) return null;
+        if (!current) return cache.delete(request);
+        return cache.match(request).then(function (kept) {
+          return kept && kept.headers.get(SESSION) === current ? null : cache.delete(request);
+        });
       }));
     }).then(function () {
       return cache.match("/offline").then(function (hit) {
@@ -70,6 +82,38 @@ function forget() {
 self.addEventListener("message", function (event) {
   if (event.data === "forget") event.waitUntil(forget());
 });
+
+// A kept page may be shown only while its session lasts: its end not passed, and (where
+// the browser lets a worker read cookies) the session's cookie still the same one.
+function stillHeld(kept) {
+  var session = kept.headers.get(SESSION) || "";
+  var until = parseInt(session.split(".")[1] || "0", 10);
+  if (!session || !(until * 1000 > Date.now())) return Promise.resolve(false);
+  if (!self.cookieStore) return Promise.resolve(true);
+  return self.cookieStore.get(SESSION_COOKIE).then(function (cookie) {
+    return !!cookie && cookie.value === session;
+  }, function () { return true; });
+}
+
+function keptPage(path) {
+  return caches.open(PAGES).then(function (cache) {
+    return cache.match(path, { ignoreVary: true, ignoreSearch: true });
+  }).then(function (kept) {
+    if (!kept) return null;
+    return stillHeld(kept).then(function (held) {
+      if (held) return kept;
+      return forget().then(function () { return null; });
+    });
+  });
+}
+
+// Every page that comes back says whose session the browser now holds.
+function heard(response) {
+  if (response.type === "basic" && response.headers.has(SESSION)) {
+    return forget(response.headers.get(SESSION));
+  }
+  return Promise.resolve();
+}
 
 function offline() {
   return caches.open(PAGES).then(function (cache) {
@@ -108,17 +152,23 @@ self.addEventListener("fetch", function (event) {
   if (KEPT.test(url.pathname)) {
     // network first; what came last is kept for when there is no network
     event.respondWith(fetch(request).then(function (response) {
+      var kept = heard(response);
       if (response.ok && response.type === "basic" && !response.redirected) {
         // "?new=1" and the like add a one-off notice: keep the plain page instead
-        event.waitUntil(url.search ? keep(url.pathname) : keep(url.pathname, response.clone()));
+        var copy = url.search ? null : response.clone();  // now: the page reads the body
+        kept = kept.then(function () {
+          return copy ? keep(url.pathname, copy) : keep(url.pathname);
+        });
       }
+      event.waitUntil(kept);
       return response;
     }).catch(function () {
-      return caches.open(PAGES).then(function (cache) {
-        return cache.match(url.pathname, { ignoreVary: true, ignoreSearch: true });
-      }).then(function (hit) { return hit || offline(); });
+      return keptPage(url.pathname).then(function (hit) { return hit || offline(); });
     }));
     return;
   }
-  event.respondWith(fetch(request).catch(offline));
+  event.respondWith(fetch(request).then(function (response) {
+    event.waitUntil(heard(response));
+    return response;
+  }).catch(offline));
 });
