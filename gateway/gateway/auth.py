@@ -19,7 +19,7 @@ ALGORITHM = "HS256"
 ISSUER = "wecare"
 AUDIENCE = "wecare-api"
 TOKEN_TTL = timedelta(minutes=30)
-ROLES = ("admin", "hr", "employee", "provider")
+ROLES = ("admin", "hr", "employee", "provider", "network")
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a wrong email as slow as a wrong password.
@@ -34,15 +34,16 @@ class Principal:
     employee_id: str | None = None
     provider_id: str | None = None
     session_id: str | None = None  # the login session the token belongs to
+    network_id: str | None = None  # a network's staff: the network they act for
 
     @property
     def scoped(self) -> bool:
-        """Whether the company, employee or provider this person acts for is named. An
-        account whose sign-up is still waiting on its service (benefits slow or down)
-        has it missing, and a missing scope is no access, never every tenant's."""
+        """Whether the company, employee, provider or network this person acts for is
+        named. An account whose sign-up is still waiting on its service (benefits slow or
+        down) has it missing, and a missing scope is no access, never every tenant's."""
         needed = {"admin": (), "hr": (self.company_id,),
                   "employee": (self.company_id, self.employee_id),
-                  "provider": (self.provider_id,)}
+                  "provider": (self.provider_id,), "network": (self.network_id,)}
         return all(needed.get(self.role, (None,)))
 
     @property
@@ -81,7 +82,7 @@ def issue_token(principal: Principal, now: datetime | None = None) -> dict[str, 
         "iat": int(now.timestamp()), "exp": int((now + TOKEN_TTL).timestamp()),
         "jti": str(uuid.uuid4()),
         "company_id": principal.company_id, "employee_id": principal.employee_id,
-        "provider_id": principal.provider_id,
+        "provider_id": principal.provider_id, "network_id": principal.network_id,
     }
     return {"access_token": jwt.encode(claims, secret(), algorithm=ALGORITHM),
             "token_type": "Bearer", "expires_in": int(TOKEN_TTL.total_seconds()),
@@ -123,5 +124,6 @@ def _verify(authorization: str) -> tuple[Principal, float]:
     if claims.get("role") not in ROLES:
         raise Unauthenticated("invalid token: unknown role")
     return (Principal(claims["sub"], claims["role"], claims.get("company_id"),
-                      claims.get("employee_id"), claims.get("provider_id"), claims.get("sid")),
+                      claims.get("employee_id"), claims.get("provider_id"), claims.get("sid"),
+                      claims.get("network_id")),
             float(claims["exp"]))

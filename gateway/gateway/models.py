@@ -30,6 +30,7 @@ class User(Base):
     company_id: Mapped[str | None] = mapped_column(String(36), index=True)
     employee_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    network_id: Mapped[str | None] = mapped_column(String(36), index=True)  # role network
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -88,7 +89,7 @@ class Signup(Base):
 
     __tablename__ = "signups"
     key: Mapped[str] = mapped_column(String(260), primary_key=True)  # kind:caller:key
-    kind: Mapped[str] = mapped_column(String(12))  # company | employee | provider
+    kind: Mapped[str] = mapped_column(String(12))  # company | employee | provider | network
     user_id: Mapped[str] = mapped_column(String(36))
     request_hash: Mapped[str] = mapped_column(String(64))
     call: Mapped[dict] = mapped_column(JSON)  # the service's RPC: service, method, args

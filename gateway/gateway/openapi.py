@@ -26,7 +26,8 @@ _ERRORS = {"400": "invalid input", "401": "not signed in, or credentials refused
 
 # Success bodies a route may answer besides its JSON one, by operation: the
 # handler returns them itself (format=csv).
-_OTHER_MEDIA = {"fiscal_report": {"text/csv": {"schema": {"type": "string"}}}}
+_OTHER_MEDIA = {"fiscal_report": {"text/csv": {"schema": {"type": "string"}}},
+                "yearly_report": {"text/csv": {"schema": {"type": "string"}}}}
 
 
 def routes_of(service_cls: type) -> list[ApiRoute]:

@@ -10,6 +10,12 @@ from wecare_common.contract.benefits import Name
 
 # the response schemas live in the contract; named here too, as the routes import them
 from wecare_common.contract.responses import (
+    AgreementOut as AgreementOut,
+)
+from wecare_common.contract.responses import (
+    AgreementPage as AgreementPage,
+)
+from wecare_common.contract.responses import (
     AuditOut as AuditOut,
 )
 from wecare_common.contract.responses import (
@@ -31,7 +37,16 @@ from wecare_common.contract.responses import (
     CircuitProvider as CircuitProvider,
 )
 from wecare_common.contract.responses import (
+    CompanyMembershipOut as CompanyMembershipOut,
+)
+from wecare_common.contract.responses import (
+    CompanyNetworkOut as CompanyNetworkOut,
+)
+from wecare_common.contract.responses import (
     CompanyOut as CompanyOut,
+)
+from wecare_common.contract.responses import (
+    CompanySharedPlanPage as CompanySharedPlanPage,
 )
 from wecare_common.contract.responses import (
     CompanyTopupOut as CompanyTopupOut,
@@ -133,6 +148,12 @@ from wecare_common.contract.responses import (
     InvitationResentOut as InvitationResentOut,
 )
 from wecare_common.contract.responses import (
+    MemberOut as MemberOut,
+)
+from wecare_common.contract.responses import (
+    MemberPage as MemberPage,
+)
+from wecare_common.contract.responses import (
     MeOut as MeOut,
 )
 from wecare_common.contract.responses import (
@@ -140,6 +161,27 @@ from wecare_common.contract.responses import (
 )
 from wecare_common.contract.responses import (
     MyBonusOfferPage as MyBonusOfferPage,
+)
+from wecare_common.contract.responses import (
+    NetworkCircuitOut as NetworkCircuitOut,
+)
+from wecare_common.contract.responses import (
+    NetworkDashboardOut as NetworkDashboardOut,
+)
+from wecare_common.contract.responses import (
+    NetworkOut as NetworkOut,
+)
+from wecare_common.contract.responses import (
+    NetworkPage as NetworkPage,
+)
+from wecare_common.contract.responses import (
+    NetworkReportOut as NetworkReportOut,
+)
+from wecare_common.contract.responses import (
+    NetworkSharedPlanOut as NetworkSharedPlanOut,
+)
+from wecare_common.contract.responses import (
+    NetworkSharedPlanPage as NetworkSharedPlanPage,
 )
 from wecare_common.contract.responses import (
     NotificationOut as NotificationOut,
@@ -260,6 +302,12 @@ from wecare_common.contract.responses import (
 )
 from wecare_common.contract.responses import (
     StatementOut as StatementOut,
+)
+from wecare_common.contract.responses import (
+    TerritoryProviderOut as TerritoryProviderOut,
+)
+from wecare_common.contract.responses import (
+    TerritoryProviderPage as TerritoryProviderPage,
 )
 from wecare_common.contract.responses import (
     TokenOut as TokenOut,
@@ -489,3 +537,35 @@ class BonusOfferQuery(Schema):
     welfare_cents = fields.Integer(load_default=None, allow_none=True,
                                    validate=validate.Range(min=0, max=100_000_000_00), metadata={
         "description": "compare at this welfare part (your choice when omitted)"})
+
+# -- networks of firms (docs/domain.md#networks) -------------------------------------------
+class NetworkStaffIn(benefits.HrManager):
+    """A network's first staff member: without a password, invited by email."""
+
+    password = fields.String(load_only=True, load_default=None, allow_none=True,
+                             validate=validate.Length(min=10, max=200))
+
+
+class NetworkIn(benefits.NetworkRequest):
+    staff = fields.Nested(NetworkStaffIn, required=True)
+
+
+MemberInvitationIn = benefits.MemberInvitation
+MemberOnboardingIn = benefits.MemberOnboarding
+InvitationAnswerIn = benefits.InvitationAnswer
+SharedPlanIn = benefits.SharedPlanRequest
+NetworkYearQuery = benefits.NetworkYear
+NetworkProviderIn = catalog.NetworkProviderDecision
+NetworkProvidersQuery = catalog.NetworkProvidersRequest
+AgreementIn = catalog.AgreementRequest
+AgreementAnswerIn = catalog.AgreementAnswer
+
+
+class MembersQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ["invited", "active", "declined", "withdrawn", "left"]))
+
+
+class NetworkReportQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))

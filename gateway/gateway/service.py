@@ -17,7 +17,17 @@ from gateway import users
 from gateway.models import Base
 
 # modules, not classes: `nameko run gateway.service` takes every class here for a service
-from gateway.rooms import admin, auth, employee, hr, operations, provider, public, webhooks
+from gateway.rooms import (
+    admin,
+    auth,
+    employee,
+    hr,
+    network,
+    operations,
+    provider,
+    public,
+    webhooks,
+)
 
 
 class AdminBootstrap(DependencyProvider):
@@ -31,8 +41,8 @@ class AdminBootstrap(DependencyProvider):
 
 
 class GatewayService(operations.OperationsRoom, public.PublicRoom, auth.AuthRoom, hr.HrRoom,
-                     employee.EmployeeRoom, provider.ProviderRoom, admin.AdminRoom,
-                     webhooks.WebhooksRoom):
+                     employee.EmployeeRoom, provider.ProviderRoom, network.NetworkRoom,
+                     admin.AdminRoom, webhooks.WebhooksRoom):
     name = "gateway"
     memory = SettledMemory()  # startup's objects out of the collector's walks
     telemetry = Telemetry()  # metrics served, traces, request ids (wecare_common.telemetry)

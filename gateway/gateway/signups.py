@@ -30,7 +30,8 @@ from gateway.auth import hash_password
 from gateway.models import Signup, User
 
 # what the service's answer links the account to
-LINKS = {"company": "company_id", "employee": "employee_id", "provider": "provider_id"}
+LINKS = {"company": "company_id", "employee": "employee_id", "provider": "provider_id",
+         "network": "network_id"}
 Rpc = Callable[[str, str], Callable[..., dict[str, Any]]]  # (service, method) → the call
 
 

@@ -22,7 +22,8 @@ from gateway.models import LoginSession, OneTimeToken, User
 
 
 def principal_of(user: User) -> Principal:
-    return Principal(user.id, user.role, user.company_id, user.employee_id, user.provider_id)
+    return Principal(user.id, user.role, user.company_id, user.employee_id, user.provider_id,
+                     network_id=user.network_id)
 
 
 def ensure_email_free(session: Session, email: str, field: str = "email") -> None:
@@ -33,12 +34,12 @@ def ensure_email_free(session: Session, email: str, field: str = "email") -> Non
 
 def create_user(session: Session, *, email: str, password: str | None, role: str,
                 company_id: str | None = None, employee_id: str | None = None,
-                provider_id: str | None = None) -> User:
+                provider_id: str | None = None, network_id: str | None = None) -> User:
     ensure_email_free(session, email)
     user = User(id=str(uuid.uuid4()), email=email.lower(),
                 password_hash=hash_password(password) if password else None, role=role,
                 company_id=company_id, employee_id=employee_id, provider_id=provider_id,
-                created_at=datetime.now(UTC))
+                network_id=network_id, created_at=datetime.now(UTC))
     session.add(user)
     session.flush()
     return user

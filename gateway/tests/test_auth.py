@@ -96,8 +96,11 @@ def test_passwords_are_hashed_with_argon2_and_verified() -> None:
     (Principal("u", "employee", None, "e1"), False),
     (Principal("u", "provider", provider_id="p1"), True),
     (Principal("u", "provider", company_id="c1"), False),
+    (Principal("u", "network", network_id="n1"), True),
+    (Principal("u", "network", company_id="c1"), False),
 ], ids=["admin", "hr", "hr unlinked", "employee", "employee unlinked",
-        "employee without company", "provider", "provider unlinked"])
+        "employee without company", "provider", "provider unlinked", "network staff",
+        "network staff unlinked"])
 def test_a_person_without_the_tenant_they_act_for_has_no_scope(principal, scoped) -> None:
     """A sign-up still waiting leaves the link missing: no scope, not every scope."""
     assert principal.scoped is scoped

@@ -135,7 +135,8 @@ def pending_sign_up(database_url: str, fake, role: str, company_id: str | None =
                                   "kwargs": {}})
         user = users.find_by_email(session, email)
         assert user is not None  # recorded, not linked: no employee or provider id
-        assert (user.company_id, user.employee_id, user.provider_id) == (company_id, None, None)
+        assert (user.company_id, user.employee_id, user.provider_id, user.network_id) == (
+            company_id, None, None, None)
         user.password_hash = users.hash_password("pending-password-1")
         session.commit()
         principal, _ = users.start_session(session, users.principal_of(user))
@@ -157,7 +158,7 @@ def reset_links_to(database_url: str, email: str) -> int:
     return int(found or 0)
 
 
-@pytest.mark.parametrize("role", ["hr", "employee", "provider"])
+@pytest.mark.parametrize("role", ["hr", "employee", "provider", "network"])
 def test_an_account_whose_sign_up_is_unfinished_gets_403_everywhere(
         stack, tenants, fake, database_url, role: str) -> None:
     """No scope means no access: an account whose company, employee or provider link is

@@ -26,7 +26,7 @@ from schemathesis.checks import (
 )
 from stdnum import luhn
 from stdnum.it import codicefiscale
-from support.e2e import Company, approved_provider, funded_employee
+from support.e2e import Company, approved_provider, create_network, funded_employee
 
 EXAMPLES = 8
 SCENARIOS, STEPS = 30, 8
@@ -90,11 +90,13 @@ def fuzzed(stack, admin, fake):  # type: ignore[no-untyped-def]
     _, employee_token, _ = funded_employee(stack, admin, company, fake, 500_000,
                                            categories=["education", "fringe"])
     provider = approved_provider(stack, admin, fake)
+    network = create_network(stack, admin, fake)
     tokens = {"admin": admin, "hr": company.hr, "employee": employee_token,
-              "provider": provider.token}
-    # a path naming the caller's own company or provider reaches the handler's rules
+              "provider": provider.token, "network": network.token}
+    # a path naming the caller's own company, provider or network reaches the handler's
+    # rules
     own = {"hr": {"cid": company.id}, "admin": {}, "employee": {},
-           "provider": {"vid": provider.id}}
+           "provider": {"vid": provider.id}, "network": {"netid": network.id}}
     return tokens, own
 
 

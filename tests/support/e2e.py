@@ -162,13 +162,14 @@ class Provider:
 
 def approved_provider(stack: Stack, admin: str, fake, *, category: str = "education",
                       price_cents: int = 10_000, commission_bps: int = 300,
-                      stripe_account_id: str | None = None) -> Provider:
-    """A provider in the circuit with one offering the wallet already knows."""
+                      stripe_account_id: str | None = None, **place: str) -> Provider:
+    """A provider in the circuit with one offering the wallet already knows; `place`:
+    its city and province, when they matter."""
     email, password = fake.email("provider"), "provider-password-1"
     r = stack.call("POST", "/providers", json={
         "name": "Asilo Test", "vat_number": fake.vat_number(), "categories": [category],
         "address": "Via Po 1, Torino", "lat": 45.07, "lon": 7.69, "email": email,
-        "password": password, "iban": "IT60X0542811101000000123456"})
+        "password": password, "iban": "IT60X0542811101000000123456", **place})
     assert r.status_code == 201, r.text
     provider_id = r.json()["id"]
     r = stack.call("POST", f"/providers/{provider_id}/approval", admin, json={
@@ -217,3 +218,62 @@ def offer_window(today: date | None = None) -> tuple[int, date]:
     if deadline < date(today.year, 12, 31):
         return today.year, deadline
     return today.year + 1, date(today.year + 1, 1, 10)
+@dataclass
+class Network:
+    id: str
+    slug: str
+    token: str  # a staff member's token
+    name: str
+
+
+def create_network(stack: Stack, admin: str, fake, *, name: str = "CNA Test",
+                   provinces: tuple[str, ...] = ("TO",), **extra: Any) -> Network:
+    """A network with a staff member who chose a password."""
+    email, password = fake.email("staff"), "network-password-1"
+    r = stack.call("POST", "/networks", admin, json={
+        "name": name, "kind": "association", "tax_id": fake.vat_number(),
+        "territory": {"provinces": list(provinces), "municipalities": []},
+        "staff": {"email": email, "first_name": "Rita", "last_name": "Rete",
+                  "password": password}, **extra})
+    assert r.status_code == 201, r.text
+    return Network(r.json()["id"], r.json()["slug"], stack.token(email, password), name)
+
+
+def join_network(stack: Stack, network: Network, company: Company,
+                 municipality: str = "Torino") -> dict:
+    """The network invites the firm by its VAT number; its HR manager accepts."""
+    vat = stack.call("GET", f"/companies/{company.id}", company.hr).json()["vat_number"]
+    r = stack.call("POST", f"/networks/{network.id}/invitations", network.token, json={
+        "vat_number": vat, "municipality": municipality, "province": "TO"})
+    assert r.status_code == 201, r.text
+    accepted = stack.call("POST", f"/companies/{company.id}/network-invitations/"
+                          f"{r.json()['id']}/answer", company.hr, json={"accept": True})
+    assert accepted.status_code == 200, accepted.text
+    return accepted.json()
+
+
+def wait_for_price(stack: Stack, token: str, offering_id: str, cents: int) -> None:
+    """Until the catalogue shows this employee `cents` for the offering (its copy of
+    which network the employee's firm is in follows benefits' events)."""
+    deadline = time.monotonic() + 10
+    while True:
+        detail = stack.call("GET", f"/offerings/{offering_id}", token).json()
+        offer = detail.get("network_offer")
+        shown = offer["price_cents"] if offer else detail["price_cents"]
+        if shown == cents:
+            return
+        assert time.monotonic() < deadline, detail
+        time.sleep(0.05)
+
+
+def buy_at(stack: Stack, token: str, offering_id: str, cents: int,
+           **extra: Any) -> requests.Response:
+    """Buy at the price shown (`expected_price_cents`): while the wallet has not heard
+    of an agreement yet, it refuses, moving nothing; then it sells at that price."""
+    deadline = time.monotonic() + 10
+    while True:
+        r = buy(stack, token, offering_id, expected_price_cents=cents, **extra)
+        changed = r.status_code == 422 and r.json()["error"]["code"] == "price_changed"
+        if not changed or time.monotonic() > deadline:
+            return r
+        time.sleep(0.05)

@@ -36,12 +36,17 @@ from support.e2e import (
     add_employee,
     approved_provider,
     buy,
+    create_network,
     create_plan,
     fund_company,
+    join_network,
     offer_window,
 )
+from support.e2e import (
+    Network as _Network,
+)
 
-ROLES = ("admin", "hr", "employee", "provider")
+ROLES = ("admin", "hr", "employee", "provider", "network")
 PDF = b"%PDF-1.4\n%%EOF\n"
 ROUTES: dict[tuple[str, str], ApiRoute] = {(r.method, r.url): r
                                            for r in routes_of(GatewayService)}
@@ -90,8 +95,9 @@ class Row:
         return self.answers.get(role, route.status)
 
 
-# path names whose thing belongs to one company, employee or provider
-TENANT_IDS = {"cid", "eid", "pid", "rid", "vid", "voucher_id", "nid"}
+# path names whose thing belongs to one company, employee, provider or network
+TENANT_IDS = {"cid", "eid", "pid", "rid", "vid", "voucher_id", "nid", "netid", "iid", "spid",
+              "aid"}
 
 
 def scoped(key: tuple[str, str], row: Row) -> bool:
@@ -194,6 +200,69 @@ def _fresh_parked(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, s
     return {"mid": next(m["id"] for m in items if m["queue"] == queue)}
 
 
+def _fresh_firm(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    """A firm in WeCare, in no network: its VAT number, to invite."""
+    vat = fake.vat_number()
+    r = stack.call("POST", "/companies", admin, json={
+        "name": "Da invitare", "vat_number": vat, "hr_manager": {
+            "email": fake.email("firm-hr"), "first_name": "F", "last_name": "H",
+            "password": "firm-password-1"}})
+    assert r.status_code == 201, r.text
+    return {"vat": vat, "firm": r.json()["id"]}
+
+
+def _fresh_invitation(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    """The tenant's network's invitation to a fresh firm, waiting for its answer."""
+    firm = _fresh_firm(stack, admin, t, fake)
+    r = stack.call("POST", f"/networks/{t.ids['netid']}/invitations", t.tokens["network"],
+                   json={"vat_number": firm["vat"], "municipality": "Torino",
+                         "province": "TO"})
+    assert r.status_code == 201, r.text
+    return {"iid": r.json()["id"]}
+
+
+def _fresh_invitation_to_this_firm(stack: Stack, admin: str, t: Tenant, fake: Any
+                                   ) -> dict[str, str]:
+    """Another network's invitation to the tenant's firm (a member of its own network),
+    for its HR manager to answer (declining is always possible)."""
+    other = create_network(stack, admin, fake, name="Altra rete")
+    vat = stack.call("GET", f"/companies/{t.ids['cid']}", t.tokens["hr"]).json()["vat_number"]
+    r = stack.call("POST", f"/networks/{other.id}/invitations", other.token, json={
+        "vat_number": vat, "municipality": "Torino", "province": "TO"})
+    assert r.status_code == 201, r.text
+    return {"iid": r.json()["id"]}
+
+
+def _fresh_member(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    """A firm that joined the tenant's network, its HR manager signed in: to leave."""
+    email = fake.email("member-hr")
+    r = stack.call("POST", "/companies", admin, json={
+        "name": "Socia", "vat_number": fake.vat_number(), "hr_manager": {
+            "email": email, "first_name": "S", "last_name": "H",
+            "password": "member-password-1"}})
+    assert r.status_code == 201, r.text
+    member = Company(r.json()["id"], stack.token(email, "member-password-1"), email)
+    network = _Network(t.ids["netid"], t.ids["slug"], t.tokens["network"], "")
+    join_network(stack, network, member)
+    return {"cid": member.id, "token:hr": member.hr}
+
+
+def _fresh_shared_plan(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    r = stack.call("POST", f"/networks/{t.ids['netid']}/shared-plans", t.tokens["network"],
+                   json=SHARED_PLAN)
+    assert r.status_code == 201, r.text
+    return {"spid": r.json()["id"]}
+
+
+def _fresh_agreement(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    """A proposed agreement on a fresh offering of the tenant's provider."""
+    offering = _fresh_offering(stack, admin, t, fake)
+    r = stack.call("POST", f"/networks/{t.ids['netid']}/agreements", t.tokens["network"],
+                   json={"offering_id": offering["oid"], "price_cents": 400})
+    assert r.status_code == 201, r.text
+    return {"aid": r.json()["id"]}
+
+
 def _stripe_event() -> tuple[str, dict[str, str]]:
     """An event Stripe signed that WeCare does not act on."""
     from support.stripe_standin import signed
@@ -212,6 +281,9 @@ def _employees_csv(fake: Any) -> str:
 SOON = (date.today() + timedelta(days=30)).isoformat()
 TODAY = date.today().isoformat()
 OFFER_YEAR, OFFER_DEADLINE = offer_window()
+SHARED_PLAN = {"name": "Welfare di rete", "fiscal_year": date.today().year, "valid_from": TODAY,
+               "valid_until": SOON, "categories": ["education"],
+               "leftover_policy": "return_to_fund", "amount_per_employee_cents": 10_000}
 ADMIN_OK = {"admin": 200}
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -334,6 +406,50 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/dead-letters/<mid>/replay"): Row(fresh=_fresh_parked),
     ("GET", "/api/v1/notifications/failed"): Row(),
     ("POST", "/api/v1/notifications/failed/retry"): Row(),
+    ("POST", "/api/v1/networks"): Row(body=lambda fake: {
+        "name": "Rete", "kind": "consortium", "tax_id": fake.vat_number(),
+        "territory": {"provinces": ["TO"]}, "staff": {
+            "email": fake.email("staff"), "first_name": "S", "last_name": "R"}}),
+    ("GET", "/api/v1/networks"): Row(),
+    # -- a network's staff (docs/domain.md#networks) ----------------------------------
+    ("GET", "/api/v1/networks/<netid>"): Row(),
+    ("POST", "/api/v1/networks/<netid>/staff-invitations"): Row(body=lambda fake: {
+        "email": fake.email("colleague"), "first_name": "C", "last_name": "S"}),
+    ("GET", "/api/v1/networks/<netid>/members"): Row(),
+    ("POST", "/api/v1/networks/<netid>/invitations"): Row(body={
+        "vat_number": "<vat>", "municipality": "Torino", "province": "TO"},
+        fresh=_fresh_firm),
+    ("POST", "/api/v1/networks/<netid>/invitations/<iid>/withdrawal"): Row(
+        fresh=_fresh_invitation),
+    ("POST", "/api/v1/networks/<netid>/companies"): Row(body=lambda fake: {
+        "name": "Nuova", "vat_number": fake.vat_number(), "municipality": "Torino",
+        "province": "TO", "hr_manager": {"email": fake.email("new-member"), "first_name": "N",
+                                         "last_name": "M"}}),
+    ("GET", "/api/v1/networks/<netid>/shared-plans"): Row(),
+    ("POST", "/api/v1/networks/<netid>/shared-plans"): Row(body=SHARED_PLAN),
+    ("POST", "/api/v1/networks/<netid>/shared-plans/<spid>/withdrawal"): Row(
+        fresh=_fresh_shared_plan),
+    ("GET", "/api/v1/networks/<netid>/providers"): Row(),
+    ("POST", "/api/v1/networks/<netid>/providers/<vid>/approval"): Row(body={"approved": True}),
+    ("GET", "/api/v1/networks/<netid>/agreements"): Row(),
+    ("POST", "/api/v1/networks/<netid>/agreements"): Row(body={
+        "offering_id": "<oid>", "price_cents": 100}, fresh=_fresh_offering),
+    ("POST", "/api/v1/networks/<netid>/agreements/<aid>/ending"): Row(fresh=_fresh_agreement),
+    ("GET", "/api/v1/networks/<netid>/dashboard"): Row(),
+    ("GET", "/api/v1/networks/<netid>/reports/yearly"): Row(
+        query={"year": date.today().year}),
+    ("GET", "/api/v1/networks/<slug>/circuit"): Row(),
+    # -- a firm's side of its network, and a provider's agreements -----------------------
+    ("GET", "/api/v1/companies/<cid>/network"): Row(),
+    ("POST", "/api/v1/companies/<cid>/network-invitations/<iid>/answer"): Row(
+        body={"accept": False}, fresh=_fresh_invitation_to_this_firm),
+    ("POST", "/api/v1/companies/<cid>/network/departure"): Row(fresh=_fresh_member),
+    ("GET", "/api/v1/companies/<cid>/shared-plans"): Row(),
+    ("POST", "/api/v1/companies/<cid>/shared-plans/<spid>/adoption"): Row(
+        fresh=_fresh_shared_plan),
+    ("GET", "/api/v1/providers/<vid>/agreements"): Row(),
+    ("POST", "/api/v1/providers/<vid>/agreements/<aid>/answer"): Row(
+        body={"accept": True}, fresh=_fresh_agreement),
 }
 
 
@@ -396,21 +512,45 @@ def make_tenant(stack: Stack, admin: str, fake: Any) -> Tenant:
                            "deadline": OFFER_DEADLINE.isoformat(),
                            "employee_ids": [employee["id"]]})
     assert offer.status_code == 201, offer.text
-    provider = approved_provider(stack, admin, fake, price_cents=1_000)
+    provider = approved_provider(stack, admin, fake, price_cents=1_000, city="Torino",
+                                 province="TO")
     provider_email = stack.call("GET", "/me", provider.token).json()["email"]
     voucher = buy(stack, token, provider.offering_id).json()
+    # the network's staff member invited by email (the invitation: their notification)
+    staff_email = fake.email("staff")
+    r = stack.call("POST", "/networks", admin, json={
+        "name": "Rete T", "kind": "association", "tax_id": fake.vat_number(),
+        "territory": {"provinces": ["TO"]}, "staff": {
+            "email": staff_email, "first_name": "S", "last_name": "R"}})
+    assert r.status_code == 201, r.text
+    (mail,) = stack.smtp.wait_for(lambda m: m["To"] == staff_email)
+    link = mail.get_body(preferencelist=("plain",)).get_content()
+    signed = stack.call("POST", "/auth/password", json={
+        "token": link.split("/password/new?token=", 1)[1].split()[0],
+        "password": "network-password-1"})
+    assert signed.status_code == 200, signed.text
+    network = _Network(r.json()["id"], r.json()["slug"], signed.json()["access_token"],
+                       "Rete T")
+    membership = join_network(stack, network, company)
+    shared_plan = stack.call("POST", f"/networks/{network.id}/shared-plans", network.token,
+                             json=SHARED_PLAN).json()
+    r = stack.call("POST", f"/networks/{network.id}/providers/{provider.id}/approval",
+                   network.token, json={"approved": True})
+    assert r.status_code == 200, r.text
     tenant = Tenant(
         tokens={"admin": admin, "hr": company.hr, "employee": token,
-                "provider": provider.token},
+                "provider": provider.token, "network": network.token},
         ids={"cid": company.id, "eid": employee["id"], "tid": topup["id"], "pid": plan["id"],
              "voucher_id": voucher["id"], "code": voucher["code"], "vid": provider.id,
              "oid": provider.offering_id, "fiscal_code": employee["fiscal_code"],
              "bonus_pid": bonus_plan["id"], "offer_id": offer.json()["id"],
              "bonus_eid": employee["id"],
-             "employee_email": employee["email"]},
+             "employee_email": employee["email"], "netid": network.id, "slug": network.slug,
+             "iid": membership["id"], "spid": shared_plan["id"]},
         logins={"admin": ADMIN, "hr": (email, "hr-password-123"),
                 "employee": (employee["email"], employee["password"]),
-                "provider": (provider_email, "provider-password-1")},
+                "provider": (provider_email, "provider-password-1"),
+                "network": (staff_email, "network-password-1")},
         company=company)
     tenant.ids["rid"] = reimbursement(stack, tenant)["id"]
     # a redeemed voucher and a settlement run: a run with a payout and its SEPA file
@@ -421,6 +561,7 @@ def make_tenant(stack: Stack, admin: str, fake: Any) -> Tenant:
     run = stack.call("POST", "/settlements", admin, key=uuid.uuid4().hex)
     assert run.status_code == 201, run.text
     tenant.ids["sid"] = run.json()["id"]
+    tenant.ids["aid"] = _fresh_agreement(stack, admin, tenant, fake)["aid"]
     # each role reads its own notification (the admin's: a reset link asked for it)
     stack.call("POST", "/auth/password-reset", json={"email": ADMIN[0]})
     tenant.per_role = {role: {"nid": _first_notification(stack, tenant.tokens[role])}

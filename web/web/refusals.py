@@ -118,6 +118,33 @@ TEXTS: dict[str, str] = {
                           "employee of its groups has an income last year up to 80.000,00 €."),
     "bonus_choice_record_required": N_("Say where each employee's written choice to convert "
                                        "is recorded, or offer the bonus for them to choose."),
+    "price_or_discount": N_("Give either the agreed price or the discount, not both."),
+    "territory_needed": N_("Name at least one province or municipality."),
+    # networks of firms
+    "network_tax_id_taken": N_("A network with this tax code is already registered."),
+    "company_not_in_wecare": N_("No firm with this VAT number is in WeCare yet: bring it in "
+                                "with its HR manager's details instead."),
+    "already_a_member": N_("This firm is already a member of the network."),
+    "already_invited": N_("This firm already has the network's invitation, waiting for its "
+                          "answer."),
+    "invitation_answered": N_("This invitation is no longer waiting for an answer."),
+    "one_network_at_a_time": N_("A firm can be in one network at a time: leave the network "
+                                "it is in first."),
+    "not_a_member": N_("This firm is not a member of a network."),
+    "shared_plan_withdrawn": N_("The network has withdrawn this shared plan."),
+    "shared_plan_adopted": N_("Your firm has already adopted this shared plan."),
+    "provider_not_approved": N_("Only a provider the operators have approved can join the "
+                                "network's circuit."),
+    "provider_outside_territory": N_("This provider is outside the network's territory."),
+    "provider_not_in_network": N_("Approve the provider for the network's circuit first."),
+    "agreed_price_not_lower": N_("The agreed price must be below the offering's own price of "
+                                 "%(price_cents)s."),
+    "agreement_exists": N_("This offering already has an agreement with the network, "
+                           "proposed or in force."),
+    "agreement_not_proposed": N_("Only a proposed agreement can be accepted."),
+    "agreement_closed": N_("This agreement has already ended."),
+    "price_changed": N_("The price has changed: it is now %(price_cents)s. Look at it again "
+                        "before buying."),
 }
 
 

@@ -21,6 +21,10 @@ from gateway.schemas import (
     DeadLettersOut,
     DeadLettersQuery,
     FailedEmails,
+    NetworkIn,
+    NetworkOut,
+    NetworkPage,
+    Page,
     ProviderOut,
     ProviderPage,
     ProvidersQuery,
@@ -54,6 +58,22 @@ class AdminRoom(Room):
                              "hr_manager": {k: hr[k] for k in
                                             ("email", "first_name", "last_name")}})
         return {**company, "fund_balance_cents": 0}
+
+    @api("POST", "/api/v1/networks", roles=("admin",), body=NetworkIn, response=NetworkOut,
+         status=201, summary="create a network of firms (an association, a consortium or a "
+         "network contract) with its first staff member")
+    def create_network(self, call: SignedInCall) -> dict[str, Any]:
+        staff = call.body["staff"]
+        return self._sign_up(
+            call, "network", email=staff["email"], role="network", password=staff["password"],
+            email_field="staff.email", invite_name=staff["first_name"], service="benefits",
+            method="create_network", args=[],
+            kwargs={k: call.body[k] for k in ("name", "kind", "tax_id", "territory")})
+
+    @api("GET", "/api/v1/networks", roles=("admin",), query=Page, response=NetworkPage,
+         summary="the networks, oldest first")
+    def list_networks(self, call: SignedInCall) -> dict[str, Any]:
+        return self.benefits.list_networks(**call.query)
 
     @api("POST", "/api/v1/providers/<vid>/approval", roles=("admin",), body=ApprovalIn,
          response=ProviderOut, summary="approve (with the commission) or suspend a provider")

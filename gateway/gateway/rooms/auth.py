@@ -10,7 +10,7 @@ from wecare_common import metrics
 from wecare_common.errors import RateLimited, Unauthenticated
 
 from gateway import limits, users
-from gateway.auth import issue_token
+from gateway.auth import ROLES, issue_token
 from gateway.clients import client_address
 from gateway.rooms.base import Room
 from gateway.routing import Call, SignedInCall, api
@@ -26,6 +26,8 @@ from gateway.schemas import (
     TokenIn,
     TokenOut,
 )
+
+SIGNED_IN = ROLES  # every role: whoever is signed in
 
 
 class AuthRoom(Room):
@@ -89,14 +91,15 @@ class AuthRoom(Room):
         principal, refresh = users.refresh_session(self.db, call.body["refresh_token"])
         return {**issue_token(principal), "refresh_token": refresh}
 
-    @api("POST", "/api/v1/auth/logout", roles=("admin", "hr", "employee", "provider"),
+    @api("POST", "/api/v1/auth/logout", roles=SIGNED_IN,
          summary="end this login session: its access and refresh tokens stop working")
     def logout(self, call: SignedInCall) -> tuple[int, dict[str, Any]]:
         users.end_session(self.db, call.principal.session_id)
         return 200, {"logged_out": True}
 
-    @api("GET", "/api/v1/me", roles=("admin", "hr", "employee", "provider"), response=MeOut,
-         summary="who is signed in: role, email, and the company or provider they act for")
+    @api("GET", "/api/v1/me", roles=SIGNED_IN, response=MeOut,
+         summary="who is signed in: role, email, and the company, provider or network "
+                 "they act for")
     def me(self, call: SignedInCall) -> dict[str, Any]:
         principal = call.principal
         assert principal is not None
@@ -105,15 +108,16 @@ class AuthRoom(Room):
                     if principal.provider_id else None)
         return {"user_id": principal.user_id, "email": user.email, "role": principal.role,
                 "company_id": principal.company_id, "employee_id": principal.employee_id,
-                "provider_id": principal.provider_id, "provider": provider}
+                "provider_id": principal.provider_id, "network_id": principal.network_id,
+                "provider": provider}
 
-    @api("GET", "/api/v1/me/notifications", roles=("admin", "hr", "employee", "provider"),
+    @api("GET", "/api/v1/me/notifications", roles=SIGNED_IN,
          query=Page, response=NotificationPage, summary="the signed-in person's feed")
     def my_notifications(self, call: SignedInCall) -> dict[str, Any]:
         return self.notifications.feed(call.principal.recipients, **call.query)
 
     @api("POST", "/api/v1/me/notifications/<nid>/read",
-         roles=("admin", "hr", "employee", "provider"), summary="mark a notification as read")
+         roles=SIGNED_IN, summary="mark a notification as read")
     def mark_read(self, call: SignedInCall, nid: str) -> tuple[int, dict[str, Any]]:
         self.notifications.mark_read(call.principal.recipients, nid)
         return 200, {"id": nid, "read": True}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
+from wecare_common.contract import refusals
 from wecare_common.errors import DomainError, NotFound
 
 from gateway import errors, idempotency, signups
@@ -19,6 +20,16 @@ def own_company(principal: Principal, company_id: str) -> None:
     """Admins see every company; an HR manager only their own."""
     if principal.role != "admin" and principal.company_id != company_id:
         raise NotFound("no such company", {"company_id": ["unknown"]})
+
+
+def own_network(principal: Principal, network_id: str) -> None:
+    """Admins see every network; its staff only their own. A staff account that names
+    no network reaches none (fail closed), and nobody else reaches any."""
+    if principal.role == "admin":
+        return
+    if principal.role != "network" or not principal.network_id or (
+            principal.network_id != network_id):
+        raise refusals.NOT_FOUND(field="network_id")
 
 
 def own_provider(principal: Principal, provider_id: str) -> None:

@@ -41,17 +41,25 @@ from gateway.schemas import (
 )
 
 
+def _employer(call: SignedInCall) -> str | None:
+    """An employee's company (whose network's prices they get); None for other roles."""
+    return call.principal.company_id if call.principal.role == "employee" else None
+
+
 class EmployeeRoom(Room):
-    @api("GET", "/api/v1/offerings", roles=("admin", "hr", "employee", "provider"),
+    @api("GET", "/api/v1/offerings", roles=("admin", "hr", "employee", "provider", "network"),
          query=OfferingSearch, response=OfferingPage,
          summary="search the catalogue: category, Italian text, near a point, price")
     def search_offerings(self, call: SignedInCall) -> dict[str, Any]:
-        return self.catalog.search(**call.query)
+        # an employee sees their network's agreed offers marked (catalog keeps which
+        # network each company is in)
+        return self.catalog.search(company_id=_employer(call), **call.query)
 
-    @api("GET", "/api/v1/offerings/<oid>", roles=("admin", "hr", "employee", "provider"),
+    @api("GET", "/api/v1/offerings/<oid>",
+         roles=("admin", "hr", "employee", "provider", "network"),
          response=OfferingDetail, summary="one offering, with its provider's name and place")
     def offering(self, call: SignedInCall, oid: str) -> dict[str, Any]:
-        return self.catalog.offering_detail(oid)
+        return self.catalog.offering_detail(oid, company_id=_employer(call))
 
     @api("POST", "/api/v1/me/vouchers", roles=("employee",), body=VoucherIn,
          response=VoucherOut, status=201, moves_money=True,

@@ -19,7 +19,10 @@ from gateway.schemas import (
     BonusOfferIn,
     BonusOfferOut,
     BonusOfferPage,
+    CompanyMembershipOut,
+    CompanyNetworkOut,
     CompanyOut,
+    CompanySharedPlanPage,
     CompanyTopupPage,
     CompanyTopupsQuery,
     DashboardOut,
@@ -38,6 +41,7 @@ from gateway.schemas import (
     GrantOut,
     ImportOut,
     ImportPreviewOut,
+    InvitationAnswerIn,
     InvitationIn,
     InvitationOut,
     InvitationResentOut,
@@ -303,6 +307,44 @@ class HrRoom(Room):
     def bonus_offer(self, call: SignedInCall, cid: str, offer_id: str) -> dict[str, Any]:
         own_company(call.principal, cid)
         return self.benefits.bonus_offer(cid, offer_id)
+
+
+    # -- the firm's network (docs/domain.md#networks) ------------------------------------
+    @api("GET", "/api/v1/companies/<cid>/network", roles=("hr",), response=CompanyNetworkOut,
+         summary="the network the firm is a member of, and the invitations waiting for its "
+         "answer")
+    def company_network(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.company_network(cid)
+
+    @api("POST", "/api/v1/companies/<cid>/network-invitations/<iid>/answer", roles=("hr",),
+         body=InvitationAnswerIn, response=CompanyMembershipOut, summary="accept a network's "
+         "invitation (the firm joins; one network at a time) or decline it")
+    def answer_network_invitation(self, call: SignedInCall, cid: str, iid: str
+                                  ) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.answer_invitation(cid, iid, **call.body)
+
+    @api("POST", "/api/v1/companies/<cid>/network/departure", roles=("hr",),
+         response=CompanyMembershipOut, summary="leave the network: it sees nothing new of "
+         "the firm from now on; the firm's plans and money stay its own")
+    def leave_network(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.leave_network(cid)
+
+    @api("GET", "/api/v1/companies/<cid>/shared-plans", roles=("hr",),
+         response=CompanySharedPlanPage, summary="the shared plans of the firm's network, "
+         "each with the firm's own plan once adopted")
+    def company_shared_plans(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.company_shared_plans(cid)
+
+    @api("POST", "/api/v1/companies/<cid>/shared-plans/<spid>/adoption", roles=("hr",),
+         response=PlanOut, status=201, summary="adopt a shared plan of the firm's network: "
+         "a plan of the firm's own, granted from its own fund")
+    def adopt_shared_plan(self, call: SignedInCall, cid: str, spid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return self.benefits.adopt_shared_plan(cid, spid)
 
 
 def _csv_text(call: SignedInCall) -> str:

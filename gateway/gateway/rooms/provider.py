@@ -11,6 +11,9 @@ from gateway import limits
 from gateway.rooms.base import Room, json_ready, own_provider
 from gateway.routing import Call, SignedInCall, api
 from gateway.schemas import (
+    AgreementAnswerIn,
+    AgreementOut,
+    AgreementPage,
     OfferingIn,
     OfferingList,
     OfferingOut,
@@ -80,3 +83,19 @@ class ProviderRoom(Room):
     def provider_settlements(self, call: SignedInCall, vid: str) -> dict[str, Any]:
         own_provider(call.principal, vid)
         return self.wallet.provider_statement(vid, **json_ready(call.query))
+
+    # -- networks' agreements (docs/domain.md#agreements-and-prices) -----------------------
+    @api("GET", "/api/v1/providers/<vid>/agreements", roles=("provider",),
+         response=AgreementPage, summary="networks' agreements on the provider's prices: "
+         "proposed, in force, ended")
+    def provider_agreements(self, call: SignedInCall, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.catalog.provider_agreements(vid)
+
+    @api("POST", "/api/v1/providers/<vid>/agreements/<aid>/answer", roles=("provider",),
+         body=AgreementAnswerIn, response=AgreementOut, summary="accept a network's "
+         "proposed price (in force for its members' employees), decline it, or end one in "
+         "force")
+    def answer_agreement(self, call: SignedInCall, vid: str, aid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.catalog.answer_agreement(vid, aid, **call.body)

@@ -15,6 +15,7 @@ from gateway.schemas import (
     CircuitQuery,
     FiscalRulesOut,
     FiscalRulesQuery,
+    NetworkCircuitOut,
 )
 
 
@@ -23,6 +24,13 @@ class PublicRoom(Room):
          summary="the published list of the circuit's providers, by province and category")
     def circuit(self, call: Call) -> dict[str, Any]:
         return self.catalog.circuit(**call.query)
+
+    @api("GET", "/api/v1/networks/<slug>/circuit", response=NetworkCircuitOut,
+         summary="a network's circuit, open to the territory: its providers with their "
+         "place and the offers agreed for its members' employees (no sign-in)")
+    def network_circuit(self, call: Call, slug: str) -> dict[str, Any]:
+        network = self.benefits.find_network(slug)
+        return {"network": network, **self.catalog.network_circuit(network["id"])}
 
     @api("GET", "/api/v1/fiscal-rules", query=FiscalRulesQuery, response=FiscalRulesOut,
          summary="a fiscal year's welfare rules, each figure with its legal basis (read-only)")

@@ -62,7 +62,8 @@ def plan_view(p: Plan) -> dict[str, Any]:
             "valid_until": p.valid_until.isoformat(), "categories": p.categories,
             "target_groups": p.target_groups, "leftover_policy": p.leftover_policy,
             "per_employee_budget_cents": p.per_employee_budget_cents,
-            "version": p.version or 1, "created_at": p.created_at.isoformat()}
+            "version": p.version or 1, "template_id": p.template_id,
+            "created_at": p.created_at.isoformat()}
 
 
 def signup_id(idempotency_key: str | None) -> str:
@@ -209,9 +210,12 @@ def list_employees(session: Session, company_id: str, limit: int, cursor: str | 
             "page": page, "pages": max(1, -(-total // limit))}
 
 
-def create_plan(session: Session, company_id: str, data: dict[str, Any]) -> dict[str, Any]:
+def create_plan(session: Session, company_id: str, data: dict[str, Any],
+                template_id: str | None = None) -> dict[str, Any]:
+    """A plan of the company's own (`template_id`: the network's shared plan it adopts)."""
     get_company(session, company_id)
-    plan = Plan(id=str(uuid.uuid4()), company_id=company_id, created_at=_now(), **data)
+    plan = Plan(id=str(uuid.uuid4()), company_id=company_id, created_at=_now(),
+                template_id=template_id, **data)
     session.add(plan)
     session.flush()
     view = plan_view(plan)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -93,6 +94,12 @@ class Plan(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # raised by each change (benefits.plans): copies elsewhere keep the newest
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # the network's shared plan this plan adopts (benefits.shared_plans), if any
+    template_id: Mapped[str | None] = mapped_column(Id)
+
+    # a company adopts a shared plan once
+    __table_args__ = (UniqueConstraint("company_id", "template_id",
+                                       name="uq_plans_company_template"),)
 
 
 class Grant(Base):
@@ -222,4 +229,72 @@ class ReceiptFile(Base):
     __tablename__ = "receipt_files"
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Network(Base):
+    """An association, consortium or network contract that runs welfare for its member
+    firms (docs/domain.md#networks)."""
+
+    __tablename__ = "networks"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)  # its public page's address
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    tax_id: Mapped[str] = mapped_column(String(16), unique=True)
+    provinces: Mapped[list] = mapped_column(JSON)
+    municipalities: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Membership(Base):
+    """A firm's place in a network, from the network's invitation: `invited` until the
+    firm's HR manager answers (`active` or `declined`), or the network withdraws it;
+    `active` until the firm leaves (`left`). A firm is `active` in one network at most
+    (the partial unique index)."""
+
+    __tablename__ = "network_memberships"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    network_id: Mapped[str] = mapped_column(Id, index=True)
+    company_id: Mapped[str] = mapped_column(Id, index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    municipality: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(2))
+    invited_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        Index("uq_memberships_one_network", "company_id", unique=True,
+              postgresql_where=text("status = 'active'"),
+              sqlite_where=text("status = 'active'")),
+        Index("uq_memberships_one_invitation", "network_id", "company_id", unique=True,
+              postgresql_where=text("status = 'invited'"),
+              sqlite_where=text("status = 'invited'")),
+    )
+
+
+class SharedPlan(Base):
+    """A network's plan template: each member adopts it as a plan of its own (a `Plan`
+    with this `template_id`), funded from its own fund."""
+
+    __tablename__ = "shared_plans"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    network_id: Mapped[str] = mapped_column(Id, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    categories: Mapped[list] = mapped_column(JSON)
+    leftover_policy: Mapped[str] = mapped_column(String(20))
+    amount_per_employee_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))  # proposed | withdrawn
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -17,15 +17,21 @@ from wecare_common.contract.benefits import (
     EstimateSettingsRequest,
     GrantRequest,
     HrManager,
+    InvitationAnswer,
+    MemberInvitation,
+    MemberOnboarding,
     Name,
+    NetworkRequest,
     PlanChange,
     PlanRequest,
     ReimbursementRequest,
+    SharedPlanRequest,
     WorthRequest,
 )
 
 __all__ = ["INCOME_BANDS", "MAX_RECEIPT_BYTES", "RECEIPT_TYPES", "BonusChoiceRequest",
            "BonusOfferRequest", "CompanyRequest",
            "DecisionRequest", "DepartureRequest", "EmployeeQuery", "EmployeeRequest",
-           "EstimateSettingsRequest", "GrantRequest", "HrManager", "Name", "PlanChange",
-           "PlanRequest", "ReimbursementRequest", "WorthRequest"]
+           "EstimateSettingsRequest", "GrantRequest", "HrManager", "InvitationAnswer",
+           "MemberInvitation", "MemberOnboarding", "Name", "NetworkRequest", "PlanChange",
+           "PlanRequest", "ReimbursementRequest", "SharedPlanRequest", "WorthRequest"]

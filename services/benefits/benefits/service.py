@@ -20,10 +20,13 @@ from benefits import (
     estimates,
     fiscal_rules,
     imports,
+    network_reports,
+    networks,
     offers,
     plans,
     reimbursements,
     reports,
+    shared_plans,
 )
 from benefits.models import Base
 from benefits.schemas import (
@@ -36,9 +39,14 @@ from benefits.schemas import (
     EmployeeRequest,
     EstimateSettingsRequest,
     GrantRequest,
+    InvitationAnswer,
+    MemberInvitation,
+    MemberOnboarding,
+    NetworkRequest,
     PlanChange,
     PlanRequest,
     ReimbursementRequest,
+    SharedPlanRequest,
     WorthRequest,
 )
 from benefits.storage import Receipts
@@ -192,6 +200,106 @@ class BenefitsService(health.HealthEntrypoints):
             idempotency_key=idempotency_key, wallet_grant=self.wallet.grant_credits)
         self.db.commit()
         return result
+
+    # -- networks of firms (docs/domain.md#networks) ------------------------------------
+    @rpc
+    def create_network(self, idempotency_key: str | None = None, **data: Any
+                       ) -> dict[str, Any]:
+        result = networks.create_network(self.db, load(NetworkRequest, data),
+                                         idempotency_key=idempotency_key)
+        self.db.commit()
+        return result
+
+    @rpc
+    def get_network(self, network_id: str) -> dict[str, Any]:
+        return networks.network_view(networks.get_network(self.db, network_id))
+
+    @rpc
+    def find_network(self, slug: str) -> dict[str, Any]:
+        return networks.public_view(networks.find_network(self.db, slug))
+
+    @rpc
+    def list_networks(self, **page: Any) -> dict[str, Any]:
+        return networks.list_networks(self.db, **load(PageSchema, page))
+
+    @rpc
+    def invite_company(self, network_id: str, **data: Any) -> dict[str, Any]:
+        result = networks.invite_company(self.db, network_id, load(MemberInvitation, data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def onboard_company(self, network_id: str, idempotency_key: str | None = None,
+                        **data: Any) -> dict[str, Any]:
+        result = networks.onboard_company(self.db, network_id, load(MemberOnboarding, data),
+                                          idempotency_key=idempotency_key)
+        self.db.commit()
+        return result
+
+    @rpc
+    def network_members(self, network_id: str, status: str | None = None) -> dict[str, Any]:
+        return networks.members(self.db, network_id, status)
+
+    @rpc
+    def withdraw_invitation(self, network_id: str, membership_id: str) -> dict[str, Any]:
+        result = networks.withdraw_invitation(self.db, network_id, membership_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def company_network(self, company_id: str) -> dict[str, Any]:
+        return networks.company_network(self.db, company_id)
+
+    @rpc
+    def answer_invitation(self, company_id: str, membership_id: str, **data: Any
+                          ) -> dict[str, Any]:
+        result = networks.answer_invitation(self.db, company_id, membership_id,
+                                            load(InvitationAnswer, data)["accept"])
+        self.db.commit()
+        return result
+
+    @rpc
+    def leave_network(self, company_id: str) -> dict[str, Any]:
+        result = networks.leave(self.db, company_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def propose_shared_plan(self, network_id: str, **data: Any) -> dict[str, Any]:
+        result = shared_plans.propose(self.db, network_id, load(SharedPlanRequest, data))
+        self.db.commit()
+        return result
+
+    @rpc
+    def network_shared_plans(self, network_id: str) -> dict[str, Any]:
+        return shared_plans.of_network(self.db, network_id)
+
+    @rpc
+    def withdraw_shared_plan(self, network_id: str, template_id: str) -> dict[str, Any]:
+        result = shared_plans.withdraw(self.db, network_id, template_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def company_shared_plans(self, company_id: str) -> dict[str, Any]:
+        return shared_plans.for_company(self.db, company_id)
+
+    @rpc
+    def adopt_shared_plan(self, company_id: str, template_id: str) -> dict[str, Any]:
+        result = shared_plans.adopt(self.db, company_id, template_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def network_dashboard(self, network_id: str, year: int) -> dict[str, Any]:
+        return network_reports.dashboard(self.db, network_id, int(year),
+                                         self.wallet.network_figures)
+
+    @rpc
+    def network_report(self, network_id: str, year: int, as_csv: bool = False) -> Any:
+        doc = network_reports.report(self.db, network_id, int(year),
+                                     self.wallet.network_figures)
+        return network_reports.as_csv(doc) if as_csv else doc
 
     @timer(interval=60)
     def finish_pending_grants(self) -> None:

@@ -102,3 +102,56 @@ class Proposal(Base):
     status: Mapped[str] = mapped_column(String(12))  # invited → applied → approved
     provider_id: Mapped[str | None] = mapped_column(Id)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class NetworkProvider(Base):
+    """A network's approval of a provider for its members (beside the operators' own):
+    the provider is in the network's circuit while `approved`."""
+
+    __tablename__ = "network_providers"
+    network_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(Id, primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(String(12))  # approved | withdrawn
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Agreement(Base):
+    """A network's agreement with a provider on one offering's price for the
+    employees of the network's members: proposed by the network, in force once the
+    provider accepts (`active`), until either ends it (docs/domain.md#agreements-and-prices)."""
+
+    __tablename__ = "agreements"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    network_id: Mapped[str] = mapped_column(Id, index=True)
+    network_name: Mapped[str] = mapped_column(String(200))
+    provider_id: Mapped[str] = mapped_column(Id, index=True)
+    offering_id: Mapped[str] = mapped_column(Id, index=True)
+    price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    discount_bps: Mapped[int | None] = mapped_column(Integer)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    # proposed → active | declined | withdrawn; active → ended
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    # one agreement proposed or in force per network and offering
+    __table_args__ = (Index("uq_agreements_one_per_offering", "network_id", "offering_id",
+                            unique=True,
+                            postgresql_where=text("status IN ('proposed', 'active')"),
+                            sqlite_where=text("status IN ('proposed', 'active')")),)
+
+
+class CompanyNetwork(Base):
+    """The catalog's copy of which network a company is in now (from
+    `network.member_joined` / `network.member_left`): its employees see that
+    network's agreed offers marked as such."""
+
+    __tablename__ = "company_networks"
+    company_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    network_id: Mapped[str | None] = mapped_column(Id)
+    network_name: Mapped[str | None] = mapped_column(String(200))
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())

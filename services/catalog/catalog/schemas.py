@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from wecare_common.contract.catalog import (
     DELIVERY,
+    AgreementAnswer,
+    AgreementRequest,
     Approval,
     CircuitRequest,
+    NetworkProviderDecision,
+    NetworkProvidersRequest,
     OfferingRequest,
     OfferingUpdate,
     ProposalRequest,
@@ -14,5 +18,7 @@ from wecare_common.contract.catalog import (
     SearchRequest,
 )
 
-__all__ = ["DELIVERY", "Approval", "CircuitRequest", "OfferingRequest", "OfferingUpdate",
-           "ProposalRequest", "ProviderApplication", "ProvidersRequest", "SearchRequest"]
+__all__ = ["DELIVERY", "AgreementAnswer", "AgreementRequest", "Approval", "CircuitRequest",
+           "NetworkProviderDecision", "NetworkProvidersRequest", "OfferingRequest",
+           "OfferingUpdate", "ProposalRequest", "ProviderApplication", "ProvidersRequest",
+           "SearchRequest"]

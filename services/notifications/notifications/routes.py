@@ -97,6 +97,11 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
                         extras={"link_id": p["link_id"]})]
     if kind == events.PAYOUT_SENT:
         return [Message(f"provider:{p['provider_id']}", "payout_sent", p)]
+    if kind == events.NETWORK_MEMBER_INVITED:
+        return [Message(company, "network_invitation", {"network_name": p["network_name"]})]
+    if kind == events.AGREEMENT_PROPOSED:
+        return [Message(f"provider:{p['provider_id']}", "agreement_proposed",
+                        {k: p[k] for k in ("network_name", "offering_title")})]
     return []
 
 

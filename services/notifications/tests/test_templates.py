@@ -81,3 +81,22 @@ def test_the_result_says_the_welfare_the_cash_and_its_tax() -> None:
     subject, text, _ = render("bonus_result", "en", {**result, "outcome": "limited"})
     assert subject == "Your performance bonus: €600.00 in welfare, €400.00 in cash"
     assert "left less room" in text
+def test_a_network_s_invitation_and_a_proposed_agreement_in_both_languages() -> None:
+    from notifications.routes import messages
+    from wecare_common.contract import events
+
+    invited = messages(events.NETWORK_MEMBER_INVITED, {
+        "id": "m-1", "network_id": "n-1", "company_id": "c-1", "network_name": "CNA & Co",
+        "company_name": "Alfa"}, "c-1")
+    assert [(m.recipient, m.kind) for m in invited] == [("company:c-1", "network_invitation")]
+    proposed = messages(events.AGREEMENT_PROPOSED, {
+        "provider_id": "p-1", "network_name": "CNA", "offering_title": "Nuoto"}, None)
+    assert [(m.recipient, m.kind) for m in proposed] == [("provider:p-1", "agreement_proposed")]
+    for language in ("it", "en"):
+        subject, text, html = render("network_invitation", language, {
+            "name": "Giulia", "link": "https://w.example", **invited[0].context})
+        assert "CNA & Co" in subject and "https://w.example/hr/network" in text
+        assert "CNA &amp; Co" in html
+        subject, text, _ = render("agreement_proposed", language, {
+            "name": "Piscina", "link": "https://w.example", **proposed[0].context})
+        assert "Nuoto" in subject and "https://w.example/provider/agreements" in text

@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 from wecare_common.db import aware
 
-from wallet.models import Employee, FringeUsage, Offering, Plan, Provider
+from wallet.models import (
+    Agreement,
+    Employee,
+    FringeUsage,
+    NetworkMember,
+    Offering,
+    Plan,
+    Provider,
+)
 
 
 def _newer(copy: Any, as_of: datetime) -> bool:
@@ -77,6 +85,35 @@ def keep_employee(session: Session, e: dict[str, Any]) -> None:
                                     limit_cents=e["fringe_limit_cents"], used_cents=0))
         else:
             usage.limit_cents = e["fringe_limit_cents"]
+
+
+def keep_network_member(session: Session, m: dict[str, Any], joined: bool,
+                        as_of: datetime) -> None:
+    """Which network the company is in now: the network on joining, none on leaving
+    (an older event, e.g. leaving network A arriving after joining network B, changes
+    nothing)."""
+    member = session.get(NetworkMember, m["company_id"]) or NetworkMember(
+        company_id=m["company_id"])
+    if not _newer(member, as_of):
+        return
+    member.as_of = as_of
+    member.network_id = m["network_id"] if joined else None
+    session.merge(member)
+
+
+def keep_agreement(session: Session, a: dict[str, Any], active: bool, as_of: datetime) -> None:
+    agreement = session.get(Agreement, a["id"]) or Agreement(id=a["id"])
+    if not _newer(agreement, as_of):
+        return
+    agreement.as_of = as_of
+    agreement.network_id = a["network_id"]
+    agreement.offering_id = a["offering_id"]
+    agreement.price_cents = a.get("price_cents")
+    agreement.discount_bps = a.get("discount_bps")
+    agreement.valid_from = _day(a["valid_from"]) if a.get("valid_from") else None
+    agreement.valid_until = _day(a["valid_until"]) if a.get("valid_until") else None
+    agreement.active = active
+    session.merge(agreement)
 
 
 def _day(value: Any) -> date:

@@ -185,6 +185,10 @@ class Voucher(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # bought at a network's agreed price (docs/domain.md#agreements-and-prices): the
+    # offering's own price then, and whose agreement
+    list_price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    agreement_id: Mapped[str | None] = mapped_column(Id)
 
 
 class RedemptionRefusal(Base):
@@ -261,3 +265,33 @@ class ReimbursementHold(Base):
     year: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10))  # held → paid | released
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class NetworkMember(Base):
+    """The wallet's copy of which network a company is a member of now (from
+    `network.member_joined` / `network.member_left`): None when none. Its
+    employees buy at that network's agreed prices."""
+
+    __tablename__ = "network_members"
+    company_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    network_id: Mapped[str | None] = mapped_column(Id)
+    # when the event this copy came from happened: an older event changes nothing
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Agreement(Base):
+    """The wallet's copy of a network's agreement on an offering's price (from
+    `agreement.accepted` / `agreement.ended`): applied at purchase while `active`."""
+
+    __tablename__ = "agreements"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    network_id: Mapped[str] = mapped_column(Id)
+    offering_id: Mapped[str] = mapped_column(Id)
+    price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    discount_bps: Mapped[int | None] = mapped_column(Integer)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_agreements_network_offering", "network_id", "offering_id"),)

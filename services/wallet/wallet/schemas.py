@@ -9,6 +9,7 @@ from wecare_common.contract.wallet import (
     GrantRequest,
     HoldRequest,
     IdempotencyKey,
+    NetworkFiguresRequest,
     PlanCopy,
     PurchaseRequest,
     RedemptionRequest,
@@ -18,6 +19,7 @@ from wecare_common.contract.wallet import (
     TopupRequest,
 )
 
-__all__ = ["CompanyTopupQuery", "GrantRequest", "HoldRequest", "IdempotencyKey", "PlanCopy",
+__all__ = ["CompanyTopupQuery", "GrantRequest", "HoldRequest", "IdempotencyKey",
+           "NetworkFiguresRequest", "PlanCopy",
            "PurchaseRequest", "RedemptionRequest", "RunsQuery", "StatementQuery",
            "TopupQuery", "TopupRequest"]

@@ -27,6 +27,7 @@ from wallet import (
     expiry,
     funding,
     ledger,
+    network_figures,
     operations,
     reimbursements,
     settlement,
@@ -38,6 +39,7 @@ from wallet.schemas import (
     CompanyTopupQuery,
     GrantRequest,
     HoldRequest,
+    NetworkFiguresRequest,
     PurchaseRequest,
     RedemptionRequest,
     RunsQuery,
@@ -198,6 +200,13 @@ class WalletService(health.HealthEntrypoints):
     def usage(self, company_id: str, year: int) -> list[dict[str, Any]]:
         return usage.used_in(self.db, company_id, int(year))
 
+    @rpc
+    def network_figures(self, **query: Any) -> dict[str, Any]:
+        """A network's totals (benefits asks, with its members' times in it)."""
+        req = load(NetworkFiguresRequest, query)
+        return network_figures.network_figures(self.db, req["periods"], req["year"],
+                                               req["shared_plans"])
+
     # -- providers ------------------------------------------------------------------
     @rpc
     def run_settlement(self, idempotency_key: str) -> dict[str, Any]:
@@ -301,4 +310,20 @@ class WalletService(health.HealthEntrypoints):
     def on_employee_enrolled(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_employee_enrolled"):
             copies.keep_employee(self.db, events.load_payload(event))
+        self.db.commit()
+
+    @handle_event(events.NETWORK_MEMBER_JOINED, events.NETWORK_MEMBER_LEFT)
+    def on_network_membership(self, event: dict[str, Any]) -> None:
+        if self._first(event, "on_network_membership"):
+            copies.keep_network_member(self.db, events.load_payload(event),
+                                       joined=event["type"] == events.NETWORK_MEMBER_JOINED,
+                                       as_of=event["occurred_at"])
+        self.db.commit()
+
+    @handle_event(events.AGREEMENT_ACCEPTED, events.AGREEMENT_ENDED)
+    def on_agreement(self, event: dict[str, Any]) -> None:
+        if self._first(event, "on_agreement"):
+            copies.keep_agreement(self.db, events.load_payload(event),
+                                  active=event["type"] == events.AGREEMENT_ACCEPTED,
+                                  as_of=event["occurred_at"])
         self.db.commit()

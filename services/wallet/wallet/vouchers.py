@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import segno
-from sqlalchemy import bindparam, insert, literal_column, select, text
+from sqlalchemy import bindparam, insert, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 from wecare_common import metrics
 from wecare_common.contract import events, refusals
@@ -27,7 +27,7 @@ from wecare_common.errors import (
     RuleViolation,
 )
 from wecare_common.events import make_envelope
-from wecare_common.money import euro
+from wecare_common.money import agreed_price, euro
 from wecare_common.outbox import mark_outbox_pending, message_headers, record_event
 from wecare_common.rpc import ServiceUnavailable
 
@@ -36,8 +36,10 @@ from wallet.codes import new_code, normalize
 from wallet.ledger import Leg
 from wallet.models import (
     Account,
+    Agreement,
     Employee,
     FringeUsage,
+    NetworkMember,
     Offering,
     Plan,
     Provider,
@@ -63,6 +65,7 @@ def voucher_view(v: Voucher) -> dict[str, Any]:
         "category": v.category, "amount_cents": v.amount_cents, "status": v.status,
         "expires_at": v.expires_at.isoformat(), "created_at": v.created_at.isoformat(),
         "redeemed_at": v.redeemed_at.isoformat() if v.redeemed_at else None,
+        "list_price_cents": v.list_price_cents, "agreement_id": v.agreement_id,
     }
     return view
 
@@ -171,12 +174,21 @@ class _PlanRow:
 
 
 # Everything a purchase reads, in one round trip: a voucher already bought with the
-# key (a retry), the offering and its provider, the employee, and the employee's plans
-# with their balances (one row each, ending soonest first; one row of NULLs for none).
-# Built once: SQLAlchemy then reuses its compiled form (building a statement per call
-# cost more than running it).
+# key (a retry), the offering and its provider, the employee, the agreement on the
+# offering's price of the network the employee's company is in (if any, valid today),
+# and the employee's plans with their balances (one row each, ending soonest first;
+# one row of NULLs for none). Built once: SQLAlchemy then reuses its compiled form
+# (building a statement per call cost more than running it).
 _o, _p, _e, _a, _pl, _v = (Offering.__table__, Provider.__table__, Employee.__table__,
                            Account.__table__.alias("a"), Plan.__table__, Voucher.__table__)
+_nm, _ag, _agreed = (NetworkMember.__table__, Agreement.__table__.alias("ag"),
+                     Agreement.__table__.alias("agreed"))
+_AGREEMENT_TODAY = (
+    select(_ag.c.id).where(
+        _ag.c.network_id == _nm.c.network_id, _ag.c.offering_id == bindparam("offering"),
+        _ag.c.active, or_(_ag.c.valid_from.is_(None), _ag.c.valid_from <= bindparam("today")),
+        or_(_ag.c.valid_until.is_(None), _ag.c.valid_until >= bindparam("today")))
+    .order_by(_ag.c.as_of.desc(), _ag.c.id).limit(1).correlate(_nm).scalar_subquery())
 _PURCHASE_READ = (
     select(
         select(_v.c.id).where(_v.c.idempotency_key == bindparam("key"))
@@ -184,13 +196,18 @@ _PURCHASE_READ = (
         _o.c.id.label("offering_id"), _o.c.provider_id, _o.c.title, _o.c.category,
         _o.c.price_cents, _o.c.active, _p.c.name.label("provider_name"),
         _p.c.status.label("provider_status"), _p.c.commission_bps,
-        _e.c.company_id, _pl.c.id.label("plan_id"), _pl.c.valid_from, _pl.c.valid_until,
+        _e.c.company_id, _agreed.c.id.label("agreement_id"),
+        _agreed.c.price_cents.label("agreed_price_cents"),
+        _agreed.c.discount_bps.label("agreed_discount_bps"),
+        _pl.c.id.label("plan_id"), _pl.c.valid_from, _pl.c.valid_until,
         _pl.c.categories, _a.c.balance_cents)
     .select_from(
         select(literal_column("1").label("one")).subquery("one")
         .outerjoin(_o, _o.c.id == bindparam("offering"))
         .outerjoin(_p, _p.c.id == _o.c.provider_id)
         .outerjoin(_e, _e.c.id == bindparam("employee"))
+        .outerjoin(_nm, _nm.c.company_id == _e.c.company_id)
+        .outerjoin(_agreed, _agreed.c.id == _AGREEMENT_TODAY)
         .outerjoin(_a.join(_pl, _pl.c.id == _a.c.plan_id),
                    (_a.c.owner_id == bindparam("employee")) & (_a.c.kind == "employee")))
     .order_by(_pl.c.valid_until, _pl.c.id))
@@ -200,7 +217,8 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
              idempotency_key: str, fringe_limit: Callable[[str, int], int],
              today: date | None = None,
              ask_catalog: Callable[[str], dict[str, Any]] | None = None,
-             catalogue: dict[str, Any] | None = None) -> dict[str, Any]:
+             catalogue: dict[str, Any] | None = None,
+             expected_price_cents: int | None = None) -> dict[str, Any]:
     """Buy a voucher for an offering at its full price from one plan's credit.
 
     The wallet's copy of the catalogue follows the catalog's events and may lag: when
@@ -213,7 +231,7 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
     today = today or date.today()
     digest = _request_hash(employee_id, offering_id, plan_id)
     rows = session.execute(_PURCHASE_READ, {"key": idempotency_key, "offering": offering_id,
-                                            "employee": employee_id}).all()
+                                            "employee": employee_id, "today": today}).all()
     first = rows[0]
     if first.replay_id is not None:
         existing = session.scalars(select(Voucher).where(Voucher.id == first.replay_id)).one()
@@ -237,7 +255,8 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         return purchase(session, employee_id=employee_id, offering_id=offering_id,
                         plan_id=plan_id, idempotency_key=idempotency_key,
                         fringe_limit=fringe_limit, today=today,
-                        catalogue=ask_catalog(offering_id))
+                        catalogue=ask_catalog(offering_id),
+                        expected_price_cents=expected_price_cents)
     if lagging and catalogue is not None:
         offering, provider = _from_catalog(catalogue)
     if offering is None or not offering.active:
@@ -249,26 +268,40 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
     plans = [(_PlanRow(r.plan_id, r.valid_from, r.valid_until, r.categories), r.balance_cents)
              for r in rows if r.plan_id is not None]
+    # the price: the network's agreed price when the employee's company is in a network
+    # with an agreement on this offering valid today, else the offering's own
+    price, agreement_id = offering.price_cents, first.agreement_id
+    if agreement_id is not None:
+        price = agreed_price(offering.price_cents, first.agreed_price_cents,
+                             first.agreed_discount_bps)
+    if expected_price_cents is not None and expected_price_cents != price:
+        # never a price other than the one the buyer saw (a price changed, an agreement
+        # began or ended, a copy still catching up): nothing moves, they look again
+        raise refusals.PRICE_CHANGED(price_cents=price, field="expected_price_cents")
     eligible = _eligible(plans, offering.category, today, plan_id)
-    funded = [(p, b) for p, b in eligible if b >= offering.price_cents]
+    funded = [(p, b) for p, b in eligible if b >= price]
     plan = (funded or eligible)[0][0]  # the plan that ends first, among those that can pay
     if offering.category == FRINGE:
-        take_fringe_room(session, employee_id, today.year, offering.price_cents, fringe_limit)
+        take_fringe_room(session, employee_id, today.year, price, fringe_limit)
     voucher_id = str(uuid.uuid4())
     credit = ledger.credit_account(employee_id, plan.id)
     legs = ledger.transfer(
         Leg(credit, 0),
-        [Leg(ledger.voucher_account(voucher_id), offering.price_cents, company_id=company_id,
+        [Leg(ledger.voucher_account(voucher_id), price, company_id=company_id,
              owner_id=employee_id, plan_id=plan.id)])
     memo = {"voucher_id": voucher_id, "plan_id": plan.id, "offering_id": offering.id}
+    if agreement_id is not None:
+        memo |= {"agreement_id": agreement_id, "list_price_cents": offering.price_cents}
     ledger_key = f"voucher:{employee_id}:{idempotency_key}"
     row = dict(
         id=voucher_id, code=new_code(), employee_id=employee_id,
         company_id=company_id, plan_id=plan.id, offering_id=offering.id,
         provider_id=offering.provider_id, title=offering.title, category=offering.category,
-        amount_cents=offering.price_cents, commission_bps=provider.commission_bps,
+        amount_cents=price, commission_bps=provider.commission_bps,
         status="issued", idempotency_key=idempotency_key, request_hash=digest,
-        expires_at=_end_of(plan.valid_until), created_at=datetime.now(UTC))
+        expires_at=_end_of(plan.valid_until), created_at=datetime.now(UTC),
+        list_price_cents=offering.price_cents if agreement_id else None,
+        agreement_id=agreement_id)
     view = voucher_view(Voucher(**row))
     event = {**view, "provider_name": provider.name}
     issued = metrics.VOUCHERS_ISSUED.labels(offering.category)
@@ -283,7 +316,7 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
                     fresh=True)
     except InsufficientFunds as exc:
         raise InsufficientFunds(
-            f"insufficient credit: {offering.price_cents} cents needed, "
+            f"insufficient credit: {price} cents needed, "
             f"{max(b for _, b in eligible)} available on your best plan",
             {"offering_id": ["insufficient credit"]}) from exc
     # written with one Core statement (the ORM's unit of work is not needed for a
@@ -327,10 +360,11 @@ WITH debit AS (
 ), voucher AS (
   INSERT INTO vouchers (id, code, employee_id, company_id, plan_id, offering_id, provider_id,
                         title, category, amount_cents, commission_bps, status,
-                        idempotency_key, request_hash, expires_at, created_at)
+                        idempotency_key, request_hash, expires_at, created_at,
+                        list_price_cents, agreement_id)
   SELECT :voucher_id, :code, :employee_id, :company_id, :plan_id, :offering_id, :provider_id,
          :title, :category, :amount, :commission_bps, 'issued', :idempotency_key,
-         :request_hash, :expires_at, :created_at FROM debit
+         :request_hash, :expires_at, :created_at, :list_price_cents, :agreement_id FROM debit
   RETURNING 1
 ), event AS (
   INSERT INTO outbox (event_id, event_type, envelope, created_at, headers)
@@ -362,6 +396,8 @@ def _issue_pg(session: Session, *, legs: list[Leg], memo: dict[str, Any], ledger
         "commission_bps": voucher["commission_bps"],
         "idempotency_key": voucher["idempotency_key"],
         "request_hash": voucher["request_hash"], "expires_at": voucher["expires_at"],
+        "list_price_cents": voucher["list_price_cents"],
+        "agreement_id": voucher["agreement_id"],
         "event_id": envelope["id"], "envelope": json.dumps(envelope),
         "headers": json.dumps(headers) if (headers := message_headers()) else None,
     }).scalar()

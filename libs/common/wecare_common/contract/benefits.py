@@ -264,3 +264,94 @@ class BonusChoiceRequest(Schema):
 
     welfare_cents = fields.Integer(strict=True, required=True,
                                    validate=validate.Range(min=0, max=100_000_000_00))
+# -- networks of firms (docs/domain.md#networks) -----------------------------------------
+NETWORK_KINDS = ("association", "consortium", "network_contract")
+
+
+def Province(**kwargs: Any) -> fields.String:  # noqa: N802 - reads like a field class
+    """A two-letter province code (sigla), upper-cased."""
+    return Upper(validate=validate.Regexp(r"^[A-Z]{2}$", error=refusals.NOT_A_PROVINCE.said()),
+                 metadata={"description": "two-letter province code (sigla), e.g. CN"},
+                 **kwargs)
+
+
+class Municipality(fields.String):
+    """A municipality's name (comune), its spaces tidied; compared without regard to
+    case (`wecare_common.contract.benefits.same_place`)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return " ".join(super()._deserialize(value, attr, data, **kwargs).split())
+
+
+def same_place(a: str | None, b: str | None) -> bool:
+    """Two municipality names name the same place (case and spaces aside)."""
+    if not a or not b:
+        return False
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+class Territory(Schema):
+    """Where a network works: provinces, municipalities, or both (at least one)."""
+
+    provinces = fields.List(Province(), load_default=list, validate=validate.Length(max=120))
+    municipalities = fields.List(Municipality(validate=validate.Length(min=1, max=100)),
+                                 load_default=list, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _somewhere(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data["provinces"] and not data["municipalities"]:
+            raise ValidationError(refusals.TERRITORY_NEEDED.said(), "provinces")
+
+
+class NetworkRequest(Schema):
+    """An association, a consortium or a network contract, with its tax code (the
+    association's codice fiscale) or VAT number, and its territory."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(NETWORK_KINDS))
+    tax_id = Upper(required=True, validate=(validate.Length(min=11, max=16), tax_id),
+                   metadata={**PARTITA_IVA, "description": "the network's codice fiscale "
+                             "(11 digits, or 16 characters) or partita IVA"})
+    territory = fields.Nested(Territory, required=True)
+
+
+class MemberSeat(Schema):
+    """Where a member firm has its seat: the municipality the funders' report counts
+    it in, and its province."""
+
+    municipality = Municipality(required=True, validate=validate.Length(min=1, max=100))
+    province = Province(required=True)
+
+
+class MemberInvitation(MemberSeat):
+    """A network invites a firm already in WeCare, named by its VAT number."""
+
+    vat_number = Upper(required=True, validate=validators.vat_number, metadata=PARTITA_IVA)
+
+
+class MemberOnboarding(CompanyRequest, MemberSeat):
+    """A network brings a new firm into WeCare: the company, its HR manager (invited
+    by email) and the network's invitation, for the HR manager to accept."""
+
+
+class InvitationAnswer(Schema):
+    accept = fields.Boolean(required=True, metadata={
+        "description": "true: join the network; false: decline its invitation"})
+
+
+class SharedPlanRequest(PlanRequest):
+    """A plan template made by a network: the plan's own fields, and the amount each
+    member is to grant each employee. Each member adopts it as a plan of its own."""
+
+    class Meta:
+        exclude = ("target_groups", "per_employee_budget_cents")
+
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    amount_per_employee_cents = Cents(metadata={
+        "description": "what each member grants each employee: the adopted plan's "
+                       "per-employee budget"})
+
+
+class NetworkYear(Schema):
+    year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "this year when omitted"})

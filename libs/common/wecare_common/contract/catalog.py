@@ -118,3 +118,45 @@ class ProposalRequest(Schema):
     city = fields.String(required=True, validate=validate.Length(min=1, max=100))
     email = fields.Email(required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+
+
+# -- networks' circuits: providers approved by a network, agreements (docs/domain.md#networks)
+MAX_DISCOUNT_BPS = 9_900  # 99 %: an agreed price is never nothing
+
+
+class NetworkProviderDecision(Schema):
+    approved = fields.Boolean(required=True, metadata={
+        "description": "true: in the network's circuit; false: out of it (its agreements "
+                       "end)"})
+
+
+class AgreementRequest(_Validity):
+    """A network's agreement with a provider for one offering: a price, or a discount
+    in basis points on the offering's price, for the employees of the network's
+    members; valid from and until optional dates."""
+
+    offering_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    price_cents = Cents(required=False, load_default=None, allow_none=True, metadata={
+        "description": "the agreed price (or give discount_bps)"})
+    discount_bps = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                  validate=validate.Range(min=1, max=MAX_DISCOUNT_BPS),
+                                  metadata={"description": "the agreed discount, in basis "
+                                            "points (1,000 = 10 %), or give price_cents"})
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_until = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _price_or_discount(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if (data.get("price_cents") is None) == (data.get("discount_bps") is None):
+            raise ValidationError(refusals.PRICE_OR_DISCOUNT.said(), "price_cents")
+
+
+class AgreementAnswer(Schema):
+    accept = fields.Boolean(required=True, metadata={
+        "description": "true: accept the proposed agreement; false: decline it, or end "
+                       "it when in force"})
+
+
+class NetworkProvidersRequest(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, allow_none=True, validate=_ID_CURSOR)

@@ -44,6 +44,12 @@ PASSWORD_RESET_REQUESTED = "password.reset_requested"
 BONUS_OFFERED = "bonus.offered"
 BONUS_REMINDED = "bonus.reminded"
 BONUS_SETTLED = "bonus.settled"
+NETWORK_MEMBER_INVITED = "network.member_invited"
+NETWORK_MEMBER_JOINED = "network.member_joined"
+NETWORK_MEMBER_LEFT = "network.member_left"
+AGREEMENT_PROPOSED = "agreement.proposed"
+AGREEMENT_ACCEPTED = "agreement.accepted"
+AGREEMENT_ENDED = "agreement.ended"
 
 # An event named by an outcome: the outcome → the event's name.
 PROVIDER_STATUS_CHANGED = {"approved": PROVIDER_APPROVED, "suspended": PROVIDER_SUSPENDED}
@@ -80,6 +86,15 @@ VOUCHER = _payload(id=_id, employee_id=_id, provider_id=_id, code=_text, title=_
                    amount_cents=_cents, expires_at=_text, status=_text)
 REIMBURSEMENT = _payload(id=_id, employee_id=_id, amount_cents=_cents, status=_text,
                          reason=fields.String(allow_none=True))
+MEMBERSHIP = _payload(id=_id, network_id=_id, company_id=_id, status=_text,
+                     network_name=_text, network_slug=_text,
+                     joined_at=fields.AwareDateTime(required=True),
+                     left_at=fields.AwareDateTime(load_default=None, allow_none=True))
+AGREEMENT = _payload(id=_id, network_id=_id, provider_id=_id, offering_id=_id, status=_text,
+                     price_cents=fields.Integer(load_default=None, allow_none=True),
+                     discount_bps=fields.Integer(load_default=None, allow_none=True),
+                     valid_from=fields.Date(load_default=None, allow_none=True),
+                     valid_until=fields.Date(load_default=None, allow_none=True))
 _money_moved = {"amount_cents": _cents, "fund_balance_cents": fields.Integer(required=True)}
 
 _OFFER = {"offer_id": _id, "name": _text, "amount_cents": _cents,
@@ -148,6 +163,14 @@ PAYLOADS: dict[str, type[Schema]] = {
                             **_OFFER),
     BONUS_REMINDED: _payload(employees=fields.List(fields.Dict(), required=True), **_OFFER),
     BONUS_SETTLED: _payload(results=fields.List(fields.Dict(), required=True), **_OFFER),
+    NETWORK_MEMBER_INVITED: _payload(id=_id, network_id=_id, company_id=_id,
+                                     network_name=_text, company_name=_text),
+    NETWORK_MEMBER_JOINED: MEMBERSHIP,
+    NETWORK_MEMBER_LEFT: MEMBERSHIP,
+    AGREEMENT_PROPOSED: _payload(network_name=_text, offering_title=_text,
+                                 **AGREEMENT._declared_fields),
+    AGREEMENT_ACCEPTED: AGREEMENT,
+    AGREEMENT_ENDED: AGREEMENT,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(PAYLOADS)
 

@@ -248,6 +248,52 @@ DISTANCE_NEEDS_PLACE = refusal("distance_needs_place", InvalidInput,
                                "sorting by distance needs lat and lon")
 MAX_BELOW_MIN = refusal("max_below_min", InvalidInput, "must not be below min_price_cents")
 
+PRICE_OR_DISCOUNT = refusal("price_or_discount", InvalidInput,
+                            "give either price_cents or discount_bps")
+TERRITORY_NEEDED = refusal("territory_needed", InvalidInput,
+                           "name at least one province or municipality")
+
+# -- networks of firms (docs/domain.md#networks) -------------------------------------------
+NETWORK_TAX_ID_TAKEN = refusal("network_tax_id_taken", Conflict,
+                               "a network with this tax code is already registered")
+COMPANY_NOT_IN_WECARE = refusal("company_not_in_wecare", NotFound,
+                                "no firm with this VAT number is in WeCare: bring it in "
+                                "instead")
+ALREADY_A_MEMBER = refusal("already_a_member", Conflict,
+                           "this firm is already a member of the network")
+ALREADY_INVITED = refusal("already_invited", Conflict, "this firm has the network's "
+                          "invitation already, waiting for its answer")
+INVITATION_ANSWERED = refusal("invitation_answered", Conflict,
+                              "this invitation is no longer waiting for an answer ({state})",
+                              state=TEXT)
+ONE_NETWORK_AT_A_TIME = refusal("one_network_at_a_time", RuleViolation,
+                                "a firm is in one network at a time: leave the network it "
+                                "is in first")
+NOT_A_MEMBER = refusal("not_a_member", Conflict, "this firm is not a member of a network")
+SHARED_PLAN_WITHDRAWN = refusal("shared_plan_withdrawn", Conflict,
+                                "the network has withdrawn this shared plan")
+SHARED_PLAN_ADOPTED = refusal("shared_plan_adopted", Conflict,
+                              "your firm has adopted this shared plan already")
+PROVIDER_NOT_APPROVED = refusal("provider_not_approved", RuleViolation,
+                                "only a provider in the circuit (approved by the operators) "
+                                "can join a network's circuit")
+PROVIDER_OUTSIDE_TERRITORY = refusal("provider_outside_territory", RuleViolation,
+                                     "this provider is outside the network's territory")
+PROVIDER_NOT_IN_NETWORK = refusal("provider_not_in_network", RuleViolation,
+                                  "approve the provider for the network's circuit first")
+AGREED_PRICE_NOT_LOWER = refusal("agreed_price_not_lower", RuleViolation,
+                                 "an agreed price is below the offering's own price of "
+                                 "{price_cents}", price_cents=CENTS)
+AGREEMENT_EXISTS = refusal("agreement_exists", Conflict, "this offering has an agreement "
+                           "with the network already (proposed or in force)")
+AGREEMENT_NOT_PROPOSED = refusal("agreement_not_proposed", Conflict,
+                                 "this agreement is {state}: only a proposal can be accepted",
+                                 state=TEXT)
+AGREEMENT_CLOSED = refusal("agreement_closed", Conflict, "this agreement is {state} already",
+                           state=TEXT)
+PRICE_CHANGED = refusal("price_changed", RuleViolation,
+                        "the price of this offering is now {price_cents}", price_cents=CENTS)
+
 
 # -- reading marshmallow's messages back ---------------------------------------------------
 @cache

@@ -198,6 +198,8 @@ class PlanOut(Out):
     target_groups = fields.List(fields.String(), allow_none=True)
     per_employee_budget_cents = fields.Integer(allow_none=True)
     version = fields.Integer(metadata={"description": "raised by each change"})
+    template_id = fields.String(allow_none=True, metadata={
+        "description": "the network's shared plan this plan adopts, if any"})
     created_at = fields.String()
 
 
@@ -326,7 +328,20 @@ class OfferingOut(Out):
     created_at = fields.String()
 
 
+class NetworkOfferOut(Out):
+    network_id = fields.String()
+    network_name = fields.String()
+    agreement_id = fields.String()
+    price_cents = fields.Integer(metadata={"description": "what the employee pays"})
+    discount_bps = fields.Integer(allow_none=True)
+
+
+_NETWORK_OFFER = fields.Nested(NetworkOfferOut, allow_none=True, metadata={
+    "description": "for an employee of a network's member: the network's agreed price"})
+
+
 class OfferingHit(OfferingOut):
+    network_offer = _NETWORK_OFFER
     provider_name = fields.String()
     city = fields.String()
     province = fields.String()
@@ -336,6 +351,7 @@ class OfferingHit(OfferingOut):
 
 
 class OfferingDetail(OfferingOut):
+    network_offer = _NETWORK_OFFER
     provider_name = fields.String()
     address = fields.String()
     city = fields.String()
@@ -355,6 +371,7 @@ class MeOut(Out):
     company_id = fields.String(allow_none=True)
     employee_id = fields.String(allow_none=True)
     provider_id = fields.String(allow_none=True)
+    network_id = fields.String(allow_none=True)
     provider = fields.Nested(ProviderOut, allow_none=True, metadata={
         "description": "for a provider: its application or agreement"})
 
@@ -448,6 +465,9 @@ class VoucherOut(Out):
     expires_at = fields.String()
     created_at = fields.String()
     redeemed_at = fields.String(allow_none=True)
+    list_price_cents = fields.Integer(allow_none=True, metadata={
+        "description": "bought at a network's agreed price: the offering's own price"})
+    agreement_id = fields.String(allow_none=True)
 
 
 VoucherPage = page_of(VoucherOut, "VoucherPage")
@@ -943,3 +963,216 @@ class MyBonusOfferOut(Out):
 
 
 MyBonusOfferPage = page_of(MyBonusOfferOut, "MyBonusOfferPage")
+# -- networks of firms (docs/domain.md#networks) ------------------------------------------
+class TerritoryOut(Out):
+    provinces = fields.List(fields.String())
+    municipalities = fields.List(fields.String())
+
+
+class NetworkOut(Out):
+    id = fields.String()
+    slug = fields.String(metadata={"description": "its public circuit's address"})
+    name = fields.String()
+    kind = fields.String()
+    tax_id = fields.String()
+    territory = fields.Nested(TerritoryOut)
+    created_at = fields.String()
+
+
+NetworkPage = page_of(NetworkOut, "NetworkPage")
+
+
+class NetworkPublicOut(Out):
+    id = fields.String()
+    slug = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    territory = fields.Nested(TerritoryOut)
+
+
+class MembershipOut(Out):
+    id = fields.String()
+    network_id = fields.String()
+    company_id = fields.String()
+    status = fields.String(metadata={
+        "description": "invited, active, declined, withdrawn or left"})
+    municipality = fields.String()
+    province = fields.String()
+    invited_at = fields.String()
+    answered_at = fields.String(allow_none=True)
+    joined_at = fields.String(allow_none=True)
+    left_at = fields.String(allow_none=True)
+
+
+class MemberOut(MembershipOut):
+    """A firm as its network sees it: the firm, never its people."""
+
+    company_name = fields.String()
+    vat_number = fields.String()
+
+
+MemberPage = page_of(MemberOut, "MemberPage")
+
+
+class CompanyMembershipOut(MembershipOut):
+    network = fields.Nested(NetworkPublicOut)
+
+
+class CompanyNetworkOut(Out):
+    membership = fields.Nested(CompanyMembershipOut, allow_none=True)
+    invitations = fields.List(fields.Nested(CompanyMembershipOut))
+
+
+class AdoptionOut(Out):
+    company_id = fields.String()
+    company_name = fields.String()
+    plan_id = fields.String()
+    adopted_at = fields.String()
+
+
+class SharedPlanOut(Out):
+    id = fields.String()
+    network_id = fields.String()
+    name = fields.String()
+    description = fields.String()
+    fiscal_year = fields.Integer()
+    valid_from = fields.String()
+    valid_until = fields.String()
+    categories = fields.List(fields.String())
+    leftover_policy = fields.String()
+    amount_per_employee_cents = fields.Integer()
+    status = fields.String(metadata={"description": "proposed or withdrawn"})
+    created_at = fields.String()
+
+
+class NetworkSharedPlanOut(SharedPlanOut):
+    adopted_by = fields.List(fields.Nested(AdoptionOut))
+
+
+NetworkSharedPlanPage = page_of(NetworkSharedPlanOut, "NetworkSharedPlanPage")
+
+
+class CompanySharedPlanOut(SharedPlanOut):
+    plan_id = fields.String(allow_none=True, metadata={
+        "description": "the firm's own plan adopting it, once adopted"})
+
+
+class CompanySharedPlanPage(Out):
+    network = fields.Nested(NetworkPublicOut, allow_none=True, metadata={
+        "description": "the firm's network (none: no shared plans)"})
+    items = fields.List(fields.Nested(CompanySharedPlanOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class TerritoryProviderOut(CircuitProvider):
+    network_status = fields.String(metadata={"description": "approved, withdrawn or none"})
+
+
+TerritoryProviderPage = page_of(TerritoryProviderOut, "TerritoryProviderPage")
+
+
+class AgreementOut(Out):
+    id = fields.String()
+    network_id = fields.String()
+    network_name = fields.String()
+    provider_id = fields.String()
+    provider_name = fields.String()
+    offering_id = fields.String()
+    offering_title = fields.String()
+    category = fields.String()
+    list_price_cents = fields.Integer()
+    price_cents = fields.Integer(allow_none=True)
+    discount_bps = fields.Integer(allow_none=True)
+    agreed_price_cents = fields.Integer(metadata={
+        "description": "what a member's employee pays now (docs: agreements and prices)"})
+    valid_from = fields.String(allow_none=True)
+    valid_until = fields.String(allow_none=True)
+    status = fields.String(metadata={
+        "description": "proposed, active, declined, withdrawn or ended"})
+    created_at = fields.String()
+    answered_at = fields.String(allow_none=True)
+    ended_at = fields.String(allow_none=True)
+
+
+AgreementPage = page_of(AgreementOut, "AgreementPage")
+
+
+class CircuitOffer(Out):
+    offering_id = fields.String()
+    title = fields.String()
+    category = fields.String()
+    price_cents = fields.Integer(metadata={"description": "the offering's own price"})
+    discount_bps = fields.Integer(allow_none=True)
+    agreed_price_cents = fields.Integer()
+    valid_until = fields.String(allow_none=True)
+
+
+class NetworkCircuitProvider(CircuitProvider):
+    offers = fields.List(fields.Nested(CircuitOffer))
+
+
+class NetworkCircuitOut(Out):
+    network = fields.Nested(NetworkPublicOut)
+    items = fields.List(fields.Nested(NetworkCircuitProvider))
+    next_cursor = fields.String(allow_none=True)
+
+
+class FigureRow(Out):
+    """A cell of a network's table: it describes `people` (at least five)."""
+
+    key = fields.String()
+    label = fields.String()
+    people = fields.Integer()
+    firms = fields.Integer(metadata={"description": "by municipality: the member firms"})
+    granted_cents = fields.Integer()
+    spent_cents = fields.Integer()
+
+
+class FigureTable(Out):
+    rows = fields.List(fields.Nested(FigureRow))
+    other = fields.Nested(FigureRow, allow_none=True, metadata={
+        "description": "every cell describing fewer than five people, merged (and, while "
+                       "that is under five, the smallest rows too); at least five people"})
+    total = fields.Nested(FigureRow, allow_none=True)
+    withheld = fields.Boolean(metadata={"description": "fewer than five people in all"})
+
+
+class NetworkDashboardOut(Out):
+    network = fields.Nested(NetworkPublicOut)
+    year = fields.Integer()
+    firms = fields.Integer(metadata={"description": "members at any time in the year"})
+    current_firms = fields.Integer()
+    employees_covered = fields.Integer(metadata={
+        "description": "employees granted credit while their firm was a member"})
+    fund_cents = fields.Integer(metadata={"description": "the current members' funds now"})
+    withheld = fields.Boolean()
+    totals = fields.Nested(FigureRow, allow_none=True)
+    by_category = fields.Nested(FigureTable)
+    by_month = fields.Nested(FigureTable)
+    by_municipality = fields.Nested(FigureTable)
+    by_member = fields.Nested(FigureTable)
+    by_provider = fields.Nested(FigureTable)
+    by_shared_plan = fields.Nested(FigureTable)
+
+
+class MemberFirmOut(Out):
+    name = fields.String()
+    municipality = fields.String()
+    province = fields.String()
+    current = fields.Boolean()
+    from_ = fields.String(data_key="from", attribute="from")
+    until = fields.String(allow_none=True)
+
+
+class NetworkReportOut(Out):
+    network = fields.Nested(NetworkPublicOut)
+    year = fields.Integer()
+    generated_at = fields.String()
+    member_firms = fields.List(fields.Nested(MemberFirmOut))
+    firms = fields.Integer()
+    employees_covered = fields.Integer()
+    withheld = fields.Boolean()
+    totals = fields.Nested(FigureRow, allow_none=True)
+    by_category = fields.Nested(FigureTable)
+    by_municipality = fields.Nested(FigureTable)
+    by_provider = fields.Nested(FigureTable)

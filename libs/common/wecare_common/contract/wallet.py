@@ -64,6 +64,10 @@ class PurchaseFields(Schema):
     offering_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     plan_id = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(min=1, max=64))
+    expected_price_cents = Cents(required=False, load_default=None, allow_none=True, metadata={
+        "description": "the price the buyer was shown (a network's agreed price, or the "
+                       "offering's own): the purchase is refused, moving nothing, when the "
+                       "voucher would cost otherwise"})
 
 
 class PurchaseRequest(PurchaseFields):
@@ -132,3 +136,27 @@ class CompanyTopupQuery(Schema):
 class RunsQuery(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, allow_none=True, validate=_MOMENT_CURSOR)
+
+
+class MembershipPeriod(Schema):
+    """A firm's time in a network within the year asked (benefits owns membership)."""
+
+    company_id = fields.String(required=True)
+    name = fields.String(required=True)
+    municipality = fields.String(required=True)
+    province = fields.String(load_default="")
+    current = fields.Boolean(load_default=False)
+    joined_at = UtcDateTime(required=True)
+    left_at = UtcDateTime(required=True)
+
+
+class AdoptedPlan(Schema):
+    plan_id = fields.String(required=True)
+    template_id = fields.String(required=True)
+    company_id = fields.String(required=True)
+
+
+class NetworkFiguresRequest(Schema):
+    periods = fields.List(fields.Nested(MembershipPeriod), required=True)
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    shared_plans = fields.List(fields.Nested(AdoptedPlan), load_default=list)
