@@ -43,7 +43,8 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
                                # warning about eventlet is not a log line
                                "PYTHONWARNINGS": "ignore::Warning:nameko.extensions",
                                "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
-                               "OTEL_BSP_SCHEDULE_DELAY": "200"}) as running:
+                               "OTEL_BSP_SCHEDULE_DELAY": "200",
+                               "OTEL_TRACES_SAMPLER": "parentbased_always_on"}) as running:
             vhost = running.amqp_uri.rsplit("/", 1)[1]
             yield Observed(running, collector, (
                 f"http://127.0.0.1:{node.prometheus_port}/metrics/detailed"

@@ -17,8 +17,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from support import harness as harness_module
+
+# a stack of processes (the fixture `observed`): never `make test-unit`
+pytestmark = pytest.mark.integration
 
 LINK = re.compile(r"/password/new\?token=([A-Za-z0-9_-]+)")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

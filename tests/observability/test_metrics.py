@@ -11,10 +11,14 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 import requests
 from kombu import Connection, Exchange
 from prometheus_client.parser import text_string_to_metric_families
 from support import harness as harness_module
+
+# a stack of processes (the fixture `observed`): never `make test-unit`
+pytestmark = pytest.mark.integration
 
 Samples = dict[tuple[str, frozenset], float]
 

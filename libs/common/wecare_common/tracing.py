@@ -5,9 +5,13 @@ travels in HTTP headers, in AMQP message headers, and with the event in the outb
 (its `headers` column) until the relay publishes it.
 
 On when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (spans exported over OTLP/HTTP, batched,
-by a background thread; `OTEL_TRACES_SAMPLER` and friends as the SDK reads them); off
-otherwise, and then every hook here returns at its first line (`enabled()`): no span,
-no context, no header. Tests turn it on with an exporter of their own (`enable`).
+by a background thread); off otherwise, and then every hook here returns at its first
+line (`enabled()`): no span, no context, no header. Tests turn it on with an exporter of
+their own (`enable`). Sampling: `OTEL_TRACES_SAMPLER` (and `_ARG`) as the SDK reads them;
+unset, WeCare records one trace in ten (`DEFAULT_RATIO`, decided where the trace starts
+and kept by every process it crosses): recording every one is what tracing costs most
+(make bench-telemetry measures both). A SQL statement is traced only inside a trace (the relay's
+polls and the timers' idle reads make none).
 
 Span names and attributes follow OpenTelemetry's semantic conventions for HTTP
 (`http.route`), RPC, database (`db.system.name`) and messaging
@@ -27,6 +31,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 PROPAGATOR = TraceContextTextMapPropagator()
+DEFAULT_RATIO = 0.1
 TRACEPARENT = "traceparent"
 
 _tracer: Tracer | None = None  # None: tracing is off
@@ -44,17 +49,24 @@ def setup(service: str) -> None:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    enable(service, BatchSpanProcessor(OTLPSpanExporter()))
+    sampler = None
+    if not os.environ.get("OTEL_TRACES_SAMPLER"):
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+        sampler = ParentBased(TraceIdRatioBased(DEFAULT_RATIO))
+    enable(service, BatchSpanProcessor(OTLPSpanExporter()), sampler)
 
 
-def enable(service: str, processor: Any) -> None:
+def enable(service: str, processor: Any, sampler: Any = None) -> None:
     """Trace this process, each span handed to `processor` (tests: a SimpleSpanProcessor
-    over an in-memory exporter)."""
+    over an in-memory exporter); `sampler`: the SDK's own choice (OTEL_TRACES_SAMPLER,
+    every trace when unset) unless given."""
     global _tracer, _provider
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
-    _provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    _provider = TracerProvider(resource=Resource.create({"service.name": service}),
+                               sampler=sampler)
     _provider.add_span_processor(processor)
     _tracer = _provider.get_tracer("wecare")
 
@@ -191,6 +203,8 @@ def instrument_engine(engine: Any, service: str) -> None:
                 executemany: bool) -> None:
         if _tracer is None or context is None:
             return
+        if not trace.get_current_span().get_span_context().is_valid:
+            return  # outside any trace (a relay's poll, a timer's idle read)
         operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
         context._wecare_span = _tracer.start_span(
             f"{operation} {service}", kind=SpanKind.CLIENT, attributes={
