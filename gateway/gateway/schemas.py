@@ -339,6 +339,9 @@ from wecare_common.contract.responses import (
 from wecare_common.contract.responses import (
     WorthOut as WorthOut,
 )
+from wecare_common.contract.responses import (
+    WorthSummaryOut as WorthSummaryOut,
+)
 from wecare_common.schemas import MAX_AMOUNT_CENTS, PageSchema
 
 Password = fields.String(required=True, load_only=True,
@@ -569,3 +572,8 @@ class MembersQuery(Schema):
 class NetworkReportQuery(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+class WorthSummaryQuery(Schema):
+    year = fields.Integer(load_default=None, allow_none=True,
+                          validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "the fiscal year; this year when omitted"})

@@ -130,3 +130,31 @@ def test_a_company_s_estimate_settings_are_its_own(stack, admin, company, fake) 
     assert r.status_code == 400 and "surcharges_bps" in r.json()["error"]["fields"]
     assert json.loads(stack.call("GET", f"/companies/{company.id}/estimate-settings",
                                  company.hr).text)["surcharges_bps"] == 203
+
+
+def test_the_yearly_summary_says_what_was_received_used_and_worth(stack, admin, company,
+                                                                 fake) -> None:
+    from support.e2e import approved_provider, buy
+
+    gift = approved_provider(stack, admin, fake, category="fringe", price_cents=30_000)
+    school = approved_provider(stack, admin, fake, category="education", price_cents=20_000)
+    employee = add_employee(stack, company, fake)
+    fund_company(stack, admin, company, 100_000)
+    plan = create_plan(stack, company)
+    r = stack.call("POST", f"/plans/{plan['id']}/grants", company.hr, key=fake.email("k"),
+                   json={"amount_cents": 100_000, "employee_ids": [employee["id"]]})
+    assert r.status_code == 201, r.text
+    token = stack.token(employee["email"], employee["password"])
+    assert buy(stack, token, gift.offering_id).status_code == 201
+    assert buy(stack, token, school.offering_id).status_code == 201
+    year = date.today().year
+    summary = stack.call("GET", "/me/worth/summary", token, params={"year": year}).json()
+    assert summary["received_cents"] == 100_000 and summary["used_cents"] == 50_000
+    assert {u["category"]: u["treatment"]["kind"] for u in summary["used"]} == {
+        "education": "exempt", "fringe": "fringe"}
+    assert summary["worth"]["amount_cents"] == 100_000
+    assert summary["worth"]["gross_equivalent_cents"] > 100_000
+    assert summary["estimate"]["source"] == "company_band"
+    assert summary["converted_cents"] == 0 and summary["bonuses"] == []
+    last_year = stack.call("GET", "/me/worth/summary", token, params={"year": year - 1}).json()
+    assert (last_year["received_cents"], last_year["used"]) == (0, [])

@@ -358,6 +358,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/me/income-estimate"): Row(),
     ("PUT", "/api/v1/me/income-estimate"): Row(body={"income_cents": 3_000_000}),
     ("GET", "/api/v1/me/worth"): Row(),
+    ("GET", "/api/v1/me/worth/summary"): Row(),
     ("GET", "/api/v1/me/bonus-offers"): Row(),
     ("GET", "/api/v1/me/bonus-offers/<offer_id>"): Row(scoped=True),
     ("PUT", "/api/v1/me/bonus-offers/<offer_id>/choice"): Row(body={"welfare_cents": 50},

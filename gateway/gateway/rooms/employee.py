@@ -4,6 +4,7 @@ reimbursement requests, provider proposals. Each acts on the caller's own employ
 from __future__ import annotations
 
 import base64
+from datetime import date
 from typing import Any
 
 from wecare_common.errors import InvalidInput
@@ -38,6 +39,8 @@ from gateway.schemas import (
     WalletOut,
     WorthOut,
     WorthQuery,
+    WorthSummaryOut,
+    WorthSummaryQuery,
 )
 
 
@@ -171,6 +174,19 @@ class EmployeeRoom(Room):
         return self.benefits.worth(
             employee_id, amount_cents=amount, category=category,
             fringe_room_cents=fringe_room, year=call.query["year"],
+            income_cents=estimates.income_of(self.db, call.principal.user_id))
+
+    @api("GET", "/api/v1/me/worth/summary", roles=("employee",), query=WorthSummaryQuery,
+         response=WorthSummaryOut, summary="your year: the credit you received and what it "
+         "is worth in salary terms, the bonus you converted, what you used and how the law "
+         "treats it (an estimate, with what it assumes)")
+    def my_worth_summary(self, call: SignedInCall) -> dict[str, Any]:
+        employee_id = call.principal.employee_id
+        year = call.query["year"] or date.today().year
+        year_in_wallet = self.wallet.employee_year(employee_id, year)
+        return self.benefits.worth_summary(
+            employee_id, year=year, received_cents=year_in_wallet["received_cents"],
+            used=year_in_wallet["used"],
             income_cents=estimates.income_of(self.db, call.principal.user_id))
 
     # -- a performance bonus offered: compare and choose (docs/domain.md#bonus-offers) ---

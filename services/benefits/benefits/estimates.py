@@ -12,8 +12,8 @@ from wecare_common import clock
 from wecare_common.errors import NotFound
 
 from benefits import fiscal_rules, worth
-from benefits.domain import get_company
-from benefits.models import Company, Employee
+from benefits.domain import fringe_limit_for, get_company
+from benefits.models import BonusChoice, BonusConversion, BonusOffer, Company, Employee
 
 
 def settings_view(company: Company) -> dict[str, Any]:
@@ -88,3 +88,38 @@ def worth_for(session: Session, employee_id: str, data: dict[str, Any]) -> dict[
         result["treatment"] = worth.treatment(rules, data["category"], data["amount_cents"],
                                               data["fringe_room_cents"])
     return result
+
+
+def summary(session: Session, employee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An employee's year in salary terms: the credit granted (and what it is worth),
+    the performance bonus converted or taken in cash, what was used in each category and
+    how the law treats it. `data`: the wallet's side of the year (received, used)."""
+    employee, company = company_of(session, employee_id)
+    year = data["year"]
+    rules = fiscal_rules.rules_for(year)
+    estimate = estimate_for(company, data["income_cents"])
+    counter = session.get(BonusConversion, (employee_id, year))
+    bonuses = session.execute(select(BonusChoice, BonusOffer).join(
+        BonusOffer, BonusOffer.id == BonusChoice.offer_id).where(
+        BonusChoice.employee_id == employee_id, BonusOffer.fiscal_year == year,
+        BonusOffer.status != "open").order_by(BonusOffer.deadline)).all()
+    fringe_limit = fringe_limit_for(employee, year)
+    used = []
+    for row in data["used"]:
+        room = fringe_limit if row["category"] == "fringe" else None
+        used.append({**row, "treatment": worth.treatment(rules, row["category"],
+                                                         row["amount_cents"], room)})
+    return {"year": year, "estimate": estimate_view(rules, estimate),
+            "received_cents": data["received_cents"],
+            "worth": worth.welfare_worth(rules, estimate, data["received_cents"]),
+            "converted_cents": counter.converted_cents if counter else 0,
+            "bonus_cash_at_substitute_tax_cents": counter.cash_cents if counter else 0,
+            "bonus_cap_cents": rules.performance_bonus_cap_cents,
+            "bonuses": [{"offer_id": o.id, "name": o.name, "amount_cents": o.amount_cents,
+                         "deadline": o.deadline.isoformat(),
+                         "welfare_cents": c.granted_welfare_cents, "cash_cents": c.cash_cents,
+                         "contributions_cents": c.contributions_cents,
+                         "substitute_tax_cents": c.substitute_tax_cents,
+                         "ordinary_cents": c.ordinary_cents} for c, o in bonuses],
+            "fringe_limit_cents": fringe_limit, "used": used,
+            "used_cents": sum(row["amount_cents"] for row in data["used"])}

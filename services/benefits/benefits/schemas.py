@@ -27,6 +27,7 @@ from wecare_common.contract.benefits import (
     ReimbursementRequest,
     SharedPlanRequest,
     WorthRequest,
+    WorthSummaryRequest,
 )
 
 __all__ = ["INCOME_BANDS", "MAX_RECEIPT_BYTES", "RECEIPT_TYPES", "BonusChoiceRequest",
@@ -34,4 +35,5 @@ __all__ = ["INCOME_BANDS", "MAX_RECEIPT_BYTES", "RECEIPT_TYPES", "BonusChoiceReq
            "DecisionRequest", "DepartureRequest", "EmployeeQuery", "EmployeeRequest",
            "EstimateSettingsRequest", "GrantRequest", "HrManager", "InvitationAnswer",
            "MemberInvitation", "MemberOnboarding", "Name", "NetworkRequest", "PlanChange",
-           "PlanRequest", "ReimbursementRequest", "SharedPlanRequest", "WorthRequest"]
+           "PlanRequest", "ReimbursementRequest", "SharedPlanRequest", "WorthRequest",
+           "WorthSummaryRequest"]

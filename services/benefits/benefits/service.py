@@ -48,6 +48,7 @@ from benefits.schemas import (
     ReimbursementRequest,
     SharedPlanRequest,
     WorthRequest,
+    WorthSummaryRequest,
 )
 from benefits.storage import Receipts
 
@@ -182,6 +183,11 @@ class BenefitsService(health.HealthEntrypoints):
         """What an amount of credit is worth to this employee in salary terms (an
         estimate; the income, when given, is the employee's own and is not kept)."""
         return estimates.worth_for(self.db, employee_id, load(WorthRequest, data))
+
+    @rpc
+    def worth_summary(self, employee_id: str, **data: Any) -> dict[str, Any]:
+        """An employee's year in salary terms (the wallet's side given with it)."""
+        return estimates.summary(self.db, employee_id, load(WorthSummaryRequest, data))
 
     @rpc
     def fringe_limit(self, employee_id: str, year: int) -> int:

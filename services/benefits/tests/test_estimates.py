@@ -87,3 +87,18 @@ def test_a_purchase_s_treatment_comes_with_its_worth(hr) -> None:
 def test_an_unknown_employee_is_not_found(hr) -> None:
     with pytest.raises(NotFound):
         worth(hr, "nobody", amount_cents=1)
+
+
+def test_the_year_in_salary_terms_with_each_use_s_treatment(hr) -> None:
+    from benefits.schemas import WorthSummaryRequest
+
+    employee = hr.employee()
+    year = estimates.summary(hr.session, employee["id"], load(WorthSummaryRequest, {
+        "year": 2026, "received_cents": 100_000, "income_cents": 3_500_000,
+        "used": [{"category": "education", "amount_cents": 20_000},
+                 {"category": "fringe", "amount_cents": 120_000}]}))
+    assert year["worth"]["as_salary_net_cents"] == 59_000
+    assert year["used_cents"] == 140_000 and year["fringe_limit_cents"] == 100_000
+    kinds = {u["category"]: u["treatment"]["kind"] for u in year["used"]}
+    assert kinds == {"education": "exempt", "fringe": "taxable"}  # 1,200 over a 1,000 limit
+    assert (year["converted_cents"], year["bonuses"]) == (0, [])

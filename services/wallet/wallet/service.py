@@ -197,6 +197,10 @@ class WalletService(health.HealthEntrypoints):
         return result
 
     @rpc
+    def employee_year(self, employee_id: str, year: int) -> dict[str, Any]:
+        return usage.employee_year(self.db, employee_id, int(year))
+
+    @rpc
     def usage(self, company_id: str, year: int) -> list[dict[str, Any]]:
         return usage.used_in(self.db, company_id, int(year))
 

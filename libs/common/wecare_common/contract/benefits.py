@@ -355,3 +355,18 @@ class SharedPlanRequest(PlanRequest):
 class NetworkYear(Schema):
     year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100),
                           metadata={"description": "this year when omitted"})
+
+
+class UsedInCategory(Schema):
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    amount_cents = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+
+
+class WorthSummaryRequest(Schema):
+    """An employee's year, as the wallet saw it, to be said in salary terms."""
+
+    year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2000, max=2100))
+    income_cents = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                  validate=validate.Range(min=100, max=MAX_INCOME_CENTS))
+    received_cents = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    used = fields.List(fields.Nested(UsedInCategory), load_default=list)

@@ -1176,3 +1176,46 @@ class NetworkReportOut(Out):
     by_category = fields.Nested(FigureTable)
     by_municipality = fields.Nested(FigureTable)
     by_provider = fields.Nested(FigureTable)
+
+
+class WorthValueOut(Out):
+    amount_cents = fields.Integer()
+    gross_equivalent_cents = fields.Integer()
+    as_salary_net_cents = fields.Integer()
+    saving_cents = fields.Integer()
+    pension_contributions_cents = fields.Integer()
+
+
+class UsedTreatmentOut(Out):
+    category = fields.String()
+    amount_cents = fields.Integer()
+    treatment = fields.Nested(TreatmentOut)
+
+
+class YearBonusOut(Out):
+    offer_id = fields.String()
+    name = fields.String()
+    amount_cents = fields.Integer()
+    deadline = fields.String()
+    welfare_cents = fields.Integer(allow_none=True)
+    cash_cents = fields.Integer(allow_none=True)
+    contributions_cents = fields.Integer(allow_none=True)
+    substitute_tax_cents = fields.Integer(allow_none=True)
+    ordinary_cents = fields.Integer(allow_none=True)
+
+
+class WorthSummaryOut(Out):
+    year = fields.Integer()
+    estimate = fields.Nested(EstimateOut)
+    received_cents = fields.Integer(metadata={"description": "credit granted to you in the "
+                                                             "year"})
+    worth = fields.Nested(WorthValueOut, metadata={"description": "what it is worth in "
+                                                                  "salary terms (an estimate)"})
+    converted_cents = fields.Integer(metadata={"description": "performance bonus you "
+                                                              "converted into welfare"})
+    bonus_cash_at_substitute_tax_cents = fields.Integer()
+    bonus_cap_cents = fields.Integer()
+    bonuses = fields.List(fields.Nested(YearBonusOut))
+    fringe_limit_cents = fields.Integer()
+    used = fields.List(fields.Nested(UsedTreatmentOut))
+    used_cents = fields.Integer()
