@@ -175,9 +175,24 @@ def start_stack(data: Path, extra_env: dict[str, str] | None = None) -> Iterator
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """WeCare as `make run` starts it, on free ports, with the demo seeded."""
-    with start_stack(tmp_path_factory.mktemp("stack")) as running:
+    """WeCare as `make run` starts it, on free ports, with the demo seeded; its clock is
+    the machine's until a test moves it (`move_clock`: every process reads the same
+    WECARE_CLOCK_FILE), and benefits looks at bonus deadlines every second."""
+    data = tmp_path_factory.mktemp("stack")
+    with start_stack(data, {"WECARE_CLOCK_FILE": str(data / "clock"),
+                            "WECARE_BONUS_OFFERS_INTERVAL_SECONDS": "1"}) as running:
         yield running
+
+
+@pytest.fixture
+def move_clock(stack: Stack) -> Iterator[Callable[[Any], None]]:
+    """move_clock(timedelta): the stack's processes are that much later from now on (a
+    deadline passes without waiting for it); back to the machine's clock after the test."""
+    from wecare_common import clock
+
+    path = stack.env["WECARE_CLOCK_FILE"]
+    yield lambda by: clock.move(path, by)
+    Path(path).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,22 @@ class Lang:
             return "—"
         return format_currency(Decimal(cents) / 100, "EUR", locale=BABEL_LOCALE[self.code])
 
+    def euros(self, cents: int | None) -> str:
+        """About so many euros: to the whole euro, half up (an estimate's figure)."""
+        if cents is None:
+            return "—"
+        whole = (2 * cents + 100) // 200 if cents >= 0 else -((-2 * cents + 100) // 200)
+        return format_currency(whole, "EUR", locale=BABEL_LOCALE[self.code],
+                               format="#,##0\u00a0¤" if self.code == "it" else "¤#,##0",
+                               currency_digits=False)
+
+    def percent(self, bps: int | None) -> str:
+        """Basis points as a percentage, the person's way (919 → 9,19%)."""
+        if bps is None:
+            return "—"
+        return format_decimal(Decimal(bps) / 100, format="0.##",
+                              locale=BABEL_LOCALE[self.code]) + "%"
+
     def amount(self, cents: int | None) -> str:
         """Euros without the sign, as typed in a form field ("1234,56")."""
         if cents is None:

@@ -42,8 +42,9 @@ CATEGORY_NAMES = {
 DESK_MENUS: dict[str, list[tuple[str, str]]] = {
     "hr": [("/hr", N_("Dashboard")), ("/hr/employees", N_("Employees")),
            ("/hr/funding", N_("Funding")), ("/hr/plans", N_("Plans")),
-           ("/hr/grants", N_("Grants")), ("/hr/reimbursements", N_("Reimbursements")),
-           ("/hr/report", N_("Payroll report"))],
+           ("/hr/grants", N_("Grants")), ("/hr/bonus-offers", N_("Bonus offers")),
+           ("/hr/reimbursements", N_("Reimbursements")),
+           ("/hr/report", N_("Payroll report")), ("/hr/estimates", N_("Estimates"))],
     "admin": [("/admin", N_("Overview")), ("/admin/providers", N_("Providers")),
               ("/admin/transfers", N_("Bank transfers")),
               ("/admin/settlements", N_("Settlements")), ("/admin/health", N_("Health"))],
@@ -156,7 +157,8 @@ def render(template: str, page: Page, **context: Any) -> str:
     tmpl = env.get_template(template)
     return tmpl.render(
         page=page, lang=lang, role=page.role, csrf_token=page.csrf,
-        money=lang.money, date=lang.date, datetime=lang.datetime, km=lang.km,
+        money=lang.money, euros=lang.euros, rate=lang.percent, date=lang.date,
+        datetime=lang.datetime, km=lang.km,
         amount=lang.amount, gettext=lang.gettext, _=lang.gettext,
         ngettext=lambda s, p, n, **kw: lang.gettext(s if n == 1 else p, n=n, **kw),
         path=page.request.path, htmx=page.htmx,

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from web import i18n, refusals, views
 from web.client import ApiError
+from web.pages import worth as worth_pages
 from web.routing import Page, map_tiles, page
 from web.views import N_, Errors
 
@@ -189,9 +190,17 @@ def refund_refusal(lang: i18n.Lang, exc: ApiError) -> Errors:
 class EmployeePages:
     @page("GET", "/home", roles=EMPLOYEE)
     def employee_home(self, page: Page) -> Response:
-        wallet, statement = page.api_all(("GET", "/me/wallet"), (
-            "GET", "/me/transactions", {"params": {"limit": 5}}))
-        return page.render("employee/home.html", wallet=wallet,
+        """The credit, what it is worth in salary terms (an estimate: a part that cannot
+        answer now leaves the rest of the page), a bonus waiting for a choice."""
+        wallet, statement, worth, bonuses = page.api_all(
+            ("GET", "/me/wallet"), ("GET", "/me/transactions", {"params": {"limit": 5}}),
+            ("GET", "/me/worth"), ("GET", "/me/bonus-offers"), soft=True)
+        if wallet is None or statement is None:  # the page's own: say why
+            wallet, statement = page.api_all(("GET", "/me/wallet"), (
+                "GET", "/me/transactions", {"params": {"limit": 5}}))
+        return page.render("employee/home.html", wallet=wallet, worth=worth,
+                           open_bonuses=[o for o in (bonuses or {}).get("items", [])
+                                         if o["open"]], BANDS=worth_pages.BANDS,
                            movements=statement["items"], plan_names={
                                k: p["name"] for k, p in _plans_by_id(wallet).items()})
 
@@ -229,6 +238,9 @@ class EmployeePages:
                        wallet: dict[str, Any] | None = None) -> Response:
         if offering is None or wallet is None:
             offering, wallet = page.api_all(("GET", f"/offerings/{oid}"), ("GET", "/me/wallet"))
+        worth = page.api_all(("GET", "/me/worth", {"params": {
+            "amount_cents": offering["price_cents"], "category": offering["category"]}}),
+            soft=True)[0]
         plans = [p for p in _current(wallet["plans"]) if offering["category"] in p["categories"]]
         affordable = [p for p in plans if p["balance_cents"] >= offering["price_cents"]]
         fringe = wallet.get("fringe") if offering["category"] == "fringe" else None
@@ -239,6 +251,8 @@ class EmployeePages:
         if chosen_plan not in {p["plan_id"] for p in affordable}:
             chosen_plan = affordable[0]["plan_id"] if affordable else ""
         return page.render("employee/offering.html", status=status, offering=offering,
+                           worth=worth, BANDS=worth_pages.BANDS,
+                           TREATMENTS=worth_pages.TREATMENTS,
                            plans=plans, affordable=affordable, fringe=fringe, errors=errors,
                            fringe_blocked=fringe_blocked,
                            chosen_plan=chosen_plan,
@@ -321,7 +335,8 @@ class EmployeePages:
                    "older": bool(cursor)}
         if page.htmx and cursor:
             return page.render("employee/_statement_page.html", **context)
-        return page.render("employee/statement.html", wallet=wallet, **context)
+        return page.render("employee/statement.html", wallet=wallet, year=date.today().year,
+                           **context)
 
     # -- refunds --------------------------------------------------------------------------
     @page("GET", "/reimbursements", roles=EMPLOYEE)

@@ -30,6 +30,13 @@
     // What only works with JavaScript (paying by card) is shown only where it runs.
     root.querySelectorAll("[data-js-only]").forEach(function (part) { part.hidden = false; });
 
+    // A slider's figure beside it, as it moves (the form works without it).
+    root.querySelectorAll("[data-range-output]").forEach(function (output) {
+      var input = document.getElementById(output.dataset.rangeOutput);
+      if (!input) return;
+      input.addEventListener("input", function () { output.textContent = input.value + "%"; });
+    });
+
     root.querySelectorAll("[data-print]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () { window.print(); });
