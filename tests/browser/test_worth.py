@@ -208,3 +208,25 @@ def test_hr_offers_the_employee_converts_60_percent_and_the_deadline_pays_it(
     axe(desk)
     if lang == "it":
         shot(desk, "hr-report-bonus-1280")
+
+    # -- the employee's own income: it shapes their figures, and HR's pages never show it --
+    phone.goto("/worth/income")
+    axe(phone)
+    phone.fill("#f-income", "45.678,90" if lang == "it" else "45678.90")
+    phone.locator("main form button[type=submit]").first.click()
+    expect(phone.locator("[role=status]")).to_be_visible()
+    income = "45.678,90" if lang == "it" else "45,678.90"
+    phone.goto("/worth/how")
+    expect(phone.locator("main")).to_contain_text(income)
+    axe(phone)
+    if lang == "it":
+        phone_shot(shot, phone, "employee-worth-how")
+    phone.goto("/statement")
+    expect(phone.locator("#year-worth-line")).to_contain_text(money(lang, 60_000))
+    axe(phone)
+    people = stack.api("GET", f"/companies/{made['id']}/employees", hr_token)["items"]
+    for path in ("/hr", "/hr/employees", f"/hr/employees/{people[0]['id']}",
+                 f"/hr/bonus-offers/{offer_id}", f"/hr/report?year={year}", "/hr/estimates"):
+        desk.goto(path)
+        seen = desk.content()
+        assert "45.678" not in seen and "45,678" not in seen and "4567890" not in seen, path

@@ -328,15 +328,23 @@ class EmployeePages:
     def statement(self, page: Page) -> Response:
         """Movements, newest first, a page at a time; htmx appends the next page."""
         cursor = _cursor(page.request.args.get("cursor"))
-        wallet, chunk = page.api_all(("GET", "/me/wallet"), (
-            "GET", "/me/transactions", {"params": {"limit": PAGE_SIZE, "cursor": cursor}}))
+        year = date.today().year
+        calls: list[Any] = [("GET", "/me/wallet"), (
+            "GET", "/me/transactions", {"params": {"limit": PAGE_SIZE, "cursor": cursor}})]
+        if not cursor:  # the first page says what the year's credit is worth (an estimate)
+            calls.append(("GET", "/me/worth/summary", {"params": {"year": year}}))
+        found = page.api_all(*calls, soft=True)
+        wallet, chunk, summary = found[0], found[1], found[2] if not cursor else None
+        if wallet is None or chunk is None:  # the page's own: say why
+            wallet, chunk = page.api_all(("GET", "/me/wallet"), (
+                "GET", "/me/transactions", {"params": {"limit": PAGE_SIZE, "cursor": cursor}}))
         context = {"movements": chunk["items"], "next_cursor": chunk.get("next_cursor"),
                    "plan_names": {k: p["name"] for k, p in _plans_by_id(wallet).items()},
                    "older": bool(cursor)}
         if page.htmx and cursor:
             return page.render("employee/_statement_page.html", **context)
-        return page.render("employee/statement.html", wallet=wallet, year=date.today().year,
-                           **context)
+        return page.render("employee/statement.html", wallet=wallet, year=year, summary=summary,
+                           BANDS=worth_pages.BANDS, **context)
 
     # -- refunds --------------------------------------------------------------------------
     @page("GET", "/reimbursements", roles=EMPLOYEE)
