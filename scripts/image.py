@@ -57,7 +57,7 @@ def choose_engine(requested: str | None, docker_answers: Callable[[], bool],
     return None
 
 
-def _docker_answers() -> bool:
+def docker_answers() -> bool:
     try:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.SubprocessError):
@@ -65,7 +65,7 @@ def _docker_answers() -> bool:
 
 
 def engine() -> str:
-    chosen = choose_engine(os.environ.get("CONTAINER_ENGINE"), _docker_answers, shutil.which)
+    chosen = choose_engine(os.environ.get("CONTAINER_ENGINE"), docker_answers, shutil.which)
     if chosen is None:
         raise SystemExit(NO_ENGINE)
     return chosen

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 import requests
 from kombu import Connection
 
-from scripts import smtp_sink
+from scripts import broker, image, smtp_sink
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [
@@ -36,16 +37,6 @@ WEB_PORTS = {"catalog": 8001, "benefits": 8002, "wallet": 8003, "notifications":
 METRICS_PORTS = {"gateway": 9180, "catalog": 9181, "benefits": 9182, "wallet": 9183,
                  "notifications": 9184, "web": 9189}
 BROKER_METRICS = "http://127.0.0.1:15692/metrics/detailed?family=queue_coarse_metrics"
-NO_BROKER = """
-RabbitMQ is not reachable at {uri}.
-WeCare's services talk through it. Start one, then run `make run` again:
-  - Debian/Ubuntu:  sudo apt-get install -y rabbitmq-server && sudo rabbitmq-server -detached
-  - macOS:          brew install rabbitmq && brew services start rabbitmq
-  - Docker:         docker run -d --name rabbitmq -p 5672:5672 -p 15672:15672 rabbitmq:3-management
-or point AMQP_URI at one you have (e.g. AMQP_URI=pyamqp://user:pass@host:5672//).
-"""
-
-
 DEV_SECRETS = ("JWT_SECRET", "WECARE_INTERNAL_TOKEN", "WECARE_LINK_SECRET")
 
 
@@ -80,9 +71,20 @@ def broker_reachable(uri: str) -> bool:
         return False
 
 
+def broker_plan(env: dict[str, str], uri_given: bool) -> broker.Plan:
+    """What to do when no broker answers at AMQP_URI (scripts/broker.py's plan, with what
+    this machine has)."""
+    return broker.plan(
+        env["AMQP_URI"], uri_given=uri_given, port_answers=broker.port_open(5672),
+        installed=broker.available(),
+        engine=image.choose_engine(None, image.docker_answers, shutil.which),
+        install=broker.install_command(broker.os_release()))
+
+
 def main() -> int:
     os.chdir(ROOT)
     env = dict(os.environ)
+    uri_given = "AMQP_URI" in env
     env.setdefault("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672//")
     env.setdefault("WECARE_ADMIN_EMAIL", "admin@wecare.demo")
     env.setdefault("WECARE_ADMIN_PASSWORD", "wecare-admin-demo")
@@ -98,9 +100,25 @@ def main() -> int:
         for name, value in dev_secrets(Path(env["WECARE_DATA_DIR"])).items():
             env.setdefault(name, value)
 
+    own_broker = None
     if not broker_reachable(env["AMQP_URI"]):
-        print(NO_BROKER.format(uri=env["AMQP_URI"]), file=sys.stderr)
-        return 1
+        plan = broker_plan(env, uri_given)
+        if plan.action != "own":
+            print(plan.message, file=sys.stderr)
+            return 1
+        print(f"· {plan.message}", flush=True)
+        own_broker = broker.RunBroker(Path(env["WECARE_DATA_DIR"]))
+        env["AMQP_URI"] = own_broker.start()
+        print(f"· RabbitMQ of make run's own at {env['AMQP_URI']}", flush=True)
+    try:
+        return run(env, url)
+    finally:
+        if own_broker is not None:
+            own_broker.stop()
+
+
+def run(env: dict[str, str], url: str) -> int:
+    """Migrate, declare, start everything, seed the demo, and wait for Ctrl-C."""
     py = sys.executable
     print("· migrating each service's schema")
     subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True)

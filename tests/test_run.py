@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from kombu import Connection
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts import broker  # noqa: E402
 from scripts.run import DEV_SECRETS, Supervisor, dev_secrets  # noqa: E402
 
 
@@ -79,3 +83,80 @@ def test_a_program_that_keeps_dying_waits_longer_each_time(tmp_path: Path) -> No
     waits = [line.split("again in ")[1].split(" s")[0] for line in said if "again in" in line]
     assert waits[:4] == ["0.1", "0.2", "0.4", "0.4"], said
     assert "exit code 3" in said[0]
+
+
+# -- no broker: what make run does (scripts/broker.py) -------------------------------------
+DEFAULT = "pyamqp://guest:guest@127.0.0.1:5672//"
+
+
+def test_with_rabbitmq_installed_but_not_running_make_run_starts_its_own() -> None:
+    decided = broker.plan(DEFAULT, uri_given=False, port_answers=False, installed=True,
+                          engine="podman", install="sudo apt-get install -y rabbitmq-server")
+    assert decided.action == "own" and "var/rabbitmq" in decided.message
+
+
+def test_without_rabbitmq_but_with_a_container_engine_it_gives_the_one_command() -> None:
+    for engine in ("docker", "podman"):
+        decided = broker.plan(DEFAULT, uri_given=False, port_answers=False, installed=False,
+                              engine=engine, install="sudo apt-get install -y rabbitmq-server")
+        assert decided.action == "stop"
+        (command,) = [line.strip() for line in decided.message.splitlines()
+                      if line.strip().startswith(engine)]
+        assert command == (f"{engine} run -d --name wecare-rabbitmq -p 127.0.0.1:5672:5672 "
+                           "docker.io/library/rabbitmq:3-management")
+
+
+def test_with_neither_it_gives_the_install_command_of_this_system() -> None:
+    decided = broker.plan(DEFAULT, uri_given=False, port_answers=False, installed=False,
+                          engine=None, install="sudo dnf install -y rabbitmq-server")
+    assert decided.action == "stop"
+    assert decided.message.splitlines()[-1].strip() == "sudo dnf install -y rabbitmq-server"
+    systems = {"debian": "sudo apt-get install -y rabbitmq-server",
+               "fedora": "sudo dnf install", "arch": "sudo pacman -S", "alpine": "sudo apk add",
+               "opensuse-tumbleweed": "sudo zypper install"}
+    for system, start in systems.items():
+        release = {"ID": system, "ID_LIKE": "opensuse suse" if "opensuse" in system else ""}
+        assert broker.install_command(release, "linux").startswith(start), system
+    assert broker.install_command({"ID": "linuxmint", "ID_LIKE": "ubuntu debian"}, "linux") == \
+        "sudo apt-get install -y rabbitmq-server"
+    assert broker.install_command({}, "darwin").startswith("brew install rabbitmq")
+    assert "rabbitmq.com" in broker.install_command({"ID": "plan9"}, "linux")
+
+
+def test_a_broker_asked_for_by_name_or_refusing_the_default_login_is_not_replaced() -> None:
+    named = broker.plan("pyamqp://u:p@mq.example:5672//", uri_given=True, port_answers=False,
+                        installed=True, engine="docker", install="x")
+    assert named.action == "stop" and "mq.example" in named.message
+    refusing = broker.plan(DEFAULT, uri_given=False, port_answers=True, installed=True,
+                           engine="docker", install="x")
+    assert refusing.action == "stop" and "AMQP_URI=" in refusing.message
+
+
+def test_rabbitmqs_scripts_are_found_where_packages_put_them(tmp_path: Path) -> None:
+    for name in ("rabbitmq-server", "rabbitmqctl"):
+        (tmp_path / name).touch()
+    assert broker.bin_dir({"RABBITMQ_BIN": str(tmp_path)}, lambda _: None) == tmp_path
+    assert broker.bin_dir({}, lambda _: str(tmp_path / "rabbitmq-server")) in (
+        tmp_path, broker.DEBIAN_BIN)  # Homebrew's sbin (Debian's place first, when there)
+    # Debian's /usr/sbin wrapper becomes the rabbitmq user: never the one used
+    if not broker.DEBIAN_BIN.exists():
+        assert broker.bin_dir({}, lambda _: "/usr/sbin/rabbitmq-server") is None
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not broker.available(), reason="RabbitMQ is not installed here")
+def test_make_runs_own_node_starts_takes_connections_keeps_its_data_and_stops(
+        tmp_path: Path) -> None:
+    own = broker.RunBroker(tmp_path)
+    uri = own.start()
+    try:
+        assert uri != DEFAULT  # the machine's broker holds 5672 here: another port
+        with Connection(uri, connect_timeout=10) as conn:
+            conn.ensure_connection(max_retries=3)
+            conn.SimpleQueue("kept").put({"n": 1})
+        assert (tmp_path / "rabbitmq/mnesia").is_dir()  # its data in the data dir
+        assert broker.RunBroker(tmp_path).start() == uri  # left running: used again
+    finally:
+        own.stop()
+    port = int(uri.rsplit(":", 1)[1].strip("/"))
+    assert not broker.port_open(port)

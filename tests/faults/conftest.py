@@ -22,7 +22,7 @@ def harness() -> Any:
 
 @pytest.fixture(scope="module")
 def own_broker(harness: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A RabbitMQ node of the fault tests' own (tests/faults/broker.py), which they may
+    """A RabbitMQ node of the fault tests' own (scripts/broker.py), which they may
     stop; None where RabbitMQ's scripts are not installed (the broker fault is then
     simulated on the shared broker, and the test says so)."""
     if not broker.available():
