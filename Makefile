@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image base-image test-image bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web bench-telemetry dlq clean
+.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image base-image test-image backup restore bench-restore bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web bench-telemetry dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -22,6 +22,8 @@ help:
 	@echo "make image         build the container image (wecare:<version>, and wecare:dev); BASE_IMAGE=..."
 	@echo "make base-image    a Python 3.11 base image from Debian's packages (no registry needed)"
 	@echo "make test-image    build the image, start every command of the manifests in it read-only"
+	@echo "make backup        pg_dump of every service's schema (and local receipts) into var/backups/"
+	@echo "make restore       FROM=var/backups/<time>: all of it back into DATABASE_URL"
 	@echo "make bench         every benchmark, printing tables"
 
 $(VENV)/.synced: uv.lock $(PYPROJECTS)
@@ -117,7 +119,7 @@ base-image:
 test-image: install
 	BASE_IMAGE=$(BASE_IMAGE) $(VENV)/bin/pytest tests/containers/test_image_runs.py -q -s -p no:schemathesis
 
-bench: bench-slice bench-wallet bench-ledger bench-catalog bench-grants bench-notifications bench-web
+bench: bench-slice bench-wallet bench-ledger bench-catalog bench-grants bench-notifications bench-web bench-restore
 
 bench-slice: install
 	$(VENV)/bin/nameko test bench/test_slice_latency.py -q -s -p no:logging --no-header
@@ -155,6 +157,20 @@ bench-web: install
 # exported to a local collector stand-in and every /metrics scraped, beside off (BENCH_ROUNDS)
 bench-telemetry: install
 	$(PY) -W ignore bench/telemetry_bench.py
+
+# Every service's schema (pg_dump: one snapshot) and, with WECARE_RECEIPTS_STORE=local, the receipts
+# folder, from DATABASE_URL into var/backups/<time>/ (or TO=folder); make restore FROM=folder puts
+# them back into DATABASE_URL (an empty database; CLEAN=1 replaces the schemas it holds)
+backup: install
+	$(PY) -m scripts.backup backup $(if $(TO),--to $(TO))
+
+restore: install
+	@if [ -z "$(FROM)" ]; then echo "make restore FROM=var/backups/<time> (the folder make backup wrote)" >&2; exit 2; fi
+	$(PY) -m scripts.backup restore $(FROM) $(if $(CLEAN),--clean)
+
+# make backup and make restore for 1,000 and 10,000 vouchers (BENCH_RESTORE_SIZES), beside the target
+bench-restore: install
+	$(PY) -W ignore bench/restore_bench.py
 
 dlq: install
 	$(PY) -m wecare_common.dlq list

@@ -66,10 +66,18 @@ class DatabaseReceiptStore:
         return bytes(content)
 
 
-def receipt_store() -> ReceiptStore:
+def receipts_dir() -> Path | None:
+    """The folder receipts are kept in (`WECARE_RECEIPTS_STORE=local`); None when they are
+    rows of the database (make backup copies the one or the other)."""
     if (env("WECARE_RECEIPTS_STORE") or "database") == "local":
-        root = env("WECARE_RECEIPTS_DIR") or str(DEFAULT_DATA_DIR / "receipts")
-        return LocalReceiptStore(Path(root))
+        return Path(env("WECARE_RECEIPTS_DIR") or str(DEFAULT_DATA_DIR / "receipts"))
+    return None
+
+
+def receipt_store() -> ReceiptStore:
+    folder = receipts_dir()
+    if folder is not None:
+        return LocalReceiptStore(folder)
     return DatabaseReceiptStore(make_engine("benefits"))
 
 
