@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image base-image test-image backup restore bench-restore bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web bench-telemetry dlq clean
+.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image base-image test-image k8s-images k8s-smoke backup restore bench-restore bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web bench-telemetry dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -22,6 +22,7 @@ help:
 	@echo "make image         build the container image (wecare:<version>, and wecare:dev); BASE_IMAGE=..."
 	@echo "make base-image    a Python 3.11 base image from Debian's packages (no registry needed)"
 	@echo "make test-image    build the image, start every command of the manifests in it read-only"
+	@echo "make k8s-smoke     play deploy/overlays/local with podman kube play, smoke through the gateway"
 	@echo "make backup        pg_dump of every service's schema (and local receipts) into var/backups/"
 	@echo "make restore       FROM=var/backups/<time>: all of it back into DATABASE_URL"
 	@echo "make bench         every benchmark, printing tables"
@@ -112,6 +113,17 @@ image:
 
 base-image:
 	python3 -m scripts.image base
+
+# What deploy/overlays/local runs beside WeCare, from Debian's packages on BASE_IMAGE:
+# wecare-postgres:dev and wecare-rabbitmq:dev (deploy/overlays/local/images)
+k8s-images:
+	python3 -m scripts.image local $(BASE_IMAGE)
+
+# deploy/overlays/local rendered and played by podman kube play: PostgreSQL, RabbitMQ, an SMTP sink,
+# the migration Job, every service, the gateway and the web app; then a smoke through the gateway's
+# published port (scripts/k8s_smoke.py; slow: not in make test; .ci/run runs it where podman is)
+k8s-smoke: install image k8s-images
+	$(PY) -m scripts.k8s_smoke
 
 # The image built (canaries planted in the build context must stay out), then every command the
 # manifests name started in it as they start it: non-root, read-only, only /tmp writable (slow:

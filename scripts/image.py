@@ -5,6 +5,8 @@
     python3 -m scripts.image base                 make base-image: Debian bookworm with Python 3.11
                                                   from Debian's packages (mmdebstrap), imported as
                                                   localhost/wecare-base:bookworm
+    python3 -m scripts.image local [BASE_IMAGE]   make k8s-images: the local overlay's PostgreSQL
+                                                  and RabbitMQ, Debian's packages on BASE_IMAGE
     python3 -m scripts.image engine               the engine these use, or why there is none
 
 docker when its client reaches an engine, else podman (with deploy/podman/containers.conf
@@ -126,6 +128,26 @@ def build(base: str) -> int:
     return 0
 
 
+LOCAL_IMAGES = ROOT / "deploy/overlays/local/images"
+
+
+def local_images(base: str) -> int:
+    """make k8s-images: what the local overlay runs beside WeCare (PostgreSQL, RabbitMQ), from
+    Debian's packages on `base`: wecare-<folder>:dev for each folder of LOCAL_IMAGES."""
+    name = engine()
+    for folder in sorted(p for p in LOCAL_IMAGES.iterdir() if (p / "Containerfile").exists()):
+        tag = f"wecare-{folder.name}:dev"
+        started = time.monotonic()
+        print(f"· {tag} on {base}", flush=True)
+        done = run(name, "build", "--build-arg", f"BASE_IMAGE={base}", "-t", tag, str(folder),
+                   check=False)
+        if done.returncode != 0:
+            return done.returncode
+        print(f"{tag}: {size_bytes(name, tag) / 1e6:.0f} MB, built in "
+              f"{time.monotonic() - started:.0f} s")
+    return 0
+
+
 def mmdebstrap_args(tarball: Path) -> list[str]:
     return ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(BASE_PACKAGES),
             # /usr merged without the usrmerge package (and the perl it pulls in)
@@ -157,6 +179,8 @@ def main(argv: Sequence[str]) -> int:
         return build(argv[1] if len(argv) > 1 and argv[1] else DEFAULT_BASE)
     if command == "base":
         return base_image()
+    if command == "local":
+        return local_images(argv[1] if len(argv) > 1 and argv[1] else DEFAULT_BASE)
     if command == "engine":
         print(engine())
         return 0

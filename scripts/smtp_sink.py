@@ -11,7 +11,6 @@ and the flush blocked the server's event loop (half its time in bench-notificati
 from __future__ import annotations
 
 import itertools
-import mailbox
 import os
 import sys
 import time
@@ -23,8 +22,11 @@ class RawMaildir:
     """aiosmtpd handler: `-c smtp_sink.RawMaildir <folder>`."""
 
     def __init__(self, folder: str) -> None:
-        mailbox.Maildir(folder, create=True)  # tmp/, new/ and cur/
         self.folder = Path(folder)
+        # tmp/, new/ and cur/ (mailbox.Maildir makes them only where the folder itself is
+        # missing, not in an empty one: a volume mounted there)
+        for sub in ("tmp", "new", "cur"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
         self.names = (f"{time.time_ns()}.P{os.getpid()}Q{n}.sink" for n in itertools.count())
 
     @classmethod

@@ -28,10 +28,15 @@ def test_every_deployment_is_probed_limited_and_locked_down() -> None:
     rendered = subprocess.run(["kubectl", "kustomize", str(ROOT / "deploy/overlays/local")],
                               capture_output=True, text=True, check=True).stdout
     docs = [d for d in yaml.safe_load_all(rendered) if d]
-    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    # WeCare's own (the local overlay adds PostgreSQL, RabbitMQ and an SMTP sink beside them)
+    deployments = [d for d in docs if d["kind"] == "Deployment"
+                   and d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "wecare"]
     assert {d["metadata"]["name"] for d in deployments} == {
         "wecare-gateway", "wecare-catalog", "wecare-benefits", "wecare-wallet",
         "wecare-notifications", "wecare-web"}
+    others = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} - {
+        d["metadata"]["name"] for d in deployments}
+    assert others == {"postgres", "rabbitmq", "smtp-sink"}
     budgets = {d["metadata"]["name"] for d in docs if d["kind"] == "PodDisruptionBudget"}
     # liveness asks the process only; readiness its dependencies (a service's database;
     # the gateway's own: a service down fails its requests, not every gateway pod)
@@ -71,6 +76,26 @@ def test_the_local_secret_gives_every_setting_a_service_needs_to_start(monkeypat
     assert all("WECARE_DEV_MODE" not in (d.get("data") or {}) for d in config_maps)
 
 
+@needs_kubectl
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_service_listens_on_its_pods_own_port(target: str) -> None:
+    """A Service's port is the port its pods listen on: callers name one number, and
+    make k8s-smoke (podman resolves a Service's name to its pod, with no port mapping) can play
+    the manifests as they are."""
+    rendered = subprocess.run(["kubectl", "kustomize", str(ROOT / target)],
+                              capture_output=True, text=True, check=True).stdout
+    docs = [d for d in yaml.safe_load_all(rendered) if d]
+    for service in (d for d in docs if d["kind"] == "Service"):
+        (pod,) = [d["spec"]["template"]["spec"] for d in docs if d["kind"] == "Deployment"
+                  and service["spec"]["selector"].items()
+                  <= d["spec"]["template"]["metadata"]["labels"].items()]
+        ports = {p.get("name"): p["containerPort"] for c in pod["containers"]
+                 for p in c.get("ports", [])}
+        for port in service["spec"]["ports"]:
+            target_port = port.get("targetPort", port["port"])
+            assert port["port"] == ports.get(target_port, target_port), service["metadata"]
+
+
 def test_the_migration_job_is_named_after_the_version_it_migrates_to() -> None:
     """A Job's template cannot change: each release applies a Job of its own."""
     base = yaml.safe_load((ROOT / "deploy/base/kustomization.yaml").read_text())
@@ -91,6 +116,8 @@ def test_the_image_build_leaves_out_local_state_and_ci_checks_lint_and_manifests
     ci = (ROOT / ".ci/run").read_text()
     assert "make lint" in ci and "make deploy-check" in ci
     assert ci.index("make lint") < ci.index("make test")
+    # the image and the manifests run where podman is, and a run without them says so
+    assert "make test-image" in ci and "make k8s-smoke" in ci and "SKIPPED" in ci
 
 
 # -- each workload's secrets, and who may talk to whom (issue 23.9) ---------------------------
