@@ -135,21 +135,44 @@ def run_flags(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
     return flags
 
 
+def env_flags(container: dict[str, Any], config: dict[str, str], secret: dict[str, str],
+              moved: dict[str, str]) -> list[str]:
+    """The container's environment as the manifests give it: the ConfigMap, each key of the
+    Secret it names (secretKeyRef; a whole Secret only through envFrom), its own values (with
+    the addresses in `moved` replaced)."""
+    given = dict(config)
+    refs = [r for ref in container.get("envFrom", []) for r in ref]
+    if "secretRef" in refs:
+        given |= secret
+    for e in container.get("env", []):
+        if "value" in e:
+            value = e["value"]
+            for old, new in moved.items():
+                value = value.replace(old, new)
+            given[e["name"]] = value
+        elif "secretKeyRef" in e.get("valueFrom", {}):
+            key = e["valueFrom"]["secretKeyRef"]["key"]
+            if key in secret:  # an optional key the Secret lacks is not set
+                given[e["name"]] = secret[key]
+    return [f"--env={k}={v}" for k, v in given.items()]
+
+
 def test_every_command_of_the_manifests_starts_read_only_and_answers_its_probes(
         built: str, infrastructure: dict[str, str]) -> None:
     docs = rendered_base()
     (config,) = [d["data"] for d in docs if d["kind"] == "ConfigMap"]
     # what the operator's Secret holds (deploy/base/config.yaml): never development mode
-    settings = {**config, **infrastructure, "JWT_SECRET": secrets.token_urlsafe(32),
+    settings = {**infrastructure, "JWT_SECRET": secrets.token_urlsafe(32),
                 "WECARE_INTERNAL_TOKEN": secrets.token_urlsafe(32),
                 "WECARE_ADMIN_EMAIL": "admin@image.test", "WECARE_ADMIN_PASSWORD": "image-admin-1",
                 "WECARE_SEPA_DEBTOR_NAME": "WeCare Image Test",
                 "WECARE_SEPA_DEBTOR_IBAN": "IT60X0542811101000000123456",
-                "WECARE_SEPA_DEBTOR_BIC": "BPMOIT22XXX", "SMTP_URL": "smtp://127.0.0.1:1"}
+                "WECARE_SEPA_DEBTOR_BIC": "BPMOIT22XXX", "SMTP_URL": "smtp://127.0.0.1:1",
+                "WECARE_LINK_SECRET": secrets.token_urlsafe(32)}
     (job,) = [d for d in docs if d["kind"] == "Job"]
     pod = job["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    env = [f"--env={k}={v}" for k, v in settings.items()]
+    env = env_flags(container, config, settings, {})
     migrated = podman("run", "--rm", *run_flags(pod, container), *env, IMAGE,
                       *container["command"], check=False, timeout=600)
     assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
@@ -162,13 +185,13 @@ def test_every_command_of_the_manifests_starts_read_only_and_answers_its_probes(
             pod = deployment["spec"]["template"]["spec"]
             (container,) = pod["containers"]
             port = harness_module.load().free_port()
-            (target,) = [p["containerPort"] for p in container["ports"]]
-            own = {e["name"]: e["value"].replace(f"0.0.0.0:{target}", f"127.0.0.1:{port}")
-                   for e in container.get("env", [])}
-            # on the host's network the services find each other at their own ports
-            refs = [r for ref in container.get("envFrom", []) for r in ref]
-            given = settings if "secretRef" in refs else config
-            env = [f"--env={k}={v}" for k, v in {**given, **own}.items()]
+            (target,) = [p["containerPort"] for p in container["ports"] if p["name"] == "http"]
+            # its addresses moved to free ports: every container is on the host's network
+            metrics = config.get("WECARE_METRICS_ADDRESS", "0.0.0.0:9090")
+            env = env_flags(container, config, settings,
+                            {f"0.0.0.0:{target}": f"127.0.0.1:{port}"}) + [
+                f"--env=WECARE_METRICS_ADDRESS=127.0.0.1:{harness_module.load().free_port()}"
+                if metrics else "--env=WECARE_METRICS_ADDRESS="]
             name = f"wecare-image-{run_id}-{deployment['metadata']['name']}"
             podman("run", "-d", "--name", name, *run_flags(pod, container), *env, IMAGE,
                    *container["command"])
