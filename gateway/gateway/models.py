@@ -32,6 +32,13 @@ class User(Base):
     provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
     network_id: Mapped[str | None] = mapped_column(String(36), index=True)  # role network
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # how access ends (gateway/gateway/standing.py): disabled by an operator or removed
+    # by an HR colleague (who, why), or an employee who left (read-only until access_until)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    disabled_by: Mapped[str | None] = mapped_column(String(36))
+    disabled_reason: Mapped[str | None] = mapped_column(String(20))  # removed | disabled
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    access_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class IdempotencyRecord(Base):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema
+from wecare_common import clock
 from wecare_common.contract import refusals
 from wecare_common.db import Database
 from wecare_common.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
@@ -22,9 +23,13 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import clients, errors
 from gateway.auth import Principal, principal_from
-from gateway.users import session_ended
+from gateway.standing import Standing, day_of
+from gateway.users import session_standing
 
 MAX_JSON_BYTES = 256 * 1024
+# an employee who left sees, on every answer, until when they may still read
+READ_ONLY_HEADER = "WeCare-Read-Only-Until"
+READ_ONLY_UNTIL = "wecare.read_only_until"
 
 
 @dataclass
@@ -51,8 +56,11 @@ class ApiRoute(HttpEntrypoint):
                  response: type[Schema] | None = None, status: int = 200,
                  moves_money: bool = False, summary: str = "",
                  body_type: str = "application/json", max_body_bytes: int = MAX_JSON_BYTES,
-                 **kwargs: Any) -> None:
+                 open_to_leavers: bool | None = None, **kwargs: Any) -> None:
         self.roles = roles
+        # what an employee who left may still do while their access lasts: read (GET),
+        # and what a route declares (cancel a voucher, sign out); nothing else
+        self.open_to_leavers = method == "GET" if open_to_leavers is None else open_to_leavers
         self.body_schema = body
         self.query_schema = query
         self.response_schema = response
@@ -67,7 +75,11 @@ class ApiRoute(HttpEntrypoint):
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
-        return clients.transport_headers(request, super().handle_request(request))
+        response = clients.transport_headers(request, super().handle_request(request))
+        until = request.environ.get(READ_ONLY_UNTIL)
+        if until is not None:  # pages show it on every page of a leaver
+            response.headers[READ_ONLY_HEADER] = until.isoformat()
+        return response
 
     def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:
         call = Call(request, None)
@@ -77,8 +89,14 @@ class ApiRoute(HttpEntrypoint):
                 raise Forbidden(f"the {principal.role} role may not do this")
             if not principal.scoped:
                 raise refusals.SIGN_UP_UNFINISHED()  # no scope: no access
-            if self._session_ended(principal.session_id):
-                raise Unauthenticated("this session was logged out")
+            standing = self._standing(principal.session_id)
+            if standing is None or standing.ended:
+                raise Unauthenticated("this session has ended")
+            if standing.read_only:  # an employee who left: reads, and what it lists
+                request.environ[READ_ONLY_UNTIL] = standing.until
+                if not self.open_to_leavers:
+                    raise refusals.READ_ONLY_AFTER_LEAVING(
+                        until=day_of(standing.until or clock.now()))
             call = SignedInCall(request, principal)
         if self.query_schema is not None:
             call.query = load(self.query_schema, refuse_nul(request.args.to_dict()))
@@ -95,14 +113,14 @@ class ApiRoute(HttpEntrypoint):
         # the URL's variables, which nameko's web server sets on the request
         return (call,), dict(vars(request)["path_values"])
 
-    def _session_ended(self, session_id: str | None) -> bool:
+    def _standing(self, session_id: str | None) -> Standing | None:
         """Asked of the service's database provider (the gateway owns sessions). A token
-        naming no login session is not one we issued: refused."""
+        naming no login session is not one we issued: None, refused."""
         if session_id is None:
-            return True
+            return None
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         with database.new_session() as session:
-            return session_ended(session, session_id)
+            return session_standing(session, session_id)
 
     def response_from_result(self, result: Any) -> Response:
         if isinstance(result, Response):

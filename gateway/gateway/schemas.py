@@ -7,6 +7,12 @@ from marshmallow import Schema, fields, validate
 from wecare_common.categories import CATEGORIES
 from wecare_common.contract import benefits, catalog, notifications, wallet
 from wecare_common.contract.benefits import Name
+from wecare_common.contract.responses import (
+    AccountOut as AccountOut,
+)
+from wecare_common.contract.responses import (
+    AccountPage as AccountPage,
+)
 
 # the response schemas live in the contract; named here too, as the routes import them
 from wecare_common.contract.responses import (
@@ -359,6 +365,17 @@ class InvitationIn(Schema):
     email = fields.Email(required=True)
     first_name = Name
     last_name = Name
+
+
+class AccountsQuery(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254),
+                          metadata={"description": "part of the email address, any case"})
+
+
+class AccessIn(Schema):
+    enabled = fields.Boolean(required=True, metadata={
+        "description": "false: the account can do nothing, its sessions end at once; "
+                       "true: it may sign in again"})
 
 
 class ResetIn(Schema):

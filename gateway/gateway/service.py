@@ -13,7 +13,7 @@ from wecare_common.memory import SettledMemory
 from wecare_common.rpc import TimedServiceRpc
 from wecare_common.telemetry import Telemetry
 
-from gateway import users
+from gateway import standing, users
 from gateway.models import Base
 
 # modules, not classes: `nameko run gateway.service` takes every class here for a service
@@ -35,6 +35,7 @@ class AdminBootstrap(DependencyProvider):
 
     def start(self) -> None:
         engine = make_engine("gateway")
+        standing.leaver_access_days()  # a bad WECARE_LEAVER_ACCESS_DAYS stops the start
         with transaction(sessionmaker(bind=engine)) as session:
             users.ensure_admin(session, env("WECARE_ADMIN_EMAIL"), env("WECARE_ADMIN_PASSWORD"))
         engine.dispose()

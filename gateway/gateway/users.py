@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
-from wecare_common import links
+from wecare_common import clock, links
 from wecare_common.contract import events, refusals
 from wecare_common.db import aware
 from wecare_common.errors import Conflict, DomainError, Unauthenticated
@@ -19,6 +19,7 @@ from wecare_common.outbox import record_event
 
 from gateway.auth import Principal, hash_password, verify_password
 from gateway.models import LoginSession, OneTimeToken, User
+from gateway.standing import Standing, refusal, standing_of
 
 
 def principal_of(user: User) -> Principal:
@@ -46,14 +47,26 @@ def create_user(session: Session, *, email: str, password: str | None, role: str
 
 
 def authenticate(session: Session, email: str, password: str) -> Principal:
+    """The person, for the right password; an account disabled, past its access or
+    whose sign-up is not done is refused (after the password: nothing is told to
+    someone who does not know it)."""
     user = session.scalar(select(User).where(User.email == email.lower()))
     stored, principal = (user.password_hash, principal_of(user)) if user else (None, None)
+    now_standing = standing(user) if user else None
     session.rollback()  # reads only: no transaction stays open during the slow hashing
     if not verify_password(stored, password) or principal is None:
         raise Unauthenticated("wrong email or password")
+    if now_standing is not None and (refused := refusal(now_standing)) is not None:
+        raise refused
     if not principal.scoped:  # the right password, before the sign-up is done
         raise unfinished_sign_up()
     return principal
+
+
+def standing(user: User) -> Standing:
+    """What the account may do now (gateway/gateway/standing.py)."""
+    return standing_of(disabled_at=user.disabled_at, left_at=user.left_at,
+                       access_until=user.access_until, now=clock.now())
 
 
 def unfinished_sign_up() -> DomainError:
@@ -148,7 +161,7 @@ def refresh_session(session: Session, refresh: str) -> tuple[Principal, str]:
     if login is None or login.revoked_at is not None or aware(login.expires_at) < now:
         raise Unauthenticated("this refresh token is not valid")
     user = session.get(User, login.user_id)
-    if user is None:
+    if user is None or standing(user).ended:
         raise Unauthenticated("this refresh token is not valid")
     new = secrets.token_urlsafe(32)
     login.refresh_hash = _digest(new)
@@ -161,33 +174,55 @@ def end_session(session: Session, session_id: str | None) -> None:
                                                LoginSession.revoked_at.is_(None))
                     .values(revoked_at=datetime.now(UTC)))
     session.commit()
+    forget_sessions()
+
+
+# Every request with a token asks whether its session still stands, and what its account
+# may do now (gateway/gateway/standing.py). A session found alive is believed for
+# SESSION_CHECK_TTL seconds without asking again: ending it (sign-out, a new password, an
+# account disabled, a departure) through this process is seen here at once (the cache is
+# emptied); through another gateway replica, within SESSION_CHECK_TTL. (A look-up per
+# request was the gateway's second cost on the voucher path, after the Idempotency-Key's
+# writes.) docs/api.md#how-access-ends.
+SESSION_CHECK_TTL = 2.0
+# session id → (monotonic time until which it is believed, what its account may do)
+_alive: dict[str, tuple[float, Standing]] = {}
+
+
+def forget_sessions() -> None:
+    """Ask again for every session (this process): one ended, or its account changed."""
     _alive.clear()
 
 
-# Every request with a token asks whether its session was logged out. A session found
-# alive is believed alive for SESSION_CHECK_TTL seconds without asking again: a logout
-# through this process ends it here at once (the cache is emptied); through another
-# gateway replica, within SESSION_CHECK_TTL. (A look-up per request was the gateway's
-# second cost on the voucher path, after the Idempotency-Key's writes.)
-SESSION_CHECK_TTL = 2.0
-_alive: dict[str, float] = {}  # session id → monotonic time until which it is believed alive
-
-
-def session_ended(session: Session, session_id: str | None) -> bool:
+def session_standing(session: Session, session_id: str | None) -> Standing | None:
+    """What the session's account may do now; None when the session is not one we
+    issued, or has ended (signed out, a new password, the account disabled)."""
     if session_id is None:  # not a token we issued
-        return True
-    now = time.monotonic()
-    if _alive.get(session_id, 0.0) > now:
-        return False
-    revoked = session.execute(select(LoginSession.revoked_at).where(
-        LoginSession.id == session_id)).first()
-    ended = revoked is None or revoked[0] is not None
-    if not ended:
+        return None
+    mono = time.monotonic()
+    known = _alive.get(session_id)
+    if known is not None and known[0] > mono:
+        return known[1]
+    row = session.execute(
+        select(LoginSession.revoked_at, User.disabled_at, User.left_at, User.access_until)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == session_id)).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    found = standing_of(disabled_at=row.disabled_at, left_at=row.left_at,
+                        access_until=row.access_until, now=clock.now())
+    if not found.ended:
         if len(_alive) > 100_000:  # believed, not needed: forget them all
             _alive.clear()
-        _alive[session_id] = now + SESSION_CHECK_TTL
-    return ended
+        _alive[session_id] = (mono + SESSION_CHECK_TTL, found)
+    return found
 
+
+def end_sessions(session: Session, user_id: str, now: datetime) -> None:
+    """Every login session of the person ends: their access and refresh tokens with it."""
+    session.execute(update(LoginSession).where(LoginSession.user_id == user_id,
+                                               LoginSession.revoked_at.is_(None))
+                    .values(revoked_at=now))
 
 
 INVITATION_TTL = timedelta(days=7)
@@ -232,15 +267,15 @@ def set_password(session: Session, token: str, password: str) -> Principal:
     if found is None or found.used_at is not None or aware(found.expires_at) < now:
         raise Unauthenticated("this link is not valid (used, expired or unknown)")
     user = session.get_one(User, found.user_id)
+    if (refused := refusal(standing(user), field="token")) is not None:
+        raise refused  # disabled, or past its access: a link changes nothing
     if not linked(user):  # a link sent before the sign-up was done: it waits for it
         raise unfinished_sign_up()
     end_links(session, found.user_id, now)
     user.password_hash = hash_password(password)
-    session.execute(update(LoginSession).where(LoginSession.user_id == found.user_id,
-                                               LoginSession.revoked_at.is_(None))
-                    .values(revoked_at=now))
+    end_sessions(session, found.user_id, now)
     session.commit()
-    _alive.clear()
+    forget_sessions()
     return principal_of(user)
 
 

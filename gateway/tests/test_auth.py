@@ -107,16 +107,21 @@ def test_a_person_without_the_tenant_they_act_for_has_no_scope(principal, scoped
 
 
 def test_a_token_naming_no_login_session_is_not_one_of_ours(tmp_path) -> None:
-    from gateway.models import Base
-    from gateway.users import session_ended, start_session
+    from gateway.models import Base, User
+    from gateway.users import session_standing, start_session
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
     engine = create_engine(f"sqlite:///{tmp_path / 'g.db'}")
     Base.metadata.create_all(engine)
     with Session(engine) as session:
-        assert session_ended(session, None)
-        assert session_ended(session, "no-such-session")
+        assert session_standing(session, None) is None
+        assert session_standing(session, "no-such-session") is None
         principal, _ = start_session(session, HR)
-        assert not session_ended(session, principal.session_id)
+        assert session_standing(session, principal.session_id) is None  # no such account
+        users_row = User(id=HR.user_id, email="hr@example.org", role="hr", company_id="c1",
+                         created_at=datetime.now(UTC))
+        session.add(users_row)
+        session.commit()
+        assert session_standing(session, principal.session_id).state == "active"
     engine.dispose()

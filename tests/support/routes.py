@@ -177,6 +177,23 @@ def _fresh_link(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str
     return {"link_token": text.split("/password/new?token=", 1)[1].split()[0]}
 
 
+def _fresh_colleague(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    """An HR colleague invited to the tenant's company, to remove."""
+    r = stack.call("POST", f"/companies/{t.ids['cid']}/hr-invitations", t.tokens["hr"],
+                   json={"email": fake.email("colleague"), "first_name": "C",
+                         "last_name": "L"})
+    assert r.status_code == 201, r.text
+    return {"uid": r.json()["id"]}
+
+
+def _fresh_account(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    """Someone's account, to disable."""
+    assert t.company is not None
+    email = add_employee(stack, t.company, fake)["email"]
+    found = stack.call("GET", "/accounts", admin, params={"email": email}).json()["items"]
+    return {"uid": found[0]["id"]}
+
+
 def _fresh_parked(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
     """A parked event (to a queue of its own, which nobody consumes) and its handle."""
     import nameko
@@ -352,9 +369,13 @@ MATRIX: dict[tuple[str, str], Row] = {
         "employee_ids": ["<bonus_eid>"]}),
     ("GET", "/api/v1/companies/<cid>/bonus-offers"): Row(),
     ("GET", "/api/v1/companies/<cid>/bonus-offers/<offer_id>"): Row(),
+    ("GET", "/api/v1/companies/<cid>/hr-managers"): Row(),
+    ("POST", "/api/v1/companies/<cid>/hr-managers/<uid>/removal"): Row(
+        fresh=_fresh_colleague),
     # -- the employee -----------------------------------------------------------------
     ("GET", "/api/v1/me/wallet"): Row(),
     ("GET", "/api/v1/me/transactions"): Row(),
+    ("GET", "/api/v1/me/statement.csv"): Row(),
     ("GET", "/api/v1/me/income-estimate"): Row(),
     ("PUT", "/api/v1/me/income-estimate"): Row(body={"income_cents": 3_000_000}),
     ("GET", "/api/v1/me/worth"): Row(),
@@ -403,6 +424,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/settlements/<sid>"): Row(),
     ("GET", "/api/v1/settlements/<sid>/sepa.xml"): Row(),
     ("GET", "/api/v1/ledger/audit"): Row(),
+    ("GET", "/api/v1/accounts"): Row(query={"email": "example"}),
+    ("POST", "/api/v1/accounts/<uid>/access"): Row(body={"enabled": False},
+                                                   fresh=_fresh_account),
     ("GET", "/api/v1/dead-letters"): Row(),
     ("POST", "/api/v1/dead-letters/<mid>/replay"): Row(fresh=_fresh_parked),
     ("GET", "/api/v1/notifications/failed"): Row(),

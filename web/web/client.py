@@ -15,6 +15,8 @@ from requests.adapters import HTTPAdapter
 from wecare_common import logs, tracing
 
 TIMEOUT = 35.0  # a little over the gateway's slowest downstream deadline (30 s)
+# the gateway says, on every answer to an employee who left, until when they may read
+READ_ONLY_HEADER = "WeCare-Read-Only-Until"
 
 _http: requests.Session | None = None
 
@@ -50,6 +52,7 @@ class ApiError(Exception):
     fields: dict[str, list[str]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     problems: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
@@ -101,7 +104,8 @@ def call(method: str, path: str, *, token: str | None = None, json: Any = None,
             error = {"code": "unexpected_error", "message": r.text[:200]}
         raise ApiError(r.status_code, error.get("code") or "unexpected_error",
                        error.get("message", ""), error.get("fields") or {},
-                       error.get("params") or {}, error.get("problems") or {})
+                       error.get("params") or {}, error.get("problems") or {},
+                       dict(r.headers))
     if raw:
         return Answer(r.status_code, None, dict(r.headers), r.content)
     return Answer(r.status_code, r.json() if r.content else None, dict(r.headers))

@@ -145,6 +145,16 @@ TEXTS: dict[str, str] = {
     "agreement_closed": N_("This agreement has already ended."),
     "price_changed": N_("The price has changed: it is now %(price_cents)s. Look at it again "
                         "before buying."),
+    "account_disabled": N_("This account has been disabled. If you think it is a mistake, "
+                           "ask your company's HR office or WeCare."),
+    "access_ended": N_("Your access to WeCare ended on %(ended_on)s, after you left the "
+                       "company."),
+    "read_only_after_leaving": N_("You have left the company: until %(until)s you can read "
+                                  "and download your statement, but not buy or ask for "
+                                  "anything."),
+    "not_yourself": N_("You cannot take away your own access: ask a colleague."),
+    "employee_left": N_("You left the company on %(left_on)s: you can no longer buy vouchers "
+                        "or ask for reimbursements."),
 }
 
 

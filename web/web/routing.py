@@ -92,6 +92,7 @@ class Page:
             self.csrf = secrets.token_urlsafe(24)
             self._new_cookies[CSRF] = (self.csrf, None)
         self.claims = claims_of(self.token)
+        self.read_only_until: str | None = None  # an employee who left: until when
 
     # -- who -----------------------------------------------------------------------
     @property
@@ -208,11 +209,21 @@ class Page:
             answer = client.call(method, path, token=self.token,
                                  client_address=self.client_address, **kwargs)
         except ApiError as exc:
+            self._heard(exc.headers)
             if exc.status == 401 and self.refresh_token is None:
                 self.sign_out()
                 raise SignInRequired() from exc
             raise
+        self._heard(answer.headers)
         return answer if kwargs.get("raw") else answer.data
+
+    def _heard(self, headers: dict[str, str]) -> None:
+        """What the gateway says of this person beside its answer: an employee who left
+        reads until a day (every page then says so, and offers nothing to do)."""
+        until = next((v for k, v in headers.items()
+                      if k.lower() == client.READ_ONLY_HEADER.lower()), None)
+        if until:
+            self.read_only_until = until
 
     def _expires_soon(self) -> bool:
         exp = self.claims.get("exp")

@@ -44,11 +44,15 @@ DESK_MENUS: dict[str, list[tuple[str, str]]] = {
            ("/hr/funding", N_("Funding")), ("/hr/plans", N_("Plans")),
            ("/hr/grants", N_("Grants")), ("/hr/bonus-offers", N_("Bonus offers")),
            ("/hr/reimbursements", N_("Reimbursements")),
-           ("/hr/report", N_("Payroll report")), ("/hr/estimates", N_("Estimates"))],
+           ("/hr/report", N_("Payroll report")), ("/hr/estimates", N_("Estimates")),
+           ("/hr/colleagues", N_("HR colleagues"))],
     "admin": [("/admin", N_("Overview")), ("/admin/providers", N_("Providers")),
               ("/admin/transfers", N_("Bank transfers")),
-              ("/admin/settlements", N_("Settlements")), ("/admin/health", N_("Health"))],
+              ("/admin/settlements", N_("Settlements")), ("/admin/accounts", N_("Accounts")),
+              ("/admin/health", N_("Health"))],
 }
+ROLE_NAMES = {"admin": N_("Operator"), "hr": N_("HR manager"), "employee": N_("Employee"),
+              "provider": N_("Provider")}
 VOUCHER_STATES = {"issued": N_("Active"), "redeemed": N_("Redeemed"),
                   "cancelled": N_("Cancelled"), "expired": N_("Expired")}
 
@@ -79,6 +83,7 @@ def environment() -> Environment:
                       extensions=["jinja2.ext.i18n"])
     env.globals.update(static=static_url, category_name=category_name,
                        CATEGORY_NAMES=CATEGORY_NAMES, VOUCHER_STATES=VOUCHER_STATES,
+                       ROLE_NAMES=ROLE_NAMES,
                        new_key=lambda: uuid.uuid4().hex,
                        desk_menu=lambda role: DESK_MENUS.get(role or "", []))
     return env

@@ -11,9 +11,15 @@ from wecare_common import config, dlq
 from wecare_common.errors import NotFound
 from werkzeug.wrappers import Response
 
+from gateway import access
+from gateway.models import User
 from gateway.rooms.base import Room, json_ready
 from gateway.routing import SignedInCall, api
 from gateway.schemas import (
+    AccessIn,
+    AccountOut,
+    AccountPage,
+    AccountsQuery,
     ApprovalIn,
     AuditOut,
     CompanyIn,
@@ -74,6 +80,25 @@ class AdminRoom(Room):
          summary="the networks, oldest first")
     def list_networks(self, call: SignedInCall) -> dict[str, Any]:
         return self.benefits.list_networks(**call.query)
+    @api("GET", "/api/v1/accounts", roles=("admin",), query=AccountsQuery,
+         response=AccountPage, summary="accounts whose email contains the text given (up to "
+         "50), with their role and state")
+    def find_accounts(self, call: SignedInCall) -> dict[str, Any]:
+        found = access.find(self.db, call.query["email"])
+        return {"items": [access.account_view(u) for u in found], "next_cursor": None}
+
+    @api("POST", "/api/v1/accounts/<uid>/access", roles=("admin",), body=AccessIn,
+         response=AccountOut, summary="disable any account (every session ends at once; "
+         "not your own) or enable it again")
+    def set_account_access(self, call: SignedInCall, uid: str) -> dict[str, Any]:
+        user = self.db.get(User, uid)
+        if user is None:
+            raise NotFound("no such account", {"user_id": ["unknown"]})
+        if call.body["enabled"]:
+            access.enable(self.db, user)
+        else:
+            access.disable(self.db, user, by=call.principal.user_id, reason=access.DISABLED)
+        return access.account_view(user)
 
     @api("POST", "/api/v1/providers/<vid>/approval", roles=("admin",), body=ApprovalIn,
          response=ProviderOut, summary="approve (with the commission) or suspend a provider")

@@ -72,7 +72,8 @@ class AuthRoom(Room):
         # nothing of whether the account exists
         limits.take(self.db, limits.RESET_PER_ACCOUNT, call.body["email"].lower())
         user = users.find_by_email(self.db, call.body["email"])
-        if user is not None and users.linked(user):  # a sign-up not done yet: no link
+        # no link for a sign-up not done yet, nor for an account disabled or past its access
+        if user is not None and users.linked(user) and not users.standing(user).ended:
             users.send_link(self.db, user, "reset")
             self.db.commit()
         # the same answer whether the account exists or not: no account discovery
@@ -91,7 +92,7 @@ class AuthRoom(Room):
         principal, refresh = users.refresh_session(self.db, call.body["refresh_token"])
         return {**issue_token(principal), "refresh_token": refresh}
 
-    @api("POST", "/api/v1/auth/logout", roles=SIGNED_IN,
+    @api("POST", "/api/v1/auth/logout", roles=SIGNED_IN, open_to_leavers=True,
          summary="end this login session: its access and refresh tokens stop working")
     def logout(self, call: SignedInCall) -> tuple[int, dict[str, Any]]:
         users.end_session(self.db, call.principal.session_id)
@@ -106,10 +107,12 @@ class AuthRoom(Room):
         user = users.get(self.db, principal.user_id)
         provider = (self.catalog.get_provider(principal.provider_id)
                     if principal.provider_id else None)
+        standing = users.standing(user)
         return {"user_id": principal.user_id, "email": user.email, "role": principal.role,
                 "company_id": principal.company_id, "employee_id": principal.employee_id,
                 "provider_id": principal.provider_id, "network_id": principal.network_id,
-                "provider": provider}
+                "provider": provider,
+                "read_only_until": standing.until if standing.read_only else None}
 
     @api("GET", "/api/v1/me/notifications", roles=SIGNED_IN,
          query=Page, response=NotificationPage, summary="the signed-in person's feed")
@@ -117,7 +120,7 @@ class AuthRoom(Room):
         return self.notifications.feed(call.principal.recipients, **call.query)
 
     @api("POST", "/api/v1/me/notifications/<nid>/read",
-         roles=SIGNED_IN, summary="mark a notification as read")
+         roles=SIGNED_IN, open_to_leavers=True, summary="mark a notification as read")
     def mark_read(self, call: SignedInCall, nid: str) -> tuple[int, dict[str, Any]]:
         self.notifications.mark_read(call.principal.recipients, nid)
         return 200, {"id": nid, "read": True}
@@ -128,7 +131,7 @@ class AuthRoom(Room):
         return self.notifications.preferences(call.principal.recipients[0])
 
     @api("PUT", "/api/v1/me/notification-preferences", roles=("hr", "employee", "provider"),
-         body=PreferencesIn, response=PreferencesOut,
+         body=PreferencesIn, response=PreferencesOut, open_to_leavers=True,
          summary="turn non-essential emails off (or on), choose the language")
     def set_my_preferences(self, call: SignedInCall) -> dict[str, Any]:
         return self.notifications.set_preferences(

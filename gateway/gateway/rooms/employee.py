@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from wecare_common.errors import InvalidInput
+from wecare_common.spreadsheet import write_csv
 from werkzeug.wrappers import Response
 
 from gateway import estimates, limits
@@ -42,6 +43,11 @@ from gateway.schemas import (
     WorthSummaryOut,
     WorthSummaryQuery,
 )
+
+# the statement file: every movement, newest first (a person's statement is short; a
+# bound keeps one request bounded)
+STATEMENT_CSV_COLUMNS = ("occurred_at", "kind", "plan_id", "plan_name", "amount_cents")
+STATEMENT_CSV_ROWS = 20_000
 
 
 def _employer(call: SignedInCall) -> str | None:
@@ -92,7 +98,9 @@ class EmployeeRoom(Room):
                         headers={"Cache-Control": "no-store"})
 
     @api("POST", "/api/v1/me/vouchers/<voucher_id>/cancellation", roles=("employee",),
-         response=VoucherOut, summary="cancel an unredeemed voucher: the credit returns")
+         response=VoucherOut, open_to_leavers=True,
+         summary="cancel an unredeemed voucher: the credit returns (to the company fund, "
+                 "once you have left)")
     def cancel_voucher(self, call: SignedInCall, voucher_id: str) -> dict[str, Any]:
         return self.wallet.cancel_voucher(call.principal.employee_id, voucher_id)
 
@@ -105,6 +113,28 @@ class EmployeeRoom(Room):
          response=StatementOut, summary="the employee's statement")
     def my_transactions(self, call: SignedInCall) -> dict[str, Any]:
         return self.wallet.statement(call.principal.employee_id, **call.query)
+
+    @api("GET", "/api/v1/me/statement.csv", roles=("employee",),
+         summary="the employee's statement as a CSV file, newest first (kept after leaving, "
+                 "while access lasts)")
+    def my_statement_csv(self, call: SignedInCall) -> Response:
+        employee_id = call.principal.employee_id
+        plans = {p["plan_id"]: p["name"]
+                 for p in self.wallet.employee_wallet(employee_id)["plans"]}
+        rows: list[dict[str, Any]] = []
+        cursor = None
+        while len(rows) < STATEMENT_CSV_ROWS:
+            page = self.wallet.statement(employee_id, limit=200, cursor=cursor)
+            rows += [{"occurred_at": m["occurred_at"], "kind": m["kind"],
+                      "plan_id": m["plan_id"], "plan_name": plans.get(m["plan_id"] or ""),
+                      "amount_cents": m["amount_cents"]} for m in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return Response(write_csv(STATEMENT_CSV_COLUMNS, rows[:STATEMENT_CSV_ROWS]),
+                        mimetype="text/csv", headers={
+                            "Content-Disposition": 'attachment; filename="wecare-statement.csv"',
+                            "Cache-Control": "private, no-store"})
 
     @api("POST", "/api/v1/me/reimbursements", roles=("employee",), body=ReimbursementForm,
          body_type="multipart/form-data", max_body_bytes=MAX_RECEIPT_BYTES + 64 * 1024,

@@ -11,10 +11,12 @@ from typing import Any
 from wecare_common.errors import Conflict, InvalidInput, NotFound
 from werkzeug.wrappers import Response
 
-from gateway import users
+from gateway import access, users
 from gateway.rooms.base import Room, json_ready, own_company
 from gateway.routing import SignedInCall, api, read_raw
 from gateway.schemas import (
+    AccountOut,
+    AccountPage,
     BonusOfferDetail,
     BonusOfferIn,
     BonusOfferOut,
@@ -170,10 +172,37 @@ class HrRoom(Room):
 
     @api("POST", "/api/v1/companies/<cid>/employees/<eid>/departure", roles=("hr",),
          body=EmployeeDeparture, response=EmployeeOut,
-         summary="an employee leaves: unspent credit returns to the company fund")
+         summary="an employee leaves: unspent credit returns to the company fund, and their "
+                 "account is read-only until their access ends (30 days by default)")
     def employee_departure(self, call: SignedInCall, cid: str, eid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
-        return self.benefits.depart(cid, eid, **json_ready(call.body))
+        try:
+            left = self.benefits.depart(cid, eid, **json_ready(call.body))
+        except Conflict:
+            # already left: a retry after this gateway died between the two steps still
+            # makes the account read-only, then says it had left
+            found = self.benefits.list_employees(cid, ids=[eid], limit=1)["items"]
+            if found and found[0]["status"] == "left":
+                access.employee_left(self.db, eid)
+            raise
+        access.employee_left(self.db, eid)  # read-only now, until access ends
+        return left
+
+    @api("GET", "/api/v1/companies/<cid>/hr-managers", roles=("hr",), response=AccountPage,
+         summary="the company's HR managers: active, invited, or removed")
+    def hr_managers(self, call: SignedInCall, cid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        return {"items": [access.account_view(u) for u in access.hr_managers(self.db, cid)],
+                "next_cursor": None}
+
+    @api("POST", "/api/v1/companies/<cid>/hr-managers/<uid>/removal", roles=("hr",),
+         response=AccountOut, summary="remove a colleague's HR access: their sessions end "
+         "at once and they can no longer sign in (not your own)")
+    def remove_hr_manager(self, call: SignedInCall, cid: str, uid: str) -> dict[str, Any]:
+        own_company(call.principal, cid)
+        colleague = access.hr_manager(self.db, cid, uid)
+        access.disable(self.db, colleague, by=call.principal.user_id, reason=access.REMOVED)
+        return access.account_view(colleague)
 
     @api("POST", "/api/v1/companies/<cid>/topups", roles=("hr",), body=TopupIn,
          response=TopupOut, status=201, moves_money=True,

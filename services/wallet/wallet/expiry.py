@@ -14,7 +14,7 @@ from wecare_common.outbox import record_event
 
 from wallet import ledger
 from wallet.ledger import Leg
-from wallet.models import Account, ExpiryNotice, Plan
+from wallet.models import Account, Employee, ExpiryNotice, Plan
 
 PRODUCER = "wallet"
 NOTICE_DAYS = (14, 3)
@@ -104,10 +104,29 @@ def announce_expiring(session: Session, today: date) -> int:
     return sent
 
 
-def leaver(session: Session, employee_id: str) -> int:
+def credit_given_back(session: Session, *, employee_id: str, plan_id: str, company_id: str,
+                      amount_cents: int) -> Leg:
+    """Where credit given back goes (a voucher cancelled or expired, a reimbursement
+    rejected): the plan credit it came from, or the company fund once the employee has
+    left, for they can no longer spend it (docs/ledger.md#expiry)."""
+    employee = session.get(Employee, employee_id)
+    if employee is not None and employee.left_on is not None:
+        return Leg(ledger.fund_account(company_id), amount_cents, company_id=company_id)
+    return Leg(ledger.credit_account(employee_id, plan_id), amount_cents,
+               company_id=company_id, owner_id=employee_id, plan_id=plan_id)
+
+
+def leaver(session: Session, employee_id: str, company_id: str | None = None,
+           left_on: date | None = None) -> int:
     """An employee left: their unspent credit goes back to the company fund
-    (a roll-over has no next plan for someone who is gone). Vouchers already
-    bought stay theirs to use."""
+    (a roll-over has no next plan for someone who is gone), and the wallet's copy
+    of them says so, so they buy nothing more and what comes back later (a voucher
+    cancelled) goes to the fund too. Vouchers already bought stay theirs to use."""
+    if company_id is not None:
+        copy = session.get(Employee, employee_id) or Employee(id=employee_id,
+                                                              company_id=company_id)
+        copy.left_on = left_on or date.today()
+        session.merge(copy)
     company_id = session.scalar(select(Account.company_id).where(
         Account.owner_id == employee_id, Account.kind == "employee").limit(1))
     if company_id is None:

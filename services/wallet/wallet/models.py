@@ -154,12 +154,14 @@ class FringeUsage(Base):
 
 
 class Employee(Base):
-    """The wallet's copy of an employee (from `employee.enrolled`)."""
+    """The wallet's copy of an employee (from `employee.enrolled`, `employee.left`)."""
 
     __tablename__ = "employees"
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     company_id: Mapped[str] = mapped_column(Id, index=True)
     dependent_children: Mapped[int] = mapped_column(Integer, default=0)
+    # once they left: they buy nothing, and credit given back goes to the company fund
+    left_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Voucher(Base):

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wecare_common.contract import refusals
 from wecare_common.errors import Conflict, InsufficientFunds, NotFound
 
-from wallet import ledger
+from wallet import expiry, ledger
 from wallet.ledger import Leg
 from wallet.models import Employee, ReimbursementHold
 from wallet.vouchers import FRINGE, eligible_plans, give_back_fringe_room, take_fringe_room
@@ -34,6 +35,8 @@ def hold(session: Session, *, reimbursement_id: str, employee_id: str, category:
     employee = session.get(Employee, employee_id)
     if employee is None:
         raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
+    if employee.left_on is not None:
+        raise refusals.EMPLOYEE_LEFT(left_on=employee.left_on, field="amount_cents")
     eligible = eligible_plans(session, employee_id, category, date.today(), plan_id)
     funded = [(p, b) for p, b in eligible if b >= amount_cents]
     plan = (funded or eligible)[0][0]
@@ -86,7 +89,8 @@ def pay(session: Session, reimbursement_id: str) -> dict[str, Any]:
 
 
 def release(session: Session, reimbursement_id: str) -> dict[str, Any]:
-    """Rejected: the held credit returns to the plan it came from."""
+    """Rejected: the held credit returns to the plan it came from (to the company fund
+    once the employee has left)."""
     held = _locked(session, reimbursement_id)
     if held.status == "released":
         return hold_view(held)
@@ -96,9 +100,9 @@ def release(session: Session, reimbursement_id: str) -> dict[str, Any]:
                 idempotency_key=f"reimbursement-released:{held.id}",
                 memo={"plan_id": held.plan_id},
                 legs=ledger.transfer(Leg(hold_account(held.id), 0), [
-                    Leg(ledger.credit_account(held.employee_id, held.plan_id),
-                        held.amount_cents, company_id=held.company_id,
-                        owner_id=held.employee_id, plan_id=held.plan_id)]))
+                    expiry.credit_given_back(
+                        session, employee_id=held.employee_id, plan_id=held.plan_id,
+                        company_id=held.company_id, amount_cents=held.amount_cents)]))
     if held.category == FRINGE:
         give_back_fringe_room(session, held.employee_id, held.year, held.amount_cents)
     held.status = "released"

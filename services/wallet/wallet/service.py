@@ -307,7 +307,9 @@ class WalletService(health.HealthEntrypoints):
     @handle_event(events.EMPLOYEE_LEFT)
     def on_employee_left(self, event: dict[str, Any]) -> None:
         if self._first(event, "on_employee_left"):
-            expiry.leaver(self.db, events.load_payload(event)["id"])
+            left = events.load_payload(event)
+            expiry.leaver(self.db, left["id"], company_id=left["company_id"],
+                          left_on=date.fromisoformat(left["left_on"]))
         self.db.commit()
 
     @handle_event(events.EMPLOYEE_ENROLLED)

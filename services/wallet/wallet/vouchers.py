@@ -31,7 +31,7 @@ from wecare_common.money import agreed_price, euro
 from wecare_common.outbox import mark_outbox_pending, message_headers, record_event
 from wecare_common.rpc import ServiceUnavailable
 
-from wallet import ledger
+from wallet import expiry, ledger
 from wallet.codes import new_code, normalize
 from wallet.ledger import Leg
 from wallet.models import (
@@ -196,7 +196,7 @@ _PURCHASE_READ = (
         _o.c.id.label("offering_id"), _o.c.provider_id, _o.c.title, _o.c.category,
         _o.c.price_cents, _o.c.active, _p.c.name.label("provider_name"),
         _p.c.status.label("provider_status"), _p.c.commission_bps,
-        _e.c.company_id, _agreed.c.id.label("agreement_id"),
+        _e.c.company_id, _e.c.left_on, _agreed.c.id.label("agreement_id"),
         _agreed.c.price_cents.label("agreed_price_cents"),
         _agreed.c.discount_bps.label("agreed_discount_bps"),
         _pl.c.id.label("plan_id"), _pl.c.valid_from, _pl.c.valid_until,
@@ -239,6 +239,8 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
             raise IdempotencyConflict("this idempotency key was used for another purchase",
                                       {"idempotency_key": ["already used"]})
         return voucher_view(existing)
+    if first.left_on is not None:  # gone: their credit went back to the company
+        raise refusals.EMPLOYEE_LEFT(left_on=first.left_on, field="offering_id")
     offering = provider = None
     if first.offering_id is not None:
         offering = Offering(id=first.offering_id, provider_id=first.provider_id,
@@ -496,13 +498,14 @@ def redeem(session: Session, *, provider_id: str, code: str, now: datetime | Non
 
 
 def _give_back(session: Session, voucher: Voucher, status: str) -> None:
-    """Return a voucher's hold to the plan credit it came from."""
+    """Return a voucher's hold to the plan credit it came from (to the company fund
+    once the employee has left: expiry.credit_given_back)."""
     ledger.post(session, kind=f"voucher_{status}", idempotency_key=f"{status}:{voucher.id}",
                 company_id=voucher.company_id,
                 legs=ledger.transfer(Leg(ledger.voucher_account(voucher.id), 0), [
-                    Leg(ledger.credit_account(voucher.employee_id, voucher.plan_id),
-                        voucher.amount_cents, company_id=voucher.company_id,
-                        owner_id=voucher.employee_id, plan_id=voucher.plan_id)]),
+                    expiry.credit_given_back(
+                        session, employee_id=voucher.employee_id, plan_id=voucher.plan_id,
+                        company_id=voucher.company_id, amount_cents=voucher.amount_cents)]),
                 memo={"voucher_id": voucher.id, "plan_id": voucher.plan_id})
     if voucher.category == FRINGE:
         give_back_fringe_room(session, voucher.employee_id, voucher.created_at.year,

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
+from web import refusals
 from web.client import ApiError
 from web.i18n import parse_amount
 from web.routing import Page, page
@@ -147,6 +148,37 @@ class AdminPages:
     def suspend_provider(self, page: Page, vid: str) -> Response:
         page.api("POST", f"/providers/{vid}/approval", json={"status": "suspended"})
         return page.redirect("/admin/providers?" + urlencode({"done": "suspended", "id": vid}))
+
+    # -- accounts: disabling any, enabling again ------------------------------------------------
+    @page("GET", "/admin/accounts", roles=ADMIN)
+    def admin_accounts(self, page: Page) -> Response:
+        return self._accounts_page(page, page.request.args.get("email", "").strip())
+
+    def _accounts_page(self, page: Page, text: str, errors: Errors | None = None,
+                       status: int = 200) -> Response:
+        found = (page.api("GET", "/accounts", params={"email": text})["items"]
+                 if text else None)
+        args = page.request.args
+        return page.render("admin/accounts.html", status=status, errors=errors, text=text,
+                           found=found, me=page.claims.get("sub"),
+                           done=args.get("done") if status == 200 else None,
+                           who=args.get("who", ""))
+
+    @page("POST", "/admin/accounts/<uid>/access", roles=ADMIN)
+    def admin_account_access(self, page: Page, uid: str) -> Response:
+        """Disable (every session of the account ends at once) or enable again."""
+        enabled = page.form.get("enabled") == "true"
+        text = page.form.get("email", "").strip()
+        try:
+            account = page.api("POST", f"/accounts/{uid}/access", json={"enabled": enabled})
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return self._accounts_page(page, text, errors=refusals.errors(page.lang, exc),
+                                       status=409)
+        return page.redirect("/admin/accounts?" + urlencode({
+            "email": text, "done": "enabled" if enabled else "disabled",
+            "who": account["email"]}))
 
     # -- money in: bank transfers ---------------------------------------------------------------
     @page("GET", "/admin/transfers", roles=ADMIN)

@@ -108,6 +108,10 @@ def receipt_type(content: bytes) -> str | None:
     return None
 
 
+# an employee who left: the gateway's refusal, or the wallet's
+LEFT_THE_COMPANY = ("read_only_after_leaving", "employee_left")
+
+
 def purchase_refusal(lang: i18n.Lang, exc: ApiError, offering: dict[str, Any],
                      wallet: dict[str, Any]) -> Errors:
     """Why the wallet would not sell this voucher, in the person's words and language."""
@@ -270,13 +274,15 @@ class EmployeePages:
             voucher = page.api("POST", "/me/vouchers", key=key,
                                json={"offering_id": oid, "plan_id": plan_id})
         except ApiError as exc:
-            if exc.status in (400, 404, 409, 422):
+            if exc.status in (400, 404, 409, 422) or exc.code in LEFT_THE_COMPANY:
                 offering, wallet = page.api_all(("GET", f"/offerings/{oid}"),
                                                 ("GET", "/me/wallet"))
+                errors = (refusals.errors(page.lang, exc, summary=True)
+                          if exc.code in LEFT_THE_COMPANY else
+                          purchase_refusal(page.lang, exc, offering, wallet))
                 return self._offering_page(
                     page, oid, status=exc.status, chosen_plan=plan_id or "",
-                    offering=offering, wallet=wallet,
-                    errors=purchase_refusal(page.lang, exc, offering, wallet))
+                    offering=offering, wallet=wallet, errors=errors)
             raise
         return page.redirect(f"/vouchers/{voucher['id']}?new=1")
 
@@ -345,6 +351,14 @@ class EmployeePages:
             return page.render("employee/_statement_page.html", **context)
         return page.render("employee/statement.html", wallet=wallet, year=year, summary=summary,
                            BANDS=worth_pages.BANDS, **context)
+
+    @page("GET", "/statement.csv", roles=EMPLOYEE)
+    def statement_csv(self, page: Page) -> Response:
+        """Every movement as a file, to keep (after leaving too, while access lasts)."""
+        answer = page.api("GET", "/me/statement.csv", raw=True)
+        return page.finish(Response(answer.content, mimetype="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="wecare-movements.csv"',
+            "Cache-Control": "private, no-store"}))
 
     # -- refunds --------------------------------------------------------------------------
     @page("GET", "/reimbursements", roles=EMPLOYEE)

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from wecare_common.spreadsheet import write_csv
 from werkzeug.wrappers import Response
 
-from web import i18n, views
+from web import i18n, refusals, views
 from web.client import ApiError
 from web.routing import Page, page
 from web.views import N_, Errors
@@ -386,8 +386,31 @@ class HrPages:
     # -- HR colleagues -----------------------------------------------------------------------
     @page("GET", "/hr/colleagues", roles=HR)
     def hr_colleagues(self, page: Page) -> Response:
-        return page.render("hr/colleagues.html", form=dict.fromkeys(COLLEAGUE_FIELDS, ""),
-                           sent=page.request.args.get("sent"))
+        return self._colleagues_page(page, dict.fromkeys(COLLEAGUE_FIELDS, ""))
+
+    def _colleagues_page(self, page: Page, form: dict[str, str], errors: Errors | None = None,
+                         status: int = 200) -> Response:
+        """The company's HR managers (each but yourself with a button to remove their
+        access), and the invitation of a new one."""
+        colleagues = page.api("GET", f"/companies/{page.company_id}/hr-managers")["items"]
+        args = page.request.args
+        return page.render("hr/colleagues.html", status=status, form=form, errors=errors,
+                           colleagues=colleagues, me=page.claims.get("sub"),
+                           sent=args.get("sent") if status == 200 else None,
+                           removed=args.get("removed") if status == 200 else None)
+
+    @page("POST", "/hr/colleagues/<uid>/removal", roles=HR)
+    def hr_remove_colleague(self, page: Page, uid: str) -> Response:
+        """Their sessions end at once and they can no longer sign in."""
+        try:
+            removed = page.api("POST",
+                               f"/companies/{page.company_id}/hr-managers/{uid}/removal")
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return self._colleagues_page(page, dict.fromkeys(COLLEAGUE_FIELDS, ""),
+                                         errors=refusals.errors(page.lang, exc), status=409)
+        return page.redirect("/hr/colleagues?" + urlencode({"removed": removed["email"]}))
 
     @page("POST", "/hr/colleagues", roles=HR)
     def hr_invite_colleague(self, page: Page) -> Response:
@@ -397,8 +420,7 @@ class HrPages:
         except ApiError as exc:
             if exc.status not in (400, 409, 422):
                 raise
-            return page.render("hr/colleagues.html", status=400, form=form, sent=None,
-                               errors=_errors(page.lang, exc))
+            return self._colleagues_page(page, form, errors=_errors(page.lang, exc), status=400)
         return page.redirect("/hr/colleagues?" + urlencode({"sent": form["email"]}))
 
     # -- money in ---------------------------------------------------------------------------

@@ -188,6 +188,18 @@ PROVIDER_NOT_IN_CIRCUIT = refusal(
     "provider_not_in_circuit", Forbidden,
     "this provider is {provider_status}: it cannot redeem vouchers now (what it redeemed "
     "before is still paid)", provider_status=TEXT)
+ACCOUNT_DISABLED = refusal("account_disabled", Forbidden, "this account is disabled")
+ACCESS_ENDED = refusal("access_ended", Forbidden,
+                       "your access ended on {ended_on}: you left the company", ended_on=DATE)
+READ_ONLY_AFTER_LEAVING = refusal(
+    "read_only_after_leaving", Forbidden,
+    "you left the company: until {until} you can read and download, not change anything",
+    until=DATE)
+NOT_YOURSELF = refusal("not_yourself", Conflict,
+                       "you cannot take away your own access: ask a colleague")
+EMPLOYEE_LEFT = refusal("employee_left", Forbidden,
+                        "you left the company on {left_on}: you can no longer buy vouchers or "
+                        "ask for reimbursements", left_on=DATE)
 
 # -- a field's problems: marshmallow's own wording (problem_of reads them back) -------------
 REQUIRED = refusal("required", InvalidInput, "Missing data for required field.")

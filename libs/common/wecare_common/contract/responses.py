@@ -372,6 +372,9 @@ class MeOut(Out):
     employee_id = fields.String(allow_none=True)
     provider_id = fields.String(allow_none=True)
     network_id = fields.String(allow_none=True)
+    read_only_until = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "an employee who left: until when they may read and download "
+                       "(docs/api.md#how-access-ends); null otherwise"})
     provider = fields.Nested(ProviderOut, allow_none=True, metadata={
         "description": "for a provider: its application or agreement"})
 
@@ -1219,3 +1222,25 @@ class WorthSummaryOut(Out):
     fringe_limit_cents = fields.Integer()
     used = fields.List(fields.Nested(UsedTreatmentOut))
     used_cents = fields.Integer()
+
+
+class AccountOut(Out):
+    """An account, as an operator (or an HR manager, their colleagues) sees it."""
+
+    id = fields.String()
+    email = fields.String()
+    role = fields.String()
+    company_id = fields.String(allow_none=True)
+    employee_id = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    status = fields.String(metadata={
+        "description": "invited (no password yet), active, read_only (left: until "
+                       "access_until), access_ended, removed (by an HR colleague), disabled "
+                       "(by an operator)"})
+    disabled_at = fields.AwareDateTime(allow_none=True)
+    left_at = fields.AwareDateTime(allow_none=True)
+    access_until = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+AccountPage = page_of(AccountOut, "AccountPage")
