@@ -15,14 +15,23 @@ from support import free_port
 
 
 def signed_in(database_url: str, principal: Any) -> Any:
-    """The principal with a login session of its own (a token names one, or is refused)."""
+    """The principal's account, with a login session of its own (a token names one, and
+    each request asks for it and its account, or is refused)."""
+    from datetime import UTC, datetime
+
+    from gateway import users
+    from gateway.models import User
     from sqlalchemy.orm import Session
     from wecare_common.db import make_engine
 
-    from gateway import users
-
     engine = make_engine("gateway", database_url)
     with Session(engine) as session:
+        if session.get(User, principal.user_id) is None:
+            session.add(User(id=principal.user_id, email=f"{principal.user_id}@alone.test",
+                             role=principal.role, company_id=principal.company_id,
+                             employee_id=principal.employee_id,
+                             created_at=datetime.now(UTC)))
+            session.commit()
         principal, _ = users.start_session(session, principal)
     engine.dispose()
     return principal
