@@ -251,8 +251,10 @@ def test_an_address_trying_many_accounts_is_stopped(stack, fake) -> None:
 
 def test_concurrent_guesses_on_two_gateways_get_five_tries_in_all(stack, company, fake,
                                                                    database_url) -> None:
-    """The count is atomic across replicas: twenty guesses at once, split between two
-    gateways on the same database, get five answers of 401 and fifteen of 429."""
+    """The count is atomic across replicas: twelve guesses at once, split between two
+    gateways on the same database, get five answers of 401 and seven of 429 (twelve,
+    not more: each request in flight holds a database connection, and the test's
+    PostgreSQL is shared)."""
     import eventlet
     import nameko
     from gateway.service import GatewayService
@@ -267,13 +269,13 @@ def test_concurrent_guesses_on_two_gateways_get_five_tries_in_all(stack, company
     try:
         urls = [stack.url, f"http://127.0.0.1:{port}"]
         within_one_window(60)  # the twenty guesses in one window of the limit
-        pool = eventlet.GreenPool(20)
+        pool = eventlet.GreenPool(12)
         statuses = list(pool.imap(lambda n: sign_in(
             stack, employee["email"], f"guess-{n}", "203.0.113.77", urls[n % 2]).status_code,
-            range(20)))
+            range(12)))
     finally:
         second.stop()
-    assert sorted(statuses) == [401] * 5 + [429] * 15, statuses
+    assert sorted(statuses) == [401] * 5 + [429] * 7, statuses
 
 
 def test_a_provider_guessing_codes_is_stopped(stack, admin, fake) -> None:
