@@ -19,10 +19,11 @@ def signed_in(database_url: str, principal: Any) -> Any:
     each request asks for it and its account, or is refused)."""
     from datetime import UTC, datetime
 
-    from gateway import users
     from gateway.models import User
     from sqlalchemy.orm import Session
     from wecare_common.db import make_engine
+
+    from gateway import users
 
     engine = make_engine("gateway", database_url)
     with Session(engine) as session:
