@@ -1,16 +1,16 @@
 """the wallet's copy of an employee knows when they left: they buy nothing more, and
 credit given back after (a voucher cancelled) goes to the company fund
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 12:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
