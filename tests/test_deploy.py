@@ -46,14 +46,41 @@ def test_every_deployment_is_probed_limited_and_locked_down() -> None:
         assert spec["securityContext"]["runAsNonRoot"] is True
         (container,) = spec["containers"]
         name = d["metadata"]["name"]
-        live = "/health" if name == "wecare-web" else "/live"  # the web app's is the process
-        assert container["livenessProbe"]["httpGet"]["path"] == live
-        assert container["startupProbe"]["httpGet"]["path"] == live
+        assert container["livenessProbe"]["httpGet"]["path"] == "/live"
+        assert container["startupProbe"]["httpGet"]["path"] == "/live"
         assert container["readinessProbe"]["httpGet"]["path"] == readiness.get(name, "/health")
         assert container["resources"]["limits"] and container["resources"]["requests"]
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
         assert d["metadata"]["name"] in budgets
+
+
+def test_every_deployment_stops_within_its_grace_period() -> None:
+    """SIGTERM (docs/operations.md#stopping): a pod is unready at once and serves on for
+    WECARE_DRAIN_SECONDS, which must outlast a balancer that follows the readiness probe
+    (failureThreshold × periodSeconds, its timeout, and a second or two to propagate);
+    then it has WECARE_STOP_SECONDS to finish, and both must fit in the grace period
+    before Kubernetes' SIGKILL (with a few seconds to exit). No preStop hook: the process
+    drains by itself, the same under `podman kube play` as in a cluster."""
+    config = yaml.safe_load((ROOT / "deploy/base/config.yaml").read_text())["data"]
+    drain, stop = float(config["WECARE_DRAIN_SECONDS"]), float(config["WECARE_STOP_SECONDS"])
+    assert drain > 0
+    deployments = [d for path in sorted((ROOT / "deploy/base").glob("*.yaml"))
+                   for d in yaml.safe_load_all(path.read_text())
+                   if d and d["kind"] == "Deployment"]
+    assert len(deployments) == 6
+    for d in deployments:
+        spec = d["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        name = d["metadata"]["name"]
+        assert "lifecycle" not in container, name  # no preStop: the process drains itself
+        assert {"configMapRef": {"name": "wecare-config"}} in container["envFrom"], name
+        readiness = container["readinessProbe"]
+        unready_within = (readiness.get("failureThreshold", 3) * readiness.get("periodSeconds", 10)
+                          + readiness.get("timeoutSeconds", 1))
+        assert unready_within + 2 <= drain, (name, unready_within, drain)
+        assert drain + stop + 5 <= spec["terminationGracePeriodSeconds"], name
+        assert d["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
 
 
 @needs_kubectl

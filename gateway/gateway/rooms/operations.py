@@ -7,7 +7,7 @@ from typing import Any
 
 import eventlet
 from nameko.timer import timer
-from wecare_common import health
+from wecare_common import health, lifecycle
 from wecare_common.errors import ServiceUnavailable
 from wecare_common.telemetry import http
 from werkzeug.wrappers import Request, Response
@@ -35,7 +35,7 @@ class OperationsRoom(Room):
             except Exception as exc:  # noqa: BLE001 - reported, not raised
                 return name, f"unavailable: {type(exc).__name__}"
 
-        report: dict[str, Any] = {"gateway": "ok",
+        report: dict[str, Any] = {"gateway": "draining" if lifecycle.draining() else "ok",
                                   **dict(eventlet.GreenPool(len(SERVICES)).imap(ask, SERVICES))}
         ok = all(v == "ok" for v in report.values())
         return (200 if ok else 503), {"status": "ok" if ok else "degraded", "services": report}

@@ -247,3 +247,21 @@ def _wait_unsent(engine, count: int, timeout: float = 10) -> None:
     while _unsent(engine) != count:
         assert time.monotonic() < deadline, f"{_unsent(engine)} events still unsent"
         eventlet.sleep(0.1)
+
+
+def test_a_stopping_relay_publishes_what_was_committed_last(engine, amqp_uri) -> None:
+    """A service stopping (docs/operations.md#stopping): its last workers commit, then
+    nameko stops the database provider, and with it the relay. What they committed goes
+    out before the process exits, not when another replica's relay next looks (and, with
+    no other replica, not only when this one starts again)."""
+    import eventlet
+
+    _bind_probe_queue(amqp_uri, "thing.happened")
+    relay = OutboxRelay(engine, outbox, amqp_uri, poll_interval=30)  # it would not look again
+    runner = eventlet.spawn(relay.run)
+    eventlet.sleep(0.5)  # idle: nothing to send
+    last = _record(engine, 2)  # committed by the last workers, the relay not woken
+    relay.stop(timeout=10)
+    assert runner.dead
+    assert _unsent(engine) == 0
+    assert [e["id"] for e in _drain(amqp_uri, "probe")] == last

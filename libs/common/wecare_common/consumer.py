@@ -9,6 +9,11 @@ reason. A handler that raises is retried with backoff: the message waits in
 `<queue>.retry` (it expires back into the queue), so no worker sleeps on it;
 after `max_attempts` the message is parked in the dead-letter queue, its body
 intact and the reason in its headers. Nothing is acked into oblivion.
+
+Stopping (docs/operations.md#stopping): the consumer cancels (the broker sends no
+more), puts back what arrives meanwhile, and keeps its connection until every
+message it handed to a worker is acked, so a message being handled is finished
+once rather than cut off and handled again by another replica.
 """
 
 from __future__ import annotations
@@ -18,12 +23,16 @@ import time
 import traceback
 from typing import Any
 
+import eventlet
+from eventlet.event import Event
 from kombu import Connection
 from marshmallow import ValidationError
+from nameko.amqp.consume import Consumer as ConsumerCore
 from nameko.messaging import Consumer
 
 from wecare_common import metrics
 from wecare_common.events import load_envelope
+from wecare_common.lifecycle import stop_seconds
 from wecare_common.topology import (
     EventBinding,
     consumer_queue,
@@ -80,7 +89,56 @@ def retry_later(amqp_uri: str, message: Any, retry_queue_name: str, attempts: in
             message_id=message.properties.get("message_id"), type=message.properties.get("type"))
 
 
+class SettlingConsumer(ConsumerCore):
+    """nameko's AMQP consumer, which on stop closes its connection as soon as its
+    loop notices (within a second), acks of the messages still being handled then
+    going nowhere: the broker hands them to another replica, which handles them a
+    second time. This one waits, after cancelling, until each message it handed
+    over is settled (acked, retried or parked, or put back), up to
+    `lifecycle.stop_seconds()`; then closes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unsettled: set[int] = set()  # delivery tags handed to a worker
+        self.finished = Event()
+        self.running = False
+
+    def run(self, *args: Any, **kwargs: Any) -> None:
+        self.running = True
+        try:
+            super().run(*args, **kwargs)
+        finally:
+            self.finished.send(True)
+
+    def on_connection_revived(self) -> None:
+        self.unsettled.clear()  # a new channel: the old one's messages went back
+
+    def on_message(self, body: Any, message: Any) -> None:
+        if not self.should_stop:
+            self.unsettled.add(message.delivery_tag)
+        super().on_message(body, message)  # after stop: put back at once
+
+    def ack_message(self, message: Any) -> None:
+        super().ack_message(message)
+        self.unsettled.discard(message.delivery_tag)
+
+    def requeue_message(self, message: Any) -> None:
+        super().requeue_message(message)
+        self.unsettled.discard(message.delivery_tag)
+
+    def on_consume_end(self, connection: Any, channel: Any) -> None:
+        """Cancelled: no delivery comes any more; the connection closes after this."""
+        deadline = time.monotonic() + stop_seconds()
+        while self.unsettled and time.monotonic() < deadline:
+            eventlet.sleep(0.02)
+        if self.unsettled:
+            log.warning("stopping with %d message(s) unsettled: they go back to the queue",
+                        len(self.unsettled))
+
+
 class EventConsumer(EventBinding, Consumer):
+    consumer_cls = SettlingConsumer
+
     def __init__(self, *event_types: str, max_attempts: int = 5,
                  backoff: float = 0.2, **kwargs: Any) -> None:
         self.event_types = event_types
@@ -100,6 +158,15 @@ class EventConsumer(EventBinding, Consumer):
             declare_backbone(channel)
             self.retry_queue.bind(channel).declare()
         super().setup()
+
+    def stop(self) -> None:
+        """Returns once the consumer has settled what it held and closed (or the stop
+        budget has passed)."""
+        self.consumer.stop()
+        if not self.consumer.running:
+            return
+        with eventlet.Timeout(stop_seconds() + 2, False):
+            self.consumer.finished.wait()
 
     def handle_message(self, body: Any, message: Any) -> None:
         try:

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
-from wecare_common import config, inbox, metrics, outbox, tracing
+from wecare_common import config, inbox, lifecycle, metrics, outbox, tracing
 from wecare_common.outbox import OutboxRelay, outbox_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -175,15 +175,20 @@ class Database(DependencyProvider):
             eventlet.sleep(interval)
 
     def stop(self) -> None:
+        """After the workers finished (nameko stops dependencies last): the relay
+        publishes what they committed, then the connections close."""
+        self._close(relay_wait=lifecycle.stop_seconds())
+
+    def kill(self) -> None:
+        self._close(relay_wait=None)
+
+    def _close(self, relay_wait: float | None) -> None:
         self._pruning = False
         metrics.OUTBOX_BACKLOG.remove(self.service)
         if self.relay is not None:
-            self.relay.stop()
+            self.relay.stop(timeout=relay_wait)
         if self.engine is not None:
             self.engine.dispose()
-
-    def kill(self) -> None:
-        self.stop()
 
     def new_session(self) -> Session:
         """A session of the service's database, outside any worker's (set up first)."""

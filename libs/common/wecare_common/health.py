@@ -1,7 +1,8 @@
 """Liveness and readiness every service reports: GET /live (the process answers;
 Kubernetes' livenessProbe: nothing outside the process is asked, so a database
 outage never restarts pods) and readiness, its database answering (GET /health for
-the readinessProbe, and `health` over RPC for the gateway's /health)."""
+the readinessProbe, and `health` over RPC for the gateway's /health). A process told
+to stop is unready at once, while it still serves (`draining`: wecare_common.lifecycle)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from wecare_common import lifecycle
 from wecare_common.rpc import rpc
 from wecare_common.telemetry import Telemetry, http
 
@@ -26,6 +28,10 @@ def readiness(service: str, session: Session) -> dict[str, Any]:
 
 
 def probe_response(report: dict[str, Any]) -> tuple[int, dict[str, str], str]:
+    """The readiness probe's answer: 503 when the report is not ok, or this process
+    drains (it is stopping: the balancers must take it out)."""
+    if lifecycle.draining():
+        report = {**report, "status": "draining"}
     status = 200 if report["status"] == "ok" else 503
     return status, {"Content-Type": "application/json"}, json.dumps(report)
 

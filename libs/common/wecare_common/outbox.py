@@ -134,6 +134,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self._wake = Event()
         self._running = False
+        self._stopped: Event | None = None
         self._conn: Connection | None = None
         self._producer: Any = None
 
@@ -210,6 +211,15 @@ class OutboxRelay:
 
     def run(self) -> None:
         self._running = True
+        self._stopped = Event()
+        try:
+            self._relay_until_stopped()
+            self._flush()
+        finally:
+            self._reset_producer()
+            self._stopped.send(True)
+
+    def _relay_until_stopped(self) -> None:
         backoff = self.poll_interval
         while self._running:
             try:
@@ -228,11 +238,25 @@ class OutboxRelay:
             with eventlet.Timeout(backoff, False):
                 self._wake.wait()
             self._wake = Event()
-        self._reset_producer()
 
-    def stop(self) -> None:
+    def _flush(self) -> None:
+        """Stopping: what the last workers committed goes out now rather than when
+        another replica's relay next looks (it stays in the outbox if it cannot)."""
+        try:
+            while self.relay_once() == self.batch_size:
+                pass
+        except Exception as exc:  # noqa: BLE001 - left for the next relay, never lost
+            log.warning("outbox relay stopping without publishing everything (%s); "
+                        "the rest waits in the outbox", exc)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop after the batch under way and a last look for unsent events; with a
+        timeout, wait (up to it) until that is done."""
         self._running = False
         self.wake()
+        if timeout and self._stopped is not None:
+            with eventlet.Timeout(timeout, False):
+                self._stopped.wait()
 
 
 # -- pruning ------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 - `HttpEntrypoint`, the base of every HTTP route (the gateway's `@api`, the web app's
   `@page`, the services' HTTP RPC and probes, `http` below): each request measured by
   route template, method and status, traced as a server span, and given a request id
-  (`X-Request-Id`: the caller's when it looks like one, else a new one; sent back)."""
+  (`X-Request-Id`: the caller's when it looks like one, else a new one; sent back);
+  served by the web server that stops gracefully (`wecare_common.lifecycle.WebServer`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from werkzeug.wrappers import Request, Response
 
 from wecare_common import logs, metrics, tracing
+from wecare_common.lifecycle import WebServer
 
 log = logging.getLogger(__name__)
 REQUEST_ID = "request_id"  # its key in a worker's context data (and AMQP headers)
@@ -37,6 +39,8 @@ REQUEST_ID = "request_id"  # its key in a worker's context data (and AMQP header
 
 class HttpEntrypoint(HttpRequestHandler):
     """nameko's HTTP entrypoint, measured, traced and with a request id."""
+
+    server = WebServer()  # one per process: it drains on SIGTERM (lifecycle)
 
     def handle_request(self, request: Request) -> Response:
         started = time.perf_counter()

@@ -7,6 +7,7 @@ import gzip
 import mimetypes
 from functools import cache
 
+from wecare_common import lifecycle
 from werkzeug.wrappers import Response
 
 from web import views
@@ -71,7 +72,15 @@ class CommonPages:
 
     @page("GET", "/health", csrf=False)
     def web_health(self, page: Page) -> Response:
+        """Readiness: unready once told to stop (wecare_common.lifecycle), still serving."""
+        if lifecycle.draining():
+            return Response('{"status": "draining"}', status=503, mimetype="application/json")
         return Response('{"status": "ok"}', mimetype="application/json")
+
+    @page("GET", "/live", csrf=False)
+    def web_live(self, page: Page) -> Response:
+        """Liveness: the process answers (a draining one too)."""
+        return Response('{"status": "alive"}', mimetype="application/json")
 
     @page("GET", "/lang/<code>")
     def language(self, page: Page, code: str) -> Response:
