@@ -28,6 +28,7 @@ from scripts.run import (  # noqa: E402
     METRICS_PORTS,
     SERVICES,
     Supervisor,
+    exit_reason,
     launch,
     metrics_urls,
     programs,
@@ -77,6 +78,7 @@ class Stack:
     mail: Path | None = None  # the local SMTP server's Maildir
     logs: Path | None = None  # one log file per process
     supervisor: Any = None  # with supervise=True: scripts.run's Supervisor (restarts, pids)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # name → its process
 
 
 @dataclass(frozen=True)
@@ -137,22 +139,26 @@ def _comm(proc: Path) -> str:
         return ""
 
 
-@contextmanager
-def stack(ports: Ports | None = None, data_dir: Path | None = None,
-          extra_env: dict[str, str] | None = None,
-          prefix: str = "wecare_bench_", supervise: bool = False,
-          broker: tuple[str, str] | None = None,
-          database_url: str | None = None) -> Iterator[Stack]:
-    """Every service, the gateway and a local SMTP server as processes, on a new database
-    and vhost named prefix + a random suffix, dropped on the way out.
+@dataclass
+class Environment:
+    """What a stack's processes share: their variables, where mail and logs go."""
 
-    ports: where each listens (default: the benchmarks' fixed ports); data_dir: logs/ and
-    mail/ (default var/bench; mail/ starts empty); extra_env: more variables for every
-    process (they win over the stack's own); supervise: the services are restarted when
-    they die, as under `make run` (the fault tests kill them); broker: (AMQP URI, management
-    API URI) of another RabbitMQ than the machine's (the fault tests stop their own);
-    database_url: another database than a new PostgreSQL one (`sqlite:///<dir>/wecare.db`:
-    a file per service in <dir>, as `make run` does by default)."""
+    env: dict[str, str]
+    mail: Path
+    logs: Path
+    url: str  # the gateway's address
+    sink: subprocess.Popen  # the local SMTP server
+
+
+@contextmanager
+def environment(ports: Ports | None = None, data_dir: Path | None = None,
+                extra_env: dict[str, str] | None = None, prefix: str = "wecare_bench_",
+                broker: tuple[str, str] | None = None,
+                database_url: str | None = None) -> Iterator[Environment]:
+    """A new database and vhost named prefix + a random suffix (dropped on the way out),
+    a local SMTP server, and the variables every process of the stack is started with:
+    what `stack` starts its processes in (its arguments, below), and what a test that
+    starts them itself (tests/lifecycle) starts them in."""
     amqp, rabbit_api = broker or (AMQP, RABBIT_API)
     ports = ports or Ports()
     data_dir = data_dir or ROOT / "var/bench"
@@ -194,52 +200,133 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
                WECARE_INTERNAL_TOKEN=secrets.token_urlsafe(32),
                WECARE_LINK_SECRET=secrets.token_urlsafe(32))
     env.update(extra_env or {})
-    py = sys.executable
-    children: list[subprocess.Popen] = []
-    supervisor = None
+    # each run starts with an empty mailbox: a folder of earlier runs' 10,000s of
+    # files would slow the SMTP server's writes and the benchmark's counting
+    mail, logs = data_dir / "mail", data_dir / "logs"
+    sink = None
     try:
-        subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
-                       capture_output=True)
-        subprocess.run([py, "-m", "scripts.topology"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
-        # each run starts with an empty mailbox: a folder of earlier runs' 10,000s of
-        # files would slow the SMTP server's writes and the benchmark's counting
-        mail, logs = data_dir / "mail", data_dir / "logs"
         shutil.rmtree(mail, ignore_errors=True)
         logs.mkdir(parents=True, exist_ok=True)
-        children.append(subprocess.Popen(
-            smtp_sink.command(ports.smtp, mail), env=env,
-            stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT))
-        if supervise:  # SMTP_URL is set: no sink of its own among the programs
-            supervisor = Supervisor(env, logs, programs(env), first_backoff=0.2,
-                                    say=lambda line: print(line, flush=True))
-            supervisor.start()
-            threading.Thread(target=supervisor.run_forever, args=(0.2,), daemon=True).start()
-            services = supervisor.processes()
-        else:
-            services = launch(env, logs)  # SMTP_URL is set: launch starts no sink of its own
-        children += services
-        if not wait_healthy(url, children) or not _web_answers(env, children):
-            raise RuntimeError(f"the services did not start; see {logs}")
-        pids = {_name_of(child.args): child.pid for child in children}
-        urls = {name: env[f"{name.upper()}_URL"]
-                for name in ("catalog", "benefits", "wallet", "notifications")}
-        yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url), pids, urls,
-                    metrics_urls(env), env, mail, logs, supervisor)
+        sink = subprocess.Popen(smtp_sink.command(ports.smtp, mail), env=env,
+                                stdout=open(logs / "smtp.log", "a"), stderr=subprocess.STDOUT)
+        yield Environment(env, mail, logs, url, sink)
     finally:
-        if supervisor is not None:
-            supervisor.stop()  # its children, restarted ones too
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        if sink is not None:
+            sink.terminate()
+            sink.wait(timeout=30)
         if database_url is None:
             psql("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         requests.delete(f"{rabbit_api}/api/vhosts/{db}", timeout=10)
+
+
+@contextmanager
+def stack(ports: Ports | None = None, data_dir: Path | None = None,
+          extra_env: dict[str, str] | None = None,
+          prefix: str = "wecare_bench_", supervise: bool = False,
+          broker: tuple[str, str] | None = None,
+          database_url: str | None = None) -> Iterator[Stack]:
+    """Every service, the gateway and a local SMTP server as processes, on a new database
+    and vhost named prefix + a random suffix, dropped on the way out.
+
+    ports: where each listens (default: the benchmarks' fixed ports); data_dir: logs/ and
+    mail/ (default var/bench; mail/ starts empty); extra_env: more variables for every
+    process (they win over the stack's own); supervise: the services are restarted when
+    they die, as under `make run` (the fault tests kill them); broker: (AMQP URI, management
+    API URI) of another RabbitMQ than the machine's (the fault tests stop their own);
+    database_url: another database than a new PostgreSQL one (`sqlite:///<dir>/wecare.db`:
+    a file per service in <dir>, as `make run` does by default)."""
+    with environment(ports, data_dir, extra_env, prefix, broker, database_url) as made:
+        env, mail, logs, url = made.env, made.mail, made.logs, made.url
+        py = sys.executable
+        children: list[subprocess.Popen] = []
+        supervisor = None
+        try:
+            subprocess.run([py, "-m", "wecare_common.migrations"], env=env, check=True,
+                           capture_output=True)
+            subprocess.run([py, "-m", "scripts.topology"], env=env, cwd=ROOT, check=True,
+                           capture_output=True)
+            if supervise:  # SMTP_URL is set: no sink of its own among the programs
+                supervisor = Supervisor(env, logs, programs(env), first_backoff=0.2,
+                                        say=lambda line: print(line, flush=True))
+                supervisor.start()
+                threading.Thread(target=supervisor.run_forever, args=(0.2,),
+                                 daemon=True).start()
+                services = supervisor.processes()
+            else:
+                services = launch(env, logs)  # SMTP_URL is set: launch starts no sink of its own
+            children += services
+            if not wait_healthy(url, children) or not _web_answers(env, children):
+                stopped = ", ".join(f"{_name_of(c.args)} {exit_reason(c.returncode)}"
+                                    for c in children if c.poll() is not None)
+                raise RuntimeError("the services did not start ("
+                                   f"{stopped or 'not healthy in time'}); see {logs}")
+            pids = {"smtp": made.sink.pid, **{_name_of(child.args): child.pid
+                                               for child in children}}
+            urls = {name: env[f"{name.upper()}_URL"]
+                    for name in ("catalog", "benefits", "wallet", "notifications")}
+            yield Stack(url, env["DATABASE_URL"], env["AMQP_URI"], Api(url), pids, urls,
+                        metrics_urls(env), env, mail, logs, supervisor,
+                        {_name_of(child.args): child for child in children})
+        finally:
+            if supervisor is not None:
+                supervisor.stop()  # its children, restarted ones too
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+
+
+def publish_confirmed(amqp_uri: str, envelopes: list[dict[str, Any]]) -> None:
+    """Publish events to `wecare.events` as fast as one connection goes and return once
+    RabbitMQ has confirmed every one: publisher confirms, waited for all together at the
+    end rather than each in turn (which made the publisher a benchmark's slowest step).
+
+    Never publish without confirms and close: RabbitMQ answers for a message only once it
+    confirms it, and a connection closed over messages its quorum queues had not yet taken
+    loses them, silently (docs/operations.md#replicas: the 35 emails a two-replica
+    bench-notifications once waited for in vain). The outbox relay publishes with confirms
+    for the same reason."""
+    from kombu import Connection
+    from wecare_common.topology import declare_backbone, events_exchange
+
+    unconfirmed = set(range(1, len(envelopes) + 1))  # a confirming channel's tags: 1, 2, …
+    refused: list[int] = []
+    lowest = [1]
+
+    def answer(refusal: bool) -> Any:
+        def confirm(delivery_tag: int, multiple: bool) -> None:
+            tags = range(lowest[0], delivery_tag + 1) if multiple else (delivery_tag,)
+            for tag in tags:
+                if tag in unconfirmed:
+                    unconfirmed.discard(tag)
+                    if refusal:
+                        refused.append(tag)
+            while lowest[0] not in unconfirmed and lowest[0] <= len(envelopes):
+                lowest[0] += 1
+        return confirm
+
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        declare_backbone(channel)
+        channel.confirm_select()
+        channel.events["basic_ack"].add(answer(refusal=False))
+        channel.events["basic_nack"].add(answer(refusal=True))
+        producer = conn.Producer(channel=channel)
+        for envelope in envelopes:
+            producer.publish(envelope, exchange=events_exchange, routing_key=envelope["type"],
+                             serializer="json", delivery_mode=2, message_id=envelope["id"])
+        deadline = time.monotonic() + 120
+        while unconfirmed:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"RabbitMQ left {len(unconfirmed)} of {len(envelopes)} "
+                                   "events unconfirmed for 120 s")
+            conn.drain_events(timeout=5)
+    if refused:
+        raise RuntimeError(f"RabbitMQ refused {len(refused)} of {len(envelopes)} events")
 
 
 def _web_answers(env: dict[str, str], children: list[subprocess.Popen],

@@ -57,8 +57,10 @@ def make_engine(service: str, url: str | None = None, **kwargs: Any) -> Engine:
 
         tracing.instrument_engine(engine, service)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # connections each process may hold: replicas × (pool + overflow) of every Deployment
+    # must fit the server's max_connections (docs/operations.md#replicas)
+    kwargs.setdefault("pool_size", int(config.env("WECARE_DB_POOL_SIZE") or 10))
+    kwargs.setdefault("max_overflow", int(config.env("WECARE_DB_MAX_OVERFLOW") or 20))
     engine = create_engine(
         url, connect_args={"options": f"-csearch_path={service}"}, **kwargs
     )
