@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from wecare_common import config
-from wecare_common.errors import Unauthenticated
+from wecare_common.contract import refusals
 
 ALGORITHM = "HS256"
 ISSUER = "wecare"
@@ -100,7 +100,7 @@ VERIFIED_KEPT = 10_000
 def principal_from(authorization: str | None) -> Principal:
     """The caller named by an `Authorization: Bearer` header, or Unauthenticated."""
     if not authorization or not authorization.startswith("Bearer "):
-        raise Unauthenticated("a bearer token is required")
+        raise refusals.TOKEN_REQUIRED()
     key = (secret(), authorization)
     known = _verified.get(key)
     if known is not None and time.time() < known[1]:
@@ -120,9 +120,9 @@ def _verify(authorization: str) -> tuple[Principal, float]:
             options={"require": ["exp", "iss", "aud", "sub", "iat"]},
         )
     except jwt.PyJWTError as exc:
-        raise Unauthenticated(f"invalid token: {exc}") from exc
+        raise refusals.TOKEN_INVALID(reason=str(exc)) from exc
     if claims.get("role") not in ROLES:
-        raise Unauthenticated("invalid token: unknown role")
+        raise refusals.TOKEN_INVALID(reason="unknown role")
     return (Principal(claims["sub"], claims["role"], claims.get("company_id"),
                       claims.get("employee_id"), claims.get("provider_id"), claims.get("sid"),
                       claims.get("network_id")),

@@ -17,8 +17,9 @@ from eventlet.greenthread import GreenThread
 from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from wecare_common.contract import refusals
 from wecare_common.db import insert_ignore, make_engine
-from wecare_common.errors import Conflict, DomainError, IdempotencyConflict
+from wecare_common.errors import DomainError
 
 from gateway.models import IdempotencyRecord
 
@@ -54,12 +55,9 @@ def run_once(session: Session, *, caller: str, key: str, fingerprint: str,
             return run_once(session, caller=caller, key=key, fingerprint=fingerprint,
                             action=action, to_response=to_response)
         if record.request_hash != fingerprint:
-            raise IdempotencyConflict(
-                "this Idempotency-Key was used with a different request",
-                {"Idempotency-Key": ["already used with another body"]})
+            raise refusals.IDEMPOTENCY_CONFLICT(field="Idempotency-Key")
         if record.status is None and not _take_over(session, this):
-            raise Conflict("a request with this Idempotency-Key is still in progress",
-                           {"Idempotency-Key": ["in progress"]})
+            raise refusals.REQUEST_IN_PROGRESS(field="Idempotency-Key")
         if record.status is not None:
             return record.status, record.response
     with _heartbeat(session, caller, key):

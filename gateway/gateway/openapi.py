@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from apispec import APISpec
@@ -162,9 +163,13 @@ def _ref_name(schema: dict[str, Any]) -> str:
     return ref.rsplit("/", 1)[-1] if ref else schema.get("type", "")
 
 
+REFUSALS_START = "<!-- refusal codes: generated -->\n"
+REFUSALS_END = "\n<!-- end of refusal codes -->"
+
+
 def refusal_table() -> str:
     """docs/api.md#refusal-codes's table, from the registry (`python -m gateway.openapi`
-    prints it; gateway/tests/test_errors.py fails when the page differs)."""
+    writes it there; gateway/tests/test_errors.py fails when the page differs)."""
     lines = ["| code | status | params | English message |", "|---|---|---|---|"]
     for code, declared in refusal_codes().items():
         params = ", ".join(f"`{name}` ({spec['x-kind']})" for name, spec in
@@ -174,5 +179,14 @@ def refusal_table() -> str:
     return "\n".join(lines)
 
 
+def write_refusal_table(page: Path) -> None:
+    text = page.read_text()
+    head, rest = text.split(REFUSALS_START, 1)
+    tail = rest.split(REFUSALS_END, 1)[1]
+    page.write_text(head + REFUSALS_START + refusal_table() + REFUSALS_END + tail)
+
+
 if __name__ == "__main__":
-    print(refusal_table())
+    docs = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+    write_refusal_table(docs)
+    print(f"{docs}: {len(refusals.CODES)} refusal codes")

@@ -16,7 +16,7 @@ from marshmallow import Schema
 from wecare_common import clock
 from wecare_common.contract import refusals
 from wecare_common.db import Database
-from wecare_common.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
+from wecare_common.errors import DomainError, InvalidInput
 from wecare_common.schemas import instance, load
 from wecare_common.telemetry import HttpEntrypoint
 from werkzeug.wrappers import Request, Response
@@ -86,12 +86,12 @@ class ApiRoute(HttpEntrypoint):
         if self.roles is not None:
             principal = principal_from(request.headers.get("Authorization"))
             if principal.role not in self.roles:
-                raise Forbidden(f"the {principal.role} role may not do this")
+                raise refusals.ROLE_NOT_ALLOWED(role=principal.role)
             if not principal.scoped:
                 raise refusals.SIGN_UP_UNFINISHED()  # no scope: no access
             standing = self._standing(principal.session_id)
             if standing is None or standing.ended:
-                raise Unauthenticated("this session has ended")
+                raise refusals.SESSION_ENDED()
             if standing.read_only:  # an employee who left: reads, and what it lists
                 request.environ[READ_ONLY_UNTIL] = standing.until
                 if not self.open_to_leavers:
@@ -107,8 +107,7 @@ class ApiRoute(HttpEntrypoint):
         if self.moves_money:
             key = request.headers.get("Idempotency-Key", "").strip()
             if not key or len(key) > 200:
-                raise InvalidInput("this request moves money: send an Idempotency-Key header "
-                                   "(1 to 200 characters)", {"Idempotency-Key": ["required"]})
+                raise refusals.IDEMPOTENCY_KEY_REQUIRED(field="Idempotency-Key")
             call.idempotency_key = key
         # the URL's variables, which nameko's web server sets on the request
         return (call,), dict(vars(request)["path_values"])
@@ -155,7 +154,7 @@ def refuse_nul(data: Any, where: str = "_body") -> Any:
     person types it."""
     if isinstance(data, str):
         if "\x00" in data:
-            raise InvalidInput("text may not contain NUL characters", {where: ["NUL character"]})
+            raise refusals.NUL_CHARACTER(field=where)
     elif isinstance(data, dict):
         for key, value in data.items():
             refuse_nul(key, where)
@@ -169,9 +168,9 @@ def refuse_nul(data: Any, where: str = "_body") -> Any:
 def read_form(request: Request, limit: int) -> dict[str, Any]:
     """A multipart form's fields; its files stay on `request.files`."""
     if request.content_length is not None and request.content_length > limit:
-        raise InvalidInput(f"the body is larger than {limit} bytes", {"_body": ["too large"]})
+        raise refusals.BODY_TOO_LARGE(max_bytes=limit, field="_body")
     if not request.mimetype.startswith("multipart/form-data"):
-        raise InvalidInput("send this as multipart/form-data", {"_body": ["not multipart"]})
+        raise refusals.NOT_MULTIPART(field="_body")
     request.max_content_length = limit
     return request.form.to_dict()
 
@@ -183,9 +182,9 @@ def read_json(request: Request) -> Any:
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise InvalidInput("the body is not valid JSON", {"_body": [str(exc)]}) from exc
+        raise refusals.NOT_JSON(field="_body") from exc
     if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", {"_body": ["not an object"]})
+        raise refusals.NOT_A_JSON_OBJECT(field="_body")
     return data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 from wecare_common.categories import CATEGORIES
-from wecare_common.contract import benefits, catalog, notifications, wallet
+from wecare_common.contract import benefits, catalog, notifications, refusals, wallet
 from wecare_common.contract.benefits import Name
 from wecare_common.contract.responses import (
     AccountOut as AccountOut,
@@ -350,9 +350,8 @@ from wecare_common.contract.responses import (
 )
 from wecare_common.schemas import MAX_AMOUNT_CENTS, PageSchema
 
-Password = fields.String(required=True, load_only=True,
-                         validate=validate.Length(min=10, max=200,
-                                                  error="between 10 and 200 characters"))
+Password = fields.String(required=True, load_only=True, validate=validate.Length(
+    min=10, max=200, error=refusals.PASSWORD_LENGTH.said(min=10, max=200)))
 
 
 class TokenIn(Schema):
@@ -414,7 +413,7 @@ class EmployeeQuery(benefits.EmployeeFilters):
     """The service's query, with `ids` as a query string carries a list."""
 
     ids = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[0-9A-Za-z-]{1,36}(,[0-9A-Za-z-]{1,36}){0,199}$", error="up to 200 ids, commas"),
+        r"^[0-9A-Za-z-]{1,36}(,[0-9A-Za-z-]{1,36}){0,199}$", error=refusals.NOT_AN_ID_LIST.message),
         metadata={"description": "only these employees (comma-separated ids)"})
 
 

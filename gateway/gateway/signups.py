@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from wecare_common.errors import Conflict, DomainError, IdempotencyConflict, ServiceUnavailable
+from wecare_common.contract import refusals
+from wecare_common.errors import DomainError, ServiceUnavailable
 
 from gateway import users
 from gateway.auth import hash_password
@@ -50,8 +51,7 @@ def sign_up(session: Session, *, kind: str, caller: str | None, key: str | None,
     signup_key = f"{kind}:{caller or '-'}:{key or uuid.uuid4().hex}"
     found = session.get(Signup, signup_key)
     if found is not None and found.request_hash != request_hash:
-        raise IdempotencyConflict("this Idempotency-Key was used with a different request",
-                                  {"Idempotency-Key": ["already used with another body"]})
+        raise refusals.IDEMPOTENCY_CONFLICT(field="Idempotency-Key")
     if found is None:
         users.ensure_email_free(session, email, email_field)
         user = users.create_user(session, email=email, password=None, role=role,
@@ -66,8 +66,7 @@ def sign_up(session: Session, *, kind: str, caller: str | None, key: str | None,
         except IntegrityError as exc:  # a twin with this key, or another with this email
             session.rollback()
             if session.get(Signup, signup_key) is None:
-                raise Conflict("this email address already has an account",
-                               {email_field: ["already registered"]}) from exc
+                raise refusals.EMAIL_TAKEN(field=email_field) from exc
     return finish(session, signup_key, rpc)
 
 
@@ -75,7 +74,7 @@ def finish(session: Session, signup_key: str, rpc: Rpc) -> dict[str, Any]:
     """Ask the service (again: it is keyed), then link the account. Commits."""
     signup = session.get(Signup, signup_key, populate_existing=True)
     if signup is None:
-        raise Conflict("this sign-up was refused meanwhile", {"Idempotency-Key": ["refused"]})
+        raise refusals.SIGN_UP_REFUSED(field="Idempotency-Key")
     if signup.status == "done":
         session.commit()
         return dict(signup.result or {})
@@ -93,7 +92,7 @@ def finish(session: Session, signup_key: str, rpc: Rpc) -> dict[str, Any]:
     signup = session.scalar(select(Signup).where(Signup.key == signup_key).with_for_update()
                             .execution_options(populate_existing=True))
     if signup is None:
-        raise Conflict("this sign-up was refused meanwhile", {"Idempotency-Key": ["refused"]})
+        raise refusals.SIGN_UP_REFUSED(field="Idempotency-Key")
     if signup.status == "pending":
         user = session.get(User, signup.user_id)
         assert user is not None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from wecare_common import clock, links
 from wecare_common.contract import events, refusals
 from wecare_common.db import aware
-from wecare_common.errors import Conflict, DomainError, Unauthenticated
+from wecare_common.errors import DomainError
 from wecare_common.outbox import record_event
 
 from gateway.auth import Principal, hash_password, verify_password
@@ -29,8 +29,7 @@ def principal_of(user: User) -> Principal:
 
 def ensure_email_free(session: Session, email: str, field: str = "email") -> None:
     if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
-        raise Conflict("this email address already has an account",
-                       {field: ["already registered"]})
+        raise refusals.EMAIL_TAKEN(field=field)
 
 
 def create_user(session: Session, *, email: str, password: str | None, role: str,
@@ -55,7 +54,7 @@ def authenticate(session: Session, email: str, password: str) -> Principal:
     now_standing = standing(user) if user else None
     session.rollback()  # reads only: no transaction stays open during the slow hashing
     if not verify_password(stored, password) or principal is None:
-        raise Unauthenticated("wrong email or password")
+        raise refusals.WRONG_CREDENTIALS()
     if now_standing is not None and (refused := refusal(now_standing)) is not None:
         raise refused
     if not principal.scoped:  # the right password, before the sign-up is done
@@ -94,8 +93,7 @@ def ensure_emails_free(session: Session, emails: list[str]) -> None:
         taken |= set(session.scalars(select(User.email).where(
             User.email.in_(lowered[start:start + 5000]))))
     if taken:
-        raise Conflict(f"{len(taken)} email(s) already have an account",
-                       {"email": sorted(taken)[:20]})
+        raise refusals.EMAILS_TAKEN(count=len(taken), emails=sorted(taken)[:20], field="email")
 
 
 def taken_emails(session: Session, emails: list[str]) -> set[str]:
@@ -159,10 +157,10 @@ def refresh_session(session: Session, refresh: str) -> tuple[Principal, str]:
         LoginSession.refresh_hash == _digest(refresh)).with_for_update())
     now = datetime.now(UTC)
     if login is None or login.revoked_at is not None or aware(login.expires_at) < now:
-        raise Unauthenticated("this refresh token is not valid")
+        raise refusals.REFRESH_TOKEN_INVALID()
     user = session.get(User, login.user_id)
     if user is None or standing(user).ended:
-        raise Unauthenticated("this refresh token is not valid")
+        raise refusals.REFRESH_TOKEN_INVALID()
     new = secrets.token_urlsafe(32)
     login.refresh_hash = _digest(new)
     session.commit()
@@ -265,7 +263,7 @@ def set_password(session: Session, token: str, password: str) -> Principal:
         OneTimeToken.token_hash == _digest(token)).with_for_update())
     now = datetime.now(UTC)
     if found is None or found.used_at is not None or aware(found.expires_at) < now:
-        raise Unauthenticated("this link is not valid (used, expired or unknown)")
+        raise refusals.LINK_INVALID(field="token")
     user = session.get_one(User, found.user_id)
     if (refused := refusal(standing(user), field="token")) is not None:
         raise refused  # disabled, or past its access: a link changes nothing
@@ -282,7 +280,7 @@ def set_password(session: Session, token: str, password: str) -> Principal:
 def get(session: Session, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise Unauthenticated("this account no longer exists")
+        raise refusals.ACCOUNT_GONE()
     return user
 
 

@@ -13,13 +13,13 @@ from gateway.auth import (
     AUDIENCE,
     ISSUER,
     Principal,
-    Unauthenticated,
     hash_password,
     issue_token,
     principal_from,
     secret,
     verify_password,
 )
+from wecare_common.errors import Unauthenticated
 
 HR = Principal("u1", "hr", company_id="c1")
 

@@ -79,11 +79,10 @@ def test_a_401_says_how_to_authenticate() -> None:
 def test_the_docs_table_of_refusal_codes_is_the_registry() -> None:
     from pathlib import Path
 
-    from gateway.openapi import refusal_table
+    from gateway.openapi import REFUSALS_END, REFUSALS_START, refusal_table
     page = (Path(__file__).resolve().parents[2] / "docs/api.md").read_text()
-    listed = page.split("<!-- refusal codes: generated -->\n", 1)[1].split(
-        "\n<!-- end of refusal codes -->", 1)[0]
-    assert listed == refusal_table(), "run `python -m gateway.openapi` into docs/api.md"
+    listed = page.split(REFUSALS_START, 1)[1].split(REFUSALS_END, 1)[0]
+    assert listed == refusal_table(), "run `python -m gateway.openapi`: it writes docs/api.md"
 
 
 def test_the_openapi_document_lists_every_code_with_its_typed_params() -> None:

@@ -97,12 +97,12 @@ def test_a_4500_bonus_converts_in_2026_up_to_the_5000_cap(stack, admin, company,
     r = _convert(stack, company, plan, [employee["id"]], 500_001)
     assert r.status_code == 422
     error = r.json()["error"]
-    assert error["code"] == "rule_violation"
+    assert error["code"] == "bonus_conversion_capped"
     assert error["message"] == ("the 2026 performance-bonus conversion is capped at 5.000,00 € "
                                 "per employee (L. 199/2025 art. 1 c. 9); room left this year: "
                                 "5.000,00 €")
     assert error["fields"]["employee_ids"] == [employee["id"]]
-    assert error["fields"]["bonus_room_cents"] == ["500000"]
+    assert error["params"]["room_cents"] == 500_000 and error["params"]["cap_cents"] == 500_000
 
     r = _convert(stack, company, plan, [employee["id"]], 450_000)
     assert r.status_code == 201, r.text

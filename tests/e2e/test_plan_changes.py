@@ -59,7 +59,7 @@ def test_hr_changes_a_running_plan_and_the_wallets_follow(stack, admin, company,
         "categories": ["wellbeing"], "per_employee_budget_cents": 10_000})
     assert r.status_code == 422, r.text
     error = r.json()["error"]
-    assert error["code"] == "rule_violation"
+    assert error["code"] == "plan_change_refused"
     assert set(error["fields"]) == {"valid_until", "categories", "per_employee_budget_cents"}
     assert error["fields"]["per_employee_budget_cents"] == [
         "not below 200,00 €: already granted to an employee on this plan"]

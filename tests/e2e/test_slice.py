@@ -24,7 +24,7 @@ def test_company_to_credits_granted_email_and_feed(stack, admin, company, fake) 
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "succeeded"
     again = stack.call("POST", f"/topups/{topup.json()['id']}/confirmation", admin)
     assert again.status_code == 409
-    assert again.json()["error"]["code"] == "conflict"
+    assert again.json()["error"]["code"] == "topup_already"
 
     got = stack.call("GET", f"/companies/{company.id}", company.hr)
     assert got.json()["fund_balance_cents"] == 100_000
@@ -97,8 +97,8 @@ def test_a_grant_larger_than_the_fund_is_refused_and_nothing_moves(stack, admin,
     r = stack.call("POST", f"/plans/{plan['id']}/grants", company.hr, key="too-much",
                    json={"amount_cents": 1_001, "employee_ids": [employee["id"]]})
     assert r.status_code == 422
-    assert r.json()["error"]["code"] == "insufficient_funds"
-    assert "1 cents missing" in r.json()["error"]["message"]
+    assert r.json()["error"]["code"] == "fund_short"
+    assert r.json()["error"]["params"] == {"missing_cents": 1}
     token = stack.token(employee["email"], employee["password"])
     assert stack.call("GET", "/me/wallet", token).json()["total_cents"] == 0
     assert stack.call("GET", f"/companies/{company.id}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import date
 
 from support.e2e import WEBHOOK_SECRET, approved_provider, buy, funded_employee
 from support.stripe_standin import payment_event, signed
@@ -33,7 +34,8 @@ def test_buy_redeem_and_settle_a_voucher(stack, admin, company, fake) -> None:
     r = stack.call("POST", f"/providers/{other.id}/redemptions", other.token, key="r-0",
                    json={"code": voucher["code"]})
     assert r.status_code == 403  # a real voucher, for another provider: "not yours"
-    assert r.json()["error"]["fields"] == {"code": ["not_yours"]}
+    assert r.json()["error"]["code"] == "voucher_for_another_provider"
+    assert set(r.json()["error"]["problems"]) == {"code"}
     r = stack.call("POST", f"/providers/{provider.id}/redemptions", other.token, key="r-0",
                    json={"code": voucher["code"]})
     assert r.status_code == 404  # another provider's door
@@ -46,12 +48,13 @@ def test_buy_redeem_and_settle_a_voucher(stack, admin, company, fake) -> None:
     again = stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
                        key="r-2", json={"code": voucher["code"]})
     assert again.status_code == 409
-    fields = again.json()["error"]["fields"]  # the counter can say when it was redeemed
-    assert fields["code"] == ["redeemed"] and fields["redeemed_at"][0] == r.json()["redeemed_at"]
+    error = again.json()["error"]  # the counter can say when it was redeemed
+    assert error["code"] == "voucher_already_redeemed"
+    assert error["params"] == {"redeemed_at": r.json()["redeemed_at"]}
     unknown = stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
                          key="r-3", json={"code": "0000-0000-0000-0000-0"})
-    assert unknown.status_code == 404 and unknown.json()["error"]["fields"] == {
-        "code": ["unknown"]}
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "voucher_unknown"
+    assert set(unknown.json()["error"]["problems"]) == {"code"}
     mine = stack.call("GET", f"/me/vouchers/{voucher['id']}", token).json()
     assert mine["status"] == "redeemed" and mine["redeemed_at"] == r.json()["redeemed_at"]
 
@@ -120,7 +123,8 @@ def test_purchases_refused_with_the_reason_and_nothing_moves(stack, admin, compa
     _, token, plan = funded_employee(stack, admin, company, fake, 4_999)
 
     r = buy(stack, token, provider.offering_id)
-    assert r.status_code == 422 and r.json()["error"]["code"] == "insufficient_funds"
+    assert r.status_code == 422 and r.json()["error"]["code"] == "not_enough_credit"
+    assert r.json()["error"]["params"] == {"needed_cents": 5_000, "available_cents": 4_999}
     r = buy(stack, token, wellbeing.offering_id)  # the plan covers education and fringe
     assert r.status_code == 422 and "wellbeing" in r.json()["error"]["message"]
     r = buy(stack, token, str(uuid.uuid4()))
@@ -140,8 +144,9 @@ def test_fringe_purchases_stop_at_the_yearly_limit_saying_the_room_left(
     error = r.json()["error"]
     assert "fringe-benefit limit of 1.000,00 €" in error["message"]
     assert "room left this year: 400,00 €" in error["message"]
-    assert error["fields"]["offering_id"] == ["fringe room left this year: 400,00 €"]
-    assert error["fields"]["fringe_room_cents"] == ["40000"]
+    assert error["code"] == "fringe_limit_exceeded" and set(error["fields"]) == {"offering_id"}
+    assert error["params"] == {"year": date.today().year, "limit_cents": 100_000,
+                               "room_cents": 40_000}  # typed, as declared
     wallet = stack.call("GET", "/me/wallet", token).json()
     assert wallet["total_cents"] == 90_000
     assert wallet["fringe"]["used_cents"] == 60_000 and wallet["fringe"]["limit_cents"] == 100_000

@@ -179,14 +179,13 @@ def test_a_wrong_commission_is_said_beside_its_field_and_kept(typed: str, messag
 
 
 def test_the_api_s_refusal_of_a_commission_lands_on_its_field() -> None:
-    refusal = ApiError(400, "validation_error", "invalid input",
-                       {"commission_bps": ["Must be greater than or equal to 0 and less "
-                                           "than or equal to 5000."]})
+    refusal = ApiError(400, "validation_error", "invalid input", problems={
+        "commission_bps": [{"code": "between", "params": {"min": 0, "max": 5000}}]})
     page = FakePage({**PROVIDERS, ("POST", f"/providers/{PID}/approval"): refusal},
                     method="POST", path=f"/admin/providers/{PID}/approve",
                     form={"commission": "5"}, lang="it")
     html = html_of(pages.approve_provider(page, PID))
-    assert f'id="f-commission-{PID}-error"' in html and "Tra 0 e 5000." in html
+    assert f'id="f-commission-{PID}-error"' in html and "Tra 0 e 5.000." in html
 
 
 def test_after_a_decision_the_page_says_what_happened() -> None:

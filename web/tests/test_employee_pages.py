@@ -20,6 +20,7 @@ from web.i18n import Lang  # noqa: E402
 from web.pages import employee  # noqa: E402
 from web.pages.employee import EmployeePages  # noqa: E402
 from web.routing import Page  # noqa: E402
+from wecare_common.contract import refusals as R  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
 
@@ -117,48 +118,50 @@ def test_only_plain_cursors_reach_the_api(cursor, kept) -> None:
     assert employee._cursor(cursor) == kept
 
 
+def refused(status: int, error: Any) -> ApiError:
+    """A service's refusal as the gateway answers it and the client reads it."""
+    return ApiError(status, error.code, error.message, error.params, error.problems)
+
+
 def test_a_refused_purchase_says_the_rule_and_the_figures_in_italian_or_english() -> None:
-    short = ApiError(422, "insufficient_funds", "insufficient credit: 45000 cents needed, "
-                     "35000 available on your best plan", {"offering_id": ["insufficient credit"]})
-    it = employee.purchase_refusal(Lang("it"), short, OFFERING, WALLET)
+    short = refused(422, R.NOT_ENOUGH_CREDIT(needed_cents=45_000, available_cents=35_000,
+                                             field="offering_id"))
+    it = employee.purchase_refusal(Lang("it"), short, OFFERING)
     assert it.message == ("Credito insufficiente: costa 450,00\xa0€ e per questa spesa hai "
                           "350,00\xa0€.") and not it.fields
-    en = employee.purchase_refusal(Lang("en"), short, OFFERING, WALLET)
+    en = employee.purchase_refusal(Lang("en"), short, OFFERING)
     assert en.message == "Not enough credit: this costs €450.00 and you have €350.00 for it."
-    fringe = ApiError(422, "rule_violation", "this would cross your 2099 fringe-benefit limit",
-                      {"offering_id": ["fringe room left this year: 100,00 €"],
-                       "fringe_room_cents": ["10000"]})
-    said = employee.purchase_refusal(Lang("it"), fringe, OFFERING, WALLET).message
+    fringe = refused(422, R.FRINGE_LIMIT_EXCEEDED(year=2099, limit_cents=100_000,
+                                                  room_cents=10_000, field="offering_id"))
+    said = employee.purchase_refusal(Lang("it"), fringe, OFFERING).message
     assert "1.000,00\xa0€" in said and "100,00\xa0€" in said and "2099" in said
-    uncovered = ApiError(422, "rule_violation", "none of your valid plans covers wellbeing",
-                         {"offering_id": ["category wellbeing not covered"]})
+    uncovered = refused(422, R.CATEGORY_NOT_IN_PLAN(category="wellbeing", field="offering_id"))
     assert "Nessuno dei tuoi piani" in employee.purchase_refusal(
-        Lang("it"), uncovered, OFFERING, WALLET).message
-    plan = ApiError(422, "rule_violation", "that plan does not cover education",
-                    {"plan_id": ["covers fringe"]})
-    assert employee.purchase_refusal(Lang("it"), plan, OFFERING, WALLET).first("plan_id")
+        Lang("it"), uncovered, OFFERING).message
+    plan = refused(422, R.PLAN_DOES_NOT_COVER(category="education", covered=["fringe"],
+                                              field="plan_id"))
+    beside = employee.purchase_refusal(Lang("it"), plan, OFFERING)
+    assert "Istruzione" in beside.first("plan_id") and not beside.message
 
 
 def test_a_refused_refund_is_said_beside_the_field_of_our_form() -> None:
-    refusal = ApiError(422, "rule_violation", "the beneficiary must be you or a dependant",
-                       {"beneficiary_fiscal_code": ["not you or a declared dependant"]})
+    refusal = refused(422, R.BENEFICIARY_NOT_IN_FAMILY(field="beneficiary_fiscal_code"))
     errors = employee.refund_refusal(Lang("it"), refusal)
     assert "figlio a carico" in errors.first("beneficiary_fiscal_code")
-    short = ApiError(422, "insufficient_funds", "insufficient credit: 99900 cents asked, "
-                     "35000 available on your best plan",
-                     {"amount_cents": ["more than your credit"]})
+    short = refused(422, R.NOT_ENOUGH_CREDIT(needed_cents=99_900, available_cents=35_000,
+                                             field="amount_cents"))
     assert employee.refund_refusal(Lang("en"), short).first("amount") == (
         "This is more than the credit you have for it: €350.00.")
-    wellbeing = ApiError(422, "rule_violation", "wellbeing expenses cannot be reimbursed",
-                         {"category": ["not reimbursable in cash"]})
+    wellbeing = refused(422, R.NOT_REIMBURSABLE_IN_CASH(category="wellbeing",
+                                                        legal_basis="TUIR", field="category"))
     assert "voucher" in employee.refund_refusal(Lang("it"), wellbeing).first("category")
-    marshmallow = ApiError(400, "validation_error", "invalid input",
-                           {"provider_tax_id": ["not a valid partita IVA or codice fiscale"],
-                            "receipt_content_type": ["Must be one of: image/png."]})
+    marshmallow = ApiError(400, "validation_error", "invalid input", problems={
+        "provider_tax_id": [{"code": "not_a_tax_id", "params": {}}],
+        "receipt_content_type": [{"code": "one_of", "params": {"choices": "image/png"}}]})
     errors = employee.refund_refusal(Lang("it"), marshmallow)
     assert "partita IVA" in errors.first("provider_tax_id") and errors.first("receipt")
     odd = employee.refund_refusal(Lang("en"), ApiError(409, "conflict", "something else"))
-    assert odd.message == "something else" and not odd.fields
+    assert odd.message and "something else" not in odd.message and not odd.fields
 
 
 # -- the pages ----------------------------------------------------------------------------------
@@ -214,9 +217,8 @@ def test_a_refund_form_with_mistakes_keeps_what_was_typed_and_its_key() -> None:
 
 
 def test_a_refund_the_api_refuses_comes_back_beside_the_field_with_a_new_key() -> None:
-    api = FakeApi({("GET", "/me/wallet"): WALLET, ("POST", "/me/reimbursements"): ApiError(
-        422, "rule_violation", "the beneficiary must be you or a dependant you declared",
-        {"beneficiary_fiscal_code": ["not you or a declared dependant"]})})
+    api = FakeApi({("GET", "/me/wallet"): WALLET, ("POST", "/me/reimbursements"): refused(
+        422, R.BENEFICIARY_NOT_IN_FAMILY(field="beneficiary_fiscal_code"))})
     form = {"csrf_token": "tok", "idempotency_key": "k3", "category": "fringe",
             "amount": "80", "spent_on": "2020-02-03", "provider_tax_id": "45678900049",
             "beneficiary_fiscal_code": "BNCLRA90A41F205I",
@@ -259,10 +261,8 @@ def test_the_voucher_shows_where_to_use_it_and_survives_without_it() -> None:
 
 def test_a_buy_the_wallet_refuses_re_renders_the_offering_with_the_reason() -> None:
     api = FakeApi({("GET", "/offerings/o1"): OFFERING, ("GET", "/me/wallet"): WALLET,
-                   ("POST", "/me/vouchers"): ApiError(
-                       422, "insufficient_funds", "insufficient credit: 45000 cents needed, "
-                       "35000 available on your best plan",
-                       {"offering_id": ["insufficient credit"]})})
+                   ("POST", "/me/vouchers"): refused(422, R.NOT_ENOUGH_CREDIT(
+                       needed_cents=45_000, available_cents=35_000, field="offering_id"))})
     response = pages.buy(make_page(api, "POST", "/offerings/o1/buy", data={
         "csrf_token": "tok", "idempotency_key": "k", "plan_id": "p1"}), "o1")
     page = html(response)

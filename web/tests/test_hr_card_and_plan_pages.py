@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 from web.client import ApiError
-from web.pages.hr import HrPages, plan_text
+from web.pages.hr import HR_TEXTS, HrPages
 from web.routing import Page
+from wecare_common.contract import refusals as R
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -291,11 +292,11 @@ def test_a_change_is_sent_whole_with_the_plan_s_categories_kept() -> None:
 
 
 def test_a_refused_change_is_said_beside_each_field_in_italian() -> None:
-    refusal = ApiError(422, "rule_violation", "this change would break a promise", {
-        "valid_until": ["not before 2026-06-29: credit was granted on this plan and "
-                        "employees are told 14 days before it ends"],
-        "per_employee_budget_cents": [
-            "not below 1.350,00 €: already granted to an employee on this plan"]})
+    refused = R.PLAN_CHANGE_REFUSED(problems={
+        "valid_until": [R.END_TOO_SOON.said(earliest="2026-06-29", notice_days=14)],
+        "per_employee_budget_cents": [R.BUDGET_BELOW_GRANTED.said(granted_cents=135_000)]})
+    refusal = ApiError(422, refused.code, refused.message, refused.params,
+                       refused.problems)
     page = FakePage(plans(plan(), patch=refusal), method="POST",
                     path=f"/hr/plans/{PID}", lang="it", form={
                         "csrf_token": "c", "name": "Welfare", "valid_until": "2026-06-20",
@@ -319,18 +320,21 @@ def test_a_wrong_field_is_said_before_anything_is_sent() -> None:
     assert not [c for c in page.calls if c[0] == "PATCH"]
 
 
-@pytest.mark.parametrize("lang, message, said", [
-    ("it", "must not be before today", "Il piano non può finire prima di oggi."),
-    ("en", "categories can be added, not removed: education, fringe stay in the plan",
+@pytest.mark.parametrize("lang, code, params, said", [
+    ("it", "end_before_today", {}, "Il piano non può finire prima di oggi."),
+    ("en", "categories_only_added", {"kept": ["education", "fringe"]},
      "Categories can be added, not removed: Education and childcare, Shopping and bills "
      "(fringe benefit) stay in the plan."),
-    ("it", "a budget can be set only before the plan's first grant",
+    ("it", "budget_only_before_first_grant", {},
      "Un budget si può fissare solo prima della prima assegnazione del piano: è già stato "
      "assegnato credito senza."),
-    ("en", "this plan ended on 2026-01-31: it can no longer be changed",
+    ("en", "plan_ended", {"valid_until": "2026-01-31"},
      "This plan ended on 31 Jan 2026: it can no longer be changed."),
 ])
-def test_a_plan_s_refusals_in_the_person_s_language(lang: str, message: str, said: str) -> None:
+def test_a_plan_s_refusals_in_the_person_s_language(lang: str, code: str, params: dict,
+                                                    said: str) -> None:
     from web.i18n import Lang
 
-    assert plan_text(Lang(lang), message) == said
+    from web import refusals
+
+    assert refusals.text(Lang(lang), code, params, HR_TEXTS) == said

@@ -12,15 +12,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from web.client import ApiError  # noqa: E402
 from web.i18n import Lang  # noqa: E402
 from web.pages.hr import (  # noqa: E402
+    HR_TEXTS,
     _category_hint,
     _errors,
     _is_date,
     _table_link,
-    api_text,
     bar_chart,
     pack_csv,
     unpack_csv,
 )
+from wecare_common.contract import refusals as R  # noqa: E402
+
+from web import refusals  # noqa: E402
 
 IT, EN = Lang("it"), Lang("en")
 RULES_2026 = {"year": 2026, "listed": True,
@@ -54,28 +57,28 @@ def test_the_checked_csv_travels_in_the_form_and_comes_back_the_same() -> None:
     assert unpack_csv("not base64!") is None and unpack_csv("aGVsbG8=") is None
 
 
-def test_the_api_s_messages_in_italian_the_import_s_own_too() -> None:
-    assert api_text(IT, "repeats row 2") == "uguale alla riga 2"
-    assert api_text(IT, "already enrolled") == "già iscritto"
-    assert api_text(IT, "not a valid codice fiscale (check character)") == (
-        "codice fiscale non valido (carattere di controllo)")
-    assert api_text(IT, "unknown column(s): colore, taglia") == (
-        "Colonne che questa importazione non conosce: colore, taglia.")
-    assert api_text(EN, "repeats row 7") == "the same as line 7"
-    assert api_text(IT, "something new") == "something new"
+def test_the_import_s_problems_in_italian_by_their_codes() -> None:
+    said = [refusals.text(IT, code, params, HR_TEXTS) for code, params in [
+        ("repeats_row", {"row": 2}), ("already_enrolled", {}), ("not_a_fiscal_code", {}),
+        ("csv_unknown_columns", {"columns": ["colore", "taglia"]})]]
+    assert said[:2] == ["uguale alla riga 2", "già iscritto"]
+    assert said[2].startswith("Inserisci un codice fiscale valido")
+    assert said[3] == "Colonne che questa importazione non conosce: colore, taglia."
+    assert refusals.text(EN, "repeats_row", {"row": 7}, HR_TEXTS) == "the same as line 7"
 
 
 def test_a_form_s_errors_beside_each_field_and_a_rule_s_refusal_as_its_message() -> None:
-    errors = _errors(IT, ApiError(400, "validation_error", "invalid", {
-        "amount_cents": ["Missing data for required field."],
-        "dependent_children": {"0": ["not a valid codice fiscale (check character)"]}}),
+    errors = _errors(IT, ApiError(400, "validation_error", "invalid", problems={
+        "amount_cents": [{"code": "required", "params": {}}],
+        "dependent_children": [{"code": "not_a_fiscal_code", "params": {}}]}),
         {"amount_cents": "amount"})
-    assert errors.first("amount") == "Campo obbligatorio mancante."
-    assert errors.first("dependent_children").startswith("codice fiscale non valido")
+    assert errors.first("amount") == "Compila questo campo."
+    assert errors.first("dependent_children").startswith("Inserisci un codice fiscale valido")
     assert errors.message is None
-    rule = _errors(EN, ApiError(422, "rule_violation", "the fund is short", {
-        "amount_cents": ["500 cents missing"], "bonus_room_cents": ["0"]}))
-    assert rule.message == "the fund is short" and rule.fields == {}
+    short = R.INSUFFICIENT_FUNDS(field="amount_cents")
+    rule = _errors(EN, ApiError(422, short.code, short.message, short.params,
+                                short.problems))
+    assert rule.message == "There is not enough credit for this." and rule.fields == {}
 
 
 def test_each_category_says_what_the_law_allows() -> None:

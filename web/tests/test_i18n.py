@@ -60,16 +60,6 @@ def test_claims_are_read_from_a_token_and_garbage_reads_as_nothing() -> None:
     assert claims_of("not-a-token") == {} and claims_of(None) == {} and claims_of("a.%%%.b") == {}
 
 
-def test_api_messages_are_shown_in_the_persons_language() -> None:
-    it = Lang("it")
-    assert views.translate_message(it, "Length must be between 1 and 100.") == (
-        "Tra 1 e 100 caratteri.")
-    assert views.translate_message(Lang("en"), "Length must be between 1 and 100.") == (
-        "Length must be between 1 and 100.")
-    errors = views.Errors(it, {"email": ["Length must be between 1 and 100."]}, "Not found")
-    assert errors.first("email") == "Tra 1 e 100 caratteri." and errors.message == "Non trovato"
-
-
 def test_every_message_of_the_web_app_has_its_italian() -> None:
     italian = catalog("it")
     used = extracted()

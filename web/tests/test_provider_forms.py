@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -26,6 +27,7 @@ from web.pages.provider import (  # noqa: E402
     start_of_today,
     verdict_of,
 )
+from wecare_common.contract import refusals as R  # noqa: E402
 
 IT, EN = Lang("it"), Lang("en")
 APPLICATION = {"name": "Asilo Nido Il Girasole", "vat_number": "IT 456 789 000 49",
@@ -71,22 +73,27 @@ def test_coordinates_as_typed(typed: str, limit: float, value: float | None) -> 
     assert parse_coordinate(typed, limit) == value
 
 
+def refused(status: int, error: Any) -> ApiError:
+    """A service's refusal as the gateway answers it and the client reads it."""
+    return ApiError(status, error.code, error.message, error.params, error.problems)
+
+
 def test_the_api_s_refusals_become_messages_beside_their_fields_in_the_person_s_language(
         ) -> None:
-    refusal = ApiError(400, "validation_error", "invalid input: iban, vat_number", {
-        "vat_number": ["not a valid partita IVA (check digit)"],
-        "iban": ["not a valid IBAN (check digits)"],
-        "categories": {"0": ["Must be one of: education."]}})
+    refusal = ApiError(400, "validation_error", "invalid input: iban, vat_number", problems={
+        "vat_number": [{"code": "not_a_vat_number", "params": {}}],
+        "iban": [{"code": "not_an_iban", "params": {}}],
+        "categories": [{"code": "one_of", "params": {"choices": "education"}}]})
     en, it = api_errors(EN, refusal), api_errors(IT, refusal)
     assert en.first("vat_number") == "This partita IVA is not valid: check its 11 digits."
     assert it.first("vat_number") == ("Questa partita IVA non è valida: controlla le sue "
                                       "11 cifre.")
     assert it.first("iban").startswith("Questo IBAN non è valido")
     assert en.first("categories") == "Choose at least one category."
-    taken = ApiError(409, "conflict", "this email address already has an account",
-                     {"email": ["already registered"]})
+    taken = refused(409, R.EMAIL_TAKEN(field="email"))
     assert api_errors(EN, taken).first("email").startswith("This email address already")
-    assert api_errors(EN, ApiError(409, "conflict", "busy")).message == "busy"
+    busy = api_errors(EN, ApiError(409, "conflict", "busy"))
+    assert busy.message and "busy" not in busy.message
 
 
 def test_an_offering_as_typed_euros_become_cents_and_dates_iso() -> None:
@@ -128,18 +135,16 @@ def test_days_as_typed(typed: str, expected: tuple) -> None:
 
 
 @pytest.mark.parametrize("error, kind", [
-    (ApiError(409, "conflict", "this voucher was already redeemed on …", {
-        "code": ["redeemed"], "redeemed_at": ["2026-03-12T09:42:00+00:00"]}), "already"),
-    (ApiError(409, "conflict", "this voucher is already cancelled", {"code": ["cancelled"]}),
-     "cancelled"),
-    (ApiError(409, "conflict", "this voucher has expired", {"code": ["expired"]}), "expired"),
-    (ApiError(409, "conflict", "no longer valid", {"code": ["void"]}), "void"),
-    (ApiError(403, "forbidden", "this voucher is for another provider",
-              {"code": ["not_yours"]}), "not_yours"),
-    (ApiError(404, "not_found", "no voucher has this code", {"code": ["unknown"]}), "unknown"),
-    (ApiError(429, "rate_limited", "too many attempts", {"Retry-After": ["61"]}), "too_many"),
+    (refused(409, R.VOUCHER_ALREADY_REDEEMED(redeemed_at="2026-03-12T09:42:00+00:00",
+                                             field="code")), "already"),
+    (refused(409, R.VOUCHER_NOT_ACTIVE(status="cancelled", field="code")), "cancelled"),
+    (refused(409, R.VOUCHER_EXPIRED(field="code")), "expired"),
+    (refused(409, R.VOUCHER_NOT_ACTIVE(status="void", field="code")), "void"),
+    (refused(403, R.VOUCHER_FOR_ANOTHER_PROVIDER(field="code")), "not_yours"),
+    (refused(404, R.VOUCHER_UNKNOWN(field="code")), "unknown"),
+    (refused(429, R.RATE_LIMITED(retry_after=61)), "too_many"),
     (ApiError(403, "provider_not_in_circuit", "this provider is suspended: …",
-              {"code": ["…"]}, {"provider_status": "suspended"}), "suspended"),
+              {"provider_status": "suspended"}), "suspended"),
 ])
 def test_each_refusal_of_a_redemption_is_a_verdict(error: ApiError, kind: str) -> None:
     verdict = verdict_of(error)
@@ -151,10 +156,9 @@ def test_each_refusal_of_a_redemption_is_a_verdict(error: ApiError, kind: str) -
 
 
 def test_a_refusal_of_the_form_itself_is_no_verdict() -> None:
-    assert verdict_of(ApiError(400, "validation_error", "x", {"code": ["too long"]})) is None
+    assert verdict_of(refused(400, R.TOO_LONG(max=40, field="code"))) is None
     assert verdict_of(ApiError(403, "forbidden", "the employee role may not do this")) is None
-    assert verdict_of(ApiError(409, "idempotency_conflict", "x",
-                               {"Idempotency-Key": ["already used"]})) is None
+    assert verdict_of(refused(422, R.IDEMPOTENCY_CONFLICT(field="Idempotency-Key"))) is None
 
 
 def test_commission_and_the_provider_s_day() -> None:

@@ -150,7 +150,7 @@ def test_choosing_puts_the_welfare_part_and_comes_back_saying_so() -> None:
 
 
 def test_a_refused_choice_says_why_in_the_person_s_language() -> None:
-    closed = ApiError(409, "bonus_offer_closed", "the choice closed", {},
+    closed = ApiError(409, "bonus_offer_closed", "the choice closed",
                       {"deadline": "2026-03-20"},
                       {"welfare_cents": [{"code": "bonus_offer_closed",
                                           "params": {"deadline": "2026-03-20"}}]})
@@ -161,7 +161,7 @@ def test_a_refused_choice_says_why_in_the_person_s_language() -> None:
     response = WorthPages().choose_bonus(page, "b1")
     assert response.status_code in (400, 409)
     assert "The choice closed at midnight on 20 Mar 2026." in html(response)
-    capped = ApiError(422, "bonus_cap_exceeded", "past the cap", {},
+    capped = ApiError(422, "bonus_cap_exceeded", "past the cap",
                       {"cap_cents": 500_000, "room_cents": 20_000},
                       {"welfare_cents": [{"code": "bonus_cap_exceeded",
                                           "params": {"cap_cents": 500_000,
@@ -237,7 +237,7 @@ def test_hr_offers_a_bonus_to_everyone_eligible_with_its_key() -> None:
 
 
 def test_a_deadline_refused_is_said_beside_the_deadline() -> None:
-    past = ApiError(422, "bonus_deadline_past", "the deadline has passed", {},
+    past = ApiError(422, "bonus_deadline_past", "the deadline has passed",
                     {"deadline": "2020-01-01"},
                     {"deadline": [{"code": "bonus_deadline_past",
                                    "params": {"deadline": "2020-01-01"}}]})

@@ -43,19 +43,19 @@ def http_session() -> requests.Session:
 @dataclass
 class ApiError(Exception):
     """An answer of the API that is not a success, as the contract shapes it: a page
-    decides by `code`, `params` and each field's `problems` (web.refusals says them);
-    the English `message` is for the log only."""
+    decides by `code`, `params` and each field's `problems` (web.refusals says them).
+    The API's English message is kept for the log only (`english`, read by nothing
+    but `__str__`: web/tests/test_refusals.py fails a page that reads it)."""
 
     status: int
     code: str
-    message: str
-    fields: dict[str, list[str]] = field(default_factory=dict)
+    english: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     problems: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return f"{self.status} {self.code}: {self.message}"
+        return f"{self.status} {self.code}: {self.english}"
 
 
 @dataclass
@@ -103,9 +103,8 @@ def call(method: str, path: str, *, token: str | None = None, json: Any = None,
         except (ValueError, KeyError, TypeError):
             error = {"code": "unexpected_error", "message": r.text[:200]}
         raise ApiError(r.status_code, error.get("code") or "unexpected_error",
-                       error.get("message", ""), error.get("fields") or {},
-                       error.get("params") or {}, error.get("problems") or {},
-                       dict(r.headers))
+                       error.get("message", ""), error.get("params") or {},
+                       error.get("problems") or {}, dict(r.headers))
     if raw:
         return Answer(r.status_code, None, dict(r.headers), r.content)
     return Answer(r.status_code, r.json() if r.content else None, dict(r.headers))

@@ -155,6 +155,136 @@ TEXTS: dict[str, str] = {
     "not_yourself": N_("You cannot take away your own access: ask a colleague."),
     "employee_left": N_("You left the company on %(left_on)s: you can no longer buy vouchers "
                         "or ask for reimbursements."),
+    # vouchers
+    "offering_unavailable": N_("This offer is no longer available."),
+    "provider_out_of_circuit": N_("This provider does not take WeCare vouchers at the moment."),
+    "no_wallet_yet": N_("Your credit is not ready yet: try again in a few minutes."),
+    "plan_not_yours": N_("You have no credit on this plan: choose another."),
+    "plan_not_valid_today": N_("This plan can be used from %(valid_from)s to %(valid_until)s: "
+                               "choose another."),
+    "plan_does_not_cover": N_("This plan covers %(covered)s, not %(category)s: choose "
+                              "another."),
+    "category_not_in_plan": N_("None of your plans covers %(category)s."),
+    "fringe_limit_exceeded": N_("This would cross your tax-free limit for fringe benefits of "
+                                "%(limit_cents)s in %(year)s: %(room_cents)s left this year."),
+    "not_enough_credit": N_("Not enough credit: %(needed_cents)s are needed and you have "
+                            "%(available_cents)s."),
+    "voucher_unknown": N_("No voucher has this code. Check it and try again."),
+    "voucher_for_another_provider": N_("This voucher is for another provider."),
+    "voucher_already_redeemed": N_("This voucher was already used on %(redeemed_at)s."),
+    "voucher_not_active": N_("This voucher can no longer be used."),
+    "voucher_expired": N_("This voucher has expired."),
+    # reimbursements
+    "receipt_missing": N_("Attach the receipt."),
+    "receipt_type_not_accepted": N_("A receipt is a PDF, JPEG or PNG file."),
+    "receipt_too_large": N_("The receipt is too large: choose a smaller file."),
+    "receipt_unreadable": N_("The receipt cannot be read: choose the file again."),
+    "receipt_empty": N_("The receipt file is empty: choose the file again."),
+    "receipt_not_its_type": N_("The receipt's content is not what its file type says: choose "
+                               "the file again."),
+    "not_reimbursable_in_cash": N_("%(category)s cannot be refunded in cash: buy a voucher "
+                                   "instead."),
+    "spent_in_the_future": N_("The date of payment cannot be in the future."),
+    "beneficiary_not_in_family": N_("This must be your own tax code or that of a dependent "
+                                    "child you declared to HR."),
+    "employee_unknown": N_("This employee is not in the company, or has left."),
+    "reimbursement_unknown": N_("This request does not exist."),
+    "reimbursement_already_decided": N_("This request was already decided: reload the page."),
+    # providers and offerings
+    "provider_already_applied": N_("A provider with this partita IVA has already applied."),
+    "provider_unknown": N_("This provider does not exist."),
+    "commission_required": N_("State the commission to approve (0 is allowed)."),
+    "category_not_in_agreement": N_("The agreement covers %(agreed)s, not %(category)s."),
+    "offering_withdrawn": N_("This offering is withdrawn: it cannot change."),
+    # accounts and requests
+    "email_taken": N_("This email address already has an account."),
+    "emails_taken": N_("%(count)s email addresses already have an account: %(emails)s."),
+    "sign_up_refused": N_("This sign-up was refused: start again."),
+    "request_in_progress": N_("The previous try is still running. Wait a moment and try "
+                              "again."),
+    "password_length": N_("Between %(min)s and %(max)s characters."),
+    "not_an_id_list": N_("Check this value."),
+    # companies, employees, the import
+    "company_already_registered": N_("A company with this partita IVA is already registered."),
+    "company_unknown": N_("This company does not exist."),
+    "employee_already_enrolled": N_("This employee is already enrolled."),
+    "already_enrolled": N_("already enrolled"),
+    "employee_already_left": N_("This employee has already left."),
+    "employee_already_active": N_("This employee has already set a password: they can reset "
+                                  "it from the sign-in page."),
+    "csv_empty": N_("The file is empty."),
+    "csv_unreadable": N_("The file cannot be read as CSV: save it as “CSV UTF-8” and try "
+                         "again."),
+    "csv_not_utf8": N_("The file is not UTF-8 text: save it as “CSV UTF-8” and try again."),
+    "csv_unknown_columns": N_("Columns this import does not know: %(columns)s."),
+    "csv_too_many_rows": N_("At most %(max_rows)s rows a file."),
+    "csv_no_rows": N_("The file has a header but no rows."),
+    "csv_rows_invalid": N_("%(count)s rows cannot be imported: nothing was imported."),
+    "repeats_row": N_("the same as line %(row)s"),
+    # plans and grants
+    "plan_unknown": N_("This plan does not exist."),
+    "plan_ended": N_("This plan ended on %(valid_until)s."),
+    "plan_change_refused": N_("This change would break a promise the plan made."),
+    "not_changeable": N_("This cannot be changed."),
+    "nothing_to_change": N_("Say what to change."),
+    "end_before_today": N_("The end cannot come before today."),
+    "end_too_soon": N_("Not before %(earliest)s: credit was granted on this plan, and "
+                       "employees are told %(notice_days)s days before it ends."),
+    "categories_only_added": N_("Categories can be added, not removed: %(kept)s stay in the "
+                                "plan."),
+    "budget_only_before_first_grant": N_("A budget can be set only before the plan's first "
+                                         "grant: credit was already granted without one."),
+    "budget_below_granted": N_("Not below %(granted_cents)s: an employee was already granted "
+                               "that much on this plan."),
+    "employees_not_found": N_("%(count)s of the chosen employees are not in the company."),
+    "nobody_to_grant": N_("Nobody can receive this grant: no active employee is in the plan's "
+                          "groups."),
+    "grant_refused_meanwhile": N_("This grant was refused meanwhile: check and send it again."),
+    "budget_exceeded": N_("%(count)s employees would go past the plan's budget of "
+                          "%(budget_cents)s each."),
+    "bonus_conversion_capped": N_("In %(year)s a performance bonus converts up to "
+                                  "%(cap_cents)s per employee (%(basis)s): %(room_cents)s left "
+                                  "this year."),
+    "at_most_room": N_("At most %(room_cents)s: the room left this year."),
+    # the ledger, funding, payments
+    "not_whole_cents": N_("Enter an amount in euros and cents."),
+    "nothing_to_transfer": N_("Enter an amount above zero."),
+    "transfer_key_reused": N_("Reload the page and try again."),
+    "account_short": N_("There is not enough money for this: %(missing_cents)s missing."),
+    "fund_short": N_("The company fund is short for this grant: %(missing_cents)s missing. "
+                     "Add funds first."),
+    "topup_key_reused": N_("Reload the page and try again."),
+    "topup_unknown": N_("This top-up does not exist."),
+    "topup_already": N_("This top-up was already handled: reload the page."),
+    "payment_mismatch": N_("The payment does not match the top-up."),
+    "card_not_configured": N_("Paying by card is not available: use a bank transfer."),
+    "webhooks_not_configured": N_("Please try again in a moment."),
+    "stripe_signature_invalid": N_("Please try again in a moment."),
+    "not_a_stripe_event": N_("Please try again in a moment."),
+    "voucher_not_yours": N_("This voucher does not exist."),
+    "hold_unknown": N_("This request does not exist."),
+    "hold_already": N_("This request was already decided: reload the page."),
+    "run_unknown": N_("This settlement run does not exist."),
+    "run_has_no_sepa": N_("This run paid nobody by bank transfer: it has no SEPA file."),
+    # notifications
+    "preferences_not_yet": N_("Your preferences cannot be saved yet: try again in a minute."),
+    "notification_unknown": N_("This notification does not exist."),
+    # signing in and requests
+    "wrong_credentials": N_("The email address or the password is not right."),
+    "refresh_token_invalid": N_("Sign in again to go on."),
+    "link_invalid": N_("This link has expired or was already used. Ask for a new one."),
+    "account_gone": N_("This account no longer exists."),
+    "token_required": N_("Sign in again to go on."),
+    "token_invalid": N_("Sign in again to go on."),
+    "session_ended": N_("Sign in again to go on."),
+    "role_not_allowed": N_("This is not available to the account you signed in with."),
+    "idempotency_key_required": N_("Reload the page and try again."),
+    "nul_character": N_("Remove the invisible characters pasted into this text."),
+    "body_too_large": N_("This is too large to send."),
+    "not_multipart": N_("Reload the page and try again."),
+    "not_json": N_("Reload the page and try again."),
+    "not_a_json_object": N_("Reload the page and try again."),
+    "message_not_parked": N_("This message is no longer parked: it was replayed already."),
 }
 
 
@@ -191,22 +321,30 @@ def errors(lang: i18n.Lang, exc: ApiError, *, aliases: Mapping[str, str] | None 
     return found
 
 
+def is_malformed(code: str) -> bool:
+    """A field's value is not of its kind (missing, too long, not a date…), as opposed
+    to a rule refusing a well-formed one: a form may then say how to fill the field in."""
+    declared = contract.CODES.get(code)
+    return declared is not None and declared.raises is contract.InvalidInput
+
+
 def written(lang: i18n.Lang, kind: contract.Kind | None, value: Any) -> str:
     """A param's value as the person's language writes its kind."""
+    name = kind.name if kind else ""
     if value is None:
         return "—"
-    if kind is contract.CENTS and isinstance(value, int):
+    if name == "cents" and isinstance(value, int):
         return lang.money(value)
-    if kind is contract.DATE:
+    if name == "date":
         return lang.date(value) or str(value)
-    if kind is contract.DATETIME:
+    if name == "datetime":
         return lang.datetime(value) or str(value)
-    if kind is contract.CATEGORY:
+    if name == "category":
         return category_name(lang, str(value))
-    if kind is contract.CATEGORIES and isinstance(value, list):
+    if name == "categories" and isinstance(value, list):
         return ", ".join(category_name(lang, str(v)) for v in value)
-    if kind is contract.TEXTS and isinstance(value, list):
+    if name == "texts" and isinstance(value, list):
         return ", ".join(map(str, value))
-    if kind is contract.NUMBER and isinstance(value, int | float):
+    if name == "number" and isinstance(value, int | float):
         return format_decimal(value, locale=i18n.BABEL_LOCALE[lang.code])
     return str(value)

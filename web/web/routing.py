@@ -28,7 +28,7 @@ from wecare_common.telemetry import HttpEntrypoint
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from web import client, i18n, views
+from web import client, i18n, refusals, views
 from web.client import ApiError
 
 log = logging.getLogger(__name__)
@@ -411,7 +411,7 @@ class PageRoute(HttpEntrypoint):
             log.warning("API error on %s: %s", page.request.path, exc)
             return page.render("error.html", status=502 if exc.status >= 500 else exc.status,
                                title=_("Something went wrong"),
-                               message=views.translate_message(page.lang, exc.message))
+                               message=refusals.say(page.lang, exc))
         log.error("page %s failed", page.request.path, exc_info=exc)
         return page.render("error.html", status=500, title=_("Something went wrong"),
                            message=_("Please try again in a moment."))

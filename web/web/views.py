@@ -1,10 +1,9 @@
-"""Rendering: one Jinja2 environment, the helpers every template shares, and
-the translation of the API's messages into the person's language."""
+"""Rendering: one Jinja2 environment, the helpers every template shares, and a
+form's errors (the API's refusals are said by web.refusals, by their codes)."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from functools import cache
 from pathlib import Path
@@ -56,25 +55,6 @@ ROLE_NAMES = {"admin": N_("Operator"), "hr": N_("HR manager"), "employee": N_("E
 VOUCHER_STATES = {"issued": N_("Active"), "redeemed": N_("Redeemed"),
                   "cancelled": N_("Cancelled"), "expired": N_("Expired")}
 
-# The API's messages (English), with their variable parts, as the templates of
-# their translation: marshmallow's own and WeCare's.
-API_MESSAGE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"),
-     N_("Between %(min)s and %(max)s characters.")),
-    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"),
-     N_("At least %(min)s characters.")),
-    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"),
-     N_("At most %(max)s characters.")),
-    (re.compile(r"^Must be greater than or equal to (?P<min>[\d.]+)\.$"),
-     N_("At least %(min)s.")),
-    (re.compile(r"^Must be less than or equal to (?P<max>[\d.]+)\.$"),
-     N_("At most %(max)s.")),
-    (re.compile(r"^Must be greater than or equal to (?P<min>[\d.]+) and less than or equal "
-                r"to (?P<max>[\d.]+)\.$"), N_("Between %(min)s and %(max)s.")),
-    (re.compile(r"^Must be one of: .*\.$"), N_("Choose one of the options.")),
-]
-
-
 @cache
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
@@ -100,43 +80,21 @@ def category_name(lang: i18n.Lang, category: str) -> str:
     return lang.gettext(CATEGORY_NAMES.get(category, category))
 
 
-def translate_message(lang: i18n.Lang, message: str) -> str:
-    """An API message in the person's language (as it came when not catalogued)."""
-    translated = lang.gettext(message)
-    if translated != message or lang.code == "en":
-        return translated
-    for pattern, template in API_MESSAGE_PATTERNS:
-        match = pattern.match(message)
-        if match:
-            return lang.gettext(template, **match.groupdict())
-    return message
-
-
 class Errors:
     """What went wrong in a form, per field, in the person's language; empty when
-    nothing did. Field names are the API's (`amount_cents`) or the form's own."""
+    nothing did. Field names are the API's (`amount_cents`) or the form's own. The
+    texts are the page's own (`_()`), or a refusal's as web.refusals says it: never
+    the API's English."""
 
-    def __init__(self, lang: i18n.Lang, fields: dict[str, Any] | None = None,
-                 message: str | None = None, aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, lang: i18n.Lang, message: str | None = None) -> None:
         self.lang = lang
-        self.message = translate_message(lang, message) if message else None
+        self.message = message
         self.fields: dict[str, list[str]] = {}
-        for name, messages in (fields or {}).items():
-            name = (aliases or {}).get(name, name)
-            if isinstance(messages, dict):  # nested (e.g. a list's items)
-                messages = [m for ms in messages.values() for m in
-                            (ms if isinstance(ms, list) else [ms])]
-            if isinstance(messages, str):
-                messages = [messages]
-            self.add(name, *[str(m) for m in messages])
 
-    def add(self, field: str, *messages: str) -> None:
-        self.fields.setdefault(field, []).extend(
-            translate_message(self.lang, m) for m in messages)
-
-    def add_text(self, field: str, *texts: str) -> None:
-        """Sentences already in the person's language (web.refusals says them)."""
+    def add(self, field: str, *texts: str) -> None:
         self.fields.setdefault(field, []).extend(texts)
+
+    add_text = add
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.message)

@@ -8,6 +8,7 @@ from typing import Any
 
 import nameko
 from wecare_common import config, dlq
+from wecare_common.contract import refusals
 from wecare_common.errors import NotFound
 from werkzeug.wrappers import Response
 
@@ -186,8 +187,7 @@ class AdminRoom(Room):
          summary="send a parked event back to the consumer it failed in (once)")
     def replay_dead_letter(self, call: SignedInCall, mid: str) -> dict[str, Any]:
         if not dlq.replay_one(_amqp_uri(), mid):
-            raise NotFound("no such message is parked (replayed already?)",
-                           {"id": ["not parked"]})
+            raise refusals.MESSAGE_NOT_PARKED(field="id")
         return {"id": mid, "replayed": True}
 
     @api("GET", "/api/v1/notifications/failed", roles=("admin",), response=FailedEmails,

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from wecare_common.contract import refusals
-from wecare_common.errors import DomainError, NotFound
+from wecare_common.errors import DomainError
 
 from gateway import errors, idempotency, signups
 from gateway.auth import Principal
@@ -19,7 +19,7 @@ from gateway.routing import Call, SignedInCall
 def own_company(principal: Principal, company_id: str) -> None:
     """Admins see every company; an HR manager only their own."""
     if principal.role != "admin" and principal.company_id != company_id:
-        raise NotFound("no such company", {"company_id": ["unknown"]})
+        raise refusals.COMPANY_UNKNOWN(field="company_id")
 
 
 def own_network(principal: Principal, network_id: str) -> None:
@@ -34,7 +34,7 @@ def own_network(principal: Principal, network_id: str) -> None:
 
 def own_provider(principal: Principal, provider_id: str) -> None:
     if principal.role != "admin" and principal.provider_id != provider_id:
-        raise NotFound("no such provider", {"provider_id": ["unknown"]})
+        raise refusals.PROVIDER_UNKNOWN(field="provider_id")
 
 
 def json_ready(body: dict[str, Any]) -> dict[str, Any]:

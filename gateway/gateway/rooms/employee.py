@@ -7,7 +7,7 @@ import base64
 from datetime import date
 from typing import Any
 
-from wecare_common.errors import InvalidInput
+from wecare_common.contract import refusals
 from wecare_common.spreadsheet import write_csv
 from werkzeug.wrappers import Response
 
@@ -143,15 +143,14 @@ class EmployeeRoom(Room):
     def request_reimbursement(self, call: SignedInCall) -> tuple[int, Any]:
         receipt = call.request.files.get("receipt")
         if receipt is None:
-            raise InvalidInput("attach the receipt as the file part `receipt`",
-                               {"receipt": ["missing"]})
+            raise refusals.RECEIPT_MISSING(field="receipt")
         content_type = receipt.mimetype
         if content_type not in RECEIPT_TYPES:
-            raise InvalidInput("a receipt is a PDF, JPEG or PNG file",
-                               {"receipt": [f"{content_type or 'unknown'} is not accepted"]})
+            raise refusals.RECEIPT_TYPE_NOT_ACCEPTED(content_type=content_type or "unknown",
+                                                     field="receipt")
         content = receipt.stream.read(MAX_RECEIPT_BYTES + 1)
         if len(content) > MAX_RECEIPT_BYTES:
-            raise InvalidInput("the receipt is larger than 5 MiB", {"receipt": ["too large"]})
+            raise refusals.RECEIPT_TOO_LARGE(max_bytes=MAX_RECEIPT_BYTES, field="receipt")
         form = {k: v for k, v in json_ready(call.body).items() if k != "receipt"}
         return self._once(call, lambda: self.benefits.request_reimbursement(
             call.principal.employee_id, self._downstream_key(call),

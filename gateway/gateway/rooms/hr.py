@@ -8,7 +8,8 @@ import base64
 from datetime import date
 from typing import Any
 
-from wecare_common.errors import Conflict, InvalidInput, NotFound
+from wecare_common.contract import refusals
+from wecare_common.errors import Conflict
 from werkzeug.wrappers import Response
 
 from gateway import access, users
@@ -119,12 +120,11 @@ class HrRoom(Room):
         found = self.benefits.list_employees(cid, ids=[eid], limit=1)["items"]
         user = users.of_employee(self.db, eid)
         if not found or user is None or user.company_id != cid:
-            raise NotFound("no such employee", {"employee_id": ["unknown"]})
+            raise refusals.EMPLOYEE_UNKNOWN(field="employee_id")
         if found[0]["status"] != "active":
-            raise Conflict("this employee has left", {"employee_id": ["left"]})
+            raise refusals.EMPLOYEE_ALREADY_LEFT(field="employee_id")
         if user.password_hash is not None:
-            raise Conflict("this employee has already set a password (they can reset it "
-                           "from the sign-in page)", {"employee_id": ["already active"]})
+            raise refusals.EMPLOYEE_ALREADY_ACTIVE(field="employee_id")
         users.send_link(self.db, user, "invitation", found[0]["first_name"])
         self.db.commit()
         return {"employee_id": eid, "email": user.email, "sent": True}
@@ -163,9 +163,13 @@ class HrRoom(Room):
         taken = users.taken_emails(self.db, [e["email"] for e in preview["employees"]])
         if taken:  # an account elsewhere in WeCare (another company, a provider…)
             for row in [e for e in preview["employees"] if e["email"].lower() in taken]:
-                preview["errors"][str(row["row"])] = {"email": ["already has an account"]}
+                preview["errors"][str(row["row"])] = {"email": [refusals.EMAIL_TAKEN.message]}
+                preview["problems"][str(row["row"])] = {"email": [
+                    refusals.EMAIL_TAKEN.said().problem()]}
                 preview["employees"].remove(row)
             preview["errors"] = dict(sorted(preview["errors"].items(), key=lambda r: int(r[0])))
+            preview["problems"] = dict(sorted(preview["problems"].items(),
+                                              key=lambda r: int(r[0])))
             preview["importable"] = len(preview["employees"])
             preview["valid"] = False
         return preview
@@ -382,4 +386,4 @@ def _csv_text(call: SignedInCall) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8 text", {"_body": [str(exc)]}) from exc
+        raise refusals.CSV_NOT_UTF8(field="_body") from exc

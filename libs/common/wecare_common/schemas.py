@@ -61,4 +61,5 @@ def load(schema: Schema | type[Schema], data: Any) -> Any:
 class PageSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, allow_none=True,
-                           validate=validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor"))
+                           validate=validate.Regexp(r"^[0-9]{1,18}$",
+                                                    error=refusals.NOT_A_CURSOR.message))

@@ -13,16 +13,13 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from wecare_common.contract import events
+from wecare_common.contract import events, refusals
 from wecare_common.db import insert_ignore
 from wecare_common.errors import (
-    Conflict,
     DomainError,
     NotFound,
-    RuleViolation,
     ServiceUnavailable,
 )
-from wecare_common.money import euro
 from wecare_common.outbox import record_event
 from wecare_common.scope import require_scope
 
@@ -80,8 +77,7 @@ def create_company(session: Session, data: dict[str, Any],
     if idempotency_key is not None and (known := session.get(Company, company_id)):
         return company_view(known)
     if session.scalar(select(Company.id).where(Company.vat_number == data["vat_number"])):
-        raise Conflict("a company with this VAT number is already registered",
-                       {"vat_number": ["already registered"]})
+        raise refusals.COMPANY_ALREADY_REGISTERED(field="vat_number")
     hr = data["hr_manager"]
     company = Company(id=company_id, name=data["name"], vat_number=data["vat_number"],
                       hr_email=hr["email"], hr_first_name=hr["first_name"],
@@ -96,7 +92,7 @@ def create_company(session: Session, data: dict[str, Any],
 def get_company(session: Session, company_id: str) -> Company:
     company = session.get(Company, company_id)
     if company is None:
-        raise NotFound("no such company", {"company_id": ["unknown"]})
+        raise refusals.COMPANY_UNKNOWN(field="company_id")
     return company
 
 
@@ -126,8 +122,8 @@ def enroll_employee(session: Session, company_id: str, data: dict[str, Any],
                                      [data["email"]])
     for field, taken in (("fiscal_code", codes), ("email", emails)):
         if data[field] in taken:
-            raise Conflict(f"an employee with this {field} is already enrolled",
-                           {field: ["already enrolled"]})
+            raise refusals.EMPLOYEE_ALREADY_ENROLLED(
+                what=field, problems={field: [refusals.ALREADY_ENROLLED.said()]})
     return enroll(session, company_id, [data], ids=[employee_id])[0]
 
 
@@ -236,7 +232,7 @@ def get_plan(session: Session, plan_id: str, company_id: str | None) -> Plan:
     require_scope(company_id=company_id)
     plan = session.get(Plan, plan_id)
     if plan is None or plan.company_id != company_id:
-        raise NotFound("no such plan", {"plan_id": ["unknown"]})
+        raise refusals.PLAN_UNKNOWN(field="plan_id")
     return plan
 
 
@@ -251,8 +247,8 @@ def _grantees(session: Session, plan: Plan, employee_ids: list[str] | None,
         found = set(session.scalars(query.where(Employee.id.in_(employee_ids))).all())
         unknown = [e for e in employee_ids if e not in found]
         if unknown:
-            raise NotFound(f"{len(unknown)} employee(s) not found in this company",
-                           {"employee_ids": unknown[:20]})
+            raise refusals.EMPLOYEES_NOT_FOUND(count=len(unknown), employee_ids=unknown[:20],
+                                               fields={"employee_ids": unknown[:20]})
         return list(employee_ids)
     if plan.target_groups:
         query = query.where(Employee.group.in_(plan.target_groups))
@@ -260,7 +256,7 @@ def _grantees(session: Session, plan: Plan, employee_ids: list[str] | None,
         query = query.where(Employee.income_band == "up_to_80k")
     ids = _ids_in_order(session, query)
     if not ids:
-        raise NotFound("no eligible employees in this plan", {"all": ["nobody to grant to"]})
+        raise refusals.NOBODY_TO_GRANT(field="all")
     return ids
 
 
@@ -362,7 +358,7 @@ def _finish_grant(session: Session, grant_id: str, wallet_grant: Callable[..., d
     grant = session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update()
                            .execution_options(populate_existing=True))
     if grant is None:
-        raise Conflict("this grant was refused meanwhile", {"idempotency_key": ["refused"]})
+        raise refusals.GRANT_REFUSED_MEANWHILE(field="idempotency_key")
     if grant.status == "pending":
         grant.status, grant.employee_ids, grant.problem = "done", None, None
         grant.total_cents, grant.transaction_id = moved["total_cents"], moved["transaction_id"]
@@ -480,9 +476,9 @@ def _within_budget(session: Session, plan: Plan, budget: int, employee_ids: list
         .order_by(BudgetUse.employee_id).with_for_update()).tuples().all())
     over = [e for e in employee_ids if used.get(e, 0) + amount > budget]
     if over:
-        raise RuleViolation(
-            f"{len(over)} employee(s) would exceed the plan's budget of "
-            f"{euro(budget)} each", {"employee_ids": over[:20]})
+        raise refusals.BUDGET_EXCEEDED(count=len(over), budget_cents=budget,
+                                       employee_ids=over[:20],
+                                       fields={"employee_ids": over[:20]})
     session.execute(update(BudgetUse).where(
         BudgetUse.plan_id == plan.id, BudgetUse.employee_id.in_(employee_ids))
         .values(granted_cents=BudgetUse.granted_cents + amount))
@@ -498,25 +494,18 @@ def check_bonus_conversion(rules: fiscal_rules.FiscalYear, employee_ids: list[st
     substitute tax). Refuses naming the figures."""
     ineligible = [e for e in employee_ids if income_bands.get(e) != "up_to_80k"]
     if ineligible:
-        raise RuleViolation(
-            "a performance bonus converts only for employees whose previous-year "
-            f"employment income was at most {euro(rules.performance_bonus_income_max_cents)} "
-            f"({rules.performance_bonus_income_max_basis}; income_band up_to_80k)",
-            {"employee_ids": ineligible[:20]})
+        raise refusals.BONUS_NOT_ELIGIBLE(
+            income_max_cents=rules.performance_bonus_income_max_cents,
+            employee_ids=ineligible[:20], fields={"employee_ids": ineligible[:20]})
     cap = rules.performance_bonus_cap_cents
     over = [e for e in employee_ids if converted.get(e, 0) + amount > cap]
     if over:
         room = max(min(cap - converted.get(e, 0) for e in over), 0)
-        among = "" if len(over) == 1 else (
-            f" (the least of the {len(over)} employees it would take past the cap)")
-        raise RuleViolation(
-            f"the {rules.year} performance-bonus conversion is capped at {euro(cap)} per "
-            f"employee ({rules.performance_bonus_cap_basis}); room left this year: "
-            f"{euro(room)}{among}",
-            {"amount_cents": [f"at most {euro(room)}: the room left this year"],
-             # a number as text: every entry of `fields` is a message, and the
-             # RPC boundary would make it text anyway
-             "employee_ids": over[:20], "bonus_room_cents": [str(room)]})
+        raise refusals.BONUS_CONVERSION_CAPPED(
+            year=rules.year, cap_cents=cap, basis=rules.performance_bonus_cap_basis,
+            room_cents=room, count=len(over), employee_ids=over[:20],
+            problems={"amount_cents": [refusals.AT_MOST_ROOM.said(room_cents=room)]},
+            fields={"employee_ids": over[:20]})
 
 
 def _convert_bonus(session: Session, year: int, employee_ids: list[str], amount: int) -> None:
@@ -544,9 +533,9 @@ def depart(session: Session, company_id: str, employee_id: str, left_on: date
     """An employee leaves: the wallet returns their unspent credit to the fund."""
     employee = session.scalar(select(Employee).where(Employee.id == employee_id))
     if employee is None or employee.company_id != company_id:
-        raise NotFound("no such employee", {"employee_id": ["unknown"]})
+        raise refusals.EMPLOYEE_UNKNOWN(field="employee_id")
     if employee.status == "left":
-        raise Conflict("this employee has already left", {"employee_id": ["left"]})
+        raise refusals.EMPLOYEE_ALREADY_LEFT(field="employee_id")
     employee.status, employee.left_on = "left", left_on
     view = employee_view(employee)
     record_event(session, events.EMPLOYEE_LEFT, {**view, "left_on": left_on.isoformat()},
@@ -566,5 +555,5 @@ def fringe_limit(session: Session, employee_id: str, year: int) -> int:
     (docs/fiscal-rules.md#fringe-benefits)."""
     employee = session.scalar(select(Employee).where(Employee.id == employee_id))
     if employee is None:
-        raise NotFound("no such employee", {"employee_id": ["unknown"]})
+        raise refusals.EMPLOYEE_UNKNOWN(field="employee_id")
     return fringe_limit_for(employee, year)

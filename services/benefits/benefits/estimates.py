@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common import clock
-from wecare_common.errors import NotFound
+from wecare_common.contract import refusals
 
 from benefits import fiscal_rules, worth
 from benefits.domain import fringe_limit_for, get_company
@@ -71,7 +71,7 @@ def estimate_view(rules: fiscal_rules.FiscalYear, estimate: worth.Estimate) -> d
 def company_of(session: Session, employee_id: str) -> tuple[Employee, Company]:
     employee = session.scalar(select(Employee).where(Employee.id == employee_id))
     if employee is None:
-        raise NotFound("no such employee", {"employee_id": ["unknown"]})
+        raise refusals.EMPLOYEE_UNKNOWN(field="employee_id")
     return employee, get_company(session, employee.company_id)
 
 

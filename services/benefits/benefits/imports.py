@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
-from wecare_common.errors import InvalidInput
+from wecare_common.contract import refusals
 
 from benefits import domain
 from benefits.schemas import EmployeeRequest
@@ -35,7 +35,7 @@ def parse(text: str) -> list[dict[str, Any]]:
     """Rows keyed by our field names; raises InvalidInput for an unreadable file."""
     text = text.lstrip("\ufeff")  # Excel's UTF-8 byte order mark
     if not text.strip():
-        raise InvalidInput("the file is empty", {"_body": ["no rows"]})
+        raise refusals.CSV_EMPTY(field="_body")
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=";,")
     except csv.Error:
@@ -43,15 +43,13 @@ def parse(text: str) -> list[dict[str, Any]]:
     try:
         return _rows(csv.DictReader(io.StringIO(text, newline=""), dialect=dialect))
     except csv.Error as exc:  # e.g. a line break inside an unquoted field
-        raise InvalidInput(f"the file is not readable as CSV: {exc}",
-                           {"_body": ["not CSV"]}) from exc
+        raise refusals.CSV_UNREADABLE(field="_body") from exc
 
 
 def _rows(reader: csv.DictReader) -> list[dict[str, Any]]:
     unknown = [h for h in reader.fieldnames or [] if h.strip().lower() not in HEADERS]
     if unknown:
-        raise InvalidInput(f"unknown column(s): {', '.join(unknown)}",
-                           {"_header": [f"unknown: {h}" for h in unknown]})
+        raise refusals.CSV_UNKNOWN_COLUMNS(columns=unknown, field="_header")
     rows = []
     for line in reader:
         row = {HEADERS[k.strip().lower()]: (v or "").strip() for k, v in line.items() if k}
@@ -60,9 +58,9 @@ def _rows(reader: csv.DictReader) -> list[dict[str, Any]]:
                 ",", " ").replace("|", " ").split() if c]
         rows.append({k: v for k, v in row.items() if v not in ("", None)})
         if len(rows) > MAX_ROWS:
-            raise InvalidInput(f"at most {MAX_ROWS} rows a file", {"_body": ["too many rows"]})
+            raise refusals.CSV_TOO_MANY_ROWS(max_rows=MAX_ROWS, field="_body")
     if not rows:
-        raise InvalidInput("the file has a header but no rows", {"_body": ["no rows"]})
+        raise refusals.CSV_NO_ROWS(field="_body")
     return rows
 
 
@@ -76,8 +74,7 @@ def validate(session: Session, company_id: str, text: str) -> list[dict[str, Any
     """Every row checked; InvalidInput listing every bad row, or the rows to enroll."""
     valid, by_row, _ = check(session, company_id, text)
     if by_row:
-        raise InvalidInput(f"{len(by_row)} row(s) cannot be imported; nothing was imported",
-                           {"rows": by_row})
+        raise refusals.CSV_ROWS_INVALID(count=len(by_row), fields={"rows": by_row})
     return [{k: v for k, v in row.items() if k != "_row"} for row in valid]
 
 
@@ -89,7 +86,8 @@ def preview(session: Session, company_id: str, text: str) -> dict[str, Any]:
                 for k, v in row.items() if k != "_row"}, "row": row["_row"]}
             for row in valid if str(row["_row"]) not in by_row]
     return {"valid": not by_row, "rows": total, "importable": len(rows),
-            "employees": rows, "errors": by_row}
+            "employees": rows, "errors": by_row,
+            "problems": {row: refusals.problems_of(fields) for row, fields in by_row.items()}}
 
 
 def check(session: Session, company_id: str, text: str
@@ -111,9 +109,9 @@ def check(session: Session, company_id: str, text: str
             continue
         errors = {}
         if data["fiscal_code"] in seen_codes:
-            errors["fiscal_code"] = [f"repeats row {seen_codes[data['fiscal_code']]}"]
+            errors["fiscal_code"] = [refusals.REPEATS_ROW.said(row=seen_codes[data["fiscal_code"]])]
         if data["email"] in seen_emails:
-            errors["email"] = [f"repeats row {seen_emails[data['email']]}"]
+            errors["email"] = [refusals.REPEATS_ROW.said(row=seen_emails[data["email"]])]
         seen_codes.setdefault(data["fiscal_code"], number)
         seen_emails.setdefault(data["email"], number)
         if errors:
@@ -125,9 +123,9 @@ def check(session: Session, company_id: str, text: str
     for v in valid:
         errors = {}
         if v["fiscal_code"] in codes:
-            errors["fiscal_code"] = ["already enrolled"]
+            errors["fiscal_code"] = [refusals.ALREADY_ENROLLED.said()]
         if v["email"] in emails:
-            errors["email"] = ["already enrolled"]
+            errors["email"] = [refusals.ALREADY_ENROLLED.said()]
         if errors:
             problems.append({"row": v["_row"], "errors": errors})
     by_row: dict[str, dict[str, Any]] = {}

@@ -33,9 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from wecare_common.contract import events
-from wecare_common.errors import InvalidInput, RuleViolation
-from wecare_common.money import euro
+from wecare_common.contract import events, refusals
 from wecare_common.outbox import record_event
 
 from benefits.domain import PRODUCER, get_plan, plan_view
@@ -47,37 +45,34 @@ NOTICE_DAYS = 14  # the wallet's first notice before a plan ends
 
 
 def check_changes(plan: dict[str, Any], changes: dict[str, Any], *, today: date,
-                  granted: bool, most_granted_cents: int) -> dict[str, list[str]]:
+                  granted: bool, most_granted_cents: int) -> dict[str, list[refusals.Said]]:
     """What is wrong with `changes` to `plan` (its view), field by field; empty when
     nothing is. `granted`: credit was granted on the plan; `most_granted_cents`:
     the most one employee was granted on it (counted only while it has a budget)."""
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[refusals.Said]] = {}
     if "valid_until" in changes:
         until = changes["valid_until"]
         current = date.fromisoformat(plan["valid_until"])
         earliest = today + timedelta(days=NOTICE_DAYS)
         if until < date.fromisoformat(plan["valid_from"]):
-            problems["valid_until"] = ["must not be before valid_from"]
+            problems["valid_until"] = [refusals.ENDS_BEFORE_START.said()]
         elif until < today:
-            problems["valid_until"] = ["must not be before today"]
+            problems["valid_until"] = [refusals.END_BEFORE_TODAY.said()]
         elif granted and until < current and until < earliest:
-            problems["valid_until"] = [
-                f"not before {min(earliest, current).isoformat()}: credit was granted on this "
-                f"plan and employees are told {NOTICE_DAYS} days before it ends"]
+            problems["valid_until"] = [refusals.END_TOO_SOON.said(
+                earliest=min(earliest, current), notice_days=NOTICE_DAYS)]
     if "categories" in changes:
         kept = [c for c in plan["categories"] if c not in changes["categories"]]
         if kept:
-            problems["categories"] = [
-                f"categories can be added, not removed: {', '.join(kept)} stay in the plan"]
+            problems["categories"] = [refusals.CATEGORIES_ONLY_ADDED.said(kept=kept)]
     if "per_employee_budget_cents" in changes and changes["per_employee_budget_cents"]:
         budget = changes["per_employee_budget_cents"]
         if plan["per_employee_budget_cents"] is None and granted:
             problems["per_employee_budget_cents"] = [
-                "a budget can be set only before the plan's first grant"]
+                refusals.BUDGET_ONLY_BEFORE_FIRST_GRANT.said()]
         elif budget < most_granted_cents:
             problems["per_employee_budget_cents"] = [
-                f"not below {euro(most_granted_cents)}: already granted to an employee on "
-                "this plan"]
+                refusals.BUDGET_BELOW_GRANTED.said(granted_cents=most_granted_cents)]
     return problems
 
 
@@ -99,19 +94,17 @@ def change_plan(session: Session, company_id: str, plan_id: str, changes: dict[s
     today = today or date.today()
     unknown = sorted(set(changes) - set(CHANGEABLE))
     if unknown:
-        raise InvalidInput("these fields cannot be changed", dict.fromkeys(
-            unknown, ["cannot be changed"]))
+        raise refusals.VALIDATION_ERROR(problems=dict.fromkeys(
+            unknown, [refusals.NOT_CHANGEABLE.said()]))
     if not changes:
-        raise InvalidInput("say what to change", {"_body": ["nothing to change"]})
+        raise refusals.NOTHING_TO_CHANGE(field="_body")
     get_plan(session, plan_id, company_id)  # not found, or another company's
     plan = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update()
                           .execution_options(populate_existing=True))
     assert plan is not None
     view = plan_view(plan)
     if plan.valid_until < today:
-        raise RuleViolation(
-            f"this plan ended on {plan.valid_until.isoformat()}: it can no longer be changed",
-            {"valid_until": ["ended"]})
+        raise refusals.PLAN_ENDED(valid_until=plan.valid_until, field="valid_until")
     changes = _normalised(changes)
     if "categories" in changes:
         # what is asked, plus what the plan has, in the fiscal table's order
@@ -125,8 +118,7 @@ def change_plan(session: Session, company_id: str, plan_id: str, changes: dict[s
     problems = check_changes(view, changes, today=today, granted=granted > 0,
                              most_granted_cents=most)
     if problems:
-        raise RuleViolation("this change would break a promise the plan made: "
-                            + "; ".join(f"{k}: {v[0]}" for k, v in problems.items()), problems)
+        raise refusals.PLAN_CHANGE_REFUSED(problems=problems)
     changed = [name for name in CHANGEABLE if name in changes
                and _comparable(view[name]) != _comparable(changes[name])]
     if not changed:

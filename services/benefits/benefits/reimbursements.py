@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wecare_common.contract import events
-from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from wecare_common.contract import events, refusals
 from wecare_common.outbox import record_event
 from wecare_common.scope import require_scope
 
@@ -47,15 +46,14 @@ def _receipt(data: dict[str, Any]) -> bytes:
     try:
         content = base64.b64decode(data["receipt_base64"], validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidInput("the receipt is not readable", {"receipt": ["not base64"]}) from exc
+        raise refusals.RECEIPT_UNREADABLE(field="receipt") from exc
     if not content:
-        raise InvalidInput("the receipt is empty", {"receipt": ["empty file"]})
+        raise refusals.RECEIPT_EMPTY(field="receipt")
     if len(content) > MAX_RECEIPT_BYTES:
-        raise InvalidInput(f"the receipt is larger than {MAX_RECEIPT_BYTES} bytes",
-                           {"receipt": ["too large"]})
+        raise refusals.RECEIPT_TOO_LARGE(max_bytes=MAX_RECEIPT_BYTES, field="receipt")
     if not content.startswith(MAGIC[data["receipt_content_type"]]):
-        raise InvalidInput(f"the receipt is not a {data['receipt_content_type']} file",
-                           {"receipt": ["content does not match its type"]})
+        raise refusals.RECEIPT_NOT_ITS_TYPE(content_type=data["receipt_content_type"],
+                                            field="receipt")
     return content
 
 
@@ -69,18 +67,16 @@ def request(session: Session, *, employee_id: str, idempotency_key: str,
         return view(existing)
     employee = session.scalar(select(Employee).where(Employee.id == employee_id))
     if employee is None or employee.status != "active":
-        raise NotFound("no such active employee", {"employee_id": ["unknown"]})
+        raise refusals.EMPLOYEE_UNKNOWN(field="employee_id")
     rule = fiscal_rules.rules_for(data["spent_on"].year).categories[data["category"]]
     if not rule.cash_reimbursable:
-        raise RuleViolation(
-            f"{data['category']} expenses cannot be reimbursed in cash ({rule.legal_basis}); "
-            "use a voucher", {"category": ["not reimbursable in cash"]})
+        raise refusals.NOT_REIMBURSABLE_IN_CASH(category=data["category"],
+                                                legal_basis=rule.legal_basis, field="category")
     if data["spent_on"] > today:
-        raise InvalidInput("the expense date is in the future", {"spent_on": ["in the future"]})
+        raise refusals.SPENT_IN_THE_FUTURE(field="spent_on")
     family = {employee.fiscal_code, *(employee.dependent_children or [])}
     if data["beneficiary_fiscal_code"] not in family:
-        raise RuleViolation("the beneficiary must be you or a dependant you declared",
-                            {"beneficiary_fiscal_code": ["not you or a declared dependant"]})
+        raise refusals.BENEFICIARY_NOT_IN_FAMILY(field="beneficiary_fiscal_code")
     content = _receipt(data)
     key = (f"{employee.company_id}/{employee_id}/{reimbursement_id}."
            f"{EXTENSIONS[data['receipt_content_type']]}")
@@ -112,10 +108,9 @@ def decide(session: Session, *, company_id: str, reimbursement_id: str, approved
     opposite decision is refused there); then the decision is recorded, under a lock."""
     r = session.scalar(select(Reimbursement).where(Reimbursement.id == reimbursement_id))
     if r is None or r.company_id != company_id:
-        raise NotFound("no such reimbursement", {"reimbursement_id": ["unknown"]})
+        raise refusals.REIMBURSEMENT_UNKNOWN(field="reimbursement_id")
     if r.status != "requested":
-        raise Conflict(f"this reimbursement was already {r.status}",
-                       {"reimbursement_id": [r.status]})
+        raise refusals.REIMBURSEMENT_ALREADY_DECIDED(status=r.status, field="reimbursement_id")
     session.commit()
     (pay if approved else release)(r.id)
     r = session.scalars(select(Reimbursement).where(Reimbursement.id == reimbursement_id)
@@ -124,8 +119,7 @@ def decide(session: Session, *, company_id: str, reimbursement_id: str, approved
     if r.status == outcome:  # a twin of this decision recorded it meanwhile
         return view(r)
     if r.status != "requested":
-        raise Conflict(f"this reimbursement was already {r.status}",
-                       {"reimbursement_id": [r.status]})
+        raise refusals.REIMBURSEMENT_ALREADY_DECIDED(status=r.status, field="reimbursement_id")
     r.status = outcome
     r.reason = reason or None
     r.decided_at = datetime.now(UTC)
@@ -139,7 +133,7 @@ def receipt(session: Session, store: ReceiptStore, *, company_id: str,
     """A request's receipt, for its company's HR: the file as it was sent."""
     r = session.scalar(select(Reimbursement).where(Reimbursement.id == reimbursement_id))
     if r is None or r.company_id != company_id:
-        raise NotFound("no such reimbursement", {"reimbursement_id": ["unknown"]})
+        raise refusals.REIMBURSEMENT_UNKNOWN(field="reimbursement_id")
     return {"content_type": r.receipt_content_type, "sha256": r.receipt_sha256,
             "filename": f"receipt-{r.id}.{EXTENSIONS[r.receipt_content_type]}",
             "content_base64": base64.b64encode(store.get(r.receipt_key)).decode()}

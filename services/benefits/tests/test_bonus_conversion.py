@@ -33,7 +33,9 @@ def test_3000_converts_and_3000_01_is_refused_outside_2026_and_2027(year: int) -
         f"the {year} performance-bonus conversion is capped at 3.000,00 € per employee "
         f"({rules_for(year).performance_bonus_cap_basis}); room left this year: 3.000,00 €")
     assert error.fields["amount_cents"] == ["at most 3.000,00 €: the room left this year"]
-    assert error.fields["bonus_room_cents"] == ["300000"]
+    assert error.code == "bonus_conversion_capped" and error.params["room_cents"] == 300_000
+    assert error.params["cap_cents"] == 300_000 and error.problems["amount_cents"] == [
+        {"code": "at_most_room", "params": {"room_cents": 300_000}}]
 
 
 @pytest.mark.parametrize("year", [2026, 2027])
@@ -56,7 +58,7 @@ def test_the_cap_counts_the_year_s_earlier_conversions_together() -> None:
     convert(2026, 50_000, converted={ANNA: 450_000})  # exactly up to the cap
     error = refusal(2026, 50_001, converted={ANNA: 450_000})
     assert "room left this year: 500,00 €" in str(error)
-    assert error.fields["bonus_room_cents"] == ["50000"]
+    assert error.params["room_cents"] == 50_000
     error = refusal(2026, 1, converted={ANNA: 500_000})
     assert "room left this year: 0,00 €" in str(error)
     error = refusal(2025, 100_000, converted={ANNA: 250_000})
@@ -67,8 +69,9 @@ def test_with_several_past_the_cap_each_is_listed_and_the_least_room_named() -> 
     error = refusal(2026, 200_000, who=[ANNA, LUCA],
                     converted={ANNA: 400_000, LUCA: 350_000})
     assert error.fields["employee_ids"] == [ANNA, LUCA]
-    assert error.fields["bonus_room_cents"] == ["100000"]
-    assert "room left this year: 1.000,00 € (the least of the 2 employees" in str(error)
+    assert error.params["room_cents"] == 100_000 and error.params["count"] == 2
+    assert error.params["employee_ids"] == [ANNA, LUCA]
+    assert "room left this year: 1.000,00 €" in str(error)
 
 
 @pytest.mark.parametrize("year", [2025, 2026])

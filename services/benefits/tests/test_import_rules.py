@@ -104,7 +104,7 @@ def test_too_many_rows_are_refused(hr, monkeypatch) -> None:
     text = csv(*(f"{hr.fake.fiscal_code()};A;B;a{n}@example.test;" for n in range(3)))
     with pytest.raises(InvalidInput) as refused:
         imports.parse(text)
-    assert refused.value.fields == {"_body": ["too many rows"]}
+    assert refused.value.code == "csv_too_many_rows" and refused.value.params == {"max_rows": 2}
 
 
 def test_a_file_for_an_unknown_company_is_not_found(hr) -> None:

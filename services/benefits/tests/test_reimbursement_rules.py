@@ -163,18 +163,18 @@ def small_limit(monkeypatch) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("changes", "reason"), [
-    ({"receipt_base64": "not base64!"}, "not base64"),
-    ({"receipt_base64": ""}, "empty file"),
-    ({"receipt_content_type": "image/png"}, "content does not match its type"),  # a PDF
-    ({"receipt_base64": base64.b64encode(PNG).decode()}, "content does not match its type"),
-    ({"receipt_base64": base64.b64encode(b"%PDF-" + b"0" * 1020).decode()}, "too large"),
+    ({"receipt_base64": "not base64!"}, "receipt_unreadable"),
+    ({"receipt_base64": ""}, "receipt_empty"),
+    ({"receipt_content_type": "image/png"}, "receipt_not_its_type"),  # a PDF
+    ({"receipt_base64": base64.b64encode(PNG).decode()}, "receipt_not_its_type"),
+    ({"receipt_base64": base64.b64encode(b"%PDF-" + b"0" * 1020).decode()}, "receipt_too_large"),
 ])
 def test_a_receipt_that_is_not_what_it_claims_or_too_large_is_refused(
         hr, wallet, store, small_limit: int, changes: dict, reason: str) -> None:
     anna = hr.employee()
     with pytest.raises(InvalidInput) as refused:
         ask(hr, wallet, store, anna, **changes)
-    assert refused.value.fields == {"receipt": [reason]}
+    assert refused.value.code == reason and set(refused.value.problems) == {"receipt"}
     assert nothing_written(hr, wallet, store)
 
 
@@ -230,7 +230,8 @@ def test_approving_pays_once_and_is_announced(hr, wallet, store) -> None:
     assert event["payload"]["id"] == asked["id"]
     with pytest.raises(Conflict) as again:
         decide(hr, wallet, asked["id"], approved=False, reason="ci ho ripensato")
-    assert again.value.fields == {"reimbursement_id": ["approved"]}
+    assert again.value.code == "reimbursement_already_decided"
+    assert again.value.params == {"status": "approved"}
     assert len(wallet.calls) == 2 and hr.events(events.REIMBURSEMENT_REJECTED) == []
 
 

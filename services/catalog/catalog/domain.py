@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
-from wecare_common.contract import events
-from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from wecare_common.contract import events, refusals
 from wecare_common.outbox import record_event
 
 from catalog.models import Offering, Proposal, Provider
@@ -41,7 +40,7 @@ def offering_detail(session: Session, offering_id: str) -> dict[str, Any]:
     row = session.execute(select(Offering, Provider).join(
         Provider, Provider.id == Offering.provider_id).where(Offering.id == offering_id)).first()
     if row is None:
-        raise NotFound("no such offering", {"offering_id": ["unknown"]})
+        raise refusals.OFFERING_UNAVAILABLE(field="offering_id")
     offering, provider = row
     return {**offering_view(offering), "provider_name": provider.name,
             "address": provider.address, "city": provider.city,
@@ -70,8 +69,7 @@ def register_provider(session: Session, data: dict[str, Any],
             select(Provider).where(Provider.id == provider_id))):
         return provider_view(known)
     if session.scalar(select(Provider.id).where(Provider.vat_number == data["vat_number"])):
-        raise Conflict("a provider with this VAT number has already applied",
-                       {"vat_number": ["already registered"]})
+        raise refusals.PROVIDER_ALREADY_APPLIED(field="vat_number")
     provider = Provider(id=provider_id, status="pending",
                         created_at=datetime.now(UTC), **data)
     session.add(provider)
@@ -87,7 +85,7 @@ def register_provider(session: Session, data: dict[str, Any],
 def get_provider(session: Session, provider_id: str) -> Provider:
     provider = session.scalar(select(Provider).where(Provider.id == provider_id))
     if provider is None:
-        raise NotFound("no such provider", {"provider_id": ["unknown"]})
+        raise refusals.PROVIDER_UNKNOWN(field="provider_id")
     return provider
 
 
@@ -96,8 +94,7 @@ def decide(session: Session, provider_id: str, data: dict[str, Any]) -> dict[str
     provider = get_provider(session, provider_id)
     if data["status"] == "approved":
         if data["commission_bps"] is None:
-            raise RuleViolation("an approval states the commission (0 allowed)",
-                                {"commission_bps": ["required to approve"]})
+            raise refusals.COMMISSION_REQUIRED(field="commission_bps")
         provider.commission_bps = data["commission_bps"]
         provider.agreement_start = data["agreement_start"] or date.today()
         provider.stripe_account_id = data["stripe_account_id"] or provider.stripe_account_id
@@ -117,8 +114,8 @@ def publish_offering(session: Session, provider_id: str, data: dict[str, Any]
                      ) -> dict[str, Any]:
     provider = get_provider(session, provider_id)
     if data["category"] not in provider.categories:
-        raise RuleViolation("this provider's agreement does not cover that category",
-                            {"category": [f"not one of {provider.categories}"]})
+        raise refusals.CATEGORY_NOT_IN_AGREEMENT(category=data["category"],
+                                                 agreed=provider.categories, field="category")
     offering = Offering(id=str(uuid.uuid4()), provider_id=provider_id, status="active",
                         created_at=datetime.now(UTC), **data)
     session.add(offering)
@@ -141,7 +138,7 @@ def _own_offering(session: Session, provider_id: str, offering_id: str) -> Offer
     offering = session.scalar(select(Offering).where(Offering.id == offering_id)
                               .with_for_update())
     if offering is None or offering.provider_id != provider_id:
-        raise NotFound("no such offering", {"offering_id": ["unknown"]})
+        raise refusals.OFFERING_UNAVAILABLE(field="offering_id")
     return offering
 
 
@@ -149,19 +146,18 @@ def update_offering(session: Session, provider_id: str, offering_id: str,
                     changes: dict[str, Any]) -> dict[str, Any]:
     offering = _own_offering(session, provider_id, offering_id)
     if offering.status != "active":
-        raise Conflict("a withdrawn offering cannot change", {"offering_id": ["withdrawn"]})
+        raise refusals.OFFERING_WITHDRAWN(field="offering_id")
     for field, value in changes.items():
         setattr(offering, field, value)
     if offering.valid_from and offering.valid_until and offering.valid_until < offering.valid_from:
-        raise InvalidInput("the validity ends before it starts",
-                           {"valid_until": ["must not be before valid_from"]})
+        raise refusals.ENDS_BEFORE_START(field="valid_until")
     return _announce(session, offering, get_provider(session, provider_id))
 
 
 def withdraw_offering(session: Session, provider_id: str, offering_id: str) -> dict[str, Any]:
     offering = _own_offering(session, provider_id, offering_id)
     if offering.status == "withdrawn":
-        raise Conflict("this offering is already withdrawn", {"offering_id": ["withdrawn"]})
+        raise refusals.OFFERING_WITHDRAWN(field="offering_id")
     offering.status = "withdrawn"
     return _announce(session, offering, get_provider(session, provider_id))
 

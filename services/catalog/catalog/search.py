@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
-from wecare_common.errors import InvalidInput
+from wecare_common.contract import refusals
 
 from catalog.models import Offering, Provider
 
@@ -50,9 +50,9 @@ def _decode(cursor: str | None) -> dict[str, Any] | None:
     try:
         after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as exc:
-        raise InvalidInput("not a cursor from this search", {"cursor": ["invalid"]}) from exc
+        raise refusals.NOT_A_CURSOR(field="cursor") from exc
     if not isinstance(after, dict):
-        raise InvalidInput("not a cursor from this search", {"cursor": ["invalid"]})
+        raise refusals.NOT_A_CURSOR(field="cursor")
     return after
 
 
@@ -61,7 +61,7 @@ def _check(after: dict[str, Any], *keys: str) -> None:
     up, is refused rather than failing the search."""
     if not all(isinstance(after.get(k), int | float) and not isinstance(after.get(k), bool)
                for k in keys):
-        raise InvalidInput("not a cursor from this search", {"cursor": ["invalid"]})
+        raise refusals.NOT_A_CURSOR(field="cursor")
 
 
 def item(o: Offering, p: Provider, km: float | None) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 from wecare_common import links, metrics
 from wecare_common.config import env
+from wecare_common.contract import refusals
 from wecare_common.db import insert_ignore_returning, insert_on_conflict
-from wecare_common.errors import NotFound
 
 from notifications.mailer import compose
 from notifications.models import Notification, Recipient
@@ -264,7 +264,7 @@ def retry_failed(session: Session, send_many: Send) -> int:
 def preferences(session: Session, recipient_key: str) -> dict[str, Any]:
     recipient = session.get(Recipient, recipient_key)
     if recipient is None:
-        raise NotFound("no preferences yet for this person", {"recipient": ["unknown"]})
+        raise refusals.PREFERENCES_NOT_YET(field="recipient")
     return {"language": recipient.language,
             "non_essential_email": recipient.non_essential_email}
 
@@ -273,7 +273,7 @@ def set_preferences(session: Session, recipient_key: str, changes: dict[str, Any
                     ) -> dict[str, Any]:
     recipient = session.get(Recipient, recipient_key)
     if recipient is None:
-        raise NotFound("no preferences yet for this person", {"recipient": ["unknown"]})
+        raise refusals.PREFERENCES_NOT_YET(field="recipient")
     for name, value in changes.items():
         setattr(recipient, name, value)
     return preferences(session, recipient_key)
@@ -306,5 +306,5 @@ def feed(session: Session, recipients: list[str], limit: int, cursor: str | None
 def mark_read(session: Session, recipients: list[str], notification_id: str) -> None:
     n = session.get(Notification, int(notification_id)) if notification_id.isdigit() else None
     if n is None or n.recipient not in recipients:
-        raise NotFound("no such notification", {"notification_id": ["unknown"]})
+        raise refusals.NOTIFICATION_UNKNOWN(field="notification_id")
     n.read_at = n.read_at or datetime.now(UTC)

@@ -170,7 +170,9 @@ def test_credits_to_many_owners_post_as_the_same_transfer_would(session) -> None
     with pytest.raises(InsufficientFunds) as short:  # 120 × 900 = 108,000 > 100,000
         grant(new_id(), employees, 900)
     session.rollback()
-    assert short.value.fields == {"amount_cents": ["8000 cents missing"], "account": [source]}
+    assert short.value.code == "account_short" and short.value.params == {
+        "account": source, "held_cents": 100_000, "needed_cents": 108_000,
+        "missing_cents": 8_000}
     assert ledger.balance(session, ledger.credit_account(employees[0], plan)) == 0
     key = new_id()
     posted = grant(key, employees, 250)

@@ -104,7 +104,7 @@ def test_on_sqlite_as_make_run_has_it_redeem_and_the_statement_work(tmp_path) ->
             try:
                 vouchers.redeem(s, provider_id=world.provider_id, code=first["code"])
             except Conflict as exc:
-                when = exc.fields["redeemed_at"][0]
+                when = exc.params["redeemed_at"]
                 assert datetime.fromisoformat(when).tzinfo is not None
             else:
                 raise AssertionError("redeemed twice")

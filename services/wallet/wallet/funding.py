@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common import metrics
-from wecare_common.contract import events
-from wecare_common.errors import Conflict, InsufficientFunds, NotFound, RuleViolation
+from wecare_common.contract import events, refusals
+from wecare_common.errors import InsufficientFunds
 from wecare_common.outbox import record_event
 
 from wallet import copies, ledger
@@ -66,8 +66,7 @@ def request_topup(session: Session, *, company_id: str, amount_cents: int, metho
     if existing is not None:
         if (existing.company_id, existing.amount_cents, existing.method) != (
                 company_id, amount_cents, method):
-            raise Conflict("this idempotency key was already used for another top-up",
-                           {"idempotency_key": ["already used with different content"]})
+            raise refusals.TOPUP_KEY_REUSED(field="idempotency_key")
         return topup_view(existing)
     topup = Topup(
         id=str(uuid.uuid4()), company_id=company_id, amount_cents=amount_cents, method=method,
@@ -87,10 +86,10 @@ def confirm_topup(session: Session, topup_id: str, *, source: str = ledger.EXTER
     """Credit the fund with a received top-up, once."""
     topup = session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
     if topup is None or topup.method != method:
-        raise NotFound(f"no such {method.replace('_', ' ')} top-up", {"topup_id": ["unknown"]})
+        raise refusals.TOPUP_UNKNOWN(method=method.replace("_", " "), field="topup_id")
     # A card payment that failed may succeed on a later attempt (same PaymentIntent).
     if topup.status not in (("pending", "failed") if method == "card" else ("pending",)):
-        raise Conflict(f"this top-up is already {topup.status}", {"topup_id": [topup.status]})
+        raise refusals.TOPUP_ALREADY(status=topup.status, field="topup_id")
     posted = ledger.post(
         session, kind="topup", idempotency_key=f"topup:{topup.id}", company_id=topup.company_id,
         legs=ledger.transfer(Leg(source, 0), [
@@ -122,10 +121,10 @@ def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, A
     statements, nothing per employee in Python)."""
     known = session.get(Plan, plan["id"])
     if known is not None and known.company_id != company_id:
-        raise NotFound("no such plan", {"plan_id": ["unknown"]})
+        raise refusals.PLAN_UNKNOWN(field="plan_id")
     copy = copies.keep_plan(session, {**plan, "company_id": company_id})
     if copy.valid_until < date.today():
-        raise RuleViolation("this plan has ended", {"plan_id": ["expired"]})
+        raise refusals.PLAN_ENDED(valid_until=copy.valid_until, field="plan_id")
     fund = ledger.fund_account(company_id)
     try:
         posted = ledger.post_credits(
@@ -133,11 +132,10 @@ def grant(session: Session, *, grant_id: str, company_id: str, plan: dict[str, A
             owners=employee_ids, plan_id=copy.id, amount_cents=amount_cents,
             company_id=company_id, memo={"grant_id": grant_id, "plan_id": copy.id})
     except InsufficientFunds as exc:
-        if exc.fields.get("account") != [fund]:
+        if exc.params.get("account") != fund:
             raise
-        raise InsufficientFunds(
-            f"the company fund is short for this grant: {exc.fields['amount_cents'][0]}",
-            {"amount_cents": exc.fields["amount_cents"]}) from exc
+        raise refusals.FUND_SHORT(missing_cents=exc.params["missing_cents"],
+                                  field="amount_cents") from exc
     total = amount_cents * len(employee_ids)
     if not posted.replayed:
         record_event(session, events.WALLET_CREDITED, {
@@ -220,8 +218,7 @@ def handle_stripe_event(session: Session, event: dict[str, Any]) -> str:
         if topup.status == "succeeded":
             return "already applied"
         if intent.get("amount") != topup.amount_cents or intent.get("currency") != "eur":
-            raise RuleViolation("the payment does not match the top-up",
-                                {"amount": [str(intent.get("amount"))]})
+            raise refusals.PAYMENT_MISMATCH(field="amount")
         confirm_topup(session, topup.id, source=ledger.EXTERNAL_STRIPE, method="card")
         return "credited"
     if topup.status != "pending":

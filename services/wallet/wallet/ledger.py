@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from wecare_common.contract import refusals
 from wecare_common.db import insert_ignore
-from wecare_common.errors import IdempotencyConflict, InsufficientFunds, InvalidInput
 
 from wallet.models import Account, LedgerTransaction, Posting
 
@@ -115,22 +115,20 @@ def post(
     existing = None if fresh else find_transaction(session, idempotency_key)
     if existing is not None:
         if existing.content_hash != digest:
-            raise IdempotencyConflict(
-                "this idempotency key was already used for a different transfer",
-                {"idempotency_key": ["already used with different content"]})
+            raise refusals.TRANSFER_KEY_REUSED(field="idempotency_key")
         return Posted(existing, replayed=True)
 
     deltas: dict[str, int] = defaultdict(int)
     meta: dict[str, Leg] = {}
     for leg in legs:
         if not isinstance(leg.amount_cents, int) or isinstance(leg.amount_cents, bool):
-            raise InvalidInput("amounts are whole cents", {"amount_cents": ["not an integer"]})
+            raise refusals.NOT_WHOLE_CENTS(field="amount_cents")
         deltas[leg.account_id] += leg.amount_cents
         meta.setdefault(leg.account_id, leg)
     if sum(deltas.values()) != 0:
         raise ValueError(f"unbalanced transaction {kind}: sums to {sum(deltas.values())}")
     if not any(deltas.values()):
-        raise InvalidInput("nothing to transfer", {"amount_cents": ["must be above zero"]})
+        raise refusals.NOTHING_TO_TRANSFER(field="amount_cents")
 
     ids = sorted(deltas)
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -149,10 +147,9 @@ def post(
     for account_id in (a for a in ids if a in balances):
         after = balances[account_id][0] + deltas[account_id]
         if after < 0 and not balances[account_id][1]:
-            raise InsufficientFunds(
-                f"{account_id} holds {balances[account_id][0]} cents; "
-                f"{-deltas[account_id]} are needed, {-after} missing",
-                {"amount_cents": [f"{-after} cents missing"], "account": [account_id]})
+            raise refusals.ACCOUNT_SHORT(account=account_id, held_cents=balances[account_id][0],
+                                         needed_cents=-deltas[account_id], missing_cents=-after,
+                                         field="amount_cents")
         new_balances[account_id] = after
 
     tx = LedgerTransaction(id=str(uuid.uuid4()), kind=kind, idempotency_key=idempotency_key,
@@ -251,17 +248,15 @@ def post_credits(session: Session, *, kind: str, idempotency_key: str, source: s
                         Leg(credit_account(o, plan_id), amount_cents, company_id=company_id,
                             owner_id=o, plan_id=plan_id) for o in owners]))
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool):
-        raise InvalidInput("amounts are whole cents", {"amount_cents": ["not an integer"]})
+        raise refusals.NOT_WHOLE_CENTS(field="amount_cents")
     if amount_cents <= 0 or not owners:
-        raise InvalidInput("nothing to transfer", {"amount_cents": ["must be above zero"]})
+        raise refusals.NOTHING_TO_TRANSFER(field="amount_cents")
     head, tail = credit_account("\n", plan_id).split("\n")  # the account id around the owner
     digest = credits_hash(kind, source, [head + o + tail for o in owners], amount_cents, memo)
     existing = find_transaction(session, idempotency_key)
     if existing is not None:
         if existing.content_hash != digest:
-            raise IdempotencyConflict(
-                "this idempotency key was already used for a different transfer",
-                {"idempotency_key": ["already used with different content"]})
+            raise refusals.TRANSFER_KEY_REUSED(field="idempotency_key")
         return Posted(existing, replayed=True)
     total = amount_cents * len(owners)
     row = session.execute(text(
@@ -269,9 +264,8 @@ def post_credits(session: Session, *, kind: str, idempotency_key: str, source: s
         {"id": source}).first()
     held, may_go_negative = (row.balance_cents, row.may_go_negative) if row else (0, False)
     if held - total < 0 and not may_go_negative:
-        raise InsufficientFunds(
-            f"{source} holds {held} cents; {total} are needed, {total - held} missing",
-            {"amount_cents": [f"{total - held} cents missing"], "account": [source]})
+        raise refusals.ACCOUNT_SHORT(account=source, held_cents=held, needed_cents=total,
+                                     missing_cents=total - held, field="amount_cents")
     tx = LedgerTransaction(id=str(uuid.uuid4()), kind=kind, idempotency_key=idempotency_key,
                            content_hash=digest, company_id=company_id, memo=memo,
                            created_at=datetime.now(UTC))

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from wecare_common.contract import refusals
 from wecare_common.db import aware
-from wecare_common.errors import NotFound
 
 from wallet import settlement
 from wallet.funding import topup_view
@@ -132,7 +132,7 @@ def runs(session: Session, *, limit: int, cursor: str | None) -> dict[str, Any]:
 def _run(session: Session, run_id: str) -> SettlementRun:
     run = session.get(SettlementRun, run_id)
     if run is None:
-        raise NotFound("no such settlement run", {"run_id": ["unknown"]})
+        raise refusals.RUN_UNKNOWN(field="run_id")
     return run
 
 
@@ -156,7 +156,7 @@ def sepa_xml(session: Session, run_id: str) -> str:
     """The run's pain.001 credit-transfer file, for the platform's bank."""
     run = _run(session, run_id)
     if run.sepa_xml is None:
-        raise NotFound("this run paid nobody by SEPA: it has no file", {"run_id": ["no_sepa"]})
+        raise refusals.RUN_HAS_NO_SEPA(field="run_id")
     return run.sepa_xml
 
 

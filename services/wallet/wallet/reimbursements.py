@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common.contract import refusals
-from wecare_common.errors import Conflict, InsufficientFunds, NotFound
+from wecare_common.errors import InsufficientFunds
 
 from wallet import expiry, ledger
 from wallet.ledger import Leg
@@ -34,7 +34,7 @@ def hold(session: Session, *, reimbursement_id: str, employee_id: str, category:
         return hold_view(existing)
     employee = session.get(Employee, employee_id)
     if employee is None:
-        raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
+        raise refusals.NO_WALLET_YET()
     if employee.left_on is not None:
         raise refusals.EMPLOYEE_LEFT(left_on=employee.left_on, field="amount_cents")
     eligible = eligible_plans(session, employee_id, category, date.today(), plan_id)
@@ -52,10 +52,9 @@ def hold(session: Session, *, reimbursement_id: str, employee_id: str, category:
                             company_id=employee.company_id, owner_id=employee_id,
                             plan_id=plan.id)]))
     except InsufficientFunds as exc:
-        raise InsufficientFunds(
-            f"insufficient credit: {amount_cents} cents asked, "
-            f"{max(b for _, b in eligible)} available on your best plan",
-            {"amount_cents": ["more than your credit"]}) from exc
+        raise refusals.NOT_ENOUGH_CREDIT(
+            needed_cents=amount_cents, available_cents=max(b for _, b in eligible),
+            field="amount_cents") from exc
     held = ReimbursementHold(id=reimbursement_id, company_id=employee.company_id,
                              employee_id=employee_id, plan_id=plan.id, category=category,
                              amount_cents=amount_cents, year=spent_on.year, status="held",
@@ -69,7 +68,7 @@ def _locked(session: Session, reimbursement_id: str) -> ReimbursementHold:
     held = session.scalar(select(ReimbursementHold).where(
         ReimbursementHold.id == reimbursement_id).with_for_update())
     if held is None:
-        raise NotFound("no credit is held for this reimbursement", {"id": ["unknown"]})
+        raise refusals.HOLD_UNKNOWN(field="id")
     return held
 
 
@@ -79,7 +78,7 @@ def pay(session: Session, reimbursement_id: str) -> dict[str, Any]:
     if held.status == "paid":
         return hold_view(held)
     if held.status != "held":
-        raise Conflict(f"this reimbursement was {held.status}", {"id": [held.status]})
+        raise refusals.HOLD_ALREADY(status=held.status, field="id")
     ledger.post(session, kind="reimbursement_paid", company_id=held.company_id,
                 idempotency_key=f"reimbursement-paid:{held.id}", memo={"plan_id": held.plan_id},
                 legs=[Leg(hold_account(held.id), -held.amount_cents),
@@ -95,7 +94,7 @@ def release(session: Session, reimbursement_id: str) -> dict[str, Any]:
     if held.status == "released":
         return hold_view(held)
     if held.status != "held":
-        raise Conflict(f"this reimbursement was {held.status}", {"id": [held.status]})
+        raise refusals.HOLD_ALREADY(status=held.status, field="id")
     ledger.post(session, kind="reimbursement_released", company_id=held.company_id,
                 idempotency_key=f"reimbursement-released:{held.id}",
                 memo={"plan_id": held.plan_id},

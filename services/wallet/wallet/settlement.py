@@ -17,9 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common import metrics
 from wecare_common.config import MissingSetting, dev_mode, env
-from wecare_common.contract import events
+from wecare_common.contract import events, refusals
 from wecare_common.db import aware
-from wecare_common.errors import NotFound
 from wecare_common.outbox import record_event
 
 from wallet import ledger
@@ -242,7 +241,7 @@ def provider_statement(session: Session, provider_id: str, limit: int, cursor: s
     by `redemptions_cursor`), and with `since` the count and sums of the vouchers
     redeemed from that moment (the client says when its day began)."""
     if session.get(Provider, provider_id) is None:
-        raise NotFound("no such provider", {"provider_id": ["unknown"]})
+        raise refusals.PROVIDER_UNKNOWN(field="provider_id")
     query = (select(Payout).where(Payout.provider_id == provider_id)
              .order_by(Payout.seq.desc()).limit(limit + 1))
     if cursor:

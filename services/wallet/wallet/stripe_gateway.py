@@ -8,7 +8,7 @@ from typing import Any
 import stripe
 from nameko.extensions import DependencyProvider
 from wecare_common.config import env
-from wecare_common.errors import InvalidInput, RuleViolation
+from wecare_common.contract import refusals
 
 
 class StripeClient:
@@ -41,9 +41,7 @@ class StripeClient:
     def create_payment_intent(self, company_id: str, amount_cents: int,
                               idempotency_key: str) -> dict[str, Any]:
         if self.client is None:
-            raise RuleViolation(
-                "card top-ups are not available: no Stripe key is configured; "
-                "use method bank_transfer", {"method": ["card payments are not configured"]})
+            raise refusals.CARD_NOT_CONFIGURED(field="method")
         intent = self.client.v1.payment_intents.create(
             params={"amount": amount_cents, "currency": "eur",
                     "payment_method_types": ["card", "sepa_debit"],
@@ -66,17 +64,14 @@ class StripeClient:
     def verify_webhook(self, payload: str, signature: str | None) -> dict[str, Any]:
         """The event, if Stripe signed it recently with our webhook secret."""
         if not self.webhook_secret:
-            raise RuleViolation("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)",
-                                {"Stripe-Signature": ["no webhook secret configured"]})
+            raise refusals.WEBHOOKS_NOT_CONFIGURED(field="Stripe-Signature")
         try:
             stripe.Webhook.construct_event(payload, signature or "", self.webhook_secret,
                                            tolerance=300)
         except stripe.SignatureVerificationError as exc:
-            raise InvalidInput("the Stripe signature does not verify (or is stale)",
-                               {"Stripe-Signature": [str(exc.user_message or exc)]}) from exc
+            raise refusals.STRIPE_SIGNATURE_INVALID(field="Stripe-Signature") from exc
         except ValueError as exc:
-            raise InvalidInput("the webhook body is not a Stripe event",
-                               {"_body": [str(exc)]}) from exc
+            raise refusals.NOT_A_STRIPE_EVENT(field="_body") from exc
         return json.loads(payload)  # verified above; plain data for the domain
 
 

@@ -18,16 +18,9 @@ from sqlalchemy.orm import Session
 from wecare_common import metrics
 from wecare_common.contract import events, refusals
 from wecare_common.db import aware, insert_ignore
-from wecare_common.errors import (
-    Conflict,
-    Forbidden,
-    IdempotencyConflict,
-    InsufficientFunds,
-    NotFound,
-    RuleViolation,
-)
+from wecare_common.errors import InsufficientFunds, NotFound
 from wecare_common.events import make_envelope
-from wecare_common.money import agreed_price, euro
+from wecare_common.money import agreed_price
 from wecare_common.outbox import mark_outbox_pending, message_headers, record_event
 from wecare_common.rpc import ServiceUnavailable
 
@@ -96,19 +89,18 @@ def _eligible(rows: list[tuple[Any, int]], category: str, today: date,
     if plan_id is not None:
         rows = [r for r in rows if r[0].id == plan_id]
         if not rows:
-            raise NotFound("you have no credit on that plan", {"plan_id": ["unknown"]})
+            raise refusals.PLAN_NOT_YOURS(field="plan_id")
         plan = rows[0][0]
         if not plan.valid_from <= today <= plan.valid_until:
-            raise RuleViolation("that plan is not valid today",
-                                {"plan_id": [f"valid {plan.valid_from} to {plan.valid_until}"]})
+            raise refusals.PLAN_NOT_VALID_TODAY(valid_from=plan.valid_from,
+                                                valid_until=plan.valid_until, field="plan_id")
         if category not in plan.categories:
-            raise RuleViolation(f"that plan does not cover {category}",
-                                {"plan_id": [f"covers {', '.join(plan.categories)}"]})
+            raise refusals.PLAN_DOES_NOT_COVER(category=category, covered=plan.categories,
+                                               field="plan_id")
     eligible = [(p, b) for p, b in rows
                 if category in p.categories and p.valid_from <= today <= p.valid_until]
     if not eligible:
-        raise RuleViolation(f"none of your valid plans covers {category}",
-                            {"offering_id": [f"category {category} not covered"]})
+        raise refusals.CATEGORY_NOT_IN_PLAN(category=category, field="offering_id")
     return eligible
 
 
@@ -132,11 +124,8 @@ def take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
     room = max(limit - usage.used_cents, 0)
     if amount > room:
         # One cent over and the whole year's fringe becomes taxable (TUIR 51 c.3).
-        raise RuleViolation(
-            f"this would cross your {year} fringe-benefit limit of {euro(limit)} "
-            f"(TUIR art. 51 c.3); room left this year: {euro(room)}",
-            {field: [f"fringe room left this year: {euro(room)}"],
-             "fringe_room_cents": [str(room)]})  # text, as it arrives over RPC
+        raise refusals.FRINGE_LIMIT_EXCEEDED(year=year, limit_cents=limit, room_cents=room,
+                                             field=field)
     usage.used_cents += amount
 
 
@@ -236,8 +225,7 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
     if first.replay_id is not None:
         existing = session.scalars(select(Voucher).where(Voucher.id == first.replay_id)).one()
         if existing.request_hash != digest:
-            raise IdempotencyConflict("this idempotency key was used for another purchase",
-                                      {"idempotency_key": ["already used"]})
+            raise refusals.IDEMPOTENCY_CONFLICT(field="idempotency_key")
         return voucher_view(existing)
     if first.left_on is not None:  # gone: their credit went back to the company
         raise refusals.EMPLOYEE_LEFT(left_on=first.left_on, field="offering_id")
@@ -262,12 +250,11 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
     if lagging and catalogue is not None:
         offering, provider = _from_catalog(catalogue)
     if offering is None or not offering.active:
-        raise NotFound("no such offering", {"offering_id": ["unknown or withdrawn"]})
+        raise refusals.OFFERING_UNAVAILABLE(field="offering_id")
     if provider is None or provider.status != "approved":
-        raise RuleViolation("this provider is not in the circuit now",
-                            {"offering_id": ["provider not approved"]})
+        raise refusals.PROVIDER_OUT_OF_CIRCUIT(field="offering_id")
     if company_id is None:
-        raise NotFound("no wallet for this employee yet", {"employee_id": ["unknown"]})
+        raise refusals.NO_WALLET_YET()
     plans = [(_PlanRow(r.plan_id, r.valid_from, r.valid_until, r.categories), r.balance_cents)
              for r in rows if r.plan_id is not None]
     # the price: the network's agreed price when the employee's company is in a network
@@ -317,10 +304,9 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
                     # no voucher has this key (looked up above), so no transfer has it
                     fresh=True)
     except InsufficientFunds as exc:
-        raise InsufficientFunds(
-            f"insufficient credit: {price} cents needed, "
-            f"{max(b for _, b in eligible)} available on your best plan",
-            {"offering_id": ["insufficient credit"]}) from exc
+        raise refusals.NOT_ENOUGH_CREDIT(
+            needed_cents=price, available_cents=max(b for _, b in eligible),
+            field="offering_id") from exc
     # written with one Core statement (the ORM's unit of work is not needed for a
     # row nothing else touches in this transaction); the view reads a plain record
     session.execute(insert(Voucher.__table__).values(row))
@@ -464,19 +450,19 @@ def redeem(session: Session, *, provider_id: str, code: str, now: datetime | Non
     _refuse_outside_the_circuit(session, provider_id, canonical, provider_status, now)
     voucher = _locked(session, code=canonical) if canonical else None
     if voucher is None:
-        raise NotFound("no voucher has this code", {"code": ["unknown"]})
+        raise refusals.VOUCHER_UNKNOWN(field="code")
     if voucher.provider_id != provider_id:
         # 80-bit codes cannot be guessed, so saying so tells a thief nothing, and
         # tells the counter to send the customer to the right provider
-        raise Forbidden("this voucher is for another provider", {"code": ["not_yours"]})
+        raise refusals.VOUCHER_FOR_ANOTHER_PROVIDER(field="code")
     if voucher.status == "redeemed":
-        when = aware(voucher.redeemed_at).isoformat() if voucher.redeemed_at else ""
-        raise Conflict(f"this voucher was already redeemed{' on ' + when if when else ''}",
-                       {"code": ["redeemed"], "redeemed_at": [when]})
+        raise refusals.VOUCHER_ALREADY_REDEEMED(
+            redeemed_at=aware(voucher.redeemed_at) if voucher.redeemed_at else None,
+            field="code")
     if voucher.status != "issued":
-        raise Conflict(f"this voucher is already {voucher.status}", {"code": [voucher.status]})
+        raise refusals.VOUCHER_NOT_ACTIVE(status=voucher.status, field="code")
     if aware(voucher.expires_at) < now:  # SQLite reads timestamps back naive (UTC)
-        raise Conflict("this voucher has expired", {"code": ["expired"]})
+        raise refusals.VOUCHER_EXPIRED(field="code")
     commission = commission_of(voucher.amount_cents, voucher.commission_bps)
     legs = [Leg(ledger.voucher_account(voucher.id), -voucher.amount_cents),
             Leg(ledger.payable_account(provider_id), voucher.amount_cents - commission,
@@ -519,10 +505,9 @@ def _give_back(session: Session, voucher: Voucher, status: str) -> None:
 def cancel(session: Session, *, employee_id: str, voucher_id: str) -> dict[str, Any]:
     voucher = _locked(session, id=voucher_id)
     if voucher is None or voucher.employee_id != employee_id:
-        raise NotFound("no such voucher", {"voucher_id": ["unknown"]})
+        raise refusals.VOUCHER_NOT_YOURS(field="voucher_id")
     if voucher.status != "issued":
-        raise Conflict(f"this voucher is already {voucher.status}",
-                       {"voucher_id": [voucher.status]})
+        raise refusals.VOUCHER_NOT_ACTIVE(status=voucher.status, field="voucher_id")
     _give_back(session, voucher, "cancelled")
     return voucher_view(voucher)
 
@@ -552,5 +537,5 @@ def list_for_employee(session: Session, employee_id: str, limit: int, cursor: st
 def get_for_employee(session: Session, employee_id: str, voucher_id: str) -> Voucher:
     voucher = session.scalar(select(Voucher).where(Voucher.id == voucher_id))
     if voucher is None or voucher.employee_id != employee_id:
-        raise NotFound("no such voucher", {"voucher_id": ["unknown"]})
+        raise refusals.VOUCHER_NOT_YOURS(field="voucher_id")
     return voucher

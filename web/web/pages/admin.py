@@ -137,8 +137,7 @@ class AdminPages:
             except ApiError as exc:
                 if exc.status not in (400, 409, 422):
                     raise
-                errors = Errors(page.lang, exc.fields, exc.message,
-                                aliases={"commission_bps": field})
+                errors = refusals.errors(page.lang, exc, aliases={"commission_bps": field})
             else:
                 return page.redirect("/admin/providers?" + urlencode(
                     {"done": "approved", "id": vid}))
@@ -232,7 +231,7 @@ class AdminPages:
             if exc.status not in (400, 409, 422):
                 raise
             return self._settlements_page(page, status=exc.status,
-                                          errors=Errors(page.lang, exc.fields, exc.message))
+                                          errors=refusals.errors(page.lang, exc))
         return page.redirect(f"/admin/settlements/{run['id']}?new=1")
 
     @page("GET", "/admin/settlements/<sid>", roles=ADMIN)

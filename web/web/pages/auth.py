@@ -105,8 +105,8 @@ class AuthPages:
                 tokens = page.api_anonymous("POST", "/auth/password",
                                             json={"token": token, "password": password})
             except ApiError as exc:
-                errors = Errors(page.lang, exc.fields, exc.message)
-                if "token" in exc.fields or exc.status in (401, 404):
+                errors = refusals.errors(page.lang, exc)
+                if "token" in exc.problems or exc.status in (401, 404):
                     errors = Errors(page.lang)
                     errors.message = _("This link has expired or was already used. Ask for "
                                        "a new one.")

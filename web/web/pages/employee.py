@@ -4,7 +4,6 @@ statement, notifications, and the providers I would like to see in WeCare."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -60,7 +59,6 @@ REFUND_FIELDS = ("amount", "category", "spent_on", "provider_tax_id", "beneficia
                  "plan_id")
 REFUND_ALIASES = {"amount_cents": "amount", "offering_id": "category",
                   "receipt_content_type": "receipt"}
-INSUFFICIENT = re.compile(r"(?P<available>-?\d+) available on your best plan")
 
 
 def last_valid_day(expires_at: str | None) -> str | None:
@@ -112,82 +110,66 @@ def receipt_type(content: bytes) -> str | None:
 LEFT_THE_COMPANY = ("read_only_after_leaving", "employee_left")
 
 
-def purchase_refusal(lang: i18n.Lang, exc: ApiError, offering: dict[str, Any],
-                     wallet: dict[str, Any]) -> Errors:
-    """Why the wallet would not sell this voucher, in the person's words and language."""
-    _ = lang.gettext
-    errors = Errors(lang)
-    fields = {k: " ".join(map(str, v)) for k, v in exc.fields.items()}
+# What a refused purchase says on the offering's page (the page knows the price);
+# any other code is said as web.refusals says it.
+PURCHASE_TEXTS = {
+    "fringe_limit_exceeded": N_(
+        "This would cross your tax-free limit for fringe benefits of %(limit_cents)s in "
+        "%(year)s: %(room_cents)s left this year, and this costs %(price)s."),
+    "not_enough_credit": N_("Not enough credit: this costs %(price)s and you have "
+                            "%(available_cents)s for it."),
+    "insufficient_funds": N_("Not enough credit: this costs %(price)s."),
+    "category_not_in_plan": N_("None of your plans covers this category, so it cannot be "
+                               "bought with your credit."),
+    "not_found": N_("This offer is no longer available."),
+    "idempotency_conflict": N_("Reload the page and try again."),
+}
+# What a refused refund says beside the fields of our form.
+REFUND_TEXTS = {
+    "beneficiary_not_in_family": N_("This must be your own tax code or that of a dependent "
+                                    "child you declared to HR."),
+    "not_reimbursable_in_cash": N_("This kind of expense cannot be refunded in cash: buy a "
+                                   "voucher instead."),
+    "category_not_in_plan": N_("None of your plans covers this kind of expense."),
+    "spent_in_the_future": N_("The date of payment cannot be in the future."),
+    "fringe_limit_exceeded": N_("This would cross your tax-free limit for fringe benefits: "
+                                "%(room_cents)s left this year."),
+    "not_enough_credit": N_("This is more than the credit you have for it: "
+                            "%(available_cents)s."),
+    **dict.fromkeys(("plan_not_yours", "plan_not_valid_today", "plan_does_not_cover"), N_(
+        "This plan cannot pay for it: it does not cover this kind of expense or is not valid "
+        "today. Choose another.")),
+}
+
+
+def purchase_refusal(lang: i18n.Lang, exc: ApiError, offering: dict[str, Any]) -> Errors:
+    """Why the wallet would not sell this voucher, in the person's words and language:
+    beside the plan chosen when it is about that plan, else as the page's message."""
     price = lang.money(offering.get("price_cents"))
-    fringe = wallet.get("fringe") or {}
-    if "fringe_room_cents" in fields:
-        room = fields["fringe_room_cents"]
-        errors.message = _(
-            "This would cross your tax-free limit for fringe benefits of %(limit)s in %(year)s: "
-            "%(room)s left this year, and this costs %(price)s.",
-            limit=lang.money(fringe.get("limit_cents")), year=fringe.get("year", ""),
-            room=lang.money(int(room)) if room.lstrip("-").isdigit() else "—", price=price)
-    elif "insufficient credit" in fields.get("offering_id", "") or exc.code == "insufficient_funds":
-        found = INSUFFICIENT.search(exc.message)
-        available = int(found["available"]) if found else max(
-            [p["balance_cents"] for p in wallet.get("plans", [])
-             if offering.get("category") in p.get("categories", [])] or [0])
-        errors.message = _("Not enough credit: this costs %(price)s and you have %(available)s "
-                           "for it.", price=price, available=lang.money(available))
-    elif "not covered" in fields.get("offering_id", ""):
-        errors.message = _("None of your plans covers this category, so it cannot be bought "
-                           "with your credit.")
-    elif "provider not approved" in fields.get("offering_id", ""):
-        errors.message = _("This provider does not take WeCare vouchers at the moment.")
-    elif "offering_id" in fields or (exc.status == 404 and "plan_id" not in fields):
-        errors.message = _("This offer is no longer available.")
-    elif "plan_id" in fields:
-        errors.add("plan_id", _("This plan cannot pay for it: it does not cover this category "
-                                "or is not valid today. Choose another."))
-    elif "idempotency_key" in fields:
-        errors.message = _("Reload the page and try again.")
-    else:
-        errors.message = views.translate_message(lang, exc.message)
+    if "plan_id" in exc.problems:
+        return refusals.errors(lang, exc, texts=PURCHASE_TEXTS, summary=False, price=price)
+    errors = Errors(lang)
+    errors.message = refusals.say(lang, exc, PURCHASE_TEXTS, price=price)
     return errors
 
 
 def refund_refusal(lang: i18n.Lang, exc: ApiError) -> Errors:
-    """The API's answer to a refund request, beside the fields of our form."""
-    _ = lang.gettext
+    """The API's answer to a refund request, beside the fields of our form: a rule's
+    refusal as itself, a malformed field as the help for that field."""
     errors = Errors(lang)
-    fields = {REFUND_ALIASES.get(k, k): " ".join(map(str, v)) for k, v in exc.fields.items()}
-    raw_room = exc.fields.get("fringe_room_cents", [""])
-    for name, text in fields.items():
-        if name not in REFUND_FIELD_HELP:
+    for name, problems in exc.problems.items():
+        field = REFUND_ALIASES.get(name, name)
+        if field not in REFUND_FIELD_HELP:
             continue
-        if name == "beneficiary_fiscal_code" and "dependant" in text:
-            message = _("This must be your own tax code or that of a dependent child you "
-                        "declared to HR.")
-        elif name == "category" and "not reimbursable" in text:
-            message = _("This kind of expense cannot be refunded in cash: buy a voucher "
-                        "instead.")
-        elif name == "category" and "not covered" in text:
-            message = _("None of your plans covers this kind of expense.")
-        elif name == "spent_on" and "future" in text:
-            message = _("The date of payment cannot be in the future.")
-        elif name == "amount" and "fringe room" in text:
-            room = str(raw_room[0]) if raw_room else ""
-            message = _("This would cross your tax-free limit for fringe benefits: %(room)s "
-                        "left this year.",
-                        room=lang.money(int(room)) if room.lstrip("-").isdigit() else "—")
-        elif name == "amount" and ("credit" in text or exc.code == "insufficient_funds"):
-            found = INSUFFICIENT.search(exc.message)
-            message = _("This is more than the credit you have for it: %(available)s.",
-                        available=lang.money(int(found["available"]))) if found else _(
-                "This is more than the credit you have for it.")
-        elif name == "plan_id":
-            message = _("This plan cannot pay for it: it does not cover this kind of expense "
-                        "or is not valid today. Choose another.")
-        else:
-            message = _help(lang, name)
-        errors.add(name, message)
+        for problem in problems:
+            code = problem.get("code", "")
+            if code not in REFUND_TEXTS and refusals.is_malformed(code):
+                errors.add_text(field, _help(lang, field))
+            else:
+                errors.add_text(field, refusals.text(lang, code, problem.get("params"),
+                                                     REFUND_TEXTS))
     if not errors.fields:
-        errors.message = views.translate_message(lang, exc.message)
+        errors.message = refusals.say(lang, exc, REFUND_TEXTS)
     return errors
 
 
@@ -226,7 +208,7 @@ class EmployeePages:
         except ApiError as exc:
             if exc.status != 400:
                 raise
-            errors = Errors(page.lang, exc.fields, exc.message)
+            errors = refusals.errors(page.lang, exc)
             results = {"items": [], "next_cursor": None}
         template = "employee/_results.html" if page.htmx else "employee/catalogue.html"
         return page.render(template, results=results, query=query, errors=errors,
@@ -279,7 +261,7 @@ class EmployeePages:
                                                 ("GET", "/me/wallet"))
                 errors = (refusals.errors(page.lang, exc, summary=True)
                           if exc.code in LEFT_THE_COMPANY else
-                          purchase_refusal(page.lang, exc, offering, wallet))
+                          purchase_refusal(page.lang, exc, offering))
                 return self._offering_page(
                     page, oid, status=exc.status, chosen_plan=plan_id or "",
                     offering=offering, wallet=wallet, errors=errors)
@@ -502,8 +484,8 @@ class EmployeePages:
                                               errors=refusals.errors(page.lang, exc))
                 if exc.status != 400:
                     raise
-                errors = Errors(page.lang, exc.fields, exc.message)
-                if "email" in exc.fields:
+                errors = refusals.errors(page.lang, exc)
+                if "email" in exc.problems:
                     errors.fields["email"] = [_("Enter the provider's email address, like "
                                                 "info@example.com.")]
             else:
@@ -566,7 +548,7 @@ class EmployeePages:
             except ApiError as exc:
                 if exc.status not in (400, 404):
                     raise
-                errors = Errors(page.lang, exc.fields, exc.message)
+                errors = refusals.errors(page.lang, exc)
                 if exc.status == 404:
                     errors = Errors(page.lang, message=_(
                         "Your preferences cannot be saved yet: try again in a minute."))

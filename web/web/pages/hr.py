@@ -48,34 +48,28 @@ REIMBURSEMENT_STATES = {"requested": N_("Waiting"), "approved": N_("Approved"),
 MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"),
           N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"))
 MAX_CARRIED_CSV = 450_000  # a form field's limit is 500 kB: bigger files are chosen again
-# The API's messages an HR manager meets in forms and imports (translated in it.po).
-API_MESSAGES = (
-    N_("not a valid codice fiscale (check character)"), N_("already enrolled"),
-    N_("already has an account"), N_("already registered"), N_("Not a valid email address."),
-    N_("Missing data for required field."), N_("Not a valid date."), N_("Unknown field."),
-    N_("Not a valid string."), N_("Field may not be null."),
-    N_("this email address already has an account"), N_("must not be before valid_from"),
-    N_("say why when rejecting"), N_("an employee with this email is already enrolled"),
-    N_("an employee with this fiscal_code is already enrolled"),
-)
-PATTERNS = [
-    (re.compile(r"^repeats row (?P<row>\d+)$"), N_("the same as line %(row)s")),
-    (re.compile(r"^unknown column\(s\): (?P<names>.*)$"),
-     N_("Columns this import does not know: %(names)s.")),
-    (re.compile(r"^the file is empty$"), N_("The file is empty.")),
-    (re.compile(r"^the file has a header but no rows$"),
-     N_("The file has a header but no rows.")),
-    (re.compile(r"^at most (?P<n>\d+) rows a file$"), N_("At most %(n)s rows a file.")),
-]
-
-
-def api_text(lang: i18n.Lang, message: str) -> str:
-    """An API message in the person's language, the import's own ones included."""
-    for pattern, template in PATTERNS:
-        match = pattern.match(message)
-        if match:
-            return lang.gettext(template, **match.groupdict())
-    return views.translate_message(lang, message)
+# What a refusal says on HR's pages, where HR's own words fit better than the
+# default's (web.refusals); the placeholders are the code's params.
+HR_TEXTS = {
+    "repeats_row": N_("the same as line %(row)s"),
+    "csv_unknown_columns": N_("Columns this import does not know: %(columns)s."),
+    "csv_empty": N_("The file is empty."),
+    "csv_no_rows": N_("The file has a header but no rows."),
+    "csv_too_many_rows": N_("At most %(max_rows)s rows a file."),
+    "already_enrolled": N_("already enrolled"),
+    "email_taken": N_("already has an account"),
+    "end_before_today": N_("The plan cannot end before today."),
+    "ends_before_start": N_("The plan cannot end before it starts."),
+    "end_too_soon": N_("Not before %(earliest)s: credit was granted on this plan, and "
+                       "employees are told %(notice_days)s days before it ends."),
+    "categories_only_added": N_("Categories can be added, not removed: %(kept)s stay in the "
+                                "plan."),
+    "budget_only_before_first_grant": N_("A budget can be set only before the plan's first "
+                                         "grant: credit was already granted without one."),
+    "budget_below_granted": N_("Not below %(granted_cents)s: an employee was already granted "
+                               "that much on this plan."),
+    "plan_ended": N_("This plan ended on %(valid_until)s: it can no longer be changed."),
+}
 
 
 def today() -> date:
@@ -300,8 +294,8 @@ class HrPages:
         except ApiError as exc:
             if exc.status != 409:
                 raise
-            return self._employee_page(page, eid, status=409,
-                                       errors=Errors(page.lang, message=exc.message))
+            return self._employee_page(page, eid, status=409, errors=Errors(
+                page.lang, message=refusals.say(page.lang, exc, HR_TEXTS)))
         back = page.form.get("back", "")
         if back.startswith("/hr/employees?"):
             return page.redirect(back + "&done=invited")
@@ -350,13 +344,13 @@ class HrPages:
             if exc.status not in (400, 422):
                 raise
             errors = Errors(page.lang)
-            errors.add("file", api_text(page.lang, exc.message))
+            errors.add_text("file", refusals.say(page.lang, exc, HR_TEXTS))
             return page.render("hr/import.html", status=400, errors=errors, preview=None,
                                packed=None)
         bad = [{"row": int(row), "problems": [
-            (field, [api_text(page.lang, m) for m in (ms if isinstance(ms, list) else [ms])])
-            for field, ms in _flat(problems).items()]}
-            for row, problems in preview["errors"].items()]
+            (field, [refusals.text(page.lang, p.get("code", ""), p.get("params"), HR_TEXTS)
+                     for p in found]) for field, found in problems.items()]}
+            for row, problems in preview.get("problems", {}).items()]
         packed = pack_csv(text) if preview["valid"] else None
         if packed and len(packed) > MAX_CARRIED_CSV:
             packed = ""  # too big to carry in the form: the person chooses the file again
@@ -870,83 +864,27 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def _flat(problems: dict[str, Any]) -> dict[str, list[str]]:
-    """A row's problems, nested lists (dependants' tax codes) flattened per field."""
-    flat: dict[str, list[str]] = {}
-    for field, messages in problems.items():
-        if isinstance(messages, dict):
-            messages = [m for ms in messages.values() for m in
-                        (ms if isinstance(ms, list) else [ms])]
-        flat[field] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-    return flat
-
-
 def _errors(lang: i18n.Lang, exc: ApiError, aliases: dict[str, str] | None = None) -> Errors:
     """An API refusal as a form's errors: beside each field it names, or, for a
-    rule (422), its message, which says what is possible."""
-    errors = Errors(lang)
-    fields = {k: v for k, v in (exc.fields or {}).items()
-              if k not in ("bonus_room_cents", "account")}
-    if exc.status == 422 or not fields:
-        errors.message = api_text(lang, exc.message)
+    rule (422), as the page's message, which says what is possible."""
+    if exc.status == 422 or not exc.problems:
+        errors = Errors(lang)
+        errors.message = refusals.say(lang, exc, HR_TEXTS)
         return errors
-    for name, messages in _flat(fields).items():
-        errors.add((aliases or {}).get(name, name), *[api_text(lang, m) for m in messages])
-    return errors
+    return refusals.errors(lang, exc, aliases=aliases, texts=HR_TEXTS, summary=False)
 
 
 PLAN_FIELDS = {"per_employee_budget_cents": "budget"}
-PLAN_MESSAGES = [
-    (re.compile(r"^must not be before today$"), N_("The plan cannot end before today."), {}),
-    (re.compile(r"^must not be before valid_from$"),
-     N_("The plan cannot end before it starts."), {}),
-    (re.compile(r"^not before (?P<day>\d{4}-\d\d-\d\d): credit was granted on this plan"),
-     N_("Not before %(day)s: credit was granted on this plan, and employees are told 14 days "
-        "before it ends."), {"day": "date"}),
-    (re.compile(r"^categories can be added, not removed: (?P<names>.*) stay in the plan$"),
-     N_("Categories can be added, not removed: %(names)s stay in the plan."),
-     {"names": "categories"}),
-    (re.compile(r"^a budget can be set only before the plan's first grant$"),
-     N_("A budget can be set only before the plan's first grant: credit was already granted "
-        "without one."), {}),
-    (re.compile(r"^not below (?P<amount>[\d.]+,\d\d) €: already granted"),
-     N_("Not below %(amount)s: an employee was already granted that much on this plan."),
-     {"amount": "money"}),
-    (re.compile(r"^this plan ended on (?P<day>\d{4}-\d\d-\d\d): it can no longer be changed$"),
-     N_("This plan ended on %(day)s: it can no longer be changed."), {"day": "date"}),
-]
-
-
-def plan_text(lang: i18n.Lang, message: str) -> str:
-    """A refusal of a plan's change in the person's language, its date, amount and
-    categories written their way."""
-    for pattern, template, kinds in PLAN_MESSAGES:
-        match = pattern.match(message)
-        if not match:
-            continue
-        values = match.groupdict()
-        for name, kind in kinds.items():
-            if kind == "date":
-                values[name] = lang.date(values[name])
-            elif kind == "money":
-                values[name] = lang.money(int(values[name].replace(".", "").replace(",", "")))
-            elif kind == "categories":
-                values[name] = ", ".join(views.category_name(lang, c.strip())
-                                         for c in values[name].split(","))
-        return lang.gettext(template, **values)
-    return api_text(lang, message)
+PLAN_FORM_FIELDS = {"name", "valid_until", "categories", "target_groups",
+                    "per_employee_budget_cents", "leftover_policy"}
 
 
 def _plan_errors(lang: i18n.Lang, exc: ApiError) -> Errors:
     """A refused change: each field's problem beside the field (rules too, 422), the
     rest as the summary's message."""
-    errors = Errors(lang)
-    fields = _flat(exc.fields or {})
-    for name, messages in fields.items():
-        errors.add(PLAN_FIELDS.get(name, name), *[plan_text(lang, m) for m in messages])
-    if not fields or set(fields) - {"name", "valid_until", "categories", "target_groups",
-                                    "per_employee_budget_cents", "leftover_policy"}:
-        errors.message = plan_text(lang, exc.message)
+    errors = refusals.errors(lang, exc, aliases=PLAN_FIELDS, texts=HR_TEXTS, summary=False)
+    if not exc.problems or set(exc.problems) - PLAN_FORM_FIELDS:
+        errors.message = refusals.say(lang, exc, HR_TEXTS)
     return errors
 
 

@@ -16,7 +16,7 @@ from babel.numbers import format_percent
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from web import i18n
+from web import i18n, refusals
 from web.client import ApiError
 from web.routing import Page, page
 from web.views import N_, Errors, category_name
@@ -41,26 +41,21 @@ STATUS = {
                      "paid. Write to the WeCare operator to know why and what to do.")),
 }
 
-# The API's messages about a field (English), as what a person can do about it.
-FIELD_MESSAGES: dict[tuple[str, str], str] = {
-    ("vat_number", "not a valid partita IVA (check digit)"):
-        N_("This partita IVA is not valid: check its 11 digits."),
-    ("vat_number", "already registered"):
+# A refusal's code about a field, as what a provider can do about it there.
+FIELD_TEXTS: dict[tuple[str, str], str] = {
+    ("vat_number", "not_a_vat_number"): N_("This partita IVA is not valid: check its 11 digits."),
+    ("vat_number", "provider_already_applied"):
         N_("A provider with this partita IVA has already applied."),
-    ("iban", "not a valid IBAN (check digits)"):
-        N_("This IBAN is not valid: copy it again from your bank statement."),
-    ("email", "already registered"):
+    ("iban", "not_an_iban"): N_("This IBAN is not valid: copy it again from your bank statement."),
+    ("email", "email_taken"):
         N_("This email address already has an account: sign in, or use another one."),
-    ("email", "Not a valid email address."):
-        N_("Enter an email address like name@example.com."),
-    ("province", "a two-letter province code"):
-        N_("Enter the province as 2 letters, like TO."),
-    ("password", "between 10 and 200 characters"): N_("Use at least 10 characters."),
-    ("valid_until", "must not be before valid_from"):
-        N_("The last day cannot come before the first day."),
-    ("offering_id", "withdrawn"): N_("This offering is withdrawn: it cannot change."),
+    ("email", "not_an_email"): N_("Enter an email address like name@example.com."),
+    ("province", "not_a_province"): N_("Enter the province as 2 letters, like TO."),
+    ("password", "password_length"): N_("Use at least 10 characters."),
+    ("valid_until", "ends_before_start"): N_("The last day cannot come before the first day."),
+    ("offering_id", "offering_withdrawn"): N_("This offering is withdrawn: it cannot change."),
 }
-# any message about these fields
+# any problem of these fields
 FIELD_ANY: dict[str, str] = {
     "category": N_("Your agreement does not cover this category."),
     "categories": N_("Choose at least one category."),
@@ -69,11 +64,11 @@ FIELD_ANY: dict[str, str] = {
     "price_cents": N_("Enter the price in euros, like 45,00."),
 }
 GENERIC: dict[str, str] = {
-    "Missing data for required field.": N_("This is required."),
-    "Field may not be null.": N_("This is required."),
-    "Not a valid number.": N_("Enter a number."),
-    "Not a valid date.": N_("Enter a date."),
-    "Not a valid string.": N_("This is required."),
+    "required": N_("This is required."),
+    "null": N_("This is required."),
+    "not_a_string": N_("This is required."),
+    "not_a_number": N_("Enter a number."),
+    "not_a_date": N_("Enter a date."),
 }
 
 
@@ -84,19 +79,17 @@ EMPTY_STATEMENT: dict[str, Any] = {
 
 
 def api_errors(lang: i18n.Lang, exc: ApiError) -> Errors:
-    """An API refusal as a form's errors: each field's message as a person can act on it."""
-    fields: dict[str, list[str]] = {}
-    for name, messages in (exc.fields or {}).items():
-        if isinstance(messages, dict):  # a list's items: {"0": [...]}
-            messages = [m for ms in messages.values()
-                        for m in (ms if isinstance(ms, list) else [ms])]
-        elif not isinstance(messages, list):
-            messages = [messages]
-        fields[name] = [FIELD_MESSAGES.get((name, str(m))) or FIELD_ANY.get(name)
-                        or GENERIC.get(str(m)) or str(m) for m in messages]
-    if fields:
-        return Errors(lang, fields)
-    return Errors(lang, message=exc.message)
+    """An API refusal as a form's errors: each field's problem as a person can act on it."""
+    errors = Errors(lang)
+    for name, problems in exc.problems.items():
+        for problem in problems:
+            code = problem.get("code", "")
+            own = FIELD_TEXTS.get((name, code)) or FIELD_ANY.get(name)
+            errors.add_text(name, lang.gettext(own) if own else refusals.text(
+                lang, code, problem.get("params"), GENERIC))
+    if not errors.fields:
+        errors.message = refusals.say(lang, exc)
+    return errors
 
 
 # -- reading forms -------------------------------------------------------------------------
@@ -217,25 +210,21 @@ def offering_values(offering: dict[str, Any] | None, lang: i18n.Lang) -> dict[st
 def verdict_of(exc: ApiError) -> dict[str, Any] | None:
     """What the API's refusal of a redemption means at the counter; None when it is
     not about the voucher (the form itself is wrong)."""
-    fields = exc.fields if isinstance(exc.fields, dict) else {}
-    codes = [str(c) for c in fields.get("code", [])]
-    if exc.status == 409 and "code" in fields:
-        when = (fields.get("redeemed_at") or [""])[0]
-        if when or "redeemed" in codes:
-            return {"kind": "already", "when": when}
-        return {"kind": "expired" if "expired" in codes else
-                "cancelled" if "cancelled" in codes else "void"}
-    if exc.status == 403 and "not_yours" in codes:
+    if exc.code == "voucher_already_redeemed":
+        return {"kind": "already", "when": exc.params.get("redeemed_at") or ""}
+    if exc.code == "voucher_expired":
+        return {"kind": "expired"}
+    if exc.code == "voucher_not_active":
+        return {"kind": "cancelled" if exc.params.get("status") == "cancelled" else "void"}
+    if exc.code == "voucher_for_another_provider":
         return {"kind": "not_yours"}
     if exc.code == "provider_not_in_circuit":
         return {"kind": "suspended"}
     if exc.status == 404:
         return {"kind": "unknown"}
-    if exc.status == 429:
-        try:
-            seconds = int((fields.get("Retry-After") or ["600"])[0])
-        except ValueError:
-            seconds = 600
+    if exc.code == "rate_limited":
+        seconds = exc.params.get("retry_after")
+        seconds = seconds if isinstance(seconds, int) else 600
         return {"kind": "too_many", "minutes": max(1, math.ceil(seconds / 60))}
     return None
 
@@ -356,9 +345,9 @@ class ProviderPages:
             try:
                 voucher = page.api("POST", path, key=key, json={"code": code})
             except ApiError as exc:
-                if "Idempotency-Key" not in (exc.fields or {}) or exc.status != 409:
+                if exc.code not in ("request_in_progress", "idempotency_conflict"):
                     raise
-                if exc.code != "idempotency_conflict":  # the same request, still running
+                if exc.code == "request_in_progress":  # the same request, still running
                     errors.message = _("The previous try is still running. Wait a moment "
                                        "and press Redeem again.")
                     return page.render("provider/redeem.html", status=409, errors=errors,

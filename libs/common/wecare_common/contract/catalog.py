@@ -14,7 +14,7 @@ from wecare_common.schemas import Cents
 from wecare_common.validators import Upper
 
 DELIVERY = ("on_site", "at_home", "online")
-_ID_CURSOR = validate.Regexp(r"^[0-9]{1,18}$", error="not a cursor")
+_ID_CURSOR = validate.Regexp(r"^[0-9]{1,18}$", error=refusals.NOT_A_CURSOR.message)
 
 
 class ProviderApplication(Schema):
@@ -26,7 +26,7 @@ class ProviderApplication(Schema):
     address = fields.String(required=True, validate=validate.Length(min=1, max=300))
     city = fields.String(load_default="", validate=validate.Length(max=100))
     province = Upper(load_default="", validate=validate.Regexp(
-        r"^([A-Z]{2})?$", error="a two-letter province code"))
+        r"^([A-Z]{2})?$", error=refusals.NOT_A_PROVINCE.message))
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     email = fields.Email(required=True)
@@ -100,7 +100,7 @@ class SearchRequest(Schema):
 
 class CircuitRequest(Schema):
     province = Upper(load_default=None, validate=validate.Regexp(
-        r"^[A-Z]{2}$", error="a two-letter province code"))
+        r"^[A-Z]{2}$", error=refusals.NOT_A_PROVINCE.message))
     category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=_ID_CURSOR)

@@ -107,7 +107,9 @@ class ImportPreviewOut(Out):
     rows = fields.Integer(metadata={"description": "rows in the file"})
     importable = fields.Integer()
     employees = fields.List(fields.Nested(ImportRow))
-    errors = fields.Dict(metadata={"description": "line → field → reasons"})
+    errors = fields.Dict(metadata={"description": "line → field → reasons (English)"})
+    problems = fields.Dict(metadata={"description": "line → field → its problems, each "
+                                     "{code, params} as in x-refusals"})
 
 
 class InvitationResentOut(Out):

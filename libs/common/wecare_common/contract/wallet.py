@@ -25,8 +25,8 @@ def _moment_in_range(value: str) -> None:
 
 
 # a page's last moment and id: where the next page starts
-_MOMENT_CURSOR = (validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$", error="not a cursor"),
-                  _moment_in_range)
+_MOMENT_CURSOR = (validate.Regexp(r"^[0-9]{1,18}\.[0-9A-Za-z-]{1,64}$",
+                                  error=refusals.NOT_A_CURSOR.message), _moment_in_range)
 
 
 class TopupFields(Schema):
@@ -99,7 +99,8 @@ class StatementQuery(PageSchema):
     """A provider's statement: payouts paged by `cursor`, redemptions by their own."""
 
     redemptions_cursor = fields.String(load_default=None, allow_none=True, validate=(
-        validate.Regexp(r"^[0-9]{1,16}\.[0-9]{1,18}$", error="not a cursor")), metadata={
+        validate.Regexp(r"^[0-9]{1,16}\.[0-9]{1,18}$",
+                        error=refusals.NOT_A_CURSOR.message)), metadata={
         "description": "the next page of redemptions (redemptions_next_cursor)"})
     since = UtcDateTime(load_default=None, allow_none=True, metadata={
         "description": "ISO-8601 with offset: count and sum the redemptions from then "
