@@ -52,7 +52,7 @@ def test_no_internal_account_goes_below_zero(session) -> None:
             Leg(ledger.fund_account(company), 0),
             [Leg(ledger.credit_account(employee, plan), 501)]))
     session.rollback()
-    assert "1 missing" in str(exc.value)
+    assert exc.value.params["missing_cents"] == 1 and "0,01 € missing" in str(exc.value)
     assert ledger.balance(session, ledger.fund_account(company)) == 500
     assert ledger.balance(session, ledger.credit_account(employee, plan)) == 0
 
