@@ -124,7 +124,7 @@ def test_bad_input_names_the_field_and_writes_nothing(stack, company, fake) -> N
 
     r = requests.post(f"{stack.url}/api/v1/companies/{company.id}/plans", data="{not json",
                       headers={"Authorization": f"Bearer {company.hr}"}, timeout=10)
-    assert r.status_code == 400 and r.json()["error"]["code"] == "validation_error"
+    assert r.status_code == 400 and r.json()["error"]["code"] == "not_json"
 
 
 def test_tenants_and_roles_are_kept_apart(stack, admin, company, fake) -> None:
