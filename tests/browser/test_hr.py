@@ -159,7 +159,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     problems = desktop.locator("#import-area table tbody tr")
     expect(problems).to_have_count(2)
     expect(problems.nth(0)).to_contain_text("3")
-    expect(problems.nth(0)).to_contain_text("codice fiscale non valido (carattere di controllo)")
+    expect(problems.nth(0)).to_contain_text("Inserisci un codice fiscale valido")
     expect(problems.nth(1)).to_contain_text("4")
     expect(problems.nth(1)).to_contain_text("email")
     shot(desktop, "hr-import-problems-1280")
