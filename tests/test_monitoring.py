@@ -85,7 +85,9 @@ def test_every_deployment_serves_metrics_on_its_own_port_and_is_scraped() -> Non
     assert config["data"]["WECARE_METRICS_ADDRESS"] == "0.0.0.0:9090"
     monitor = next(d for d in docs if d["kind"] == "PodMonitor")
     monitored = set(monitor["spec"]["selector"]["matchExpressions"][0]["values"])
-    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    # WeCare's own (the local overlay also runs PostgreSQL, RabbitMQ and an SMTP sink)
+    deployments = [d for d in docs if d["kind"] == "Deployment"
+                   and d["metadata"]["name"].startswith("wecare-")]
     assert len(deployments) == 6
     for deployment in deployments:
         name = deployment["metadata"]["name"]
@@ -96,7 +98,8 @@ def test_every_deployment_serves_metrics_on_its_own_port_and_is_scraped() -> Non
         assert ports["metrics"] == 9090 and ports["http"] != 9090, name
         assert name in monitored, name
     # not through any Service: the metrics port is reached by Prometheus, pod by pod
-    for service in (d for d in docs if d["kind"] == "Service"):
+    for service in (d for d in docs if d["kind"] == "Service"
+                    and d["metadata"]["name"].startswith("wecare-")):
         assert all(p.get("targetPort") != "metrics" and p["port"] != 9090
                    for p in service["spec"]["ports"]), service["metadata"]["name"]
     assert any(d["kind"] == "ConfigMap" and d["metadata"]["name"] == "wecare-grafana-dashboard"
