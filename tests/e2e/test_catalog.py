@@ -90,10 +90,12 @@ def test_the_wallet_prices_from_the_catalogue_and_follows_its_changes(stack, adm
     assert provider.offering_id not in [
         h["id"] for h in stack.call("GET", "/offerings", token,
                                     params={"provider_id": provider.id}).json()["items"]]
-    # a voucher issued before the suspension still redeems
+    # a suspended provider redeems nothing, not even a voucher issued before (issue 23.3:
+    # what it redeemed before the suspension is still paid; what it tries after is refused)
     r = stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
                    key=uuid.uuid4().hex, json={"code": first["code"]})
-    assert r.status_code == 200, r.text
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["code"] == "provider_not_in_circuit"
 
 
 def test_withdrawn_offerings_cannot_be_bought(stack, admin, company, fake) -> None:
