@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from wallet import copies, ledger, operations, settlement, vouchers
+from wallet.commission import commission_of
 from wallet.models import RedemptionRefusal
 from wecare_common.errors import Forbidden
 from wecare_common.rpc import ServiceUnavailable
@@ -56,7 +57,7 @@ def test_a_suspended_provider_redeems_nothing_and_is_still_paid_what_it_redeemed
         refusals = s.query(RedemptionRefusal).filter_by(provider_id=world.provider_id).all()
         assert {r.voucher_id for r in refusals} == {after["id"]}
         assert standing["refused_redemptions"] == 2 and standing["last_refused_at"]
-        owed = 1_000 - vouchers.commission_of(1_000, 250)
+        owed = 1_000 - commission_of(1_000, 250)
         assert standing["owed_cents"] == owed
         run = settlement.run(s, idempotency_key=str(uuid.uuid4()), stripe_transfer=None)
         s.commit()

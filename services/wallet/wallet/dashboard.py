@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wallet import ledger
+from wallet import keyset, ledger
 from wallet.funding import topup_view
 from wallet.models import (
     Account,
@@ -25,7 +25,6 @@ from wallet.models import (
     Topup,
     Voucher,
 )
-from wallet.operations import _after, _cursor
 
 EXPIRING_DAYS = 60  # a plan ending within this many days is "expiring"
 
@@ -105,8 +104,8 @@ def company_topups(session: Session, company_id: str, limit: int,
     query = select(Topup).where(Topup.company_id == company_id).order_by(
         Topup.created_at.desc(), Topup.id.desc()).limit(limit + 1)
     if cursor:
-        query = query.where(_after(Topup.created_at, Topup.id, cursor, newest_first=True))
+        query = query.where(keyset.after(Topup.created_at, Topup.id, cursor, newest_first=True))
     rows = session.scalars(query).all()
     return {"items": [topup_view(t) for t in rows[:limit]],
-            "next_cursor": (_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
+            "next_cursor": (keyset.cursor_of(rows[limit - 1].created_at, rows[limit - 1].id)
                             if len(rows) > limit else None)}

@@ -26,7 +26,7 @@ from wallet.models import (
     StripeEvent,
     Topup,
 )
-from wallet.settlement import debtor
+from wallet.payouts import debtor
 
 PRODUCER = "wallet"
 # Crockford's base32: no I, L, O or U, so a reference reads aloud without doubt.

@@ -5,15 +5,15 @@ settlement.run."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from wecare_common.contract import refusals
 from wecare_common.db import aware
 
-from wallet import settlement
+from wallet import keyset, settlement
+from wallet.commission import commission_of
 from wallet.funding import topup_view
 from wallet.models import (
     Account,
@@ -24,23 +24,7 @@ from wallet.models import (
     Topup,
     Voucher,
 )
-from wallet.vouchers import commission_of
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _cursor(moment: datetime, row_id: str) -> str:
-    micros = (aware(moment) - EPOCH) // timedelta(microseconds=1)
-    return f"{micros}.{row_id}"
-
-
-def _after(column: Any, id_column: Any, cursor: str, newest_first: bool) -> Any:
-    """The keyset condition for rows after `cursor` (a moment and an id)."""
-    micros, row_id = cursor.split(".", 1)
-    moment = EPOCH + timedelta(microseconds=int(micros))
-    if newest_first:
-        return or_(column < moment, and_(column == moment, id_column < row_id))
-    return or_(column > moment, and_(column == moment, id_column > row_id))
+from wallet.payouts import method_for
 
 
 # -- money in: transfers waiting -----------------------------------------------------------
@@ -52,10 +36,11 @@ def topups(session: Session, *, status: str, method: str | None, limit: int,
     if method:
         query = query.where(Topup.method == method)
     if cursor:
-        query = query.where(_after(Topup.created_at, Topup.id, cursor, newest_first=False))
+        query = query.where(keyset.after(Topup.created_at, Topup.id, cursor,
+                                         newest_first=False))
     rows = session.scalars(query).all()
     return {"items": [topup_view(t) for t in rows[:limit]],
-            "next_cursor": (_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
+            "next_cursor": (keyset.cursor_of(rows[limit - 1].created_at, rows[limit - 1].id)
                             if len(rows) > limit else None)}
 
 
@@ -89,11 +74,7 @@ def settlement_preview(session: Session, *, stripe_configured: bool) -> dict[str
     items = []
     for provider_id, net in owed:
         provider = providers.get(provider_id)
-        method = None  # the same choice as settlement.run
-        if provider is not None and provider.stripe_account_id and stripe_configured:
-            method = "stripe"
-        elif provider is not None and provider.iban:
-            method = "sepa"
+        method = method_for(provider, with_stripe=stripe_configured)  # as settlement.run
         items.append({
             "provider_id": provider_id, "provider_name": provider.name if provider else None,
             "vouchers": vouchers.get(provider_id, 0), "gross_cents": gross.get(provider_id, 0),
@@ -114,8 +95,8 @@ def runs(session: Session, *, limit: int, cursor: str | None) -> dict[str, Any]:
              .order_by(SettlementRun.created_at.desc(), SettlementRun.id.desc())
              .limit(limit + 1))
     if cursor:
-        query = query.where(_after(SettlementRun.created_at, SettlementRun.id, cursor,
-                                   newest_first=True))
+        query = query.where(keyset.after(SettlementRun.created_at, SettlementRun.id, cursor,
+                                         newest_first=True))
     rows = session.execute(query).all()
     page = rows[:limit]
     totals = {run_id: (count, total) for run_id, count, total in session.execute(
@@ -126,7 +107,8 @@ def runs(session: Session, *, limit: int, cursor: str | None) -> dict[str, Any]:
                        "total_cents": int(totals.get(run_id, (0, 0))[1]),
                        "has_sepa": bool(has_sepa)}
                       for run_id, created_at, has_sepa in page],
-            "next_cursor": (_cursor(page[-1][1], page[-1][0]) if len(rows) > limit else None)}
+            "next_cursor": (keyset.cursor_of(page[-1][1], page[-1][0]) if len(rows) > limit
+                            else None)}
 
 
 def _run(session: Session, run_id: str) -> SettlementRun:

@@ -14,9 +14,10 @@ from wecare_common.contract import refusals
 from wecare_common.errors import InsufficientFunds
 
 from wallet import expiry, ledger
+from wallet.fringe import FRINGE, give_back_fringe_room, take_fringe_room
 from wallet.ledger import Leg
 from wallet.models import Employee, ReimbursementHold
-from wallet.vouchers import FRINGE, eligible_plans, give_back_fringe_room, take_fringe_room
+from wallet.vouchers import eligible_plans
 
 PRODUCER = "wallet"
 

@@ -8,49 +8,27 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sepaxml import SepaTransfer
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common import metrics
-from wecare_common.config import MissingSetting, dev_mode, env
 from wecare_common.contract import events, refusals
 from wecare_common.db import aware
 from wecare_common.outbox import record_event
 
-from wallet import ledger
+from wallet import keyset, ledger
+from wallet.commission import commission_of
 from wallet.ledger import Leg
 from wallet.models import Account, Payout, Provider, SettlementRun, Voucher
-from wallet.vouchers import commission_of
+from wallet.payouts import debtor, method_for
 
 PRODUCER = "wallet"
 log = logging.getLogger(__name__)
 RUN_NAMESPACE = uuid.UUID("0b3f9a5e-6f43-4c1e-9d2a-6a1f3e2b7c55")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-# a demo account for development mode only; a deployment must name its own
-DEMO_DEBTOR = {"WECARE_SEPA_DEBTOR_NAME": "WeCare Welfare Platform (demo)",
-               "WECARE_SEPA_DEBTOR_IBAN": "IT60X0542811101000000123456",
-               "WECARE_SEPA_DEBTOR_BIC": "BPMOIT22XXX"}
-
-
-def _debtor_setting(name: str) -> str:
-    value = env(name)
-    if value is None and not dev_mode():  # the wallet checked this at start
-        raise MissingSetting(f"{name} is not set (the account SEPA payouts leave from)")
-    return value or DEMO_DEBTOR[name]
-
-
-def debtor() -> dict[str, Any]:
-    """The platform's own account, from which SEPA payouts leave."""
-    return {"name": _debtor_setting("WECARE_SEPA_DEBTOR_NAME"),
-            "IBAN": _debtor_setting("WECARE_SEPA_DEBTOR_IBAN"),
-            "BIC": _debtor_setting("WECARE_SEPA_DEBTOR_BIC"),
-            "batch": True, "currency": "EUR"}
 
 
 def payout_view(p: Payout) -> dict[str, Any]:
@@ -122,12 +100,13 @@ def _record(session: Session, run_id: str, idempotency_key: str, with_stripe: bo
         commission = sum(commission_of(v.amount_cents, v.commission_bps)
                          for v in session.scalars(unsettled))
         reference: str | None
-        if provider is not None and provider.stripe_account_id and with_stripe:
-            method, status, reference = "stripe", "pending", None
+        method = method_for(provider, with_stripe=with_stripe)
+        if method == "stripe":
+            status, reference = "pending", None
             kind, key, destination = "payout_hold", f"payout-hold:{payout_id}", \
                 held_account(payout_id)
-        elif provider is not None and provider.iban:
-            method, status = "sepa", "sent"
+        elif method == "sepa" and provider is not None and provider.iban:
+            status = "sent"
             reference = "WC" + payout_id.replace("-", "")[:30]
             kind, key, destination = "payout", f"payout:{payout_id}", ledger.EXTERNAL_BANK
             sepa.add_payment({"name": provider.name, "IBAN": provider.iban, "amount": amount,
@@ -228,11 +207,6 @@ def redemption_view(v: Voucher) -> dict[str, Any]:
             "settled_at": aware(v.settled_at).isoformat() if v.settled_at else None}
 
 
-def _redemptions_cursor(v: Voucher) -> str:
-    micros = (aware(v.redeemed_at) - EPOCH) // timedelta(microseconds=1)  # type: ignore[arg-type]
-    return f"{micros}.{v.seq}"
-
-
 def provider_statement(session: Session, provider_id: str, limit: int, cursor: str | None,
                        redemptions_cursor: str | None = None,
                        since: datetime | None = None) -> dict[str, Any]:
@@ -255,10 +229,8 @@ def provider_statement(session: Session, provider_id: str, limit: int, cursor: s
                                       Voucher.status == "redeemed")
                 .order_by(Voucher.redeemed_at.desc(), Voucher.seq.desc()).limit(limit + 1))
     if redemptions_cursor:
-        micros, seq = redemptions_cursor.split(".")
-        moment = EPOCH + timedelta(microseconds=int(micros))
-        redeemed = redeemed.where(or_(Voucher.redeemed_at < moment, and_(
-            Voucher.redeemed_at == moment, Voucher.seq < int(seq))))
+        redeemed = redeemed.where(keyset.after(Voucher.redeemed_at, Voucher.seq,
+                                               redemptions_cursor, newest_first=True, key=int))
     redemptions = session.scalars(redeemed).all()
     provider = session.get_one(Provider, provider_id)
     return {
@@ -269,8 +241,9 @@ def provider_statement(session: Session, provider_id: str, limit: int, cursor: s
         "payouts": [payout_view(p) for p in rows[:limit]],
         "next_cursor": str(rows[limit - 1].seq) if len(rows) > limit else None,
         "redemptions": [redemption_view(v) for v in redemptions[:limit]],
-        "redemptions_next_cursor": (_redemptions_cursor(redemptions[limit - 1])
-                                    if len(redemptions) > limit else None),
+        "redemptions_next_cursor": (
+            keyset.cursor_of(redemptions[limit - 1].redeemed_at,  # type: ignore[arg-type]
+                             redemptions[limit - 1].seq) if len(redemptions) > limit else None),
         "redeemed_since": _redeemed_since(session, provider_id, since) if since else None,
     }
 

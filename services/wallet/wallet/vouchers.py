@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, insert, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 from wecare_common import metrics
 from wecare_common.contract import events, refusals
-from wecare_common.db import aware, insert_ignore
+from wecare_common.db import aware
 from wecare_common.errors import InsufficientFunds, NotFound
 from wecare_common.events import make_envelope
 from wecare_common.money import agreed_price
@@ -26,12 +26,13 @@ from wecare_common.rpc import ServiceUnavailable
 
 from wallet import expiry, ledger
 from wallet.codes import new_code, normalize
+from wallet.commission import commission_of
+from wallet.fringe import FRINGE, give_back_fringe_room, take_fringe_room
 from wallet.ledger import Leg
 from wallet.models import (
     Account,
     Agreement,
     Employee,
-    FringeUsage,
     NetworkMember,
     Offering,
     Plan,
@@ -41,7 +42,6 @@ from wallet.models import (
 )
 
 PRODUCER = "wallet"
-FRINGE = "fringe"
 
 
 def qr_png(code: str) -> bytes:
@@ -102,38 +102,6 @@ def _eligible(rows: list[tuple[Any, int]], category: str, today: date,
     if not eligible:
         raise refusals.CATEGORY_NOT_IN_PLAN(category=category, field="offering_id")
     return eligible
-
-
-def take_fringe_room(session: Session, employee_id: str, year: int, amount: int,
-                     fringe_limit: Callable[[str, int], int], field: str = "offering_id"
-                     ) -> None:
-    """Count a fringe spend against the year's limit, under a row lock; a refusal
-    names the year's limit, the room left and the request's `field`.
-
-    When the wallet has not heard the year's limit yet it asks benefits, with no
-    transaction open: call this before writing anything in the transaction (the reads
-    before are rolled back and read again as needed)."""
-    if session.get(FringeUsage, (employee_id, year)) is None:
-        session.rollback()  # reads only so far: nothing stays open over the call
-        limit = fringe_limit(employee_id, year)
-        insert_ignore(session, FringeUsage.__table__, [{
-            "employee_id": employee_id, "year": year, "limit_cents": limit, "used_cents": 0}])
-    usage = session.scalars(select(FringeUsage).where(
-        FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update()).one()
-    limit = usage.limit_cents
-    room = max(limit - usage.used_cents, 0)
-    if amount > room:
-        # One cent over and the whole year's fringe becomes taxable (TUIR 51 c.3).
-        raise refusals.FRINGE_LIMIT_EXCEEDED(year=year, limit_cents=limit, room_cents=room,
-                                             field=field)
-    usage.used_cents += amount
-
-
-def give_back_fringe_room(session: Session, employee_id: str, year: int, amount: int) -> None:
-    usage = session.scalar(select(FringeUsage).where(
-        FringeUsage.employee_id == employee_id, FringeUsage.year == year).with_for_update())
-    if usage is not None:
-        usage.used_cents -= amount
 
 
 def ask_catalog(catalog: Any, offering_id: str) -> dict[str, Any]:
@@ -291,28 +259,20 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         expires_at=_end_of(plan.valid_until), created_at=datetime.now(UTC),
         list_price_cents=offering.price_cents if agreement_id else None,
         agreement_id=agreement_id)
-    view = voucher_view(Voucher(**row))
-    event = {**view, "provider_name": provider.name}
+    issue = Issue(legs=legs, memo=memo, ledger_key=ledger_key, voucher=row,
+                  event={**voucher_view(Voucher(**row)), "provider_name": provider.name})
     issued = metrics.VOUCHERS_ISSUED.labels(offering.category)
-    if funded and session.get_bind().dialect.name == "postgresql" and _issue_pg(
-            session, legs=legs, memo=memo, ledger_key=ledger_key, voucher=row, event=event):
+    if funded and session.get_bind().dialect.name == "postgresql" and _issue_pg(session, issue):
         metrics.on_commit(session, issued)
-        return view
+        return issue.view
     try:  # the general way: any database, and the refusal's reasons under the row lock
-        ledger.post(session, kind=PURCHASE, idempotency_key=ledger_key, company_id=company_id,
-                    legs=legs, memo=memo,
-                    # no voucher has this key (looked up above), so no transfer has it
-                    fresh=True)
+        _issue_anywhere(session, issue)
     except InsufficientFunds as exc:
         raise refusals.NOT_ENOUGH_CREDIT(
             needed_cents=price, available_cents=max(b for _, b in eligible),
             field="offering_id") from exc
-    # written with one Core statement (the ORM's unit of work is not needed for a
-    # row nothing else touches in this transaction); the view reads a plain record
-    session.execute(insert(Voucher.__table__).values(row))
-    record_event(session, events.VOUCHER_ISSUED, event, producer=PRODUCER, company_id=company_id)
     metrics.on_commit(session, issued)
-    return view
+    return issue.view
 
 
 PURCHASE = "voucher_purchase"
@@ -324,6 +284,12 @@ PURCHASE = "voucher_purchase"
 # account (holding the price), the ledger transaction with its two postings, the
 # voucher and its `voucher.issued` event written. The same rows as ledger.post and
 # record_event write, in one round trip instead of eight.
+# What a voucher row holds when issued: the one list both ways write (the general way
+# inserts the row as it is; the statement below names these columns).
+ISSUED_COLUMNS = ("id", "code", "employee_id", "company_id", "plan_id", "offering_id",
+                  "provider_id", "title", "category", "amount_cents", "commission_bps", "status",
+                  "idempotency_key", "request_hash", "expires_at", "created_at",
+                  "list_price_cents", "agreement_id")
 _ISSUE_PG = text("""
 WITH debit AS (
   UPDATE accounts SET balance_cents = balance_cents - :amount
@@ -346,13 +312,8 @@ WITH debit AS (
             (CAST(:held AS varchar), CAST(:amount AS bigint))) AS leg(account_id, amount_cents)
   RETURNING 1
 ), voucher AS (
-  INSERT INTO vouchers (id, code, employee_id, company_id, plan_id, offering_id, provider_id,
-                        title, category, amount_cents, commission_bps, status,
-                        idempotency_key, request_hash, expires_at, created_at,
-                        list_price_cents, agreement_id)
-  SELECT :voucher_id, :code, :employee_id, :company_id, :plan_id, :offering_id, :provider_id,
-         :title, :category, :amount, :commission_bps, 'issued', :idempotency_key,
-         :request_hash, :expires_at, :created_at, :list_price_cents, :agreement_id FROM debit
+  INSERT INTO vouchers ({columns})
+  SELECT {values} FROM debit
   RETURNING 1
 ), event AS (
   INSERT INTO outbox (event_id, event_type, envelope, created_at, headers)
@@ -361,31 +322,63 @@ WITH debit AS (
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM debit) + (SELECT count(*) FROM legs)
-       + (SELECT count(*) FROM voucher) + (SELECT count(*) FROM event)""")
+       + (SELECT count(*) FROM voucher) + (SELECT count(*) FROM event)""".format(
+    columns=", ".join(ISSUED_COLUMNS), values=", ".join(f":v_{c}" for c in ISSUED_COLUMNS)))
 
 
-def _issue_pg(session: Session, *, legs: list[Leg], memo: dict[str, Any], ledger_key: str,
-              voucher: dict[str, Any], event: dict[str, Any]) -> bool:
+@dataclass(frozen=True)
+class Issue:
+    """What a purchase writes, whichever way it is written: the ledger's transfer from
+    the plan's credit to the voucher's account (`legs`, `memo`, under `ledger_key`),
+    the voucher's row (every one of ISSUED_COLUMNS) and its `voucher.issued` event.
+    tests/test_purchase_writes.py writes one each way and compares the rows."""
+
+    legs: list[Leg]
+    memo: dict[str, Any]
+    ledger_key: str
+    voucher: dict[str, Any]
+    event: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if set(self.voucher) != set(ISSUED_COLUMNS):
+            raise ValueError(f"a voucher row has {sorted(set(self.voucher) ^ set(ISSUED_COLUMNS))}"
+                             " beside ISSUED_COLUMNS")
+
+    @property
+    def view(self) -> dict[str, Any]:
+        return {k: v for k, v in self.event.items() if k != "provider_name"}
+
+
+def _issue_anywhere(session: Session, issue: Issue) -> None:
+    """The general way, on any database: ledger.post under row locks (which refuses
+    with InsufficientFunds), the row, the event."""
+    ledger.post(session, kind=PURCHASE, idempotency_key=issue.ledger_key,
+                company_id=issue.voucher["company_id"], legs=issue.legs, memo=issue.memo,
+                # no voucher has this key (looked up before), so no transfer has it
+                fresh=True)
+    # written with one Core statement (the ORM's unit of work is not needed for a
+    # row nothing else touches in this transaction)
+    session.execute(insert(Voucher.__table__).values(issue.voucher))
+    record_event(session, events.VOUCHER_ISSUED, issue.event, producer=PRODUCER,
+                 company_id=issue.voucher["company_id"])
+
+
+def _issue_pg(session: Session, issue: Issue) -> bool:
     """The purchase's writes in one statement (`_ISSUE_PG`); False, with nothing
     written, when the plan's credit no longer holds the price (a racing purchase took
     it): the caller goes the general way, which says so under the row lock."""
-    debit, held = legs
-    envelope = make_envelope(events.VOUCHER_ISSUED, event, producer=PRODUCER,
+    debit, held = issue.legs
+    voucher = issue.voucher
+    envelope = make_envelope(events.VOUCHER_ISSUED, issue.event, producer=PRODUCER,
                              company_id=voucher["company_id"])
     written = session.execute(_ISSUE_PG, {
+        **{f"v_{c}": voucher[c] for c in ISSUED_COLUMNS},
         "amount": held.amount_cents, "credit": debit.account_id, "held": held.account_id,
         "company_id": voucher["company_id"], "employee_id": voucher["employee_id"],
         "plan_id": voucher["plan_id"], "tx": str(uuid.uuid4()), "kind": PURCHASE,
-        "ledger_key": ledger_key, "content_hash": ledger.content_hash(PURCHASE, legs, memo),
-        "memo": json.dumps(memo), "created_at": voucher["created_at"],
-        "voucher_id": voucher["id"], "code": voucher["code"],
-        "offering_id": voucher["offering_id"], "provider_id": voucher["provider_id"],
-        "title": voucher["title"], "category": voucher["category"],
-        "commission_bps": voucher["commission_bps"],
-        "idempotency_key": voucher["idempotency_key"],
-        "request_hash": voucher["request_hash"], "expires_at": voucher["expires_at"],
-        "list_price_cents": voucher["list_price_cents"],
-        "agreement_id": voucher["agreement_id"],
+        "ledger_key": issue.ledger_key,
+        "content_hash": ledger.content_hash(PURCHASE, issue.legs, issue.memo),
+        "memo": json.dumps(issue.memo), "created_at": voucher["created_at"],
         "event_id": envelope["id"], "envelope": json.dumps(envelope),
         "headers": json.dumps(headers) if (headers := message_headers()) else None,
     }).scalar()
@@ -401,11 +394,6 @@ def _locked(session: Session, **where: Any) -> Voucher | None:
     for column, value in where.items():
         query = query.where(getattr(Voucher, column) == value)
     return session.scalar(query)
-
-
-def commission_of(amount_cents: int, bps: int) -> int:
-    """The platform's share, rounded down to the cent (never more than agreed)."""
-    return amount_cents * bps // 10_000
 
 
 def circuit_status(catalog: Any, provider_id: str) -> str | None:
