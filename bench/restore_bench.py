@@ -93,7 +93,16 @@ def load(s: Any, employees: int, vouchers_each: int, redeem: int = 0, *,
         token = api.token(person["email"], PASSWORD)
         person["token"] = token
         bought = []
-        deadline = time.monotonic() + 60  # the grant and the offering reach the wallet by events
+        # the grant and the offering reach the wallet by events: slow on a loaded machine
+        deadline = time.monotonic() + 300
+        while True:
+            r = http.get(f"{s.url}/api/v1/me/wallet", timeout=60,
+                         headers={"Authorization": f"Bearer {token}"})
+            if r.status_code == 200 and r.json()["total_cents"] >= credit:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{person['email']}'s credit never reached the wallet")
+            time.sleep(0.5)
         key, failures = uuid.uuid4().hex, 0
         while len(bought) < vouchers_each:
             r = http.post(f"{s.url}/api/v1/me/vouchers", json={"offering_id": offering["id"]},
