@@ -1,7 +1,8 @@
 """Liveness and readiness every service reports: GET /live (the process answers;
 Kubernetes' livenessProbe: nothing outside the process is asked, so a database
 outage never restarts pods) and readiness, its database answering (GET /health for
-the readinessProbe, and `health` over RPC for the gateway's /health). A process told
+the readinessProbe, and `health` over RPC for the gateway's /health), and its schema
+one this code can run on (not before its migration Job). A process told
 to stop is unready at once, while it still serves (`draining`: wecare_common.lifecycle)."""
 
 from __future__ import annotations
@@ -12,19 +13,27 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from wecare_common import lifecycle
+from wecare_common import lifecycle, migrations
 from wecare_common.rpc import rpc
 from wecare_common.telemetry import Telemetry, http
 
 
 def readiness(service: str, session: Session) -> dict[str, Any]:
+    """Ready: the database answers and its schema is the one this code needs, or a later
+    one (a new version's pods wait, unready, for its migration Job; the old version's
+    keep serving after it: docs/operations.md#upgrades)."""
+    schema = "ok"
     try:
         session.execute(text("SELECT 1"))
         database = "ok"
+        behind = migrations.schema_behind(service, session)
+        if behind is not None:
+            schema = f"behind: {behind}"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         database = f"error: {type(exc).__name__}"
-    return {"service": service, "status": "ok" if database == "ok" else "error",
-            "database": database}
+    ok = database == "ok" and schema == "ok"
+    return {"service": service, "status": "ok" if ok else "error", "database": database,
+            "schema": schema}
 
 
 def probe_response(report: dict[str, Any]) -> tuple[int, dict[str, str], str]:

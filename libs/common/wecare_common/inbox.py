@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, MetaData, String, Table, delete, select
+from sqlalchemy import Column, Index, MetaData, String, Table, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,6 +28,8 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("event_id", String(36), primary_key=True),
         Column("consumer", String(128), primary_key=True),
         Column("handled_at", UtcDateTime(), nullable=False),
+        # pruning finds the records past their retention by it
+        Index("ix_inbox_handled_at", "handled_at"),
     )
 
 
