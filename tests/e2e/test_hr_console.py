@@ -83,7 +83,8 @@ def test_the_import_s_dry_run_lists_every_bad_row_and_imports_nothing(stack, com
     preview = r.json()
     assert preview["valid"] is False and preview["rows"] == 4 and preview["importable"] == 1
     assert list(preview["errors"]) == ["3", "4", "5"]
-    assert preview["errors"]["5"] == {"email": ["already has an account"]}
+    assert preview["problems"]["5"] == {"email": [{"code": "email_taken", "params": {}}]}
+    assert preview["errors"]["5"] == {"email": ["this email address already has an account"]}
     assert preview["employees"][0]["row"] == 2
     listed = stack.call("GET", f"/companies/{company.id}/employees", company.hr).json()
     assert listed["items"] == []  # a dry run writes nothing

@@ -25,6 +25,12 @@ WEBHOOK_SECRET = "whsec_test_" + "s" * 16
 PUBLISHABLE_KEY = "pk_test_standin"
 
 
+def a_client_address() -> str:
+    """An address of 198.18.0.0/15 (RFC 2544, for tests), a new one each call."""
+    n = int.from_bytes(os.urandom(2), "big")
+    return f"198.{18 + (n >> 15)}.{(n >> 8) & 0x7F}.{n & 0xFF}"
+
+
 @dataclass
 class Stack:
     url: str
@@ -40,7 +46,13 @@ class Stack:
     def call(self, method: str, path: str, token: str | None = None, *,
              key: str | None = None, json: Any = None, headers_extra: dict | None = None,
              **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # Each request comes from a client of its own, as WeCare's many users do (the
+        # gateway trusts the loopback test client's X-Forwarded-For); a test about one
+        # address's limits names it in headers_extra. Without this, every test of a
+        # session would share 127.0.0.1's per-address limits, and fail by their order.
+        headers = {"X-Forwarded-For": a_client_address()}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         if key is not None:
             headers["Idempotency-Key"] = key
         headers.update(headers_extra or {})
