@@ -42,7 +42,8 @@ ACCESS, REFRESH, CSRF, LANG = "wecare_at", "wecare_rt", "wecare_csrf", "wecare_l
 SESSION, SESSION_HEADER = "wecare_session", "X-WeCare-Session"
 REFRESH_MAX_AGE = 14 * 24 * 3600
 REFRESH_EARLY = 60  # seconds before expiry when the access token is renewed
-ROLE_HOME = {"employee": "/home", "provider": "/provider", "hr": "/hr", "admin": "/admin"}
+ROLE_HOME = {"employee": "/home", "provider": "/provider", "hr": "/hr", "admin": "/admin",
+             "network": "/network"}
 
 
 class SignInRequired(Exception):

@@ -8,12 +8,24 @@ from wecare_common.memory import SettledMemory
 from wecare_common.telemetry import Telemetry
 
 # modules, not classes: `nameko run web.service` takes every class here for a service
-from web.pages import admin, auth, common, employee, hr, hr_bonus, provider, worth
+from web.pages import (
+    admin,
+    auth,
+    common,
+    employee,
+    hr,
+    hr_bonus,
+    network,
+    networks_around,
+    provider,
+    worth,
+)
 
 
 class WebService(common.CommonPages, auth.AuthPages, employee.EmployeePages,
                  worth.WorthPages, provider.ProviderPages,
-                 admin.AdminPages, hr.HrPages, hr_bonus.HrBonusPages):
+                 admin.AdminPages, hr.HrPages, hr_bonus.HrBonusPages,
+                 network.NetworkPages, networks_around.NetworksAroundPages):
     name = "web"
     memory = SettledMemory()  # startup's objects out of the collector's walks
     telemetry = Telemetry()  # metrics served, traces, request ids (wecare_common.telemetry)

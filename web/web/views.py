@@ -44,14 +44,18 @@ DESK_MENUS: dict[str, list[tuple[str, str]]] = {
            ("/hr/grants", N_("Grants")), ("/hr/bonus-offers", N_("Bonus offers")),
            ("/hr/reimbursements", N_("Reimbursements")),
            ("/hr/report", N_("Payroll report")), ("/hr/estimates", N_("Estimates")),
-           ("/hr/colleagues", N_("HR colleagues"))],
+           ("/hr/colleagues", N_("HR colleagues")), ("/hr/network", N_("Network"))],
     "admin": [("/admin", N_("Overview")), ("/admin/providers", N_("Providers")),
               ("/admin/transfers", N_("Bank transfers")),
               ("/admin/settlements", N_("Settlements")), ("/admin/accounts", N_("Accounts")),
-              ("/admin/health", N_("Health"))],
+              ("/admin/networks", N_("Networks")), ("/admin/health", N_("Health"))],
+    "network": [("/network", N_("Figures")), ("/network/members", N_("Member firms")),
+                ("/network/plans", N_("Shared plans")), ("/network/circuit", N_("Circuit")),
+                ("/network/report", N_("Report for funders")),
+                ("/network/staff", N_("Network staff"))],
 }
 ROLE_NAMES = {"admin": N_("Operator"), "hr": N_("HR manager"), "employee": N_("Employee"),
-              "provider": N_("Provider")}
+              "provider": N_("Provider"), "network": N_("Network staff")}
 VOUCHER_STATES = {"issued": N_("Active"), "redeemed": N_("Redeemed"),
                   "cancelled": N_("Cancelled"), "expired": N_("Expired")}
 

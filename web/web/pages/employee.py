@@ -173,6 +173,17 @@ def refund_refusal(lang: i18n.Lang, exc: ApiError) -> Errors:
     return errors
 
 
+def as_paid(offering: dict[str, Any]) -> dict[str, Any]:
+    """The offering at the price this employee pays: their network's agreed price when
+    there is one (docs/domain.md#agreements-and-prices), the offering's own kept as
+    list_price_cents; the page shows it and the purchase expects it."""
+    deal = offering.get("network_offer")
+    if not deal or "list_price_cents" in offering:
+        return offering
+    return {**offering, "list_price_cents": offering["price_cents"],
+            "price_cents": deal["price_cents"]}
+
+
 class EmployeePages:
     @page("GET", "/home", roles=EMPLOYEE)
     def employee_home(self, page: Page) -> Response:
@@ -224,6 +235,7 @@ class EmployeePages:
                        wallet: dict[str, Any] | None = None) -> Response:
         if offering is None or wallet is None:
             offering, wallet = page.api_all(("GET", f"/offerings/{oid}"), ("GET", "/me/wallet"))
+        offering = as_paid(offering)
         worth = page.api_all(("GET", "/me/worth", {"params": {
             "amount_cents": offering["price_cents"], "category": offering["category"]}}),
             soft=True)[0]
@@ -253,12 +265,16 @@ class EmployeePages:
             return self._offering_page(page, oid, status=400, errors=Errors(
                 page.lang, message=page.lang.gettext("Reload the page and try again.")))
         try:
-            voucher = page.api("POST", "/me/vouchers", key=key,
-                               json={"offering_id": oid, "plan_id": plan_id})
+            # the price the page showed: never another (a network's price began or ended)
+            shown = page.form.get("price_cents", "")
+            voucher = page.api("POST", "/me/vouchers", key=key, json={
+                "offering_id": oid, "plan_id": plan_id,
+                **({"expected_price_cents": int(shown)} if shown.isdigit() else {})})
         except ApiError as exc:
             if exc.status in (400, 404, 409, 422) or exc.code in LEFT_THE_COMPANY:
                 offering, wallet = page.api_all(("GET", f"/offerings/{oid}"),
                                                 ("GET", "/me/wallet"))
+                offering = as_paid(offering)
                 errors = (refusals.errors(page.lang, exc, summary=True)
                           if exc.code in LEFT_THE_COMPANY else
                           purchase_refusal(page.lang, exc, offering))

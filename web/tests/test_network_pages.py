@@ -1,0 +1,226 @@
+"""The network console and the pages around networks without any server
+(docs/domain.md#networks): each page rendered from canned API answers in both
+languages (one h1, every form with its CSRF token, nothing inline), what the forms
+send, a refusal said by its code, and an employee's network price shown and expected."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from web.client import ApiError
+from web.pages.employee import EmployeePages
+from web.pages.network import NetworkPages
+from web.pages.networks_around import NetworksAroundPages
+
+from tests.test_admin_pages import FakePage as AdminFakePage
+from tests.test_admin_pages import assert_well_formed, html_of
+
+NET, CID, VID = "n-1", "c-1", "v-1"
+
+
+def token(claims: dict[str, Any]) -> str:
+    body = base64.urlsafe_b64encode(json.dumps({**claims, "exp": 4_000_000_000}).encode())
+    return f"x.{body.decode().rstrip('=')}.y"
+
+
+class FakePage(AdminFakePage):
+    def __init__(self, answers: dict[tuple[str, str], Any], *, role: str = "network",
+                 **kwargs: Any) -> None:
+        super().__init__(answers, **kwargs)
+        self.token = token({"role": role, "network_id": NET, "company_id": CID,
+                            "provider_id": VID})
+        from web.routing import claims_of
+
+        self.claims = claims_of(self.token)
+
+
+PUBLIC = {"id": NET, "slug": "cna-torino", "name": "CNA Torino", "kind": "association",
+          "territory": {"provinces": ["TO"], "municipalities": ["Chieri"]}}
+NETWORK = {**PUBLIC, "tax_id": "80012345678", "created_at": "2026-01-01T00:00:00+00:00"}
+
+
+def row(key: str, label: str, people: int, granted: int, spent: int) -> dict[str, Any]:
+    return {"key": key, "label": label, "people": people, "firms": 2,
+            "granted_cents": granted, "spent_cents": spent}
+
+
+TABLE = {"rows": [row("education", "education", 6, 180_000, 17_000)], "other": None,
+         "total": row("", "", 6, 180_000, 17_000), "withheld": False}
+WITHHELD = {"rows": [], "other": None, "total": None, "withheld": True}
+BOARD = {"network": PUBLIC, "year": 2026, "firms": 2, "current_firms": 2,
+         "employees_covered": 6, "fund_cents": 20_000, "withheld": False,
+         "totals": row("", "", 6, 180_000, 17_000), "by_category": TABLE, "by_month": TABLE,
+         "by_municipality": TABLE, "by_member": TABLE, "by_provider": WITHHELD,
+         "by_shared_plan": TABLE}
+REPORT = {"network": PUBLIC, "year": 2026, "generated_at": "2026-12-07T09:00:00+00:00",
+          "member_firms": [{"name": "Alfa Srl", "municipality": "Torino", "province": "TO",
+                            "current": True, "from": "2026-03-01T00:00:00+00:00",
+                            "until": None}],
+          "firms": 1, "employees_covered": 6, "withheld": False,
+          "totals": row("", "", 6, 180_000, 17_000), "by_category": TABLE,
+          "by_municipality": TABLE, "by_provider": WITHHELD}
+MEMBER = {"id": "m-1", "network_id": NET, "company_id": CID, "status": "invited",
+          "municipality": "Torino", "province": "TO", "invited_at": "2026-03-01T00:00:00+00:00",
+          "answered_at": None, "joined_at": None, "left_at": None,
+          "company_name": "Alfa Srl", "vat_number": "12345678903"}
+SHARED = {"id": "s-1", "network_id": NET, "name": "Welfare di rete", "description": "",
+          "fiscal_year": 2026, "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+          "categories": ["education"], "leftover_policy": "return_to_fund",
+          "amount_per_employee_cents": 30_000, "status": "proposed",
+          "created_at": "2026-03-01T00:00:00+00:00"}
+PROVIDER = {"id": VID, "name": "Nido Girasole", "categories": ["education"],
+            "address": "Via Po 1", "city": "Torino", "province": "TO", "lat": 45.07,
+            "lon": 7.69, "network_status": "approved"}
+AGREEMENT = {"id": "a-1", "network_id": NET, "network_name": "CNA Torino", "provider_id": VID,
+             "provider_name": "Nido Girasole", "offering_id": "o-1",
+             "offering_title": "Nido, un mese", "category": "education",
+             "list_price_cents": 10_000, "price_cents": None, "discount_bps": 1_500,
+             "agreed_price_cents": 8_500, "valid_from": None, "valid_until": None,
+             "status": "proposed", "created_at": "2026-03-01T00:00:00+00:00",
+             "answered_at": None, "ended_at": None}
+OFFERING = {"id": "o-2", "provider_id": VID, "title": "Ludoteca", "description": "",
+            "category": "education", "price_cents": 5_000, "delivery": "in_person",
+            "valid_from": None, "valid_until": None, "status": "active",
+            "created_at": "2026-03-01T00:00:00+00:00"}
+ANSWERS = {
+    ("GET", f"/networks/{NET}"): NETWORK,
+    ("GET", f"/networks/{NET}/dashboard"): BOARD,
+    ("GET", f"/networks/{NET}/reports/yearly"): REPORT,
+    ("GET", f"/networks/{NET}/members"): {"items": [MEMBER, {**MEMBER, "id": "m-2",
+                                                             "status": "active"}],
+                                          "next_cursor": None},
+    ("GET", f"/networks/{NET}/shared-plans"): {"items": [{**SHARED, "adopted_by": [
+        {"company_id": CID, "company_name": "Alfa Srl", "plan_id": "p-1",
+         "adopted_at": "2026-03-02T00:00:00+00:00"}]}], "next_cursor": None},
+    ("GET", f"/networks/{NET}/providers"): {"items": [PROVIDER], "next_cursor": None},
+    ("GET", f"/networks/{NET}/agreements"): {"items": [AGREEMENT], "next_cursor": None},
+    ("GET", "/offerings"): {"items": [OFFERING], "next_cursor": None},
+    ("GET", "/networks"): {"items": [NETWORK], "next_cursor": None},
+    ("GET", f"/companies/{CID}/network"): {"membership": None, "invitations": [
+        {**MEMBER, "network": PUBLIC}]},
+    ("GET", f"/companies/{CID}/shared-plans"): {"network": PUBLIC, "items": [
+        {**SHARED, "plan_id": None}], "next_cursor": None},
+    ("GET", f"/providers/{VID}/agreements"): {"items": [AGREEMENT], "next_cursor": None},
+}
+network_pages, around = NetworkPages(), NetworksAroundPages()
+
+
+@pytest.mark.parametrize("pages, handler, path, role", [
+    (network_pages, "network_home", "/network", "network"),
+    (network_pages, "network_members", "/network/members", "network"),
+    (network_pages, "network_plans", "/network/plans", "network"),
+    (network_pages, "network_circuit", "/network/circuit", "network"),
+    (network_pages, "network_report", "/network/report", "network"),
+    (network_pages, "network_staff", "/network/staff", "network"),
+    (around, "admin_networks", "/admin/networks", "admin"),
+    (around, "hr_network", "/hr/network", "hr"),
+    (around, "provider_agreements", "/provider/agreements", "provider")])
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_every_page_renders_well_formed(pages: Any, handler: str, path: str, role: str,
+                                        lang: str) -> None:
+    response = getattr(pages, handler)(FakePage(ANSWERS, role=role, path=path, lang=lang))
+    assert response.status_code == 200
+    assert_well_formed(html_of(response))
+
+
+def test_the_console_shows_totals_and_says_what_is_withheld() -> None:
+    html = html_of(network_pages.network_home(FakePage(ANSWERS, path="/network")))
+    assert "€1,800.00" in html and "€170.00" in html and "Education and childcare" in html
+    assert "withheld: it would describe fewer than 5 people." in html  # by provider
+
+
+def test_the_report_prints_and_downloads() -> None:
+    html = html_of(network_pages.network_report(FakePage(ANSWERS, path="/network/report")))
+    assert "Alfa Srl" in html and 'href="/network/report.csv?year=' in html
+    assert "data-print" in html
+
+
+def test_an_invitation_is_sent_with_the_firm_s_seat_and_a_refusal_said_by_its_code() -> None:
+    sent: list[Any] = []
+    answers = {**ANSWERS, ("POST", f"/networks/{NET}/invitations"):
+               lambda kw: sent.append(kw["json"]) or MEMBER}
+    form = {"csrf_token": "c", "vat_number": "12345678903", "municipality": "Torino",
+            "province": "to"}
+    response = network_pages.network_invite(FakePage(answers, method="POST", form=form))
+    assert response.status_code == 303 and sent == [
+        {"vat_number": "12345678903", "municipality": "Torino", "province": "to"}]
+    answers[("POST", f"/networks/{NET}/invitations")] = ApiError(
+        409, "already_invited", "Whatever English", params={})
+    html = html_of(network_pages.network_invite(FakePage(answers, method="POST", form=form,
+                                                         lang="it")))
+    assert "ha già l&#39;invito della rete" in html and "Whatever English" not in html
+
+
+def test_a_shared_plan_is_proposed_in_cents() -> None:
+    sent: list[Any] = []
+    answers = {**ANSWERS, ("POST", f"/networks/{NET}/shared-plans"):
+               lambda kw: sent.append(kw["json"]) or SHARED}
+    form = {"csrf_token": "c", "name": "Welfare di rete", "fiscal_year": "2026",
+            "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+            "categories": "education", "leftover_policy": "return_to_fund",
+            "amount": "300,00"}
+    response = network_pages.network_propose_plan(FakePage(answers, method="POST",
+                                                           form=form, lang="it"))
+    assert response.status_code == 303
+    assert sent[0]["amount_per_employee_cents"] == 30_000 and sent[0]["categories"] == [
+        "education"]
+
+
+def test_an_agreement_is_a_price_or_a_discount_never_both() -> None:
+    form = {"csrf_token": "c", "offering_id": "o-2", "price": "40", "discount": "15"}
+    response = network_pages.network_propose_agreement(FakePage(ANSWERS, method="POST",
+                                                                form=form))
+    assert response.status_code == 400
+    assert "Give either the agreed price or the discount" in html_of(response)
+    sent: list[Any] = []
+    answers = {**ANSWERS, ("POST", f"/networks/{NET}/agreements"):
+               lambda kw: sent.append(kw["json"]) or AGREEMENT}
+    network_pages.network_propose_agreement(FakePage(answers, method="POST", form={
+        **form, "price": ""}))
+    assert sent == [{"offering_id": "o-2", "discount_bps": 1_500}]
+
+
+def test_the_public_circuit_needs_no_sign_in() -> None:
+    circuit = {"network": PUBLIC, "items": [{**PROVIDER, "offers": [{
+        "offering_id": "o-1", "title": "Nido, un mese", "category": "education",
+        "price_cents": 10_000, "discount_bps": 1_500, "agreed_price_cents": 8_500,
+        "valid_until": None}]}], "next_cursor": None}
+
+    class Anonymous(FakePage):
+        def api_anonymous(self, method: str, path: str, **kwargs: Any) -> Any:
+            assert (method, path) == ("GET", "/networks/cna-torino/circuit")
+            return circuit
+
+    page = Anonymous({}, path="/networks/cna-torino")
+    page.token = None
+    page.claims = {}
+    html = html_of(around.network_circuit_page(page, "cna-torino"))
+    assert_well_formed(html)
+    assert "Nido Girasole" in html and "€85.00" in html and "€100.00" in html
+    assert "openstreetmap.org" in html and "/api/v1/networks/cna-torino/circuit" in html
+
+
+def test_an_employee_sees_the_network_price_and_the_purchase_expects_it() -> None:
+    offering = {**OFFERING, "provider_name": "Nido Girasole", "address": "Via Po 1",
+                "city": "Torino", "province": "TO", "lat": 45.0, "lon": 7.6,
+                "provider_status": "approved", "network_offer": {
+                    "network_id": NET, "network_name": "CNA Torino", "agreement_id": "a-1",
+                    "price_cents": 4_250, "discount_bps": 1_500}}
+    wallet = {"plans": [{"plan_id": "p-1", "name": "Welfare di rete", "balance_cents": 30_000,
+                         "categories": ["education"], "valid_from": "2026-01-01",
+                         "valid_until": "2099-12-31", "expiring": []}], "fringe": None}
+    answers = {("GET", "/offerings/o-2"): offering, ("GET", "/me/wallet"): wallet,
+               ("GET", "/me/worth"): ApiError(503, "service_unavailable", "down")}
+    html = html_of(EmployeePages().offering(FakePage(answers, role="employee",
+                                                     path="/offerings/o-2"), "o-2"))
+    assert "Agreed by CNA Torino" in html and "€42.50" in html and "instead of €50.00" in html
+    assert 'name="price_cents" value="4250"' in html
+    sent: list[Any] = []
+    answers[("POST", "/me/vouchers")] = lambda kw: sent.append(kw["json"]) or {"id": "x"}
+    EmployeePages().buy(FakePage(answers, role="employee", method="POST", form={
+        "csrf_token": "c", "idempotency_key": "k", "plan_id": "p-1", "price_cents": "4250"}),
+        "o-2")
+    assert sent == [{"offering_id": "o-2", "plan_id": "p-1", "expected_price_cents": 4_250}]
