@@ -15,7 +15,7 @@ import pytest
 from web.client import Answer, ApiError
 from web.pages.admin import AdminPages
 from web.pages.employee import EmployeePages
-from web.pages.hr import HrPages
+from web.pages.hr_people import HrPeoplePages
 from web.routing import Page
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -142,7 +142,7 @@ COLLEAGUES = {"items": [account(ME, "giulia@officinerossi.test"),
 def test_hr_sees_its_colleagues_and_may_remove_any_but_itself(lang, words) -> None:
     page = FakePage("hr", {("GET", "/companies/c1/hr-managers"): COLLEAGUES},
                     path="/hr/colleagues", lang=lang)
-    text = html(HrPages().hr_colleagues(page))
+    text = html(HrPeoplePages().hr_colleagues(page))
     well_formed(text)
     for word in words:
         assert word in text, word
@@ -156,13 +156,13 @@ def test_removing_a_colleague_says_who_lost_access() -> None:
                            account(OTHER, "carla@officinerossi.test", "removed")},
                     method="POST", path=f"/hr/colleagues/{OTHER}/removal",
                     form={"csrf_token": "c"})
-    response = HrPages().hr_remove_colleague(page, OTHER)
+    response = HrPeoplePages().hr_remove_colleague(page, OTHER)
     assert response.status_code == 303
     assert response.headers["Location"] == "/hr/colleagues?removed=carla%40officinerossi.test"
     done = FakePage("hr", {("GET", "/companies/c1/hr-managers"): COLLEAGUES},
                     path="/hr/colleagues", query={"removed": "carla@officinerossi.test"})
     assert "carla@officinerossi.test no longer has access" in html(
-        HrPages().hr_colleagues(done))
+        HrPeoplePages().hr_colleagues(done))
 
 
 # -- an employee who left --------------------------------------------------------------------

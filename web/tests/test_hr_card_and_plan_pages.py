@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from web.client import ApiError
-from web.pages.hr import HR_TEXTS, HrPages
+from web.pages.hr import HR_TEXTS
+from web.pages.hr_funding import HrFundingPages
+from web.pages.hr_plans import HrPlanPages
 from web.routing import Page
 from wecare_common.contract import refusals as R
 from werkzeug.test import EnvironBuilder
@@ -79,6 +81,10 @@ def funding(options: dict[str, Any] = CARD, *topups: dict[str, Any],
                                            "fund_balance_cents": balance},
             ("GET", f"/companies/{CID}/topups"): {"items": list(topups), "next_cursor": None},
             ("GET", f"/companies/{CID}/funding-options"): options}
+
+
+class HrPages(HrFundingPages, HrPlanPages):
+    pass
 
 
 pages = HrPages()

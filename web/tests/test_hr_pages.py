@@ -11,16 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from web.client import ApiError  # noqa: E402
 from web.i18n import Lang  # noqa: E402
-from web.pages.hr import (  # noqa: E402
-    HR_TEXTS,
-    _category_hint,
-    _errors,
-    _is_date,
-    _table_link,
-    bar_chart,
-    pack_csv,
-    unpack_csv,
-)
+from web.pages.hr import HR_TEXTS, bar_chart, is_date, refused  # noqa: E402
+from web.pages.hr_people import _table_link, pack_csv, unpack_csv  # noqa: E402
+from web.pages.hr_plans import _category_hint  # noqa: E402
 from wecare_common.contract import refusals as R  # noqa: E402
 
 from web import refusals  # noqa: E402
@@ -68,7 +61,7 @@ def test_the_import_s_problems_in_italian_by_their_codes() -> None:
 
 
 def test_a_form_s_errors_beside_each_field_and_a_rule_s_refusal_as_its_message() -> None:
-    errors = _errors(IT, ApiError(400, "validation_error", "invalid", problems={
+    errors = refused(IT, ApiError(400, "validation_error", "invalid", problems={
         "amount_cents": [{"code": "required", "params": {}}],
         "dependent_children": [{"code": "not_a_fiscal_code", "params": {}}]}),
         {"amount_cents": "amount"})
@@ -76,7 +69,7 @@ def test_a_form_s_errors_beside_each_field_and_a_rule_s_refusal_as_its_message()
     assert errors.first("dependent_children").startswith("Inserisci un codice fiscale valido")
     assert errors.message is None
     short = R.INSUFFICIENT_FUNDS(field="amount_cents")
-    rule = _errors(EN, ApiError(422, short.code, short.message, short.params,
+    rule = refused(EN, ApiError(422, short.code, short.message, short.params,
                                 short.problems))
     assert rule.message == "There is not enough credit for this." and rule.fields == {}
 
@@ -107,4 +100,4 @@ def test_the_table_s_links_keep_the_search_and_change_one_thing() -> None:
 
 
 def test_dates_as_the_date_field_sends_them() -> None:
-    assert _is_date("2026-12-31") and not _is_date("31/12/2026") and not _is_date("")
+    assert is_date("2026-12-31") and not is_date("31/12/2026") and not is_date("")

@@ -15,6 +15,11 @@ from web.pages import (
     employee,
     hr,
     hr_bonus,
+    hr_funding,
+    hr_grants,
+    hr_people,
+    hr_plans,
+    hr_reimbursements,
     network,
     networks_around,
     provider,
@@ -24,7 +29,9 @@ from web.pages import (
 
 class WebService(common.CommonPages, auth.AuthPages, employee.EmployeePages,
                  worth.WorthPages, provider.ProviderPages,
-                 admin.AdminPages, hr.HrPages, hr_bonus.HrBonusPages,
+                 admin.AdminPages, hr.HrPages, hr_people.HrPeoplePages,
+                 hr_funding.HrFundingPages, hr_plans.HrPlanPages, hr_grants.HrGrantPages,
+                 hr_reimbursements.HrReimbursementPages, hr_bonus.HrBonusPages,
                  network.NetworkPages, networks_around.NetworksAroundPages):
     name = "web"
     memory = SettledMemory()  # startup's objects out of the collector's walks

@@ -12,11 +12,11 @@ from werkzeug.wrappers import Response
 
 from web import i18n, refusals
 from web.client import ApiError
+from web.pages.hr import HR, open_plans
 from web.pages.worth import BANDS, OUTCOMES
 from web.routing import Page, page
 from web.views import N_, Errors
 
-HR = ("hr",)
 OFFER_FIELDS = ("plan_id", "name", "agreement", "amount", "deadline")
 OFFER_ALIASES = {"amount_cents": "amount", "employee_ids": "who", "all": "who"}
 STATES = {"open": N_("Open: employees are choosing"), "settling": N_("Being paid"),
@@ -36,13 +36,9 @@ class HrBonusPages:
         offers = page.api("GET", f"/companies/{page.company_id}/bonus-offers")["items"]
         return page.render("hr/bonus_offers.html", offers=offers, STATES=STATES)
 
-    def _open_plans(self, page: Page) -> list[dict[str, Any]]:
-        plans = page.api("GET", f"/companies/{page.company_id}/plans")["items"]
-        return [p for p in plans if p["valid_until"] > date.today().isoformat()]
-
     def _offer_form(self, page: Page, form: dict[str, str], errors: Errors | None = None,
                     status: int = 200, key: str | None = None) -> Response:
-        plans = self._open_plans(page)
+        plans = open_plans(page, since=date.today() + timedelta(days=1))
         if not form.get("plan_id") and plans:
             form["plan_id"] = plans[0]["id"]
         years = sorted({p["fiscal_year"] for p in plans}) or [date.today().year]
