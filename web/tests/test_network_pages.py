@@ -52,7 +52,8 @@ TABLE = {"rows": [row("education", "education", 6, 180_000, 17_000)], "other": N
 WITHHELD = {"rows": [], "other": None, "total": None, "withheld": True}
 BOARD = {"network": PUBLIC, "year": 2026, "firms": 2, "current_firms": 2,
          "employees_covered": 6, "fund_cents": 20_000, "withheld": False,
-         "totals": row("", "", 6, 180_000, 17_000), "by_category": TABLE, "by_month": TABLE,
+         "totals": row("", "", 6, 180_000, 17_000), "by_category": TABLE,
+         "by_month": {**TABLE, "rows": [row("3", "3", 6, 180_000, 17_000)]},
          "by_municipality": TABLE, "by_member": TABLE, "by_provider": WITHHELD,
          "by_shared_plan": TABLE}
 REPORT = {"network": PUBLIC, "year": 2026, "generated_at": "2026-12-07T09:00:00+00:00",
@@ -130,6 +131,9 @@ def test_the_console_shows_totals_and_says_what_is_withheld() -> None:
     html = html_of(network_pages.network_home(FakePage(ANSWERS, path="/network")))
     assert "€1,800.00" in html and "€170.00" in html and "Education and childcare" in html
     assert "withheld: it would describe fewer than 5 people." in html  # by provider
+    assert "<th scope=\"row\">March</th>" in html
+    it = html_of(network_pages.network_home(FakePage(ANSWERS, path="/network", lang="it")))
+    assert "<th scope=\"row\">Marzo</th>" in it
 
 
 def test_the_report_prints_and_downloads() -> None:
