@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -14,9 +15,9 @@ from web.client import ApiError
 from web.pages.employee import EmployeePages
 from web.pages.network import NetworkPages
 from web.pages.networks_around import NetworksAroundPages
-
-from tests.test_admin_pages import FakePage as AdminFakePage
-from tests.test_admin_pages import assert_well_formed, html_of
+from web.routing import Page, claims_of
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 NET, CID, VID = "n-1", "c-1", "v-1"
 
@@ -26,15 +27,41 @@ def token(claims: dict[str, Any]) -> str:
     return f"x.{body.decode().rstrip('=')}.y"
 
 
-class FakePage(AdminFakePage):
-    def __init__(self, answers: dict[tuple[str, str], Any], *, role: str = "network",
-                 **kwargs: Any) -> None:
-        super().__init__(answers, **kwargs)
-        self.token = token({"role": role, "network_id": NET, "company_id": CID,
-                            "provider_id": VID})
-        from web.routing import claims_of
+class FakePage(Page):
+    """A request to a page whose API answers are canned: {(method, path): answer}
+    (an exception is raised, a callable gets the call's kwargs)."""
 
+    def __init__(self, answers: dict[tuple[str, str], Any], *, role: str = "network",
+                 method: str = "GET", path: str = "/network",
+                 form: dict[str, str] | None = None, lang: str = "en") -> None:
+        signed = token({"role": role, "network_id": NET, "company_id": CID,
+                        "provider_id": VID})
+        builder = EnvironBuilder(method=method, path=path, data=form, headers={
+            "Cookie": f"wecare_at={signed}; wecare_csrf=c; wecare_lang={lang}"})
+        super().__init__(Request(builder.get_environ()))
         self.claims = claims_of(self.token)
+        self.answers = answers
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self.answers[(method, path)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer(kwargs) if callable(answer) else answer
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.api(method, path, **kwargs)  # api_all's calls, canned too
+
+
+def html_of(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def assert_well_formed(html: str) -> None:
+    """One h1; every form that posts carries the CSRF token; nothing inline."""
+    assert html.count("<h1") == 1
+    for form in re.findall(r'<form method="post".*?</form>', html, re.S):
+        assert 'name="csrf_token" value="c"' in form, form
+    assert "style=" not in html and not re.search(r"<script(?![^>]*\bsrc=)", html)
 
 
 PUBLIC = {"id": NET, "slug": "cna-torino", "name": "CNA Torino", "kind": "association",
