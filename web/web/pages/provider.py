@@ -4,6 +4,7 @@ application to join the circuit."""
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from datetime import UTC, date, datetime, time
@@ -218,6 +219,8 @@ def verdict_of(exc: ApiError) -> dict[str, Any] | None:
         return {"kind": "cancelled" if exc.params.get("status") == "cancelled" else "void"}
     if exc.code == "voucher_for_another_provider":
         return {"kind": "not_yours"}
+    if exc.code in ("voucher_signature_invalid", "voucher_key_expired"):  # a scanned QR
+        return {"kind": "forged" if exc.code == "voucher_signature_invalid" else "old_qr"}
     if exc.code == "provider_not_in_circuit":
         return {"kind": "suspended"}
     if exc.status == 404:
@@ -227,6 +230,58 @@ def verdict_of(exc: ApiError) -> dict[str, Any] | None:
         seconds = seconds if isinstance(seconds, int) else 600
         return {"kind": "too_many", "minutes": max(1, math.ceil(seconds / 60))}
     return None
+
+
+# -- the counter with no network (docs/offline.md, static/js/offline.js) --------------------
+# what the phone queued: the Idempotency-Key it made, the QR's signed text, when it
+# accepted it (by its clock set right with the server's) and which phone it is
+OFFLINE_ITEM = ("key", "qr", "accepted_at", "device")
+# the limits the phone keeps (GET /me's offline_limits): cents, cents, hours
+LIMITS = ("voucher_cents", "waiting_cents", "hours")
+
+
+def json_answer(page: Page, data: Any, status: int = 200) -> Response:
+    return page.finish(Response(json.dumps(data), status=status, mimetype="application/json",
+                                headers={"Cache-Control": "no-store"}))
+
+
+def limits_of(me: dict[str, Any] | None) -> dict[str, int] | None:
+    """The provider's offline limits as the phone keeps them; None when the API did not
+    say (the phone then accepts nothing offline: it cannot know how far it may go)."""
+    me = me or {}
+    limits = me.get("offline_limits") or (me.get("provider") or {}).get("offline_limits")
+    if not isinstance(limits, dict) or not all(
+            type(limits.get(name)) is int and limits[name] >= 0 for name in LIMITS):
+        return None
+    return {name: limits[name] for name in LIMITS}
+
+
+def offline_body(item: dict[str, str]) -> dict[str, Any]:
+    """A queued redemption as the API's offline body: the signed text as it was
+    scanned, when it was accepted, and by which phone."""
+    return {"items": [{"signed": item["qr"], "accepted_at": item["accepted_at"],
+                       "device_id": item["device"]}]}
+
+
+def offline_outcome(lang: i18n.Lang, answer: Any) -> dict[str, Any]:
+    """The API's answer for one offline redemption → what the phone does with it:
+    recorded (paid with the next settlement), already (this provider had redeemed it:
+    paid once, said so) or refused (said why); retry when the answer is not one of those."""
+    items = answer.get("items") if isinstance(answer, dict) else None
+    one = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+    outcome = one.get("outcome")
+    if outcome == "recorded":
+        return {"outcome": "recorded"}
+    if outcome == "already_redeemed_by_you":
+        return {"outcome": "already", "message": lang.gettext(
+            "You had already redeemed it on %(when)s, online or on another phone: it is "
+            "paid once.", when=lang.datetime(one.get("redeemed_at")))}
+    refusal = one.get("refusal")
+    if outcome == "refused" and isinstance(refusal, dict):
+        code = str(refusal.get("code") or "unexpected_error")
+        return {"outcome": "refused", "code": code,
+                "message": refusals.text(lang, code, refusal.get("params"))}
+    return {"outcome": "retry"}
 
 
 def percent(lang: i18n.Lang, bps: int | None) -> str:
@@ -367,6 +422,40 @@ class ProviderPages:
                                provider={}, verdict=verdict, voucher=None)
         return page.render("provider/redeem.html", code=code, provider={},
                            verdict={"kind": "redeemed"}, voucher=voucher)
+
+    # -- redeem with no network (docs/offline.md) ------------------------------------------
+    @page("GET", "/provider/redeem/offline-state", roles=PROVIDER)
+    def provider_offline_state(self, page: Page) -> Response:
+        """What the phone keeps to check vouchers with no network (static/js/offline.js
+        asks whenever it has one): WeCare's public keys, this provider's offline limits,
+        and the server's time (the phone's clock may be wrong, and how long it has been
+        offline is counted from here)."""
+        keys, me = page.api_all(("GET", "/voucher-keys"), ("GET", "/me"), soft=True)
+        return json_answer(page, {
+            "provider": page.provider_id, "now": datetime.now(UTC).isoformat(),
+            "csrf": page.csrf,
+            "keys": (keys or {}).get("keys", []), "limits": limits_of(me)})
+
+    @page("POST", "/provider/redeem/offline", roles=PROVIDER)
+    def provider_offline_send(self, page: Page) -> Response:
+        """One redemption the phone accepted with no network, sent now with the
+        Idempotency-Key it was given then (JSON, CSRF token in X-CSRF-Token): the answer
+        is recorded, yours (already recorded) or refused with what the refusal says in
+        the person's language; `retry` when it is not known yet."""
+        item = page.request.get_json(silent=True)
+        if not isinstance(item, dict) or not all(
+                isinstance(item.get(k), str) and item[k] for k in OFFLINE_ITEM):
+            return json_answer(page, {"outcome": "refused", "message": page.lang.gettext(
+                "This redemption cannot be read: it was not sent.")}, status=400)
+        try:
+            answer = page.api("POST", "/provider/redemptions/offline", key=item["key"],
+                              json=offline_body(item))
+        except ApiError as exc:
+            if exc.status >= 500 or exc.code in ("request_in_progress", "rate_limited"):
+                return json_answer(page, {"outcome": "retry"}, status=503)
+            return json_answer(page, {"outcome": "refused", "code": exc.code,
+                                      "message": refusals.say(page.lang, exc)})
+        return json_answer(page, offline_outcome(page.lang, answer))
 
     # -- offerings --------------------------------------------------------------------------
     def _offerings(self, page: Page) -> list[dict[str, Any]]:

@@ -97,8 +97,9 @@
     }
 
     toggle.addEventListener("click", function () { if (stream) { stop(); say("stopped"); } else start(); });
-    // leaving the page (or hiding it) lets the camera go
+    // leaving the page (or hiding it), or an answer given here (offline.js), lets the camera go
     window.addEventListener("pagehide", stop);
+    document.addEventListener("wecare:answered", function () { done = true; stop(); toggle.hidden = true; });
     document.addEventListener("visibilitychange", function () {
       if (document.hidden && stream) stop();
     });

@@ -1,6 +1,8 @@
 /* WeCare's service worker: the vouchers a person opened stay readable with no
-   network (a voucher's QR shows at the counter even in a basement); static
-   files come from the cache; any other page falls back to an offline notice.
+   network (a voucher's QR shows at the counter even in a basement), and so does the
+   provider's redeem page (it checks signed vouchers itself with no network:
+   static/js/offline.js, docs/offline.md); static files come from the cache; any other
+   page falls back to an offline notice.
    A shared phone forgets: the kept pages belong to the session they were opened in
    (each page says which in X-WeCare-Session: a digest of the session and when it
    ends), and are dropped when that session ends for any reason: signing out or in
@@ -9,14 +11,18 @@
 "use strict";
 var PAGES = "wecare-pages";
 var STATIC = "wecare-static-v2";
-var KEPT = /^\/vouchers(\/[^/]+)?$/;
+var KEPT = /^\/(vouchers(\/[^/]+)?|provider\/redeem)$/;
+// the redeem form: sent with no network after all, its code goes back to the kept page
+var REDEEM = "/provider/redeem";
 var FORGET = /^\/(sign-(in|out)|password\/new)$/;
 var SESSION = "X-WeCare-Session";
 var SESSION_COOKIE = "wecare_session";
 // the styles and scripts every page uses, by their plain address: what an offline page
 // falls back to when the exact fingerprinted version is not in the cache
 var CORE = ["/static/css/wecare.css", "/static/js/app.js", "/static/vendor/htmx/htmx.min.js",
-            "/static/img/icons.svg", "/static/img/logo.svg"];
+            "/static/img/icons.svg", "/static/img/logo.svg",
+            // the redeem page's, so that it works offline even if never loaded through here
+            "/static/js/offline.js", "/static/js/scanner.js", "/static/vendor/jsqr/jsQR.js"];
 
 function anonymous(path) { return new Request(path, { credentials: "omit" }); }
 
@@ -81,6 +87,9 @@ function forget(current) {
 
 self.addEventListener("message", function (event) {
   if (event.data === "forget") event.waitUntil(forget());
+  // a provider's page asks for the redeem page to be kept, so that it opens with no
+  // network even if the provider has not opened it since signing in
+  else if (event.data && event.data.keep === REDEEM) event.waitUntil(keep(REDEEM));
 });
 
 // A kept page may be shown only while its session lasts: its end not passed, and (where
@@ -130,6 +139,17 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin || url.pathname.indexOf("/api/") === 0) return;
   if (request.method === "POST" && FORGET.test(url.pathname)) {
     event.waitUntil(forget());  // the request itself goes on untouched
+    return;
+  }
+  if (request.method === "POST" && url.pathname === REDEEM && request.mode === "navigate") {
+    // the phone thought it had a network and had none: the kept page checks the code
+    var sent = request.clone();
+    event.respondWith(fetch(request).catch(function () {
+      return sent.formData().then(function (form) {
+        var code = String(form.get("code") || "");
+        return Response.redirect(REDEEM + "#check=" + encodeURIComponent(code), 303);
+      }).catch(offline);
+    }));
     return;
   }
   if (request.method !== "GET") return;
