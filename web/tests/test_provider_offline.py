@@ -110,6 +110,7 @@ def test_what_cannot_be_read_is_not_sent(body: Any) -> None:
     (ApiError(503, "service_unavailable", "down"), "retry"),
     (ApiError(409, "request_in_progress", "busy"), "retry"),
     (ApiError(429, "rate_limited", "slow", params={"retry_after": 60}), "retry"),
+    (ApiError(404, "not_found", "an older gateway without the route"), "retry"),
     (ApiError(403, "provider_not_in_circuit", "suspended"), "refused"),
 ])
 def test_an_error_of_the_whole_request_is_tried_again_or_said(error: ApiError,

@@ -451,7 +451,9 @@ class ProviderPages:
             answer = page.api("POST", "/provider/redemptions/offline", key=item["key"],
                               json=offline_body(item))
         except ApiError as exc:
-            if exc.status >= 500 or exc.code in ("request_in_progress", "rate_limited"):
+            # not now (the API or its route not there yet, busy, slow): the same key later
+            if exc.status >= 500 or exc.status in (404, 408) or exc.code in (
+                    "request_in_progress", "rate_limited"):
                 return json_answer(page, {"outcome": "retry"}, status=503)
             return json_answer(page, {"outcome": "refused", "code": exc.code,
                                       "message": refusals.say(page.lang, exc)})
