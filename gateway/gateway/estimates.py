@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
+from wecare_common.db import insert_on_conflict
 
 from gateway.models import IncomeEstimate
 
@@ -19,14 +21,14 @@ def income_of(session: Session, user_id: str) -> int | None:
 
 def state_income(session: Session, user_id: str, income_cents: int | None) -> int | None:
     """Keep the person's figure, or forget it (None). Commits."""
-    found = session.get(IncomeEstimate, user_id)
     if income_cents is None:
-        if found is not None:
-            session.delete(found)
-    elif found is None:
-        session.add(IncomeEstimate(user_id=user_id, income_cents=income_cents,
-                                   updated_at=datetime.now(UTC)))
-    else:
-        found.income_cents, found.updated_at = income_cents, datetime.now(UTC)
+        session.execute(delete(IncomeEstimate).where(IncomeEstimate.user_id == user_id))
+    else:  # one statement: the same figure sent twice at once is kept once
+        now = datetime.now(UTC)
+        statement = insert_on_conflict(session, IncomeEstimate).values(
+            user_id=user_id, income_cents=income_cents, updated_at=now)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["user_id"], set_={"income_cents": income_cents,
+                                              "updated_at": now}))
     session.commit()
     return income_cents

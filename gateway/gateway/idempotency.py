@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,21 @@ from gateway.models import IdempotencyRecord
 _records = IdempotencyRecord.__table__
 
 KEEP_FOR = timedelta(hours=48)
+
+
+# A caller's Idempotency-Key may be 200 characters of anything (docs/api.md#idempotency-keys);
+# the services build their own keys from the one they are given (`voucher:<employee>:<key>`,
+# `grant:<key>`, Stripe's header) into columns of 200 characters and headers of Latin-1.
+# A key that is short and plain goes on as it is (a retry made before this rule finds
+# what it made); any other goes as its digest: the same key, the same digest.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9._~:+=/-]{1,64}")
+
+
+def bounded(key: str) -> str:
+    """The caller's key as the services are given it: at most 64 plain characters."""
+    if _PLAIN_KEY.fullmatch(key):
+        return key
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def request_hash(method: str, path: str, body: Any) -> str:

@@ -109,8 +109,12 @@ class ApiRoute(HttpEntrypoint):
             if not key or len(key) > 200:
                 raise refusals.IDEMPOTENCY_KEY_REQUIRED(field="Idempotency-Key")
             call.idempotency_key = key
-        # the URL's variables, which nameko's web server sets on the request
-        return (call,), dict(vars(request)["path_values"])
+        # the URL's variables, which nameko's web server sets on the request (a NUL
+        # in one, "%00", would reach the database: refused, naming it)
+        path_values = dict(vars(request)["path_values"])
+        for name, value in path_values.items():
+            refuse_nul(value, name)
+        return (call,), path_values
 
     def _standing(self, session_id: str | None) -> Standing | None:
         """Asked of the service's database provider (the gateway owns sessions). A token
@@ -150,10 +154,11 @@ def read_raw(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
 
 
 def refuse_nul(data: Any, where: str = "_body") -> Any:
-    """No text field may hold a NUL character: no database stores it, and no
-    person types it."""
+    """No text field may hold a NUL character or an unpaired surrogate (JSON's
+    "\\ud800" alone is no character in UTF-8): no database stores them, and no person
+    types them."""
     if isinstance(data, str):
-        if "\x00" in data:
+        if "\x00" in data or not _encodable(data):
             raise refusals.NUL_CHARACTER(field=where)
     elif isinstance(data, dict):
         for key, value in data.items():
@@ -163,6 +168,14 @@ def refuse_nul(data: Any, where: str = "_body") -> Any:
         for value in data:
             refuse_nul(value, where)
     return data
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_form(request: Request, limit: int) -> dict[str, Any]:

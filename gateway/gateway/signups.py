@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from wecare_common.contract import refusals
 from wecare_common.errors import DomainError, ServiceUnavailable
 
-from gateway import users
+from gateway import idempotency, users
 from gateway.auth import hash_password
 from gateway.models import Signup, User
 
@@ -48,7 +48,7 @@ def sign_up(session: Session, *, kind: str, caller: str | None, key: str | None,
             call: dict[str, Any], rpc: Rpc, company_id: str | None = None,
             invite_name: str | None = None, email_field: str = "email") -> dict[str, Any]:
     """The service's record of the new company, employee or provider (its view)."""
-    signup_key = f"{kind}:{caller or '-'}:{key or uuid.uuid4().hex}"
+    signup_key = f"{kind}:{caller or '-'}:{idempotency.bounded(key or uuid.uuid4().hex)}"
     found = session.get(Signup, signup_key)
     if found is not None and found.request_hash != request_hash:
         raise refusals.IDEMPOTENCY_CONFLICT(field="Idempotency-Key")

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common import clock, links
 from wecare_common.contract import events, refusals
@@ -41,7 +42,11 @@ def create_user(session: Session, *, email: str, password: str | None, role: str
                 company_id=company_id, employee_id=employee_id, provider_id=provider_id,
                 network_id=network_id, created_at=datetime.now(UTC))
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another account with this email, made at once
+        session.rollback()
+        raise refusals.EMAIL_TAKEN(field="email") from exc
     return user
 
 

@@ -69,7 +69,7 @@ class Room:
             action=lambda: (status, action()), to_response=_as_response)
 
     def _downstream_key(self, call: SignedInCall) -> str:
-        return f"{call.principal.user_id}:{call.idempotency_key}"
+        return downstream_key(call.principal.user_id, call.idempotency_key or "")
 
     def _rpc(self, service: str, method: str) -> Any:
         return getattr(getattr(self, service), method)
@@ -91,3 +91,8 @@ class Room:
             email=email, role=role, password=password, rpc=self._rpc,
             call={"service": service, "method": method, "args": args, "kwargs": kwargs},
             **extra)
+
+
+def downstream_key(user_id: str, key: str) -> str:
+    """What the services are given for a caller's Idempotency-Key."""
+    return f"{user_id}:{idempotency.bounded(key)}"

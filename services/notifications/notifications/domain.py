@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -304,7 +305,10 @@ def feed(session: Session, recipients: list[str], limit: int, cursor: str | None
 
 
 def mark_read(session: Session, recipients: list[str], notification_id: str) -> None:
-    n = session.get(Notification, int(notification_id)) if notification_id.isdigit() else None
+    # an id is what `feed` gives: ASCII digits that fit a bigint ("¹".isdigit() is True
+    # and int() refuses it; twenty digits overflow the column)
+    n = (session.get(Notification, int(notification_id))
+         if re.fullmatch(r"[0-9]{1,18}", notification_id) else None)
     if n is None or n.recipient not in recipients:
         raise refusals.NOTIFICATION_UNKNOWN(field="notification_id")
     n.read_at = n.read_at or datetime.now(UTC)

@@ -653,7 +653,8 @@ ROLE_NOT_ALLOWED = refusal("role_not_allowed", Forbidden, "the {role} role may n
 IDEMPOTENCY_KEY_REQUIRED = refusal("idempotency_key_required", InvalidInput,
                                    "this request moves money: send an Idempotency-Key header "
                                    "(1 to 200 characters)")
-NUL_CHARACTER = refusal("nul_character", InvalidInput, "text may not contain NUL characters")
+NUL_CHARACTER = refusal("nul_character", InvalidInput,
+                        "text may not contain NUL characters nor unpaired surrogates")
 BODY_TOO_LARGE = refusal("body_too_large", InvalidInput, "the body is larger than {max_bytes} "
                          "bytes", max_bytes=COUNT)
 NOT_MULTIPART = refusal("not_multipart", InvalidInput, "send this as multipart/form-data")

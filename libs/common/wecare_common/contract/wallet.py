@@ -20,7 +20,9 @@ _LATEST_MICROS = (datetime(9999, 12, 31, tzinfo=UTC) - datetime(1970, 1, 1, tzin
 def _moment_in_range(value: str) -> None:
     """A cursor's moment (microseconds since 1970) is a date Python can hold."""
     micros = value.split(".", 1)[0]
-    if micros.isdigit() and int(micros) > _LATEST_MICROS:
+    # ASCII digits only: "¹".isdigit() is True and int() refuses it (the pattern
+    # beside this refuses it too, but marshmallow runs every validator)
+    if micros.isascii() and micros.isdigit() and int(micros) > _LATEST_MICROS:
         raise ValidationError(refusals.NOT_A_CURSOR.said())
 
 
