@@ -179,7 +179,8 @@ USES = {
     "wecare-benefits": {"AMQP_URI", "DATABASE_URL", "WECARE_INTERNAL_TOKEN"},
     "wecare-wallet": {"AMQP_URI", "DATABASE_URL", "WECARE_INTERNAL_TOKEN",
                       "WECARE_SEPA_DEBTOR_NAME", "WECARE_SEPA_DEBTOR_IBAN",
-                      "WECARE_SEPA_DEBTOR_BIC", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"},
+                      "WECARE_SEPA_DEBTOR_BIC", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
+                      "WECARE_VOUCHER_KEYS"},
     "wecare-notifications": {"AMQP_URI", "DATABASE_URL", "WECARE_INTERNAL_TOKEN",
                              "WECARE_LINK_SECRET", "SMTP_URL"},
     "wecare-web": set(),
@@ -210,8 +211,9 @@ def test_each_workload_gets_only_the_secrets_it_uses(monkeypatch) -> None:
             assert not any(given[key] for key in needed), (name, "a needed key is optional")
     holders = {key: {n for n, c in workloads.items() if key in _secret_keys(c)}
                for key in ("JWT_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
-                           "WECARE_LINK_SECRET", "SMTP_URL")}
+                           "WECARE_LINK_SECRET", "SMTP_URL", "WECARE_VOUCHER_KEYS")}
     assert holders == {"JWT_SECRET": {"wecare-gateway"},
+                       "WECARE_VOUCHER_KEYS": {"wecare-wallet"},
                        "STRIPE_API_KEY": {"wecare-wallet"},
                        "STRIPE_WEBHOOK_SECRET": {"wecare-wallet"},
                        "WECARE_LINK_SECRET": {"wecare-gateway", "wecare-notifications"},

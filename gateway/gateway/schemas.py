@@ -211,6 +211,9 @@ from wecare_common.contract.responses import (
     OfferingPage as OfferingPage,
 )
 from wecare_common.contract.responses import (
+    OfflineLimitsOut as OfflineLimitsOut,
+)
+from wecare_common.contract.responses import (
     Out as Out,
 )
 from wecare_common.contract.responses import (
@@ -329,6 +332,9 @@ from wecare_common.contract.responses import (
 )
 from wecare_common.contract.responses import (
     TreatmentOut as TreatmentOut,
+)
+from wecare_common.contract.responses import (
+    VoucherKeysOut as VoucherKeysOut,
 )
 from wecare_common.contract.responses import (
     VoucherOut as VoucherOut,
@@ -479,6 +485,7 @@ VoucherIn = wallet.PurchaseFields
 
 
 RedemptionIn = wallet.RedemptionFields
+OfflineLimitsIn = wallet.OfflineLimitsFields
 
 
 SettlementsQuery = wallet.StatementQuery

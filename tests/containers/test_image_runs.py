@@ -22,6 +22,7 @@ import pytest
 import requests
 import yaml
 from support import harness as harness_module
+from wecare_common import signed_vouchers
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -168,7 +169,9 @@ def test_every_command_of_the_manifests_starts_read_only_and_answers_its_probes(
                 "WECARE_SEPA_DEBTOR_NAME": "WeCare Image Test",
                 "WECARE_SEPA_DEBTOR_IBAN": "IT60X0542811101000000123456",
                 "WECARE_SEPA_DEBTOR_BIC": "BPMOIT22XXX", "SMTP_URL": "smtp://127.0.0.1:1",
-                "WECARE_LINK_SECRET": secrets.token_urlsafe(32)}
+                "WECARE_LINK_SECRET": secrets.token_urlsafe(32),
+                "WECARE_VOUCHER_KEYS": signed_vouchers.new_entry("image", "2026-01-01",
+                                                                 "2099-01-01")}
     (job,) = [d for d in docs if d["kind"] == "Job"]
     pod = job["spec"]["template"]["spec"]
     (container,) = pod["containers"]

@@ -7,6 +7,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from notifications.domain import qr_png
 from sqlalchemy.orm import sessionmaker
 from support.e2e import (
     WEBHOOK_SECRET,
@@ -44,11 +45,16 @@ def test_vouchers_issued_redeemed_cancelled_reach_employee_and_provider(stack, a
     issued = mail_to(stack, employee["email"], "Il tuo voucher")[0]
     assert voucher["code"] in issued.get_body(preferencelist=("plain",)).get_content()
     assert "1.234,56\xa0€" in issued.get_body(preferencelist=("plain",)).get_content()
-    # the QR code is on the voucher's page, linked from the email (none drawn per email)
+    # the link to the voucher's page, and the signed QR again, shown in the message
+    # (issue 26.4): a printed or forwarded email works at a counter without a network
     page = f"/vouchers/{voucher['id']}"
     assert page in issued.get_body(preferencelist=("plain",)).get_content()
-    assert f'{page}">' in issued.get_body(preferencelist=("html",)).get_content()
-    assert list(issued.iter_attachments()) == []
+    html = issued.get_body(preferencelist=("html",)).get_content()
+    assert f'{page}">' in html and '<img src="cid:voucher-qr@wecare"' in html
+    assert issued.get_content_type() == "multipart/related"
+    (png,) = [p for p in issued.walk() if p.get_content_type() == "image/png"]
+    assert png["Content-ID"] == "<voucher-qr@wecare>" and png.get_content_disposition() == "inline"
+    assert png.get_content() == qr_png(voucher["signed"])  # it holds the signed text
 
     stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
                key=uuid.uuid4().hex, json={"code": voucher["code"]})

@@ -310,6 +310,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/docs"): Row(),
     ("GET", "/api/v1/circuit"): Row(),
     ("GET", "/api/v1/fiscal-rules"): Row(),
+    ("GET", "/api/v1/voucher-keys"): Row(),
     ("POST", "/api/v1/auth/token"): Row(body={"email": "<employee_email>",
                                               "password": "employee-password-1"}),
     ("POST", "/api/v1/auth/refresh"): Row(body={"refresh_token": "<refresh>"},
@@ -408,6 +409,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/providers/<vid>/redemptions"): Row(body={"code": "<code>"},
                                                          fresh=_fresh_voucher),
     ("GET", "/api/v1/providers/<vid>/settlements"): Row(answers=ADMIN_OK),
+    ("GET", "/api/v1/providers/<vid>/offline-limits"): Row(answers=ADMIN_OK),
+    ("PUT", "/api/v1/providers/<vid>/offline-limits"): Row(body={
+        "voucher_cents": 10_000, "waiting_cents": 40_000, "hours": 24}),
     # -- operators --------------------------------------------------------------------
     ("POST", "/api/v1/companies"): Row(body=lambda fake: {
         "name": "T", "vat_number": fake.vat_number(),

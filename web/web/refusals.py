@@ -174,6 +174,24 @@ TEXTS: dict[str, str] = {
     "voucher_already_redeemed": N_("This voucher was already used on %(redeemed_at)s."),
     "voucher_not_active": N_("This voucher can no longer be used."),
     "voucher_expired": N_("This voucher has expired."),
+    # signed vouchers, accepted without a network (docs/offline.md)
+    "voucher_signature_invalid": N_("This QR code is not a WeCare voucher, or it was "
+                                    "altered: it cannot be redeemed."),
+    "voucher_key_expired": N_("This QR code is too old (its signature was valid until "
+                              "%(not_after)s): the employee opens the voucher again."),
+    "offline_amount_over_limit": N_("A voucher of %(amount_cents)s is over the "
+                                    "%(limit_cents)s you may accept without a network."),
+    "offline_waiting_over_limit": N_("%(waiting_cents)s accepted without a network is over "
+                                     "the %(limit_cents)s that may wait to be sent."),
+    "offline_too_long": N_("Accepted at %(accepted_at)s and sent more than %(hours)s hours "
+                           "later: too late to be paid."),
+    "offline_clock_ahead": N_("Accepted at %(accepted_at)s, later than now: the phone's "
+                              "clock is wrong."),
+    "offline_after_expiry": N_("Accepted at %(accepted_at)s, after the voucher's last day "
+                               "(%(last_day)s)."),
+    "voucher_cancellation_pending": N_("The cancellation takes effect at "
+                                       "%(takes_effect_at)s: until then a provider may still "
+                                       "send it as accepted without a network."),
     # reimbursements
     "receipt_missing": N_("Attach the receipt."),
     "receipt_type_not_accepted": N_("A receipt is a PDF, JPEG or PNG file."),

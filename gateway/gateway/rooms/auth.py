@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from wecare_common import metrics
-from wecare_common.errors import RateLimited, Unauthenticated
+from wecare_common.errors import RateLimited, ServiceUnavailable, Unauthenticated
 
 from gateway import limits, users
 from gateway.auth import ROLES, issue_token
@@ -108,10 +108,16 @@ class AuthRoom(Room):
         provider = (self.catalog.get_provider(principal.provider_id)
                     if principal.provider_id else None)
         standing = users.standing(user)
+        offline = None
+        if principal.provider_id:
+            try:  # a nicety for the phone, never a reason to fail who is signed in
+                offline = self.wallet.offline_limits(principal.provider_id)
+            except ServiceUnavailable:
+                offline = None
         return {"user_id": principal.user_id, "email": user.email, "role": principal.role,
                 "company_id": principal.company_id, "employee_id": principal.employee_id,
                 "provider_id": principal.provider_id, "network_id": principal.network_id,
-                "provider": provider,
+                "provider": provider, "offline_limits": offline,
                 "read_only_until": standing.until if standing.read_only else None}
 
     @api("GET", "/api/v1/me/notifications", roles=SIGNED_IN,

@@ -18,6 +18,8 @@ from gateway.schemas import (
     OfferingList,
     OfferingOut,
     OfferingPatch,
+    OfflineLimitsIn,
+    OfflineLimitsOut,
     ProviderIn,
     ProviderOut,
     RedemptionIn,
@@ -75,6 +77,21 @@ class ProviderRoom(Room):
                 limits.count(self.db, limits.REDEEM_FAILURES, vid)  # a wrong code: a guess
                 raise
         return self._once(call, redeem, 200)
+
+    # -- without a network (docs/offline.md) ---------------------------------------------
+    @api("GET", "/api/v1/providers/<vid>/offline-limits", roles=("provider", "admin"),
+         response=OfflineLimitsOut, summary="what the provider's phone may accept without a "
+         "network: per voucher, in all waiting to be sent, and for how many hours")
+    def offline_limits(self, call: SignedInCall, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.wallet.offline_limits(vid)
+
+    @api("PUT", "/api/v1/providers/<vid>/offline-limits", roles=("admin",),
+         body=OfflineLimitsIn, response=OfflineLimitsOut,
+         summary="set what the provider's phone may accept without a network (operators)")
+    def set_offline_limits(self, call: SignedInCall, vid: str) -> dict[str, Any]:
+        self.catalog.get_provider(vid)  # an unknown provider: not found
+        return self.wallet.set_offline_limits(provider_id=vid, **call.body)
 
     @api("GET", "/api/v1/providers/<vid>/settlements", roles=("provider", "admin"),
          query=SettlementsQuery, response=SettlementsOut,

@@ -1,5 +1,6 @@
-"""What anyone may read without signing in: the circuit of providers and the year's
-fiscal rules (the law's figures, nothing of any company or person)."""
+"""What anyone may read without signing in: the circuit of providers, the year's
+fiscal rules (the law's figures, nothing of any company or person) and the public keys
+that sign vouchers' QR codes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gateway.schemas import (
     FiscalRulesOut,
     FiscalRulesQuery,
     NetworkCircuitOut,
+    VoucherKeysOut,
 )
 
 
@@ -37,3 +39,11 @@ class PublicRoom(Room):
     def fiscal_rules(self, call: Call) -> Response:
         rules = self.benefits.fiscal_rules(call.query["year"])
         return errors.json_response(200, rules, {"Cache-Control": "public, max-age=3600"})
+
+    @api("GET", "/api/v1/voucher-keys", response=VoucherKeysOut,
+         summary="the public keys that sign vouchers' QR codes, with their validity: what a "
+                 "provider's phone keeps to check a voucher without a network "
+                 "(docs/offline.md; no sign-in)")
+    def voucher_keys(self, call: Call) -> Response:
+        return errors.json_response(200, VoucherKeysOut().dump(self.wallet.voucher_keys()),
+                                    {"Cache-Control": "public, max-age=300"})

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from wecare_common import config
+from wecare_common import config, signed_vouchers
 
 ROOT = Path(__file__).resolve().parents[3]
 EVERY_SETTING = ["JWT_SECRET", "WECARE_INTERNAL_TOKEN", "WECARE_LINK_SECRET", "STRIPE_API_KEY",
                  "STRIPE_WEBHOOK_SECRET", "WECARE_SEPA_DEBTOR_NAME", "WECARE_SEPA_DEBTOR_IBAN",
-                 "WECARE_SEPA_DEBTOR_BIC"]
+                 "WECARE_SEPA_DEBTOR_BIC", "WECARE_VOUCHER_KEYS"]
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     ("notifications", ["WECARE_INTERNAL_TOKEN", "WECARE_LINK_SECRET"]),
     ("catalog", ["WECARE_INTERNAL_TOKEN"]),
     ("wallet", ["WECARE_INTERNAL_TOKEN", "WECARE_SEPA_DEBTOR_IBAN", "WECARE_SEPA_DEBTOR_NAME",
-                "WECARE_SEPA_DEBTOR_BIC"]),
+                "WECARE_SEPA_DEBTOR_BIC", "WECARE_VOUCHER_KEYS"]),
 ])
 def test_a_missing_setting_stops_the_start_naming_it(deployed, service, named) -> None:
     with pytest.raises(config.MissingSetting) as refused:
@@ -46,6 +46,8 @@ def test_the_webhook_secret_is_needed_once_stripe_is_configured(deployed) -> Non
     for name in ["WECARE_INTERNAL_TOKEN", "WECARE_SEPA_DEBTOR_NAME", "WECARE_SEPA_DEBTOR_IBAN",
                  "WECARE_SEPA_DEBTOR_BIC"]:
         deployed.setenv(name, "given")
+    deployed.setenv("WECARE_VOUCHER_KEYS", signed_vouchers.new_entry("k1", "2026-01-01",
+                                                                      "2028-01-01"))
     config.check_settings("wallet")  # no Stripe: no webhook secret needed
     deployed.setenv("STRIPE_API_KEY", "sk_test_configured")
     with pytest.raises(config.MissingSetting, match="STRIPE_WEBHOOK_SECRET"):

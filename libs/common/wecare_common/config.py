@@ -139,6 +139,8 @@ def requirements(service: str) -> list[tuple[str, str]]:
             needed.append(("STRIPE_WEBHOOK_SECRET",
                            "verifies Stripe's webhooks (STRIPE_API_KEY is set)"))
         needed += SEPA_DEBTOR
+        needed.append(("WECARE_VOUCHER_KEYS",
+                       "the keys that sign vouchers' QR codes (docs/offline.md)"))
     return needed
 
 
@@ -159,6 +161,10 @@ def check_settings(service: str) -> None:
         log.critical(message)
         raise MissingSetting(message)
     missing = [(name, why) for name, why in needed if env(name) is None]
+    if service == "wallet" and env("WECARE_VOUCHER_KEYS") is not None:
+        from wecare_common import signed_vouchers  # it reads this module's settings
+
+        signed_vouchers.configured_keys()  # a key set it cannot read stops it too
     if not missing or dev_mode():
         return
     names = ", ".join(name for name, _ in missing)

@@ -191,7 +191,8 @@ def _one_by_one(client: smtplib.SMTP, emails: list[tuple[str, bytes]],
 
 
 def compose(to: str, subject: str, text: str, html: str,
-            attachments: list[Attachment], message_id: str | None = None) -> bytes:
+            attachments: list[Attachment], message_id: str | None = None,
+            inline: list[Attachment] | None = None) -> bytes:
     """The message as RFC 5322 bytes with CRLF line ends: multipart/alternative
     (plain text and HTML, UTF-8, base64), wrapped in multipart/mixed when there
     are attachments. Written directly rather than through the email package's
@@ -203,6 +204,13 @@ def compose(to: str, subject: str, text: str, html: str,
     alternative = _multipart("alternative", boundary, [
         _part('text/plain; charset="utf-8"', text.encode()),
         _part('text/html; charset="utf-8"', html.encode())])
+    if inline:  # images the HTML shows by cid: (content id, content, maintype, subtype)
+        alternative = _multipart('related; type="multipart/alternative"', "r" + boundary,
+                                 [alternative] + [
+            _part(f"{maintype}/{subtype}", content,
+                  f"Content-ID: <{cid}>\r\nContent-Disposition: inline; "
+                  f'filename="{cid.split("@")[0]}.{subtype}"\r\n')
+            for cid, content, maintype, subtype in inline])
     if attachments:
         mixed = "m" + boundary
         body = _multipart("mixed", mixed, [alternative] + [

@@ -74,8 +74,11 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
     if kind == events.CREDITS_EXPIRING:
         return [Message(employee, "credits_expiring", p, essential=False)]
     if kind == events.VOUCHER_ISSUED:
-        # the QR code is on the voucher's page (a link in the email), not drawn per email
-        return [Message(employee, "voucher_issued", p)]
+        # the signed QR in the email too (issue 26.4): a printed or forwarded email works
+        # at a counter without a network; the link to the voucher's page stays
+        signed = p.get("signed")
+        return [Message(employee, "voucher_issued", p,
+                        extras={"signed_qr": signed} if signed else {})]
     if kind == events.VOUCHER_REDEEMED:
         return [Message(employee, "voucher_redeemed", p),
                 Message(f"provider:{p['provider_id']}", "voucher_received", p)]

@@ -50,6 +50,23 @@ def test_attachments_wrap_the_body_in_multipart_mixed() -> None:
     assert message.get_body(("plain",)).get_content() == "t"
 
 
+def test_an_inline_image_goes_in_multipart_related_beside_the_html_that_shows_it() -> None:
+    """The voucher email's QR (issue 26.4): shown in the message by its Content-ID."""
+    from notifications.domain import QR_CID, inline_for
+
+    (image,) = inline_for({"signed_qr": "WC1.eyJ2IjoiQSJ9.c2ln"})
+    html = f'<p><img src="cid:{QR_CID}"></p>'
+    message = parse(compose("ada@example.it", "Voucher", "t", html, [], inline=[image]))
+    assert message.get_content_type() == "multipart/related"
+    assert message.get_body(("html",)).get_content() == html
+    assert message.get_body(("plain",)).get_content() == "t"
+    (png,) = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert png["Content-ID"] == f"<{QR_CID}>"
+    assert png.get_content_disposition() == "inline"
+    assert png.get_content()[:4] == b"\x89PNG" and len(png.get_content()) < 4_000
+    assert inline_for({}) == inline_for(None) == []
+
+
 def test_a_line_break_in_a_subject_cannot_add_a_header() -> None:
     message = parse(compose("ada@example.it", "Ciao\r\nBcc: eve@example.com", "t", "h", []))
     assert message["Bcc"] is None

@@ -34,6 +34,10 @@ def test_the_voucher_email_links_to_the_voucher_page_with_its_qr_code() -> None:
         assert "ABCD-EFGH-JKMN-PQRS-T" in text and "https://wecare.example/vouchers/v-1" in text
         assert 'href="https://wecare.example/vouchers/v-1"' in html
         assert "allegat" not in text and "attached" not in text
+        assert "cid:" not in html  # no signed QR in the event: no image
+        _, text, html = render("voucher_issued", language, {**context, "signed": "WC1.x.y"})
+        assert '<img src="cid:voucher-qr@wecare"' in html  # the signed QR (issue 26.4)
+        assert 'href="https://wecare.example/vouchers/v-1"' in html  # and still the link
 
 
 def test_a_provider_invitation_names_wecare_and_no_text_an_employee_typed() -> None:

@@ -14,7 +14,7 @@ from wallet.models import Account, LedgerTransaction, Posting, Voucher, outbox
 
 # what differs between any two purchases, however written
 OWN = {"id", "code", "employee_id", "idempotency_key", "request_hash", "created_at",
-       "expires_at", "seq"}
+       "expires_at", "seq", "signed"}  # signed: over its own code
 
 
 def _written(session: Any, voucher_id: str) -> dict[str, Any]:

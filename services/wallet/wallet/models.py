@@ -191,6 +191,15 @@ class Voucher(Base):
     # offering's own price then, and whose agreement
     list_price_cents: Mapped[int | None] = mapped_column(BigInteger)
     agreement_id: Mapped[str | None] = mapped_column(Id)
+    # redeemed from what a provider's phone accepted without a network (docs/offline.md):
+    # when the phone says it accepted it, and which phone
+    accepted_offline_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    offline_device_id: Mapped[str | None] = mapped_column(String(64))
+    # a cancellation waiting for the offline window (status `cancelling`), and, when an
+    # acceptance sent meanwhile was paid instead, why it was refused
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancel_takes_effect_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancellation_refused: Mapped[str | None] = mapped_column(String(40))
 
 
 class RedemptionRefusal(Base):
@@ -203,6 +212,40 @@ class RedemptionRefusal(Base):
     voucher_id: Mapped[str | None] = mapped_column(Id)  # when the code named one of its own
     reason: Mapped[str] = mapped_column(String(20))  # the provider's status: suspended, …
     refused_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OfflineLimits(Base):
+    """What a provider's phone may accept without a network, set by the operators
+    (docs/offline.md#the-providers-offline-limits); no row: the defaults."""
+
+    __tablename__ = "offline_limits"
+    provider_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    voucher_cents: Mapped[int] = mapped_column(BigInteger)
+    waiting_cents: Mapped[int] = mapped_column(BigInteger)
+    hours: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OfflineRedemption(Base):
+    """Each acceptance a provider's phone sent (docs/offline.md): `recorded` (the one that
+    redeemed the voucher) or `duplicate` (the voucher was redeemed already by this
+    provider: paid once, reported to it and the operators). The same phone sending the
+    same acceptance again finds its row and gets the same answer."""
+
+    __tablename__ = "offline_redemptions"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    voucher_id: Mapped[str] = mapped_column(Id, index=True)
+    provider_id: Mapped[str] = mapped_column(Id, index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(String(12))  # recorded | duplicate
+    # for a duplicate: when the voucher had been redeemed, and on which phone (None: online)
+    first_redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    first_device_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ux_offline_redemptions_acceptance", "voucher_id", "device_id",
+                            "accepted_at", unique=True),)
 
 
 class ExpiryNotice(Base):

@@ -10,6 +10,7 @@ from wecare_common.contract.wallet import (
     HoldRequest,
     IdempotencyKey,
     NetworkFiguresRequest,
+    OfflineLimitsRequest,
     PlanCopy,
     PurchaseRequest,
     RedemptionRequest,
@@ -20,6 +21,6 @@ from wecare_common.contract.wallet import (
 )
 
 __all__ = ["CompanyTopupQuery", "GrantRequest", "HoldRequest", "IdempotencyKey",
-           "NetworkFiguresRequest", "PlanCopy",
+           "NetworkFiguresRequest", "OfflineLimitsRequest", "PlanCopy",
            "PurchaseRequest", "RedemptionRequest", "RunsQuery", "StatementQuery",
            "TopupQuery", "TopupRequest"]

@@ -11,7 +11,7 @@ from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
 # a module, not the class: `nameko run` would take every class it finds here
-from wecare_common import health, metrics
+from wecare_common import health, metrics, signed_vouchers
 from wecare_common.consumer import handle_event
 from wecare_common.contract import events
 from wecare_common.db import Database
@@ -28,6 +28,7 @@ from wallet import (
     funding,
     ledger,
     network_figures,
+    offline,
     operations,
     reimbursements,
     settlement,
@@ -40,6 +41,7 @@ from wallet.schemas import (
     GrantRequest,
     HoldRequest,
     NetworkFiguresRequest,
+    OfflineLimitsRequest,
     PurchaseRequest,
     RedemptionRequest,
     RunsQuery,
@@ -150,6 +152,18 @@ class WalletService(health.HealthEntrypoints):
         return result
 
     @rpc
+    def offline_limits(self, provider_id: str) -> dict[str, int]:
+        """What the provider's phone may accept without a network (docs/offline.md)."""
+        return offline.limits(self.db, provider_id)
+
+    @rpc
+    def set_offline_limits(self, **data: Any) -> dict[str, int]:
+        request = load(OfflineLimitsRequest, data)
+        result = offline.set_limits(self.db, request.pop("provider_id"), **request)
+        self.db.commit()
+        return result
+
+    @rpc
     def provider_standing(self, provider_ids: list[str]) -> dict[str, Any]:
         """Per provider: what it is still owed, and redemptions refused since its
         latest change of status (the operators' providers page)."""
@@ -165,7 +179,13 @@ class WalletService(health.HealthEntrypoints):
     def voucher_qr(self, employee_id: str, voucher_id: str) -> str:
         """The voucher's QR image, base64 PNG (RPC payloads are JSON)."""
         voucher = vouchers.get_for_employee(self.db, employee_id, voucher_id)
-        return base64.b64encode(vouchers.qr_png(voucher.code)).decode()
+        text = vouchers.signed(voucher) or voucher.code
+        return base64.b64encode(vouchers.qr_png(text)).decode()
+
+    @rpc
+    def voucher_keys(self) -> dict[str, Any]:
+        """The public keys that sign vouchers' QR codes, with their validity."""
+        return {"keys": [k.public_view() for k in signed_vouchers.configured_keys()]}
 
     @rpc
     def get_voucher(self, employee_id: str, voucher_id: str) -> dict[str, Any]:

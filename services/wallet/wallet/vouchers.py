@@ -15,7 +15,7 @@ from typing import Any
 import segno
 from sqlalchemy import bindparam, insert, literal_column, or_, select, text
 from sqlalchemy.orm import Session
-from wecare_common import metrics
+from wecare_common import metrics, signed_vouchers
 from wecare_common.contract import events, refusals
 from wecare_common.db import aware
 from wecare_common.errors import InsufficientFunds, NotFound
@@ -51,6 +51,23 @@ def qr_png(code: str) -> bytes:
     return out.getvalue()
 
 
+def last_day(expires_at: datetime) -> date:
+    """A voucher's last valid day: it expires at the end of it (`_end_of`)."""
+    return (aware(expires_at) - timedelta(microseconds=1)).date()
+
+
+def signed(v: Voucher, now: datetime | None = None) -> str | None:
+    """The QR text of an issued voucher, signed with the key that signs now
+    (docs/offline.md); None once it is no longer issued (nothing to show at a counter)."""
+    if v.status != "issued":
+        return None
+    key = signed_vouchers.signing_key(signed_vouchers.configured_keys(),
+                                      now or datetime.now(UTC))
+    return signed_vouchers.sign(key, code=v.code, provider_id=v.provider_id,
+                                amount_cents=v.amount_cents, category=v.category,
+                                last_day=last_day(v.expires_at))
+
+
 def voucher_view(v: Voucher) -> dict[str, Any]:
     view = {
         "id": v.id, "code": v.code, "employee_id": v.employee_id, "plan_id": v.plan_id,
@@ -59,6 +76,7 @@ def voucher_view(v: Voucher) -> dict[str, Any]:
         "expires_at": v.expires_at.isoformat(), "created_at": v.created_at.isoformat(),
         "redeemed_at": v.redeemed_at.isoformat() if v.redeemed_at else None,
         "list_price_cents": v.list_price_cents, "agreement_id": v.agreement_id,
+        "signed": signed(v),
     }
     return view
 
@@ -428,13 +446,26 @@ def _refuse_outside_the_circuit(session: Session, provider_id: str, canonical: s
     raise refusals.PROVIDER_NOT_IN_CIRCUIT(provider_status=status, field="code")
 
 
+def code_of(typed: str) -> str | None:
+    """The canonical code of what the provider typed or scanned: a code, or a voucher's
+    signed QR text (checked: a forged or altered one is refused; online, the wallet
+    itself knows whether the voucher is still good, so an old key is no reason)."""
+    if not signed_vouchers.looks_signed(typed):
+        return normalize(typed)
+    try:
+        payload = signed_vouchers.verify(typed, signed_vouchers.configured_keys())
+    except signed_vouchers.BadSignature:
+        raise refusals.VOUCHER_SIGNATURE_INVALID(field="code") from None
+    return normalize(payload["v"])
+
+
 def redeem(session: Session, *, provider_id: str, code: str, now: datetime | None = None,
            provider_status: str | None = None) -> dict[str, Any]:
     """The provider takes the voucher: once, only the provider it is for, and only
     while it is in the circuit (`provider_status`: the catalog's answer now, or None
     when the catalog was out of reach and the wallet's copy decides)."""
     now = now or datetime.now(UTC)
-    canonical = normalize(code)
+    canonical = code_of(code)
     _refuse_outside_the_circuit(session, provider_id, canonical, provider_status, now)
     voucher = _locked(session, code=canonical) if canonical else None
     if voucher is None:

@@ -311,8 +311,11 @@ class EmployeePages:
                 offering = page.api("GET", f"/offerings/{voucher['offering_id']}")
             except ApiError:
                 offering = None
-        qr = views.qr_svg(voucher["code"], page.lang.gettext("QR code of voucher %(code)s",
-                                                             code=voucher["code"]))
+        # the signed text while issued (a provider's phone checks it with no network:
+        # docs/offline.md), else the code
+        qr = views.qr_svg(voucher.get("signed") or voucher["code"],
+                          page.lang.gettext("QR code of voucher %(code)s",
+                                            code=voucher["code"]))
         return page.render("employee/voucher.html", voucher=voucher, qr=qr, offering=offering,
                            VOUCHER_STATE=VOUCHER_STATE,
                            new=page.request.args.get("new") == "1",

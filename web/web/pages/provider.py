@@ -390,7 +390,7 @@ class ProviderPages:
         errors = Errors(page.lang)
         if not code:
             errors.add("code", _("Enter the code written under the QR code."))
-        elif len(code) > 40:
+        elif len(code) > (400 if code.startswith("WC1.") else 40):  # a scanned signed QR
             errors.add("code", _("This is too long for a voucher code: check it."))
         if errors:
             return page.render("provider/redeem.html", status=400, errors=errors, code=code,

@@ -477,6 +477,38 @@ VOUCHER_ALREADY_REDEEMED = refusal("voucher_already_redeemed", Conflict,
 VOUCHER_NOT_ACTIVE = refusal("voucher_not_active", Conflict, "this voucher is already {status}",
                              status=TEXT)
 VOUCHER_EXPIRED = refusal("voucher_expired", Conflict, "this voucher has expired")
+# signed vouchers and what a provider's phone accepted offline (docs/offline.md)
+VOUCHER_SIGNATURE_INVALID = refusal(
+    "voucher_signature_invalid", Forbidden,
+    "this QR code is not a WeCare voucher, or was altered: it cannot be redeemed")
+VOUCHER_KEY_EXPIRED = refusal(
+    "voucher_key_expired", Forbidden,
+    "this QR code was signed with a key valid only until {not_after}: the employee opens "
+    "the voucher again for a new one", not_after=DATETIME)
+OFFLINE_AMOUNT_OVER_LIMIT = refusal(
+    "offline_amount_over_limit", RuleViolation,
+    "a voucher of {amount_cents} is over the {limit_cents} you may accept without a network",
+    amount_cents=CENTS, limit_cents=CENTS)
+OFFLINE_WAITING_OVER_LIMIT = refusal(
+    "offline_waiting_over_limit", RuleViolation,
+    "{waiting_cents} accepted without a network is over the {limit_cents} that may wait "
+    "to be sent", waiting_cents=CENTS, limit_cents=CENTS)
+OFFLINE_TOO_LONG = refusal(
+    "offline_too_long", RuleViolation,
+    "accepted at {accepted_at} and sent more than {hours} hours later: too late to be paid",
+    accepted_at=DATETIME, hours=COUNT)
+OFFLINE_CLOCK_AHEAD = refusal(
+    "offline_clock_ahead", RuleViolation,
+    "accepted at {accepted_at}, which is later than now: the phone's clock is wrong",
+    accepted_at=DATETIME)
+OFFLINE_AFTER_EXPIRY = refusal(
+    "offline_after_expiry", Conflict,
+    "accepted at {accepted_at}, after the voucher's last day {last_day}",
+    accepted_at=DATETIME, last_day=DATE)
+VOUCHER_CANCELLATION_PENDING = refusal(
+    "voucher_cancellation_pending", Conflict,
+    "this voucher's cancellation takes effect at {takes_effect_at}, once no phone can "
+    "still send it as accepted without a network", takes_effect_at=DATETIME)
 
 # -- reimbursements: the request and HR's decision (benefits, gateway) ---------------------
 RECEIPT_MISSING = refusal("receipt_missing", InvalidInput,

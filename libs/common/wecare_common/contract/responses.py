@@ -366,6 +366,15 @@ class OfferingDetail(OfferingOut):
 OfferingList = page_of(OfferingOut, "OfferingList")
 
 
+class OfflineLimitsOut(Out):
+    voucher_cents = fields.Integer(metadata={
+        "description": "the most one voucher accepted without a network may be worth"})
+    waiting_cents = fields.Integer(metadata={
+        "description": "the most accepted without a network and not yet sent"})
+    hours = fields.Integer(metadata={
+        "description": "how long an acceptance may wait on the phone; 0: none offline"})
+
+
 class MeOut(Out):
     user_id = fields.String()
     email = fields.String()
@@ -379,6 +388,9 @@ class MeOut(Out):
                        "(docs/api.md#how-access-ends); null otherwise"})
     provider = fields.Nested(ProviderOut, allow_none=True, metadata={
         "description": "for a provider: its application or agreement"})
+    offline_limits = fields.Nested(OfflineLimitsOut, allow_none=True, metadata={
+        "description": "for a provider: what its phone may accept without a network "
+                       "(docs/offline.md); null otherwise"})
 
 
 class CircuitProvider(Out):
@@ -473,9 +485,24 @@ class VoucherOut(Out):
     list_price_cents = fields.Integer(allow_none=True, metadata={
         "description": "bought at a network's agreed price: the offering's own price"})
     agreement_id = fields.String(allow_none=True)
+    signed = fields.String(allow_none=True, metadata={
+        "description": "while issued: the QR's text, WC1.<payload>.<signature>, that a "
+                       "provider's phone checks without a network (docs/offline.md); "
+                       "null otherwise"})
 
 
 VoucherPage = page_of(VoucherOut, "VoucherPage")
+
+
+class VoucherKeyOut(Out):
+    kid = fields.String()
+    public_key = fields.String(metadata={"description": "Ed25519, raw 32 bytes, base64url"})
+    not_before = fields.String(metadata={"description": "signs from (UTC)"})
+    not_after = fields.String(metadata={"description": "believed until, exclusive (UTC)"})
+
+
+class VoucherKeysOut(Out):
+    keys = fields.List(fields.Nested(VoucherKeyOut))
 
 
 class PayoutOut(Out):

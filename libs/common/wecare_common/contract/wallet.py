@@ -78,10 +78,25 @@ class PurchaseRequest(PurchaseFields):
 
 
 class RedemptionFields(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    # a typed code, or the QR's signed text (WC1.…: docs/offline.md)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=400))
 
 
 class RedemptionRequest(RedemptionFields):
+    provider_id = fields.String(required=True)
+
+
+class OfflineLimitsFields(Schema):
+    """What a provider's phone may accept without a network (docs/offline.md)."""
+
+    voucher_cents = fields.Integer(required=True, strict=True,
+                                   validate=validate.Range(min=0, max=100_000))
+    waiting_cents = fields.Integer(required=True, strict=True,
+                                   validate=validate.Range(min=0, max=1_000_000))
+    hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=168))
+
+
+class OfflineLimitsRequest(OfflineLimitsFields):
     provider_id = fields.String(required=True)
 
 
