@@ -142,6 +142,8 @@ def test_days_as_typed(typed: str, expected: tuple) -> None:
     (refused(409, R.VOUCHER_NOT_ACTIVE(status="void", field="code")), "void"),
     (refused(403, R.VOUCHER_FOR_ANOTHER_PROVIDER(field="code")), "not_yours"),
     (refused(404, R.VOUCHER_UNKNOWN(field="code")), "unknown"),
+    (refused(403, R.VOUCHER_SIGNATURE_INVALID()), "forged"),
+    (refused(403, R.VOUCHER_KEY_EXPIRED(not_after="2027-01-01T00:00:00+00:00")), "old_qr"),
     (refused(429, R.RATE_LIMITED(retry_after=61)), "too_many"),
     (ApiError(403, "provider_not_in_circuit", "this provider is suspended: …",
               {"provider_status": "suspended"}), "suspended"),
