@@ -300,7 +300,7 @@ def test_a_double_submit_buys_once(stack: Any, main_person: Person, offerings: d
     page.goto(f"/offerings/{gym['id']}")
     form = page.locator("form.buy")
     fields = {name: form.locator(f"input[name={name}]").get_attribute("value")
-              for name in ("csrf_token", "idempotency_key", "plan_id")}
+              for name in ("csrf_token", "idempotency_key", "plan_id", "price_cents")}
     before = [v for v in vouchers_of(stack, main_person) if v["offering_id"] == gym["id"]]
     form.locator("button[type=submit]").dblclick()
     page.wait_for_url(re.compile(r"/vouchers/[^/?]+\?new=1$"))
