@@ -255,7 +255,9 @@ def stack(ports: Ports | None = None, data_dir: Path | None = None,
             else:
                 services = launch(env, logs)  # SMTP_URL is set: launch starts no sink of its own
             children += services
-            if not wait_healthy(url, children) or not _web_answers(env, children):
+            # a machine shared with other work starts six Python processes slowly (seen: over
+            # 90 s at a load average of 25 on 2 cores); a stack that fails still says so
+            if not wait_healthy(url, children, timeout=240) or not _web_answers(env, children):
                 stopped = ", ".join(f"{_name_of(c.args)} {exit_reason(c.returncode)}"
                                     for c in children if c.poll() is not None)
                 raise RuntimeError("the services did not start ("

@@ -16,7 +16,7 @@ from wecare_common.db import make_engine
 def new_link(stack: Stack, email: str, subject: str, seen: set[str]) -> str:
     """The token of the email to `email` (subject containing `subject`) that arrived
     since the tokens `seen` (a mailbox lists its messages in no order); added to them."""
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while True:
         tokens = {m.get_body(preferencelist=("plain",)).get_content()
                   .split("/password/new?token=", 1)[1].split()[0]

@@ -56,7 +56,9 @@ class SmtpSink:
             email.message_from_binary_file(f, policy=email.policy.default)))
         return list(box)
 
-    def wait_for(self, predicate: Callable, timeout: float = 20) -> list:
+    def wait_for(self, predicate: Callable, timeout: float = 60) -> list:
+        # 60 s: an email crosses the outbox, the broker and SMTP; on a loaded machine
+        # (load 20+ on 2 cores) 20 s was seen to be too short
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [m for m in self.messages() if predicate(m)]

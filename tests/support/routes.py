@@ -506,7 +506,7 @@ def reimbursement(stack: Stack, t: Tenant) -> dict[str, Any]:
 
 
 def _first_notification(stack: Stack, token: str) -> str:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not (feed := stack.call("GET", "/me/notifications", token).json()["items"]):
         assert time.monotonic() < deadline, "no notification arrived"
         time.sleep(0.1)
