@@ -211,7 +211,13 @@ from wecare_common.contract.responses import (
     OfferingPage as OfferingPage,
 )
 from wecare_common.contract.responses import (
+    OfflineDuplicatesOut as OfflineDuplicatesOut,
+)
+from wecare_common.contract.responses import (
     OfflineLimitsOut as OfflineLimitsOut,
+)
+from wecare_common.contract.responses import (
+    OfflineRedemptionsOut as OfflineRedemptionsOut,
 )
 from wecare_common.contract.responses import (
     Out as Out,
@@ -486,6 +492,7 @@ VoucherIn = wallet.PurchaseFields
 
 RedemptionIn = wallet.RedemptionFields
 OfflineLimitsIn = wallet.OfflineLimitsFields
+OfflineRedemptionsIn = wallet.OfflineRedemptionsFields
 
 
 SettlementsQuery = wallet.StatementQuery

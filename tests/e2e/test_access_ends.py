@@ -178,7 +178,8 @@ def test_a_departed_employee_reads_for_a_while_buys_nothing_and_gives_back_to_th
     from support.e2e import approved_provider
     from wecare_common import clock
 
-    provider = approved_provider(stack, admin, fake, price_cents=1_500)
+    # no offline acceptance: a cancellation takes effect at once (docs/offline.md)
+    provider = approved_provider(stack, admin, fake, price_cents=1_500, offline_hours=0)
     employee, token, _ = funded_employee(stack, admin, company, fake, 5_000)
     kept, cancelled = (buy(stack, token, provider.offering_id).json() for _ in range(2))
     fund = _fund(stack, company)

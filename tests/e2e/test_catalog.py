@@ -64,7 +64,8 @@ def test_a_provider_applies_is_approved_publishes_and_is_found(stack, admin, fak
 
 def test_the_wallet_prices_from_the_catalogue_and_follows_its_changes(stack, admin, company,
                                                                      fake) -> None:
-    provider = approved_provider(stack, admin, fake, price_cents=10_000)
+    # cancellations at once (no offline acceptance): the credit comes back for the next try
+    provider = approved_provider(stack, admin, fake, price_cents=10_000, offline_hours=0)
     _, token, _ = funded_employee(stack, admin, company, fake, 100_000)
     first = buy(stack, token, provider.offering_id).json()
     assert first["amount_cents"] == 10_000

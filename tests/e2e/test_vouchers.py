@@ -100,7 +100,9 @@ def test_a_provider_with_a_connected_account_is_paid_through_stripe(stack, admin
 
 
 def test_cancel_returns_the_credit_once(stack, admin, company, fake) -> None:
-    provider = approved_provider(stack, admin, fake, price_cents=3_000)
+    # no offline acceptance: the cancellation takes effect at once (docs/offline.md;
+    # tests/e2e/test_offline.py: one that waits for the window)
+    provider = approved_provider(stack, admin, fake, price_cents=3_000, offline_hours=0)
     _, token, _ = funded_employee(stack, admin, company, fake, 3_000)
     voucher = buy(stack, token, provider.offering_id).json()
     assert stack.call("GET", "/me/wallet", token).json()["total_cents"] == 0

@@ -174,9 +174,11 @@ class Provider:
 
 def approved_provider(stack: Stack, admin: str, fake, *, category: str = "education",
                       price_cents: int = 10_000, commission_bps: int = 300,
-                      stripe_account_id: str | None = None, **place: str) -> Provider:
+                      stripe_account_id: str | None = None, offline_hours: int | None = None,
+                      **place: str) -> Provider:
     """A provider in the circuit with one offering the wallet already knows; `place`:
-    its city and province, when they matter."""
+    its city and province, when they matter. `offline_hours=0`: its phones accept nothing
+    without a network, so its vouchers' cancellations take effect at once (docs/offline.md)."""
     email, password = fake.email("provider"), "provider-password-1"
     r = stack.call("POST", "/providers", json={
         "name": "Asilo Test", "vat_number": fake.vat_number(), "categories": [category],
@@ -192,6 +194,10 @@ def approved_provider(stack: Stack, admin: str, fake, *, category: str = "educat
     r = stack.call("POST", f"/providers/{provider_id}/offerings", token, json={
         "title": "Retta mensile", "category": category, "price_cents": price_cents})
     assert r.status_code == 201, r.text
+    if offline_hours is not None:
+        limits = stack.call("PUT", f"/providers/{provider_id}/offline-limits", admin, json={
+            "voucher_cents": 15_000, "waiting_cents": 50_000, "hours": offline_hours})
+        assert limits.status_code == 200, limits.text
     return Provider(provider_id, token, r.json()["id"], price_cents)
 
 

@@ -412,6 +412,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/providers/<vid>/offline-limits"): Row(answers=ADMIN_OK),
     ("PUT", "/api/v1/providers/<vid>/offline-limits"): Row(body={
         "voucher_cents": 10_000, "waiting_cents": 40_000, "hours": 24}),
+    ("GET", "/api/v1/providers/<vid>/offline-duplicates"): Row(answers=ADMIN_OK),
+    ("POST", "/api/v1/provider/redemptions/offline"): Row(body={"items": [{
+        "signed": "WC1.e30.AA", "accepted_at": "2026-12-07T09:00:00+00:00",
+        "device_id": "phone-0001"}]}),
     # -- operators --------------------------------------------------------------------
     ("POST", "/api/v1/companies"): Row(body=lambda fake: {
         "name": "T", "vat_number": fake.vat_number(),

@@ -56,8 +56,9 @@ DESK_MENUS: dict[str, list[tuple[str, str]]] = {
 }
 ROLE_NAMES = {"admin": N_("Operator"), "hr": N_("HR manager"), "employee": N_("Employee"),
               "provider": N_("Provider"), "network": N_("Network staff")}
-VOUCHER_STATES = {"issued": N_("Active"), "redeemed": N_("Redeemed"),
-                  "cancelled": N_("Cancelled"), "expired": N_("Expired")}
+VOUCHER_STATES = {"issued": N_("Active"), "cancelling": N_("Being cancelled"),
+                  "redeemed": N_("Redeemed"), "cancelled": N_("Cancelled"),
+                  "expired": N_("Expired")}
 
 @cache
 def environment() -> Environment:

@@ -109,10 +109,11 @@ class AdminRoom(Room):
     @api("GET", "/api/v1/providers", roles=("admin",), query=ProvidersQuery,
          response=ProviderPage, summary="providers by state: applications waiting "
          "(pending), the circuit (approved), suspended (with what each is still owed and "
-         "the redemptions refused since); oldest first")
+         "the redemptions refused since), the circuit's and the suspended with the "
+         "vouchers their phones accepted offline after they were redeemed; oldest first")
     def list_providers(self, call: SignedInCall) -> dict[str, Any]:
         page = self.catalog.list_providers(**call.query)
-        if call.query.get("status") == "suspended" and page["items"]:
+        if call.query.get("status") in ("suspended", "approved") and page["items"]:
             standing = self.wallet.provider_standing([p["id"] for p in page["items"]])
             for provider in page["items"]:
                 provider.update(standing.get(provider["id"], {}))

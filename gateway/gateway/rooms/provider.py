@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wecare_common.contract import refusals
 from wecare_common.errors import NotFound
 
 from gateway import limits
@@ -18,8 +19,11 @@ from gateway.schemas import (
     OfferingList,
     OfferingOut,
     OfferingPatch,
+    OfflineDuplicatesOut,
     OfflineLimitsIn,
     OfflineLimitsOut,
+    OfflineRedemptionsIn,
+    OfflineRedemptionsOut,
     ProviderIn,
     ProviderOut,
     RedemptionIn,
@@ -92,6 +96,27 @@ class ProviderRoom(Room):
     def set_offline_limits(self, call: SignedInCall, vid: str) -> dict[str, Any]:
         self.catalog.get_provider(vid)  # an unknown provider: not found
         return self.wallet.set_offline_limits(provider_id=vid, **call.body)
+
+    @api("POST", "/api/v1/provider/redemptions/offline", roles=("provider",),
+         body=OfflineRedemptionsIn, response=OfflineRedemptionsOut, moves_money=True,
+         summary="what the provider's phone accepted without a network, sent when the "
+                 "network returns: per item recorded, already_redeemed_by_you (paid once) "
+                 "or refused with its code")
+    def redeem_offline(self, call: SignedInCall) -> tuple[int, Any]:
+        provider_id = call.principal.provider_id
+        if not provider_id:
+            raise refusals.PROVIDER_UNKNOWN(field="provider_id")
+        items = [{**item, "accepted_at": item["accepted_at"].isoformat()}
+                 for item in call.body["items"]]
+        return self._once(call, lambda: self.wallet.redeem_offline(
+            provider_id=provider_id, items=items), 200)
+
+    @api("GET", "/api/v1/providers/<vid>/offline-duplicates", roles=("provider", "admin"),
+         response=OfflineDuplicatesOut, summary="vouchers the provider's phones accepted "
+         "offline after they were redeemed (paid once), newest first (up to 100)")
+    def offline_duplicates(self, call: SignedInCall, vid: str) -> dict[str, Any]:
+        own_provider(call.principal, vid)
+        return self.wallet.offline_duplicates(vid)
 
     @api("GET", "/api/v1/providers/<vid>/settlements", roles=("provider", "admin"),
          query=SettlementsQuery, response=SettlementsOut,

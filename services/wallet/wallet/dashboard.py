@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from wallet import keyset, ledger
 from wallet.funding import topup_view
 from wallet.models import (
+    SPENT,
     Account,
     LedgerTransaction,
     Plan,
@@ -53,7 +54,7 @@ def company_dashboard(session: Session, company_id: str, year: int,
     month_of = func.extract("month", Voucher.created_at)
     for category, month, cents in session.execute(
             select(Voucher.category, month_of, func.sum(Voucher.amount_cents))
-            .where(Voucher.company_id == company_id, Voucher.status.in_(("issued", "redeemed")),
+            .where(Voucher.company_id == company_id, Voucher.status.in_(SPENT),
                    Voucher.created_at >= start, Voucher.created_at < end)
             .group_by(Voucher.category, month_of)):
         categories[category] += int(cents)

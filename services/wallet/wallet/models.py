@@ -164,6 +164,11 @@ class Employee(Base):
     left_on: Mapped[date | None] = mapped_column(Date)
 
 
+# a voucher's states in which its money is out of the plan's credit (spent, or held until
+# a cancellation waiting for the offline window takes effect: docs/offline.md)
+SPENT = ("issued", "cancelling", "redeemed")
+
+
 class Voucher(Base):
     """A nominative welfare voucher: one good or service at its full value."""
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from wallet import ledger
 from wallet.models import (
+    SPENT,
     Account,
     LedgerTransaction,
     Plan,
@@ -57,7 +58,7 @@ def _vouchers(session: Session, company_id: str, start: datetime, end: datetime
     return session.execute(
         select(Voucher.employee_id, Voucher.plan_id, Voucher.category, Voucher.provider_id,
                month, func.sum(Voucher.amount_cents))
-        .where(Voucher.company_id == company_id, Voucher.status.in_(("issued", "redeemed")),
+        .where(Voucher.company_id == company_id, Voucher.status.in_(SPENT),
                Voucher.created_at >= start, Voucher.created_at < end)
         .group_by(Voucher.employee_id, Voucher.plan_id, Voucher.category,
                   Voucher.provider_id, month)).tuples().all()

@@ -17,6 +17,7 @@ from wallet.commission import commission_of
 from wallet.funding import topup_view
 from wallet.models import (
     Account,
+    OfflineRedemption,
     Payout,
     Provider,
     RedemptionRefusal,
@@ -161,7 +162,11 @@ def provider_standing(session: Session, provider_ids: list[str]) -> dict[str, An
         if since.get(provider_id) is not None:
             query = query.where(RedemptionRefusal.refused_at >= since[provider_id])
         count, last = session.execute(query).one()
-        standing[provider_id] = {"owed_cents": int(owed.get(provider_id) or 0),
+        duplicates = session.scalar(select(func.count()).where(
+            OfflineRedemption.provider_id == provider_id,
+            OfflineRedemption.outcome == "duplicate"))
+        standing[provider_id] = {"offline_duplicates": int(duplicates or 0),
+                                 "owed_cents": int(owed.get(provider_id) or 0),
                                  "refused_redemptions": int(count or 0),
                                  "last_refused_at": aware(last).isoformat() if last else None}
     return standing

@@ -11,6 +11,7 @@ from wecare_common.contract.wallet import (
     IdempotencyKey,
     NetworkFiguresRequest,
     OfflineLimitsRequest,
+    OfflineRedemptionsRequest,
     PlanCopy,
     PurchaseRequest,
     RedemptionRequest,
@@ -21,6 +22,7 @@ from wecare_common.contract.wallet import (
 )
 
 __all__ = ["CompanyTopupQuery", "GrantRequest", "HoldRequest", "IdempotencyKey",
-           "NetworkFiguresRequest", "OfflineLimitsRequest", "PlanCopy",
+           "NetworkFiguresRequest", "OfflineLimitsRequest",
+           "OfflineRedemptionsRequest", "PlanCopy",
            "PurchaseRequest", "RedemptionRequest", "RunsQuery", "StatementQuery",
            "TopupQuery", "TopupRequest"]

@@ -42,6 +42,7 @@ from wallet.schemas import (
     HoldRequest,
     NetworkFiguresRequest,
     OfflineLimitsRequest,
+    OfflineRedemptionsRequest,
     PurchaseRequest,
     RedemptionRequest,
     RunsQuery,
@@ -164,6 +165,28 @@ class WalletService(health.HealthEntrypoints):
         return result
 
     @rpc
+    def redeem_offline(self, **data: Any) -> dict[str, Any]:
+        """What a provider's phone accepted without a network, sent now: an answer per
+        item (docs/offline.md). A provider not in the circuit redeems nothing, as online."""
+        request = load(OfflineRedemptionsRequest, data)
+        provider_id = request["provider_id"]
+        status = vouchers.circuit_status(self.catalog, provider_id)
+        try:
+            vouchers.refuse_outside_the_circuit(self.db, provider_id, status)
+        except Forbidden:
+            self.db.commit()  # the refusal is recorded for the operators' console
+            raise
+        items = [offline.Acceptance(**item) for item in request["items"]]
+        result = _retry_on_race(offline.redeem_offline, self.db, provider_id=provider_id,
+                                items=items)
+        self.db.commit()
+        return result
+
+    @rpc
+    def offline_duplicates(self, provider_id: str) -> dict[str, Any]:
+        return offline.duplicates(self.db, provider_id)
+
+    @rpc
     def provider_standing(self, provider_ids: list[str]) -> dict[str, Any]:
         """Per provider: what it is still owed, and redemptions refused since its
         latest change of status (the operators' providers page)."""
@@ -171,7 +194,8 @@ class WalletService(health.HealthEntrypoints):
 
     @rpc
     def cancel_voucher(self, employee_id: str, voucher_id: str) -> dict[str, Any]:
-        result = vouchers.cancel(self.db, employee_id=employee_id, voucher_id=voucher_id)
+        result = vouchers.cancel(self.db, employee_id=employee_id, voucher_id=voucher_id,
+                                 offline_window=partial(offline.window, self.db))
         self.db.commit()
         return result
 
@@ -279,6 +303,8 @@ class WalletService(health.HealthEntrypoints):
         """Expire vouchers, close ended plans, announce credit about to expire."""
         now = datetime.now(UTC)
         while vouchers.expire_due(self.db, now):
+            self.db.commit()
+        while vouchers.complete_cancellations(self.db, now):  # past their offline window
             self.db.commit()
         for plan in expiry.plans_to_close(self.db, now.date()):
             expiry.close_plan(self.db, plan)

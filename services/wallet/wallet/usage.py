@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wallet.models import Account, LedgerTransaction, Posting, ReimbursementHold, Voucher
+from wallet.models import SPENT, Account, LedgerTransaction, Posting, ReimbursementHold, Voucher
 
 
 def used_in(session: Session, company_id: str, year: int) -> list[dict[str, Any]]:
@@ -20,7 +20,7 @@ def used_in(session: Session, company_id: str, year: int) -> list[dict[str, Any]
     totals: dict[tuple[str, str], int] = defaultdict(int)
     vouchers = session.execute(
         select(Voucher.employee_id, Voucher.category, func.sum(Voucher.amount_cents))
-        .where(Voucher.company_id == company_id, Voucher.status.in_(("issued", "redeemed")),
+        .where(Voucher.company_id == company_id, Voucher.status.in_(SPENT),
                Voucher.created_at >= start, Voucher.created_at < end)
         .group_by(Voucher.employee_id, Voucher.category)).all()
     paid = session.execute(
@@ -51,7 +51,7 @@ def employee_year(session: Session, employee_id: str, year: int) -> dict[str, An
     for category, cents in [*session.execute(
             select(Voucher.category, func.sum(Voucher.amount_cents))
             .where(Voucher.employee_id == employee_id,
-                   Voucher.status.in_(("issued", "redeemed")),
+                   Voucher.status.in_(SPENT),
                    Voucher.created_at >= start, Voucher.created_at < end)
             .group_by(Voucher.category)).all(), *session.execute(
             select(ReimbursementHold.category, func.sum(ReimbursementHold.amount_cents))

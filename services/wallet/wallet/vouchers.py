@@ -35,6 +35,7 @@ from wallet.models import (
     Employee,
     NetworkMember,
     Offering,
+    OfflineLimits,
     Plan,
     Provider,
     RedemptionRefusal,
@@ -42,6 +43,7 @@ from wallet.models import (
 )
 
 PRODUCER = "wallet"
+OFFLINE_DEFAULT_HOURS = 48  # wallet.offline.DEFAULTS["hours"] (which imports this module)
 
 
 def qr_png(code: str) -> bytes:
@@ -77,8 +79,17 @@ def voucher_view(v: Voucher) -> dict[str, Any]:
         "redeemed_at": v.redeemed_at.isoformat() if v.redeemed_at else None,
         "list_price_cents": v.list_price_cents, "agreement_id": v.agreement_id,
         "signed": signed(v),
+        # docs/offline.md: accepted by a provider's phone without a network; a
+        # cancellation waiting for the offline window, or refused by such an acceptance
+        "accepted_offline_at": _moment(v.accepted_offline_at),
+        "cancel_takes_effect_at": _moment(v.cancel_takes_effect_at),
+        "cancellation_refused": v.cancellation_refused,
     }
     return view
+
+
+def _moment(value: datetime | None) -> str | None:
+    return aware(value).isoformat() if value is not None else None
 
 
 def _request_hash(employee_id: str, offering_id: str, plan_id: str | None) -> str:
@@ -425,6 +436,12 @@ def circuit_status(catalog: Any, provider_id: str) -> str | None:
         return None
 
 
+def refuse_outside_the_circuit(session: Session, provider_id: str, status: str | None,
+                               now: datetime | None = None) -> None:
+    """The same as a redemption's check, for what a phone sends (docs/offline.md)."""
+    _refuse_outside_the_circuit(session, provider_id, None, status, now or datetime.now(UTC))
+
+
 def _refuse_outside_the_circuit(session: Session, provider_id: str, canonical: str | None,
                                 status: str | None, now: datetime) -> None:
     """A provider not in the circuit (suspended) redeems nothing. `status` is the
@@ -482,6 +499,13 @@ def redeem(session: Session, *, provider_id: str, code: str, now: datetime | Non
         raise refusals.VOUCHER_NOT_ACTIVE(status=voucher.status, field="code")
     if aware(voucher.expires_at) < now:  # SQLite reads timestamps back naive (UTC)
         raise refusals.VOUCHER_EXPIRED(field="code")
+    pay(session, voucher, provider_id, now)
+    return voucher_view(voucher)
+
+
+def pay(session: Session, voucher: Voucher, provider_id: str, when: datetime) -> None:
+    """The voucher's money to the provider (less the commission), once: the ledger
+    transfer is keyed by the voucher, online or offline (docs/offline.md)."""
     commission = commission_of(voucher.amount_cents, voucher.commission_bps)
     legs = [Leg(ledger.voucher_account(voucher.id), -voucher.amount_cents),
             Leg(ledger.payable_account(provider_id), voucher.amount_cents - commission,
@@ -493,13 +517,12 @@ def redeem(session: Session, *, provider_id: str, code: str, now: datetime | Non
                 memo={"voucher_id": voucher.id, "provider_id": provider_id,
                       "commission_cents": commission})
     voucher.status = "redeemed"
-    voucher.redeemed_at = now
+    voucher.redeemed_at = when
     record_event(session, events.VOUCHER_REDEEMED, {
         **voucher_view(voucher), "commission_cents": commission,
         "provider_amount_cents": voucher.amount_cents - commission,
     }, producer=PRODUCER, company_id=voucher.company_id)
     metrics.on_commit(session, metrics.VOUCHERS_REDEEMED.labels(voucher.category))
-    return voucher_view(voucher)
 
 
 def _give_back(session: Session, voucher: Voucher, status: str) -> None:
@@ -521,20 +544,65 @@ def _give_back(session: Session, voucher: Voucher, status: str) -> None:
     metrics.on_commit(session, metrics.VOUCHERS_CANCELLED.labels(voucher.category, status))
 
 
-def cancel(session: Session, *, employee_id: str, voucher_id: str) -> dict[str, Any]:
+def cancel(session: Session, *, employee_id: str, voucher_id: str,
+           offline_window: Callable[[Voucher], int] | None = None,
+           now: datetime | None = None) -> dict[str, Any]:
+    """The employee takes the voucher back. While a provider's phone could have accepted
+    it without a network (`offline_window(voucher)`: the hours it may wait to be sent, 0
+    when it could not be accepted offline) the cancellation takes effect only after that
+    window (`cancelling`), so an acceptance sent meanwhile is paid (docs/offline.md)."""
+    now = now or datetime.now(UTC)
     voucher = _locked(session, id=voucher_id)
     if voucher is None or voucher.employee_id != employee_id:
         raise refusals.VOUCHER_NOT_YOURS(field="voucher_id")
+    if voucher.status == "cancelling" and voucher.cancel_takes_effect_at is not None:
+        raise refusals.VOUCHER_CANCELLATION_PENDING(
+            takes_effect_at=aware(voucher.cancel_takes_effect_at), field="voucher_id")
     if voucher.status != "issued":
         raise refusals.VOUCHER_NOT_ACTIVE(status=voucher.status, field="voucher_id")
+    hours = offline_window(voucher) if offline_window is not None else 0
+    if hours > 0:
+        voucher.status = "cancelling"
+        voucher.cancel_requested_at = now
+        voucher.cancel_takes_effect_at = now + timedelta(hours=hours)
+        return voucher_view(voucher)
     _give_back(session, voucher, "cancelled")
     return voucher_view(voucher)
 
 
-def expire_due(session: Session, now: datetime | None = None, batch: int = 200) -> int:
-    """Expire unredeemed vouchers past their date; their hold returns to credit."""
+def complete_cancellations(session: Session, now: datetime | None = None,
+                           batch: int = 200) -> int:
+    """Cancellations whose offline window has passed take effect: the credit returns."""
     now = now or datetime.now(UTC)
-    query = (select(Voucher).where(Voucher.status == "issued", Voucher.expires_at < now)
+    due = session.scalars(
+        select(Voucher).where(Voucher.status == "cancelling",
+                              Voucher.cancel_takes_effect_at <= now)
+        .order_by(Voucher.seq).limit(batch).with_for_update(skip_locked=True)).all()
+    for voucher in due:
+        _give_back(session, voucher, "cancelled")
+    return len(due)
+
+
+def _past_offline_window(now: datetime, session: Session) -> Any:
+    """Vouchers whose expiry is further back than their provider's offline hours: no
+    phone can still send one as accepted on its last day (docs/offline.md). One
+    condition per value of the hours operators set (few), and the default's."""
+    limits = OfflineLimits.__table__
+    set_hours = session.scalars(select(limits.c.hours).distinct()).all()
+    return or_(
+        (Voucher.provider_id.not_in(select(limits.c.provider_id)))
+        & (Voucher.expires_at < now - timedelta(hours=OFFLINE_DEFAULT_HOURS)),
+        *[(Voucher.provider_id.in_(select(limits.c.provider_id).where(limits.c.hours == h)))
+          & (Voucher.expires_at < now - timedelta(hours=h)) for h in set_hours])
+
+
+def expire_due(session: Session, now: datetime | None = None, batch: int = 200) -> int:
+    """Expire unredeemed vouchers once past their date and their provider's offline
+    window (an acceptance made on the last day may still be on its way); their hold
+    returns to credit."""
+    now = now or datetime.now(UTC)
+    query = (select(Voucher).where(Voucher.status == "issued", Voucher.expires_at < now,
+                                   _past_offline_window(now, session))
              .order_by(Voucher.seq).limit(batch).with_for_update(skip_locked=True))
     due = session.scalars(query).all()
     for voucher in due:

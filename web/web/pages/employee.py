@@ -40,6 +40,7 @@ PAGE_SIZE = 20
 FEED_SIZE = 10  # notifications: a phone's screenful or two
 # one voucher's state (the list's group names are plural)
 VOUCHER_STATE = {"issued": N_("Ready to use"), "redeemed": N_("Already used"),
+                 "cancelling": N_("Being cancelled: not usable"),
                  "cancelled": N_("Cancelled: not usable"),
                  "expired": N_("Expired: not usable")}
 

@@ -489,9 +489,54 @@ class VoucherOut(Out):
         "description": "while issued: the QR's text, WC1.<payload>.<signature>, that a "
                        "provider's phone checks without a network (docs/offline.md); "
                        "null otherwise"})
+    accepted_offline_at = fields.String(allow_none=True, metadata={
+        "description": "when a provider's phone accepted it without a network"})
+    cancel_takes_effect_at = fields.String(allow_none=True, metadata={
+        "description": "status cancelling: when the cancellation takes effect, once no "
+                       "phone can still send it as accepted offline (docs/offline.md)"})
+    cancellation_refused = fields.String(allow_none=True, metadata={
+        "description": "voucher_redeemed_offline: a phone's acceptance sent during the "
+                       "offline window was paid instead of the cancellation"})
 
 
 VoucherPage = page_of(VoucherOut, "VoucherPage")
+
+
+class RefusalOut(Out):
+    code = fields.String()
+    message = fields.String()
+    params = fields.Dict()
+
+
+class OfflineOutcomeOut(Out):
+    code = fields.String(allow_none=True, metadata={"description": "the voucher's code, "
+                                                    "when the QR could be read"})
+    outcome = fields.String(metadata={
+        "description": "recorded | already_redeemed_by_you | refused"})
+    voucher = fields.Nested(VoucherOut, allow_none=True)
+    refusal = fields.Nested(RefusalOut, allow_none=True)
+    redeemed_at = fields.String(allow_none=True)
+
+
+class OfflineRedemptionsOut(Out):
+    items = fields.List(fields.Nested(OfflineOutcomeOut), metadata={
+        "description": "one per item sent, in the same order"})
+
+
+class OfflineDuplicateOut(Out):
+    voucher_id = fields.String()
+    code = fields.String()
+    amount_cents = fields.Integer()
+    device_id = fields.String()
+    accepted_at = fields.String()
+    received_at = fields.String()
+    first_redeemed_at = fields.String(allow_none=True)
+    first_device_id = fields.String(allow_none=True, metadata={
+        "description": "the phone that redeemed it first; null: redeemed online"})
+
+
+class OfflineDuplicatesOut(Out):
+    items = fields.List(fields.Nested(OfflineDuplicateOut))
 
 
 class VoucherKeyOut(Out):
@@ -760,6 +805,9 @@ class ProviderAdminOut(ProviderOut):
 
     owed_cents = fields.Integer(allow_none=True)
     refused_redemptions = fields.Integer(allow_none=True)
+    offline_duplicates = fields.Integer(allow_none=True, metadata={
+        "description": "vouchers its phones accepted offline after they were redeemed "
+                       "(paid once; docs/offline.md)"})
     last_refused_at = fields.String(allow_none=True)
 
 

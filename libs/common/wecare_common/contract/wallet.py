@@ -112,6 +112,26 @@ class UtcDateTime(fields.AwareDateTime):
             raise ValidationError(refusals.OUT_OF_RANGE.said()) from exc
 
 
+class OfflineAcceptance(Schema):
+    """One redemption a provider's phone accepted without a network (docs/offline.md)."""
+
+    signed = fields.String(required=True, validate=validate.Length(min=1, max=400), metadata={
+        "description": "the QR's text as scanned: WC1.<payload>.<signature>"})
+    accepted_at = UtcDateTime(required=True, metadata={
+        "description": "when the phone accepted it (ISO-8601 with offset)"})
+    device_id = fields.String(required=True, validate=validate.Length(min=8, max=64),
+                              metadata={"description": "the phone's own id, made once"})
+
+
+class OfflineRedemptionsFields(Schema):
+    items = fields.List(fields.Nested(OfflineAcceptance), required=True,
+                        validate=validate.Length(min=1, max=50))
+
+
+class OfflineRedemptionsRequest(OfflineRedemptionsFields):
+    provider_id = fields.String(required=True)
+
+
 class StatementQuery(PageSchema):
     """A provider's statement: payouts paged by `cursor`, redemptions by their own."""
 

@@ -1,0 +1,84 @@
+"""Redeeming without a network, in the wallet (docs/offline.md): a cancellation takes
+effect once its offline window has passed; expiry waits for the provider's window; an
+acceptance sent in time is paid once, and the ledger stays balanced."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from wallet import ledger, offline, vouchers
+from wallet.models import Voucher
+
+
+def _status(world, voucher_id: str) -> str:
+    with world.factory() as s:
+        return s.scalar(select(Voucher.status).where(Voucher.id == voucher_id))
+
+
+def test_a_cancellation_takes_effect_after_the_providers_offline_window(make_world) -> None:
+    world = make_world(fund_cents=10_000, price_cents=2_000)
+    (employee,) = world.employees
+    world.grant(employee, 5_000)
+    _, voucher = world.purchase(employee, "education")
+    asked = datetime.now(UTC)
+    with world.factory() as s:
+        offline.set_limits(s, world.provider_id, voucher_cents=5_000, waiting_cents=10_000,
+                           hours=6)
+        view = vouchers.cancel(s, employee_id=employee, voucher_id=voucher["id"],
+                               offline_window=lambda v: offline.window(s, v), now=asked)
+        s.commit()
+    assert view["status"] == "cancelling" and view["signed"] is None
+    assert datetime.fromisoformat(view["cancel_takes_effect_at"]) == asked + timedelta(hours=6)
+    credit = ledger.credit_account(employee, world.plan["id"])
+    with world.factory() as s:
+        vouchers.complete_cancellations(s, asked + timedelta(hours=5))
+        s.commit()
+        assert _status(world, voucher["id"]) == "cancelling"
+        assert ledger.balance(s, credit) == 3_000  # still held
+    with world.factory() as s:
+        while vouchers.complete_cancellations(s, asked + timedelta(hours=6, seconds=1)):
+            s.commit()
+        assert ledger.balance(s, credit) == 5_000  # the window passed: back
+        assert ledger.audit(s)["balanced"]
+    assert _status(world, voucher["id"]) == "cancelled"
+
+
+def test_expiry_waits_for_the_providers_offline_window(make_world) -> None:
+    world = make_world(fund_cents=10_000, price_cents=2_000)
+    (employee,) = world.employees
+    world.grant(employee, 5_000)
+    _, voucher = world.purchase(employee, "education")
+    expiry = datetime.fromisoformat(voucher["expires_at"])
+    with world.factory() as s:
+        offline.set_limits(s, world.provider_id, voucher_cents=5_000, waiting_cents=10_000,
+                           hours=2)
+        s.commit()
+        vouchers.expire_due(s, expiry + timedelta(hours=1))
+        s.commit()
+    assert _status(world, voucher["id"]) == "issued"  # a phone may still send it
+    with world.factory() as s:
+        while vouchers.expire_due(s, expiry + timedelta(hours=2, seconds=1)):
+            s.commit()
+    assert _status(world, voucher["id"]) == "expired"
+
+
+def test_an_acceptance_on_the_last_day_sent_after_the_expiry_is_paid(make_world) -> None:
+    world = make_world(fund_cents=10_000, price_cents=2_000)
+    (employee,) = world.employees
+    world.grant(employee, 5_000)
+    _, voucher = world.purchase(employee, "education")
+    expiry = datetime.fromisoformat(voucher["expires_at"])
+    with world.factory() as s:
+        answer = offline.redeem_offline(s, provider_id=world.provider_id, items=[
+            offline.Acceptance(voucher["signed"], expiry - timedelta(minutes=5), "phone-0001")],
+            now=expiry + timedelta(hours=10))
+        s.commit()
+        (item,) = answer["items"]
+        assert item["outcome"] == "recorded", item
+        late = offline.redeem_offline(s, provider_id=world.provider_id, items=[
+            offline.Acceptance(voucher["signed"], expiry + timedelta(minutes=5), "phone-0002")],
+            now=expiry + timedelta(hours=10))
+        assert late["items"][0]["refusal"]["code"] == "offline_after_expiry"
+        assert ledger.audit(s)["balanced"]
+    assert _status(world, voucher["id"]) == "redeemed"
