@@ -193,7 +193,8 @@ def test_a_network_runs_welfare_for_two_firms(stack, world, page_factory, axe, s
 
     # -- its staff invites the two firms --------------------------------------------------------
     staff = new()
-    sign_in(staff, staff_login(stack, staff_email))
+    staff_who = staff_login(stack, staff_email)
+    sign_in(staff, staff_who)
     expect(staff).to_have_url(re.compile(r"/network$"))
     expect(staff.locator("h1")).to_have_text(network_name)
     staff.locator("nav.sidenav").get_by_role("link", name="Imprese aderenti", exact=True).click()
@@ -310,7 +311,8 @@ def test_a_network_runs_welfare_for_two_firms(stack, world, page_factory, axe, s
         axe(person)
         press(person, person.get_by_role("button", name=re.compile(r"Acquista per 85,00")))
         person.wait_for_url(re.compile(r"/vouchers/[^/?]+\?new=1$"))
-        expect(person.locator("main")).to_contain_text("85,00")
+        expect(person.locator("dd.price")).to_contain_text(
+            "85,00 € prezzo della rete, invece di 100,00 €")
 
     # -- the network's figures and report: totals, no names ---------------------------------------
     staff.locator("nav.sidenav").get_by_role("link", name="Dati", exact=True).click()
@@ -369,3 +371,13 @@ def test_a_network_runs_welfare_for_two_firms(stack, world, page_factory, axe, s
     expect(staff.locator("#network-stats")).to_contain_text("€1,800.00")
     no_person(staff, world)
     shot(staff, "network-home-en-1280")
+
+    # -- on a tablet (768 px): the menu on top, every page still whole and axe-clean -------
+    tablet = new(viewport={"width": 768, "height": 1024}, has_touch=True)
+    sign_in(tablet, staff_who)
+    for path in ("/network", "/network/members", "/network/circuit", "/network/report"):
+        tablet.goto(path)
+        axe(tablet)
+        width = tablet.evaluate("document.documentElement.scrollWidth")
+        assert width <= 768, f"{path} is {width} px wide on a tablet"
+    shot(tablet, "network-home-768")

@@ -185,7 +185,9 @@ def test_two_firms_share_a_plan_and_buy_at_the_network_s_price(stack, admin, fak
     assert "Alfa Srl" in csv.text and "withheld" in csv.text
 
     # the circuit, open to the territory: no sign-in
-    circuit = stack.call("GET", f"/networks/{network.slug}/circuit").json()
+    answer = stack.call("GET", f"/networks/{network.slug}/circuit")
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"  # open data, any site
+    circuit = answer.json()
     assert circuit["network"]["name"] == "CNA Torino Test"
     (entry,) = circuit["items"]
     assert entry["id"] == provider.id and entry["offers"][0]["agreed_price_cents"] == 8_500

@@ -30,9 +30,14 @@ class PublicRoom(Room):
     @api("GET", "/api/v1/networks/<slug>/circuit", response=NetworkCircuitOut,
          summary="a network's circuit, open to the territory: its providers with their "
          "place and the offers agreed for its members' employees (no sign-in)")
-    def network_circuit(self, call: Call, slug: str) -> dict[str, Any]:
+    def network_circuit(self, call: Call, slug: str) -> Response:
         network = self.benefits.find_network(slug)
-        return {"network": network, **self.catalog.network_circuit(network["id"])}
+        # open data: any site of the territory may read it from a browser (no credentials,
+        # nothing of any person), and caches may keep it for five minutes
+        body = NetworkCircuitOut().dump(
+            {"network": network, **self.catalog.network_circuit(network["id"])})
+        return errors.json_response(200, body, {"Cache-Control": "public, max-age=300",
+                                                "Access-Control-Allow-Origin": "*"})
 
     @api("GET", "/api/v1/fiscal-rules", query=FiscalRulesQuery, response=FiscalRulesOut,
          summary="a fiscal year's welfare rules, each figure with its legal basis (read-only)")
