@@ -255,3 +255,78 @@ def test_an_employee_sees_the_network_price_and_the_purchase_expects_it() -> Non
         "csrf_token": "c", "idempotency_key": "k", "plan_id": "p-1", "price_cents": "4250"}),
         "o-2")
     assert sent == [{"offering_id": "o-2", "plan_id": "p-1", "expected_price_cents": 4_250}]
+
+
+def test_a_new_firm_is_brought_in_with_its_hr_manager_and_refusals_beside_its_fields() -> None:
+    sent: list[Any] = []
+    answers = {**ANSWERS, ("POST", f"/networks/{NET}/companies"):
+               lambda kw: sent.append(kw["json"]) or {"id": "c-9"}}
+    form = {"csrf_token": "c", "name": "Beta Snc", "new_vat_number": "12345678903",
+            "new_municipality": "Chieri", "new_province": "TO", "hr_email": "bea@beta.example",
+            "hr_first_name": "Bea", "hr_last_name": "Bianchi"}
+    response = network_pages.network_onboard(FakePage(answers, method="POST", form=form))
+    assert response.status_code == 303 and sent == [{
+        "name": "Beta Snc", "vat_number": "12345678903", "municipality": "Chieri",
+        "province": "TO", "hr_manager": {"email": "bea@beta.example", "first_name": "Bea",
+                                         "last_name": "Bianchi"}}]
+    answers[("POST", f"/networks/{NET}/companies")] = ApiError(
+        400, "validation_error", "English", problems={
+            "vat_number": [{"code": "not_a_vat_number"}],
+            "hr_manager.email": [{"code": "not_an_email"}]})
+    html = html_of(network_pages.network_onboard(FakePage(answers, method="POST", form=form)))
+    assert 'id="f-new_vat_number-error"' in html and 'id="f-hr_email-error"' in html
+    assert 'href="#f-new_vat_number"' in html  # the summary links to the field
+
+
+@pytest.mark.parametrize("accept", [True, False])
+def test_hr_answers_the_invitation_and_adopts_a_shared_plan(accept: bool) -> None:
+    sent: list[Any] = []
+    answers = {**ANSWERS,
+               ("POST", f"/companies/{CID}/network-invitations/m-1/answer"):
+               lambda kw: sent.append(kw["json"]) or {**MEMBER, "network": PUBLIC},
+               ("POST", f"/companies/{CID}/shared-plans/s-1/adoption"):
+               {"id": "p-7", "name": "Welfare di rete"}}
+    response = around.hr_answer_invitation(FakePage(answers, role="hr", method="POST", form={
+        "csrf_token": "c", "accept": "true" if accept else "false"}), "m-1")
+    assert response.status_code == 303 and sent == [{"accept": accept}]
+    adopted = around.hr_adopt_shared_plan(FakePage(answers, role="hr", method="POST",
+                                                   form={"csrf_token": "c"}), "s-1")
+    assert "plan=p-7" in adopted.headers["Location"]
+    answers[("POST", f"/companies/{CID}/shared-plans/s-1/adoption")] = ApiError(
+        409, "shared_plan_adopted", "English")
+    html = html_of(around.hr_adopt_shared_plan(FakePage(answers, role="hr", method="POST",
+                                                        form={"csrf_token": "c"}), "s-1"))
+    assert "Your firm has already adopted this shared plan." in html
+
+
+def test_a_provider_accepts_a_network_s_price() -> None:
+    sent: list[Any] = []
+    answers = {**ANSWERS, ("POST", f"/providers/{VID}/agreements/a-1/answer"):
+               lambda kw: sent.append(kw["json"]) or {**AGREEMENT, "status": "active"}}
+    html = html_of(around.provider_agreements(FakePage(answers, role="provider",
+                                                       path="/provider/agreements")))
+    assert "€85.00" in html and "instead of €100.00" in html
+    response = around.provider_answer_agreement(FakePage(answers, role="provider",
+                                                         method="POST", form={
+                                                             "csrf_token": "c",
+                                                             "accept": "true"}), "a-1")
+    assert response.status_code == 303 and sent == [{"accept": True}]
+
+
+def test_an_operator_creates_a_network_with_its_territory_and_first_staff_member() -> None:
+    sent: list[Any] = []
+    answers = {**ANSWERS, ("POST", "/networks"): lambda kw: sent.append(kw["json"]) or NETWORK}
+    form = {"csrf_token": "c", "name": "CNA Torino", "kind": "association",
+            "tax_id": "80012345678", "provinces": "TO, cn", "municipalities": "Chieri;\nBra",
+            "first_name": "Rita", "last_name": "Rete", "email": "rita@rete.example"}
+    response = around.admin_create_network(FakePage(answers, role="admin", method="POST",
+                                                    form=form))
+    assert response.status_code == 303
+    assert sent[0]["territory"] == {"provinces": ["TO", "cn"],
+                                    "municipalities": ["Chieri", "Bra"]}
+    assert sent[0]["staff"] == {"email": "rita@rete.example", "first_name": "Rita",
+                                "last_name": "Rete"}
+    html = html_of(around.admin_create_network(FakePage(answers, role="admin", method="POST",
+                                                        form={**form, "provinces": "",
+                                                              "municipalities": ""})))
+    assert "Name at least one province or municipality." in html
