@@ -293,3 +293,42 @@ def test_a_parked_message_is_replayed_once_and_emails_are_retried() -> None:
     html = html_of(pages.admin_health(FakePage(EVERYTHING, path="/admin/health",
                                                query={"retried": "3"})))
     assert "3 emails sent again." in html
+
+
+# -- a provider's offline limits (docs/offline.md) -------------------------------------------
+LIMITS = {"voucher_cents": 15_000, "waiting_cents": 50_000, "hours": 48}
+DUPLICATE = {"voucher_id": "v-1", "code": "7ZQW-FRJX-W0H4-M6XQ-W", "amount_cents": 6_000,
+             "device_id": "phone-b", "accepted_at": "2026-03-12T09:42:00+00:00",
+             "received_at": "2026-03-12T12:00:00+00:00",
+             "first_redeemed_at": "2026-03-12T09:20:00+00:00", "first_device_id": "phone-a"}
+OFFLINE = {**PROVIDERS, ("GET", "/providers/p-2/offline-limits"): LIMITS,
+           ("GET", "/providers/p-2/offline-duplicates"): {"items": [DUPLICATE]}}
+
+
+def test_the_operators_set_a_providers_offline_limits_and_see_what_was_accepted_twice() -> None:
+    for lang, amount, twice in (("it", "150,00", "Accettati due volte"),
+                                ("en", "150.00", "Accepted twice")):
+        html = html_of(pages.provider_offline(FakePage(OFFLINE, lang=lang), "p-2"))
+        assert_well_formed(html)
+        assert f'value="{amount}"' in html and 'value="48"' in html
+        assert twice in html and "7ZQW-FRJX-W0H4-M6XQ-W" in html
+    sent: list[dict[str, Any]] = []
+    page = FakePage({**OFFLINE, ("PUT", "/providers/p-2/offline-limits"):
+                     lambda kw: sent.append(kw["json"]) or kw["json"]}, method="POST",
+                    form={"voucher": "99,50", "waiting": "300", "hours": "12"}, lang="it")
+    response = pages.set_provider_offline(page, "p-2")
+    assert response.status_code == 303 and response.headers["Location"].endswith("done=1")
+    assert sent == [{"voucher_cents": 9_950, "waiting_cents": 30_000, "hours": 12}]
+    bad = FakePage(OFFLINE, method="POST", form={"voucher": "x", "waiting": "300",
+                                                 "hours": "-1"})
+    response = pages.set_provider_offline(bad, "p-2")
+    html = html_of(response)
+    assert response.status_code == 400 and 'aria-invalid="true"' in html
+    assert "Enter a whole number of hours" in html
+    circuit = html_of(pages.admin_providers(FakePage(
+        {**PROVIDERS, ("GET", "/providers"): lambda kw: {"items": [
+            {**provider("p-2", "approved", 300), "offline_duplicates": 2}]
+            if kw["params"]["status"] == "approved" else [], "next_cursor": None}},
+        path="/admin/providers")))
+    assert 'href="/admin/providers/p-2/offline"' in circuit
+    assert "2 vouchers accepted twice" in circuit

@@ -148,6 +148,50 @@ class AdminPages:
         page.api("POST", f"/providers/{vid}/approval", json={"status": "suspended"})
         return page.redirect("/admin/providers?" + urlencode({"done": "suspended", "id": vid}))
 
+    # -- what a provider's phone may accept without a network (docs/offline.md) ----------------
+    @page("GET", "/admin/providers/<vid>/offline", roles=ADMIN)
+    def provider_offline(self, page: Page, vid: str) -> Response:
+        return self._offline_page(page, vid)
+
+    def _offline_page(self, page: Page, vid: str, errors: Errors | None = None,
+                      status: int = 200, typed: dict[str, str] | None = None) -> Response:
+        limits, duplicates = page.api_all(("GET", f"/providers/{vid}/offline-limits"),
+                                          ("GET", f"/providers/{vid}/offline-duplicates"))
+        names = {p["id"]: p["name"] for p in _all(page, "/providers", status="approved")[0]}
+        shown = typed or {"voucher": page.lang.amount(limits["voucher_cents"]),
+                          "waiting": page.lang.amount(limits["waiting_cents"]),
+                          "hours": str(limits["hours"])}
+        return page.render("admin/offline.html", status=status, errors=errors, vid=vid,
+                           name=names.get(vid, ""), typed=shown,
+                           duplicates=duplicates["items"],
+                           done=page.request.args.get("done") == "1" and status == 200)
+
+    @page("POST", "/admin/providers/<vid>/offline", roles=ADMIN)
+    def set_provider_offline(self, page: Page, vid: str) -> Response:
+        _ = page.lang.gettext
+        typed = {name: page.form.get(name, "").strip() for name in ("voucher", "waiting", "hours")}
+        errors = Errors(page.lang)
+        voucher, waiting = parse_amount(typed["voucher"]), parse_amount(typed["waiting"])
+        hours = int(typed["hours"]) if typed["hours"].isdigit() else None
+        if voucher is None:
+            errors.add("voucher", _("Enter an amount in euros, like 150 or 99,50."))
+        if waiting is None:
+            errors.add("waiting", _("Enter an amount in euros, like 150 or 99,50."))
+        if hours is None:
+            errors.add("hours", _("Enter a whole number of hours (0: nothing offline)."))
+        if not errors:
+            try:
+                page.api("PUT", f"/providers/{vid}/offline-limits", json={
+                    "voucher_cents": voucher, "waiting_cents": waiting, "hours": hours})
+            except ApiError as exc:
+                if exc.status not in (400, 422):
+                    raise
+                errors = refusals.errors(page.lang, exc, aliases={
+                    "voucher_cents": "voucher", "waiting_cents": "waiting"})
+            else:
+                return page.redirect(f"/admin/providers/{vid}/offline?done=1")
+        return self._offline_page(page, vid, errors=errors, status=400, typed=typed)
+
     # -- accounts: disabling any, enabling again ------------------------------------------------
     @page("GET", "/admin/accounts", roles=ADMIN)
     def admin_accounts(self, page: Page) -> Response:
