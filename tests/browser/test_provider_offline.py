@@ -190,6 +190,7 @@ def test_offline_the_phone_checks_signed_vouchers_and_sends_them_when_back_onlin
     expect(box.locator("h2")).to_have_text("Non valido")
     expect(box).to_have_attribute("role", "alert")
     expect(box.locator("svg use")).to_have_attribute("href", re.compile("#cross$"))
+    expect(box.locator(".verdict__code")).to_have_count(0)  # a forger's code is not shown
     looks_right(page, axe, shot, "provider-offline-invalid")
     expect(offer(page, forged(other["signed"], p=counter.provider_id)).locator("h2")
            ).to_have_text("Non valido")  # made ours by a forger

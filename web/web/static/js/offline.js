@@ -324,6 +324,9 @@
         });
         if (missing) el.remove(); else el.textContent = text;
       });
+      part.querySelectorAll("[data-needs]").forEach(function (el) {
+        if (!result.values[el.dataset.needs]) el.remove();
+      });
       var box = part.querySelector(".verdict");
       box.id = "verdict";
       document.querySelectorAll("[data-online-only]").forEach(function (el) { el.hidden = true; });
