@@ -125,3 +125,74 @@ def test_make_runs_default_sqlite_serves_the_demo_end_to_end(sqlite_stack) -> No
             "csrf_token": browser.cookies.get("wecare_csrf")})
         assert home.status_code == 200 and home.history, (role, home.status_code)
         assert "wecare_at" in browser.cookies, role
+
+
+def test_a_network_of_firms_on_sqlite_too(sqlite_stack) -> None:
+    """Networks on `make run`'s SQLite (docs/domain.md#networks): the demo firm joins a
+    network, a provider of its territory gets an agreed price, the demo employee buys at
+    it (the wallet's SQLite write path charges it too), and the console, the report and
+    the public circuit and its page answer."""
+    running, logins = sqlite_stack
+    api = Client(running.url, smtp=None, stripe=None)
+    admin = api.token(*_login(logins, "admin"))
+    hr = api.token(*_login(logins, "hr"))
+    mario = api.token(*_login(logins, "employee"))
+    suffix = uuid.uuid4().hex[:6]
+    staff_email = f"rete-{suffix}@sqlite.example"
+    made = api.call("POST", "/networks", admin, json={
+        "name": f"Rete SQLite {suffix}", "kind": "consortium", "tax_id": "80012340016",
+        "territory": {"provinces": ["TO"], "municipalities": []},
+        "staff": {"email": staff_email, "first_name": "Rita", "last_name": "Rete",
+                  "password": "network-password-1"}})
+    assert made.status_code == 201, made.text
+    network = made.json()
+    staff = api.token(staff_email, "network-password-1")
+    invited = api.call("POST", f"/networks/{network['id']}/invitations", staff, json={
+        "vat_number": "12345670017", "municipality": "Torino", "province": "TO"})
+    assert invited.status_code == 201, invited.text
+    me = api.call("GET", "/me", hr).json()
+    joined = api.call("POST", f"/companies/{me['company_id']}/network-invitations/"
+                      f"{invited.json()['id']}/answer", hr, json={"accept": True})
+    assert joined.status_code == 200 and joined.json()["status"] == "active", joined.text
+
+    email = f"piscina-{suffix}@sqlite.example"
+    provider = api.call("POST", "/providers", json={
+        "name": f"Piscina {suffix}", "vat_number": "98765430016", "categories": ["wellbeing"],
+        "address": "Via Nizza 1", "city": "Torino", "province": "TO", "lat": 45.05,
+        "lon": 7.67, "email": email, "password": "provider-password-1",
+        "iban": "IT60X0542811101000000123456"}).json()
+    api.call("POST", f"/providers/{provider['id']}/approval", admin,
+             json={"status": "approved", "commission_bps": 300})
+    pool = api.token(email, "provider-password-1")
+    offering = api.call("POST", f"/providers/{provider['id']}/offerings", pool, json={
+        "title": "Ingresso piscina", "category": "wellbeing", "price_cents": 2_000}).json()
+    approved = api.call("POST", f"/networks/{network['id']}/providers/{provider['id']}/approval",
+                        staff, json={"approved": True})
+    assert approved.status_code == 200, approved.text
+    agreement = api.call("POST", f"/networks/{network['id']}/agreements", staff,
+                         json={"offering_id": offering["id"], "price_cents": 1_500}).json()
+    accepted = api.call("POST", f"/providers/{provider['id']}/agreements/{agreement['id']}/"
+                        "answer", pool, json={"accept": True})
+    assert accepted.status_code == 200, accepted.text
+
+    _until(lambda: (api.call("GET", f"/offerings/{offering['id']}", mario).json()
+                    .get("network_offer") or {}).get("price_cents") == 1_500)
+
+    def bought_at_the_agreed_price() -> dict | None:
+        r = api.call("POST", "/me/vouchers", mario, key=uuid.uuid4().hex, json={
+            "offering_id": offering["id"], "expected_price_cents": 1_500})
+        return r.json() if r.status_code == 201 else None  # the wallet's copy may lag
+
+    voucher = _until(bought_at_the_agreed_price)
+    assert voucher["amount_cents"] == 1_500 and voucher["list_price_cents"] == 2_000
+    year = date.today().year
+    for path in (f"/networks/{network['id']}/dashboard",
+                 f"/networks/{network['id']}/reports/yearly"):
+        answer = api.call("GET", path, staff, params={"year": year})
+        assert answer.status_code == 200, (path, answer.text)
+    circuit = api.call("GET", f"/networks/{network['slug']}/circuit").json()
+    assert circuit["items"][0]["offers"][0]["agreed_price_cents"] == 1_500
+    page = requests.get(f"{running.url}/networks/{network['slug']}", timeout=10)
+    assert page.status_code == 200 and "Ingresso piscina" in page.text
+    audit = api.call("GET", "/ledger/audit", admin).json()
+    assert audit["balanced"] and not audit["negative_accounts"], audit
