@@ -77,7 +77,8 @@ def load(s: Any, employees: int, vouchers_each: int, redeem: int = 0, *,
     api("POST", f"/plans/{plan['id']}/grants", hr, key=uuid.uuid4().hex, amount_cents=credit,
         employee_ids=[p["id"] for p in people])
     provider_email = f"p-{n}@restore.test"
-    provider = api("POST", "/providers", name=f"Nido {n}", vat_number=vat(5_000_000 + n),
+    provider = api("POST", "/providers/enrolment", admin, name=f"Nido {n}",
+                   vat_number=vat(5_000_000 + n),
                    categories=["education"], address="Via Po 1, Torino", lat=45.07, lon=7.69,
                    email=provider_email, password=PROVIDER_PASSWORD,
                    iban="IT60X0542811101000000123456")

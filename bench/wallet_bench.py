@@ -81,7 +81,8 @@ def seed(api) -> tuple[str, list[tuple[str, str, str]]]:  # type: ignore[no-unty
                categories=["education"], leftover_policy="return_to_fund")
     api("POST", f"/plans/{plan['id']}/grants", hr, key="bench-grant",
         amount_cents=per_employee, employee_ids=[e for e, _ in employees])
-    provider = api("POST", "/providers", name="Bench Nido", vat_number=vat(7654321),
+    provider = api("POST", "/providers/enrolment", admin, name="Bench Nido",
+                   vat_number=vat(7654321),
                    categories=["education"], address="Torino", lat=45.0, lon=7.6,
                    email="p@bench.test", password="bench-provider-pw",
                    iban="IT60X0542811101000000123456")

@@ -79,7 +79,7 @@ def seed(url: str, admin_email: str, admin_password: str) -> list[tuple[str, str
     api.call("POST", f"/plans/{plan['id']}/grants", hr, key="demo-grant",
              amount_cents=80000, employee_ids=ids)
     for name, vat, category, address, lat, lon, email, title, price in PROVIDERS:
-        provider = api.call("POST", "/providers", name=name, vat_number=vat,
+        provider = api.call("POST", "/providers/enrolment", admin, name=name, vat_number=vat,
                             categories=[category], address=address, lat=lat, lon=lon,
                             email=email, password=PROVIDER_PASSWORD, iban=IBAN)
         api.call("POST", f"/providers/{provider['id']}/approval", admin, status="approved",

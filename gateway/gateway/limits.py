@@ -42,6 +42,10 @@ RESET_PER_ACCOUNT = Limit("reset-account", 3, 3600)
 # Each proposal may email an address the employee chose: a few a day is what a person
 # proposes; more is someone using WeCare to write to strangers.
 PROPOSALS_PER_EMPLOYEE = Limit("proposals-employee", 5, 86400, refusals.TOO_MANY_PROPOSALS)
+# The public provider application (issue 23.5): each one may email an address the
+# applicant typed, so a few an hour from one client address; the answer is the same
+# whether the email is known or not, and the outcome goes to the address.
+APPLICATIONS_PER_ADDRESS = Limit("apply-address", 5, 3600)
 # 80-bit voucher codes: 10 wrong codes per 10 minutes makes guessing hopeless.
 REDEEM_FAILURES = Limit("redeem-failures", 10, 600)
 

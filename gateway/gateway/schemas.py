@@ -460,6 +460,13 @@ class ProviderIn(catalog.ProviderApplication):
     password = Password
 
 
+class ConfirmationIn(Schema):
+    """An emailed link's token that confirms a provider's application."""
+
+    token = fields.String(required=True, load_only=True, validate=validate.Length(min=20,
+                                                                                    max=200))
+
+
 ApprovalIn = catalog.Approval
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wecare_common.contract import refusals
@@ -28,7 +28,7 @@ from wecare_common.errors import DomainError, ServiceUnavailable
 
 from gateway import idempotency, users
 from gateway.auth import hash_password
-from gateway.models import Signup, User
+from gateway.models import OneTimeToken, Signup, User
 
 # what the service's answer links the account to
 LINKS = {"company": "company_id", "employee": "employee_id", "provider": "provider_id",
@@ -106,15 +106,85 @@ def finish(session: Session, signup_key: str, rpc: Rpc) -> dict[str, Any]:
     return result
 
 
-def _forget(session: Session, signup_key: str) -> None:
+def _forget(session: Session, signup_key: str,
+            statuses: tuple[str, ...] = ("pending",)) -> None:
     signup = session.scalar(select(Signup).where(Signup.key == signup_key).with_for_update()
                             .execution_options(populate_existing=True))
-    if signup is None or signup.status != "pending":
+    if signup is None or signup.status not in statuses:
         return
     user = session.get(User, signup.user_id)
     if user is not None:
+        session.execute(delete(OneTimeToken).where(OneTimeToken.user_id == user.id))
         session.delete(user)
     session.delete(signup)
+
+
+# -- a provider's application from the public form (issue 23.5) ---------------------------
+# It waits, "unconfirmed", for the person who reads the address it gave: nothing is asked
+# of the catalog, the account has no password and no link, until the emailed link is
+# followed (`confirm`); then it is a sign-up like the others. The answer to the form is the
+# same whether the email was known or not: what happened goes to the address.
+
+
+def apply(session: Session, *, key: str | None, request_hash: str, email: str,
+          password: str, call: dict[str, Any], name: str, vat_number: str) -> None:
+    """Record the application and email its confirmation link, or tell the address that
+    it has an account or an application already. Commits."""
+    password_hash = hash_password(password)  # either way: the answer takes as long
+    signup_key = f"provider:-:{idempotency.bounded(key or uuid.uuid4().hex)}"
+    found = session.get(Signup, signup_key)
+    if found is not None:
+        if found.request_hash != request_hash:
+            raise refusals.IDEMPOTENCY_CONFLICT(field="Idempotency-Key")
+        session.commit()
+        return  # a retry: its email went with the first
+    known = users.find_by_email(session, email)
+    if known is not None:
+        users.tell_applicant(session, known, name=name, vat_number=vat_number, known=True)
+        session.commit()
+        return
+    try:
+        user = users.create_user(session, email=email, password=None, role="provider")
+        session.add(Signup(key=signup_key, kind="provider", user_id=user.id,
+                           request_hash=request_hash, call=call, password_hash=password_hash,
+                           status="unconfirmed", created_at=datetime.now(UTC)))
+        users.tell_applicant(session, user, name=name, vat_number=vat_number, known=False)
+        session.commit()
+    except (DomainError, IntegrityError):  # the same email (or key) applying at once
+        session.rollback()
+
+
+def confirm(session: Session, token: str, rpc: Rpc) -> User:
+    """The application of this confirmation link, sent to the catalog and its account
+    linked and given the password of the form; the link is then spent. Commits."""
+    link = users.confirmation_link(session, token)
+    signup = session.scalar(select(Signup).where(Signup.user_id == link.user_id,
+                                                 Signup.kind == "provider"))
+    if signup is None:
+        raise refusals.LINK_INVALID(field="token")
+    if signup.status == "unconfirmed":
+        signup.status = "pending"  # the address is confirmed: finished even if this fails
+    signup_key, user_id = signup.key, link.user_id
+    session.commit()
+    finish(session, signup_key, rpc)  # a refusal (the VAT number taken) forgets it all
+    link = users.confirmation_link(session, token)
+    users.end_links(session, user_id, datetime.now(UTC))
+    user = session.get_one(User, user_id)
+    session.commit()
+    return user
+
+
+def forget_unconfirmed(session: Session, older_than: timedelta = users.CONFIRMATION_TTL,
+                       ) -> int:
+    """Applications never confirmed, past their link's life: forgotten (the address may
+    apply again)."""
+    due = list(session.scalars(select(Signup.key).where(
+        Signup.status == "unconfirmed", Signup.created_at < datetime.now(UTC) - older_than)
+        .limit(100)))
+    for signup_key in due:
+        _forget(session, signup_key, statuses=("unconfirmed",))
+    session.commit()
+    return len(due)
 
 
 def finish_pending(session: Session, rpc: Rpc,

@@ -230,6 +230,8 @@ def end_sessions(session: Session, user_id: str, now: datetime) -> None:
 
 INVITATION_TTL = timedelta(days=7)
 RESET_TTL = timedelta(hours=1)
+# a provider's application waits this long for its address's confirmation, then lapses
+CONFIRMATION_TTL = timedelta(hours=24)
 
 
 def send_link(session: Session, user: User, purpose: str, name: str = "", *,
@@ -251,6 +253,35 @@ def send_link(session: Session, user: User, purpose: str, name: str = "", *,
         producer="gateway", company_id=user.company_id)
 
 
+def tell_applicant(session: Session, user: User, *, name: str, vat_number: str,
+                   known: bool) -> None:
+    """A provider's application, told to the address it gave and to nobody else: the
+    one-time link that confirms it (`confirmation`), or, when the address had an account
+    or an application already (`known`), word of it with no link."""
+    link_id = None
+    if not known:
+        now = datetime.now(UTC)
+        link_id = links.new_link_id()
+        session.add(OneTimeToken(token_hash=_digest(links.link_token(link_id)),
+                                 user_id=user.id, purpose="confirmation",
+                                 expires_at=now + CONFIRMATION_TTL))
+    record_event(session, events.PROVIDER_APPLIED, {
+        "user_id": user.id, "email": user.email, "name": name, "vat_number": vat_number,
+        "known": known, "link_id": link_id,
+        "expires_in_hours": int(CONFIRMATION_TTL.total_seconds() // 3600)},
+        producer="gateway", company_id=None)
+
+
+def confirmation_link(session: Session, token: str) -> OneTimeToken:
+    """The unspent confirmation link of this token (locked), or link_invalid."""
+    found = session.scalar(select(OneTimeToken).where(
+        OneTimeToken.token_hash == _digest(token)).with_for_update())
+    if (found is None or found.purpose != "confirmation" or found.used_at is not None
+            or aware(found.expires_at) < datetime.now(UTC)):
+        raise refusals.LINK_INVALID(field="token")
+    return found
+
+
 def end_links(session: Session, user_id: str, now: datetime, purpose: str | None = None
               ) -> None:
     """The person's unused one-time links stop working (those of `purpose`, or all)."""
@@ -267,7 +298,8 @@ def set_password(session: Session, token: str, password: str) -> Principal:
     found = session.scalar(select(OneTimeToken).where(
         OneTimeToken.token_hash == _digest(token)).with_for_update())
     now = datetime.now(UTC)
-    if found is None or found.used_at is not None or aware(found.expires_at) < now:
+    if (found is None or found.used_at is not None or aware(found.expires_at) < now
+            or found.purpose == "confirmation"):  # that one confirms an application
         raise refusals.LINK_INVALID(field="token")
     user = session.get_one(User, found.user_id)
     if (refused := refusal(standing(user), field="token")) is not None:

@@ -216,7 +216,8 @@ def test_a_departed_employee_signs_in_to_read_only_downloads_and_buys_nothing(
         stack, company, page_factory, axe, shot) -> None:
     person, login = employee(stack, company, cents=20_000)
     provider_email = f"gym-{company.suffix}@access.example"
-    provider = stack.api("POST", "/providers", name=f"Palestra Access {company.suffix}",
+    provider = stack.api("POST", "/providers/enrolment", company.admin,
+                         name=f"Palestra Access {company.suffix}",
                          vat_number=vat_number(), categories=["wellbeing"],
                          address="Via Roma 1", city="Torino", province="TO", lat=45.07,
                          lon=7.68, email=provider_email, password=PASSWORD, iban=IBAN)
@@ -268,7 +269,8 @@ def test_a_suspended_provider_s_counter_says_so_and_the_operators_see_the_try(
         stack, company, page_factory, axe, shot) -> None:
     _, login = employee(stack, company, cents=5_000)
     provider_email = f"nido-{company.suffix}@access.example"
-    provider = stack.api("POST", "/providers", name=f"Nido Access {company.suffix}",
+    provider = stack.api("POST", "/providers/enrolment", company.admin,
+                         name=f"Nido Access {company.suffix}",
                          vat_number=vat_number(), categories=["education"],
                          address="Via Po 2", city="Torino", province="TO", lat=45.07,
                          lon=7.69, email=provider_email, password=PASSWORD, iban=IBAN)

@@ -72,7 +72,8 @@ def desk(stack: Any) -> Desk:
     topup = stack.api("POST", f"/companies/{company['id']}/topups", hr, key=uuid.uuid4().hex,
                       amount_cents=100_000, method="bank_transfer")
     provider_email = f"ludoteca-{suffix}@operators.example"
-    provider = stack.api("POST", "/providers", name=f"Ludoteca Girotondo {suffix}",
+    provider = stack.api("POST", "/providers/enrolment", admin,
+                         name=f"Ludoteca Girotondo {suffix}",
                          vat_number=vat_number(), categories=["education"],
                          address="Via Nizza 20", city="Torino", province="TO", lat=45.05,
                          lon=7.67, email=provider_email, password=PASSWORD, iban=IBAN)

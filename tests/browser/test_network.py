@@ -89,7 +89,8 @@ def world(stack: Any) -> World:
         firms.append(firm)
     provider_email = f"palestra-{suffix}@rete.example"
     provider_name = f"Palestra Aurora {suffix}"
-    provider = stack.api("POST", "/providers", name=provider_name, vat_number=vat_number(),
+    provider = stack.api("POST", "/providers/enrolment", admin, name=provider_name,
+                         vat_number=vat_number(),
                          categories=["wellbeing"], address="Via Nizza 20", city="Torino",
                          province="TO", lat=45.05, lon=7.67, email=provider_email,
                          password=PASSWORD, iban="IT60X0542811101000000123456")

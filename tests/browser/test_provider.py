@@ -56,7 +56,8 @@ class Counter:
 def _provider(stack: Any, admin: str, name: str, title: str, price: int
               ) -> tuple[str, str, dict]:
     email = f"counter-{uuid.uuid4().hex[:8]}@provider.example"
-    applied = stack.api("POST", "/providers", name=name, vat_number=vat_number(),
+    applied = stack.api("POST", "/providers/enrolment", admin,
+                        name=name, vat_number=vat_number(),
                         categories=["education"], address="Via Po 12", city="Torino",
                         province="TO", lat=45.0686, lon=7.6934, email=email,
                         password=PASSWORD, iban=IBAN)
@@ -182,11 +183,19 @@ def test_a_provider_applies_with_the_public_form_and_errors_are_shown_beside_fie
     phone.fill("#f-iban", IBAN)
     phone.fill("#f-password", PASSWORD)
     phone.locator("main form button[type=submit]").click()
-    expect(phone.locator("h1")).to_have_text("Domanda inviata")
-    expect(phone.locator("main")).to_contain_text("in attesa dell'approvazione")
+    expect(phone.locator("h1")).to_have_text("Controlla la tua email")
+    expect(phone.locator("main")).to_contain_text("entro 24 ore")
     looks_right(phone, axe, shot, "provider-applied")
 
-    sign_in(phone, (email, PASSWORD))  # pending, and told so
+    # the address is the applicant's only once confirmed from the email (issue 23.5)
+    (mail,) = stack.mail.wait_for(lambda m: m["To"] == email)
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    token = text.split("/providers/apply/confirm?token=", 1)[1].split()[0]
+    phone.goto(f"/providers/apply/confirm?token={token}")
+    expect(phone.locator("h1")).to_have_text("Conferma la tua domanda")
+    looks_right(phone, axe, shot, "provider-confirm")
+    phone.get_by_role("button", name="Conferma e invia la domanda").click()
+    expect(phone).to_have_url(re.compile(r"/provider$"))  # signed in, pending, told so
     expect(phone.locator(".provider-status")).to_contain_text("In attesa di approvazione")
 
 

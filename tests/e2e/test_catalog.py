@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from support.e2e import approved_provider, buy, funded_employee
+from support.e2e import apply_as_provider, approved_provider, buy, funded_employee
 
 
 def test_a_provider_applies_is_approved_publishes_and_is_found(stack, admin, fake) -> None:
@@ -19,9 +19,8 @@ def test_a_provider_applies_is_approved_publishes_and_is_found(stack, admin, fak
                        ("categories", ["gelato"]), ("lat", 91), ("province", "Torino")):
         r = stack.call("POST", "/providers", json={**application, field: bad})
         assert r.status_code == 400 and field in r.json()["error"]["fields"], (field, r.text)
-    r = stack.call("POST", "/providers", json=application)
-    assert r.status_code == 201 and r.json()["status"] == "pending"
-    provider = r.json()
+    provider, _ = apply_as_provider(stack, application)
+    assert provider["status"] == "pending"
     token = stack.token(email, "nido-password-1")
 
     r = stack.call("POST", f"/providers/{provider['id']}/approval", token,
@@ -123,12 +122,12 @@ def test_an_employee_proposes_a_provider_which_is_invited_then_joins(stack, admi
     invitation = stack.smtp.wait_for(lambda m: m["To"] == email)
     assert "circuito WeCare" in invitation[0]["Subject"]
 
-    r = stack.call("POST", "/providers", json={
+    provider, _ = apply_as_provider(stack, {
         "name": "Palestra Vita", "vat_number": fake.vat_number(), "categories": ["wellbeing"],
         "address": "Corso Italia 1", "city": "Alba", "province": "CN", "lat": 44.7,
         "lon": 8.03, "email": email, "password": "palestra-pass-1",
         "iban": "IT60X0542811101000000123456"})
-    provider_id = r.json()["id"]
+    provider_id = provider["id"]
     mine = stack.call("GET", "/me/provider-proposals", token).json()["items"]
     assert [(p["status"], p["provider_id"]) for p in mine] == [("applied", provider_id)]
     stack.call("POST", f"/providers/{provider_id}/approval", admin,

@@ -73,7 +73,7 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
     "request_topup": {"confirm_topup": {"parameters": {"tid": _ID}}},
     "run_settlement": {op: {"parameters": {"sid": _ID}}
                        for op in ("settlement_run", "settlement_sepa")},
-    "apply_provider": {"decide_provider": {"parameters": {"vid": _ID}}},
+    "enrol_provider": {"decide_provider": {"parameters": {"vid": _ID}}},
 }
 
 

@@ -12,7 +12,7 @@ import nameko
 import sepaxml
 import xmlschema
 from kombu import Connection, Queue
-from support.e2e import buy, funded_employee
+from support.e2e import apply_as_provider, buy, funded_employee
 from wecare_common.events import make_envelope
 from wecare_common.topology import dead_letter_exchange, declare_backbone
 
@@ -32,13 +32,12 @@ def every(stack, path: str, token: str, **params) -> list[dict]:  # type: ignore
 
 
 def test_an_application_waits_then_joins_the_circuit_at_0_percent(stack, admin, fake) -> None:
-    r = stack.call("POST", "/providers", json={
+    provider, _ = apply_as_provider(stack, {
         "name": "Ludoteca Zero", "vat_number": fake.vat_number(), "categories": ["education"],
         "address": "Via Roma 1, Torino", "city": "Torino", "province": "TO", "lat": 45.07,
         "lon": 7.69, "email": fake.email("p"), "password": "provider-password-1",
         "iban": "IT60X0542811101000000123456"})
-    assert r.status_code == 201, r.text
-    applied = r.json()["id"]
+    applied = provider["id"]
     waiting = {p["id"]: p for p in every(stack, "/providers", admin, status="pending")}
     assert waiting[applied]["name"] == "Ludoteca Zero" and waiting[applied]["email"]
 

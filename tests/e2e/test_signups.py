@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from support.e2e import add_employee
+from support.e2e import a_client_address, add_employee, apply_as_provider, emailed_token
 
 
 def _provider_body(fake, email: str, vat: str) -> dict:
@@ -18,12 +18,18 @@ def _provider_body(fake, email: str, vat: str) -> dict:
 
 def test_a_retried_application_is_the_same_application(stack, admin, fake) -> None:
     key, body = uuid.uuid4().hex, _provider_body(fake, fake.email("p"), fake.vat_number())
-    first = stack.call("POST", "/providers", key=key, json=body)
-    again = stack.call("POST", "/providers", key=key, json=body)
-    assert first.status_code == again.status_code == 201, again.text
-    assert first.json()["id"] == again.json()["id"]
-    other = stack.call("POST", "/providers", key=key, json={**body, "name": "Altro nome"})
+    address = {"X-Forwarded-For": a_client_address()}
+    first = stack.call("POST", "/providers", key=key, json=body, headers_extra=address)
+    again = stack.call("POST", "/providers", key=key, json=body, headers_extra=address)
+    assert first.status_code == again.status_code == 202, again.text
+    other = stack.call("POST", "/providers", key=key, json={**body, "name": "Altro nome"},
+                       headers_extra=address)
     assert other.status_code in (409, 422)
+    token = emailed_token(stack, body["email"], "/providers/apply/confirm")
+    time.sleep(1)  # one application, one email
+    assert len([m for m in stack.smtp.messages() if m["To"] == body["email"]]) == 1
+    r = stack.call("POST", "/providers/confirmation", json={"token": token})
+    assert r.status_code == 200, r.text
     assert stack.token(body["email"], body["password"])  # the account works, once linked
 
 
@@ -36,15 +42,25 @@ def test_a_refused_sign_up_leaves_no_account_and_sends_no_email(stack, admin, co
         "fiscal_code": taken["fiscal_code"]})  # no password: she would be invited
     assert r.status_code == 409, r.text
     vat = fake.vat_number()
-    assert stack.call("POST", "/providers", json=_provider_body(fake, fake.email("p"), vat)
-                      ).status_code == 201
+    r = stack.call("POST", "/providers/enrolment", admin,
+                   json=_provider_body(fake, fake.email("p"), vat))
+    assert r.status_code == 201, r.text
     refused_provider = fake.email("p")
-    r = stack.call("POST", "/providers", json=_provider_body(fake, refused_provider, vat))
+    r = stack.call("POST", "/providers/enrolment", admin,
+                   json=_provider_body(fake, refused_provider, vat))
     assert r.status_code == 409, r.text
+    # an application is refused at its confirmation, when the catalog is asked
+    r = stack.call("POST", "/providers", json=_provider_body(fake, refused_provider, vat))
+    assert r.status_code == 202, r.text
+    token = emailed_token(stack, refused_provider, "/providers/apply/confirm")
+    r = stack.call("POST", "/providers/confirmation", json={"token": token})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "provider_already_applied"
     # nothing holds the emails: both sign up now
     assert add_employee(stack, company, fake, email=email)["email"] == email
-    assert stack.call("POST", "/providers", json=_provider_body(
-        fake, refused_provider, fake.vat_number())).status_code == 201
+    provider, _ = apply_as_provider(stack, _provider_body(fake, refused_provider,
+                                                          fake.vat_number()),
+                                    earlier=frozenset({token}))
+    assert provider["status"] == "pending"
     time.sleep(1)  # and the refusal sent nothing: only the later sign-up's mail, if any
     invited = [m for m in stack.smtp.messages() if email in str(m["To"])
                and "invit" in str(m["Subject"]).lower()]

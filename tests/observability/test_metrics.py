@@ -85,7 +85,8 @@ def test_every_process_serves_metrics_that_move(observed) -> None:  # type: igno
                categories=["education"], leftover_policy="return_to_fund")
     api("POST", f"/plans/{plan['id']}/grants", hr, key=uuid.uuid4().hex,
         amount_cents=20_000, employee_ids=[employee["id"]])
-    provider = api("POST", "/providers", name="Nido Osservato", vat_number=vat(n + 1),
+    provider = api("POST", "/providers/enrolment", admin, name="Nido Osservato",
+                   vat_number=vat(n + 1),
                    categories=["education"], address="Torino", lat=45.0, lon=7.6,
                    email=f"p{n}@observe.test", password="observe-provider-pw",
                    iban="IT60X0542811101000000123456")

@@ -172,6 +172,40 @@ class Provider:
     price_cents: int
 
 
+def emailed_token(stack: Stack, email: str, page: str, exclude: frozenset[str] = frozenset()
+                  ) -> str:
+    """The one-time token of an email to `email` whose link opens `page`, other than
+    those of `exclude` (a mailbox lists its messages in no order)."""
+    marker = f"{page}?token="
+
+    def tokens() -> set[str]:
+        return {m.get_body(preferencelist=("plain",)).get_content().split(marker, 1)[1]
+                .split()[0] for m in stack.smtp.messages()
+                if m["To"] == email and marker in m.get_body(
+                    preferencelist=("plain",)).get_content()} - exclude
+
+    deadline = time.monotonic() + 20
+    while not (found := tokens()):
+        assert time.monotonic() < deadline, f"no email to {email} with a link to {page}"
+        time.sleep(0.1)
+    assert len(found) == 1, f"{len(found)} new links to {page} for {email}"
+    return found.pop()
+
+
+def apply_as_provider(stack: Stack, body: dict[str, Any], *, key: str | None = None,
+                      earlier: frozenset[str] = frozenset()) -> tuple[dict[str, Any], str]:
+    """The public application (issue 23.5), confirmed from its email (`earlier`: the
+    tokens of earlier applications with this email): (the provider, as its account sees
+    it, and its access token)."""
+    r = stack.call("POST", "/providers", key=key, json=body)
+    assert r.status_code == 202, r.text
+    token = emailed_token(stack, body["email"], "/providers/apply/confirm", earlier)
+    r = stack.call("POST", "/providers/confirmation", json={"token": token})
+    assert r.status_code == 200, r.text
+    access = r.json()["access_token"]
+    return stack.call("GET", "/me", access).json()["provider"], access
+
+
 def approved_provider(stack: Stack, admin: str, fake, *, category: str = "education",
                       price_cents: int = 10_000, commission_bps: int = 300,
                       stripe_account_id: str | None = None, offline_hours: int | None = None,
@@ -180,7 +214,7 @@ def approved_provider(stack: Stack, admin: str, fake, *, category: str = "educat
     its city and province, when they matter. `offline_hours=0`: its phones accept nothing
     without a network, so its vouchers' cancellations take effect at once (docs/offline.md)."""
     email, password = fake.email("provider"), "provider-password-1"
-    r = stack.call("POST", "/providers", json={
+    r = stack.call("POST", "/providers/enrolment", admin, json={
         "name": "Asilo Test", "vat_number": fake.vat_number(), "categories": [category],
         "address": "Via Po 1, Torino", "lat": 45.07, "lon": 7.69, "email": email,
         "password": password, "iban": "IT60X0542811101000000123456", **place})

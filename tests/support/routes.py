@@ -38,6 +38,7 @@ from support.e2e import (
     buy,
     create_network,
     create_plan,
+    emailed_token,
     fund_company,
     join_network,
     offer_window,
@@ -164,7 +165,15 @@ def _fresh_refresh(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, 
 
 
 def _fresh_provider(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
-    return {"vid": apply(stack, fake)["id"]}
+    return {"vid": enrol(stack, admin, fake)["id"]}
+
+
+def _fresh_application(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
+    """A provider's public application and its confirmation link's token."""
+    body = application(fake)
+    r = stack.call("POST", "/providers", json=body)
+    assert r.status_code == 202, r.text
+    return {"confirm_token": emailed_token(stack, body["email"], "/providers/apply/confirm")}
 
 
 def _fresh_link(stack: Stack, admin: str, t: Tenant, fake: Any) -> dict[str, str]:
@@ -321,6 +330,8 @@ MATRIX: dict[tuple[str, str], Row] = {
                                                  "password": "a-new-password-1"},
                                            fresh=_fresh_link),
     ("POST", "/api/v1/providers"): Row(body=lambda fake: application(fake)),
+    ("POST", "/api/v1/providers/confirmation"): Row(body={"token": "<confirm_token>"},
+                                                    fresh=_fresh_application),
     ("POST", "/api/v1/webhooks/stripe"): Row(signed=_stripe_event),
     # -- everyone signed in -----------------------------------------------------------
     ("POST", "/api/v1/auth/logout"): Row(fresh=_fresh_session),
@@ -421,6 +432,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         "name": "T", "vat_number": fake.vat_number(),
         "hr_manager": {"email": fake.email("hr"), "first_name": "H", "last_name": "R",
                        "password": "hr-password-123"}}),
+    ("POST", "/api/v1/providers/enrolment"): Row(body=lambda fake: application(fake)),
     ("POST", "/api/v1/providers/<vid>/approval"): Row(body={
         "status": "approved", "commission_bps": 300}, fresh=_fresh_provider),
     ("GET", "/api/v1/providers"): Row(),
@@ -493,8 +505,9 @@ def application(fake: Any) -> dict[str, Any]:
             "password": "applicant-password-1", "iban": "IT60X0542811101000000123456"}
 
 
-def apply(stack: Stack, fake: Any) -> dict[str, Any]:
-    r = stack.call("POST", "/providers", json=application(fake))
+def enrol(stack: Stack, admin: str, fake: Any) -> dict[str, Any]:
+    """A provider waiting for approval (enrolled by an operator: no email to confirm)."""
+    r = stack.call("POST", "/providers/enrolment", admin, json=application(fake))
     assert r.status_code == 201, r.text
     return r.json()
 

@@ -67,8 +67,10 @@ class OperationsRoom(Room):
 
     @timer(interval=60)
     def finish_signups(self) -> None:
-        """Sign-ups whose service was out of reach (or whose gateway died mid-way)."""
+        """Sign-ups whose service was out of reach (or whose gateway died mid-way); and
+        providers' applications never confirmed, past their link's life."""
         signups.finish_pending(self.db, self._rpc)
+        signups.forget_unconfirmed(self.db)
 
     @http("GET,POST,HEAD", "/")
     def front_page(self, request: Request) -> Response:

@@ -8,13 +8,16 @@ from typing import Any
 from wecare_common.contract import refusals
 from wecare_common.errors import NotFound
 
-from gateway import limits
+from gateway import limits, signups, users
+from gateway.auth import issue_token
+from gateway.clients import client_address
 from gateway.rooms.base import Room, json_ready, own_provider
 from gateway.routing import Call, SignedInCall, api
 from gateway.schemas import (
     AgreementAnswerIn,
     AgreementOut,
     AgreementPage,
+    ConfirmationIn,
     OfferingIn,
     OfferingList,
     OfferingOut,
@@ -29,19 +32,48 @@ from gateway.schemas import (
     RedemptionIn,
     SettlementsOut,
     SettlementsQuery,
+    TokenOut,
     VoucherOut,
 )
 
 
 class ProviderRoom(Room):
-    @api("POST", "/api/v1/providers", body=ProviderIn, response=ProviderOut, status=201,
-         summary="a provider applies to join the circuit")
+    @api("POST", "/api/v1/providers", body=ProviderIn, status=202,
+         summary="a provider applies to join the circuit: answered the same way whether or "
+         "not the email is known; the email given gets the link that confirms it (or word "
+         "that it has an account already)")
     def apply_provider(self, call: Call) -> dict[str, Any]:
+        # a few an hour from one client address: each may email an address typed here
+        limits.take(self.db, limits.APPLICATIONS_PER_ADDRESS, client_address(call.request))
+        data = dict(call.body)
+        password = data.pop("password")
+        signups.apply(
+            self.db, key=call.request.headers.get("Idempotency-Key", "").strip() or None,
+            request_hash=signups.fingerprint({"path": call.request.path, "body": data}),
+            email=data["email"], password=password,
+            call={"service": "catalog", "method": "register_provider", "args": [],
+                  "kwargs": json_ready(data)},
+            name=data["name"], vat_number=data["vat_number"])
+        return {"accepted": True}
+
+    @api("POST", "/api/v1/providers/enrolment", roles=("admin",), body=ProviderIn,
+         response=ProviderOut, status=201, summary="an operator enrols a provider it knows "
+         "(met in person, the demo): no confirmation by email, the operator answers for the "
+         "address; waiting for approval as an application is")
+    def enrol_provider(self, call: SignedInCall) -> dict[str, Any]:
         data = dict(call.body)
         password = data.pop("password")
         return self._sign_up(call, "provider", email=data["email"], role="provider",
                              password=password, service="catalog",
                              method="register_provider", args=[], kwargs=json_ready(data))
+
+    @api("POST", "/api/v1/providers/confirmation", body=ConfirmationIn, response=TokenOut,
+         summary="confirm a provider's application with its emailed one-time link's "
+         "token: the application goes to the operators and you are signed in")
+    def confirm_application(self, call: Call) -> dict[str, Any]:
+        user = signups.confirm(self.db, call.body["token"], self._rpc)
+        principal, refresh = users.start_session(self.db, users.principal_of(user))
+        return {**issue_token(principal), "refresh_token": refresh}
 
     @api("POST", "/api/v1/providers/<vid>/offerings", roles=("provider",), body=OfferingIn,
          response=OfferingOut, status=201, summary="publish an offering")

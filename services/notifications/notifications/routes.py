@@ -54,6 +54,8 @@ def contact(kind: str, p: dict[str, Any]) -> Contact | None:
         return Contact(f"proposal:{p['id']}", p["email"], p["name"])
     if kind in (events.USER_INVITED, events.PASSWORD_RESET_REQUESTED):
         return Contact(f"user:{p['user_id']}", p["email"], p.get("name") or p["email"])
+    if kind == events.PROVIDER_APPLIED:  # the address applied with, apart from any account's
+        return Contact(f"applicant:{p['user_id']}", p["email"], p["name"])
     return None
 
 
@@ -97,6 +99,13 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
         # written and kept with the link's id; its token only as the email leaves
         # (wecare_common.links: nothing kept opens the link)
         return [Message(f"user:{p['user_id']}", ONE_TIME_LINKS[kind], p,
+                        extras={"link_id": p["link_id"]})]
+    if kind == events.PROVIDER_APPLIED:
+        # confirm the address (a one-time link, kept by its id as the others), or, known
+        # already, word of it to the address and to nobody else
+        if p["known"]:
+            return [Message(f"applicant:{p['user_id']}", "application_known", p)]
+        return [Message(f"applicant:{p['user_id']}", "application_confirm", p,
                         extras={"link_id": p["link_id"]})]
     if kind == events.PAYOUT_SENT:
         return [Message(f"provider:{p['provider_id']}", "payout_sent", p)]

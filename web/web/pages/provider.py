@@ -327,12 +327,15 @@ class ProviderPages:
     def provider_apply(self, page: Page) -> Response:
         body, errors = application_from(page.form, page.lang)
         if not errors:
-            try:
+            try:  # the same answer whether or not the email is known: it goes there
                 page.api_anonymous("POST", "/providers", json=body)
             except ApiError as exc:
-                if exc.status not in (400, 409, 422):
+                if exc.status == 429:  # a few applications an hour from one address
+                    errors = refusals.errors(page.lang, exc)
+                elif exc.status not in (400, 409, 422):
                     raise
-                errors = api_errors(page.lang, exc)
+                else:
+                    errors = api_errors(page.lang, exc)
             else:
                 return page.redirect("/providers/apply/done")
         values = {k: v for k, v in page.form.items() if k != "password"}
@@ -342,6 +345,32 @@ class ProviderPages:
     @page("GET", "/providers/apply/done")
     def provider_applied(self, page: Page) -> Response:
         return page.render("provider/applied.html")
+
+    @page("GET", "/providers/apply/confirm")
+    def provider_confirm_form(self, page: Page) -> Response:
+        """The emailed link opens this page; only its button confirms (a mail scanner
+        that opens links confirms nothing)."""
+        return page.render("provider/confirm.html", token=page.request.args.get("token", ""))
+
+    @page("POST", "/providers/apply/confirm")
+    def provider_confirm(self, page: Page) -> Response:
+        _ = page.lang.gettext
+        token = page.form.get("token", "")
+        try:
+            tokens = page.api_anonymous("POST", "/providers/confirmation",
+                                        json={"token": token})
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            errors = refusals.errors(page.lang, exc)
+            if "token" in exc.problems or exc.status in (401, 404):
+                errors = Errors(page.lang)
+                errors.message = _("This link has expired or was already used. If your "
+                                   "application lapsed, apply again.")
+            return page.render("provider/confirm.html", status=400, errors=errors,
+                               token=token)
+        page.sign_in(tokens)
+        return page.redirect("/provider")
 
     # -- home -------------------------------------------------------------------------------
     def _me(self, page: Page) -> dict[str, Any]:

@@ -41,6 +41,9 @@ REIMBURSEMENT_REJECTED = "reimbursement.rejected"
 PAYOUT_SENT = "payout.sent"
 USER_INVITED = "user.invited"
 PASSWORD_RESET_REQUESTED = "password.reset_requested"
+# a provider's application from the public form (issue 23.5): the link that confirms the
+# address, or, when the address is known already, word of it to the address alone
+PROVIDER_APPLIED = "provider.applied"
 BONUS_OFFERED = "bonus.offered"
 BONUS_REMINDED = "bonus.reminded"
 BONUS_SETTLED = "bonus.settled"
@@ -161,6 +164,10 @@ PAYLOADS: dict[str, type[Schema]] = {
     PASSWORD_RESET_REQUESTED: _payload(user_id=_id, email=fields.Email(required=True),
                                        role=_text, link_id=_text,
                                        expires_in_hours=fields.Integer(required=True)),
+    PROVIDER_APPLIED: _payload(user_id=_id, email=fields.Email(required=True), name=_text,
+                               vat_number=_text, known=fields.Boolean(required=True),
+                               link_id=fields.String(load_default=None, allow_none=True),
+                               expires_in_hours=fields.Integer(required=True)),
     BONUS_OFFERED: _payload(employee_ids=fields.List(fields.String(), required=True),
                             **_OFFER),
     BONUS_REMINDED: _payload(employees=fields.List(fields.Dict(), required=True), **_OFFER),
