@@ -282,7 +282,8 @@ def test_in_english_a_forged_qr_and_another_provider_s(counter, stack, page_fact
     sign_in(page, counter.provider)
     keeps_what_it_needs(page, counter.provider_id)
     page.context.set_offline(True)
-    page.goto("/provider/redeem")
+    page.goto("/")  # the installed app, opened with no network: the counter
+    expect(page.locator("h1")).to_have_text("Redeem a voucher")
     expect(page.locator("[data-offline-banner]")).to_contain_text("No network.")
     box = offer(page, forged(counter.vouchers[3]["signed"], e="2099-12-31"))
     expect(box.locator("h2")).to_have_text("Not valid")

@@ -14,6 +14,8 @@ var STATIC = "wecare-static-v2";
 var KEPT = /^\/(vouchers(\/[^/]+)?|provider\/redeem)$/;
 // the redeem form: sent with no network after all, its code goes back to the kept page
 var REDEEM = "/provider/redeem";
+// where a provider's phone may open with no network: the app's start and the provider's home
+var COUNTER = /^\/(provider)?$/;
 var FORGET = /^\/(sign-(in|out)|password\/new)$/;
 var SESSION = "X-WeCare-Session";
 var SESSION_COOKIE = "wecare_session";
@@ -190,5 +192,10 @@ self.addEventListener("fetch", function (event) {
   event.respondWith(fetch(request).then(function (response) {
     event.waitUntil(heard(response));
     return response;
-  }).catch(offline));
+  }).catch(function () {
+    // the installed app opened at the counter with no network: a provider's phone (one
+    // that keeps the redeem page of the session it holds) opens on the redeem page
+    if (!COUNTER.test(url.pathname)) return offline();
+    return keptPage(REDEEM).then(function (hit) { return hit || offline(); });
+  }));
 });
