@@ -77,6 +77,10 @@ def test_limits_the_api_does_not_give_mean_no_offline_acceptance() -> None:
     assert limits_of({"offline_limits": {**LIMITS, "hours": "48"}}) is None
     assert limits_of({"offline_limits": {**LIMITS, "voucher_cents": -1}}) is None
     assert limits_of(None) is None
+    # a provider not (or no longer) in the circuit accepts nothing offline
+    assert limits_of({"provider": {"status": "suspended"}, "offline_limits": LIMITS}) == {
+        "voucher_cents": 0, "waiting_cents": 0, "hours": 0}
+    assert limits_of({"provider": {"status": "approved"}, "offline_limits": LIMITS}) == LIMITS
     # a part that could not answer: the keys still come, the limits do not
     page = FakePage({("GET", "/voucher-keys"): KEYS,
                      ("GET", "/me"): ApiError(503, "service_unavailable", "down")},

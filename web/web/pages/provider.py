@@ -249,10 +249,13 @@ def limits_of(me: dict[str, Any] | None) -> dict[str, int] | None:
     """The provider's offline limits as the phone keeps them; None when the API did not
     say (the phone then accepts nothing offline: it cannot know how far it may go)."""
     me = me or {}
-    limits = me.get("offline_limits") or (me.get("provider") or {}).get("offline_limits")
+    provider = me.get("provider") or {}
+    limits = me.get("offline_limits") or provider.get("offline_limits")
     if not isinstance(limits, dict) or not all(
             type(limits.get(name)) is int and limits[name] >= 0 for name in LIMITS):
         return None
+    if provider.get("status", "approved") != "approved":  # pending or suspended: nothing
+        return dict.fromkeys(LIMITS, 0)
     return {name: limits[name] for name in LIMITS}
 
 
