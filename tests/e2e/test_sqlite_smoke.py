@@ -156,7 +156,7 @@ def test_a_network_of_firms_on_sqlite_too(sqlite_stack) -> None:
     assert joined.status_code == 200 and joined.json()["status"] == "active", joined.text
 
     email = f"piscina-{suffix}@sqlite.example"
-    provider = api.call("POST", "/providers", json={
+    provider = api.call("POST", "/providers/enrolment", admin, json={
         "name": f"Piscina {suffix}", "vat_number": "98765430016", "categories": ["wellbeing"],
         "address": "Via Nizza 1", "city": "Torino", "province": "TO", "lat": 45.05,
         "lon": 7.67, "email": email, "password": "provider-password-1",
