@@ -153,19 +153,23 @@ def provider_standing(session: Session, provider_ids: list[str]) -> dict[str, An
         return {}
     owed = dict(session.execute(select(Account.owner_id, Account.balance_cents).where(
         Account.kind == "provider", Account.owner_id.in_(ids))).tuples().all())
-    since = dict(session.execute(select(Provider.id, Provider.as_of).where(
-        Provider.id.in_(ids))).tuples().all())
+    # one grouped query each (the circuit's list asks for hundreds of providers at once):
+    # refusals since the copy's latest change of status, and offline duplicates
+    refusals = {provider_id: (count, last) for provider_id, count, last in session.execute(
+        select(RedemptionRefusal.provider_id, func.count(), func.max(RedemptionRefusal.refused_at))
+        .select_from(RedemptionRefusal)
+        .outerjoin(Provider, Provider.id == RedemptionRefusal.provider_id)
+        .where(RedemptionRefusal.provider_id.in_(ids),
+               (Provider.as_of.is_(None)) | (RedemptionRefusal.refused_at >= Provider.as_of))
+        .group_by(RedemptionRefusal.provider_id)).tuples().all()}
+    duplicates = dict(session.execute(
+        select(OfflineRedemption.provider_id, func.count())
+        .where(OfflineRedemption.provider_id.in_(ids), OfflineRedemption.outcome == "duplicate")
+        .group_by(OfflineRedemption.provider_id)).tuples().all())
     standing: dict[str, Any] = {}
     for provider_id in ids:
-        query = select(func.count(), func.max(RedemptionRefusal.refused_at)).where(
-            RedemptionRefusal.provider_id == provider_id)
-        if since.get(provider_id) is not None:
-            query = query.where(RedemptionRefusal.refused_at >= since[provider_id])
-        count, last = session.execute(query).one()
-        duplicates = session.scalar(select(func.count()).where(
-            OfflineRedemption.provider_id == provider_id,
-            OfflineRedemption.outcome == "duplicate"))
-        standing[provider_id] = {"offline_duplicates": int(duplicates or 0),
+        count, last = refusals.get(provider_id, (0, None))
+        standing[provider_id] = {"offline_duplicates": int(duplicates.get(provider_id) or 0),
                                  "owed_cents": int(owed.get(provider_id) or 0),
                                  "refused_redemptions": int(count or 0),
                                  "last_refused_at": aware(last).isoformat() if last else None}
