@@ -242,6 +242,12 @@ def test_offline_the_phone_checks_signed_vouchers_and_sends_them_when_back_onlin
     ours = next(i for i in preview["items"] if i["provider_id"] == counter.provider_id)
     assert ours["gross_cents"] == PRICE
 
+    mine = page_factory("phone", base_url=stack.url)  # the employee sees it redeemed
+    sign_in(mine, counter.employee)
+    mine.goto(f"/vouchers/{first['id']}")
+    expect(mine.locator(".voucher-state")).to_have_class(re.compile("voucher-state--redeemed"))
+    expect(mine.locator(".qr-box")).to_have_count(0)
+
 
 def test_in_english_and_through_the_camera(counter, stack, camera_browser, page_factory,
                                           axe, shot, tmp_path) -> None:
