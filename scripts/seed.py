@@ -23,6 +23,9 @@ PROVIDERS = [
      8.0350, "coop@langhe.demo", "Assistenza domiciliare, 10 ore", 25000),
 ]
 PROVIDER_PASSWORD = "provider-demo"
+# a network of firms (docs/domain.md#networks): its staff has invited the demo firm, whose
+# HR manager accepts or declines on /hr/network
+NETWORK = ("rete@welfaretorino.demo", "network-demo")
 IBAN = "IT60X0542811101000000123456"
 
 
@@ -51,7 +54,8 @@ def seed(url: str, admin_email: str, admin_password: str) -> list[tuple[str, str
     api = Api(url)
     logins = [("admin", admin_email, admin_password), ("hr", *HR),
               *[("employee", e[0], EMPLOYEE_PASSWORD) for e in EMPLOYEES],
-              *[("provider", p[6], PROVIDER_PASSWORD) for p in PROVIDERS]]
+              *[("provider", p[6], PROVIDER_PASSWORD) for p in PROVIDERS],
+              ("network", *NETWORK)]
     if api.token(*HR):
         return logins
     admin = api.token(admin_email, admin_password)
@@ -86,4 +90,11 @@ def seed(url: str, admin_email: str, admin_password: str) -> list[tuple[str, str
                  commission_bps=300)
         api.call("POST", f"/providers/{provider['id']}/offerings", api.token(email,
                  PROVIDER_PASSWORD), title=title, category=category, price_cents=price)
+    network = api.call("POST", "/networks", admin, name="Rete Welfare Torino",
+                       kind="association", tax_id="97002310015",
+                       territory={"provinces": ["TO", "CN"], "municipalities": []},
+                       staff={"email": NETWORK[0], "first_name": "Rita",
+                              "last_name": "Bosco", "password": NETWORK[1]})
+    api.call("POST", f"/networks/{network['id']}/invitations", api.token(*NETWORK),
+             vat_number="12345670017", municipality="Torino", province="TO")
     return logins
