@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import eventlet
+from sqlalchemy import func, select
 from wallet import ledger, offline, vouchers
-from wallet.models import Voucher
+from wallet.models import LedgerTransaction, Voucher
 
 
 def _status(world, voucher_id: str) -> str:
@@ -82,3 +83,32 @@ def test_an_acceptance_on_the_last_day_sent_after_the_expiry_is_paid(make_world)
         assert late["items"][0]["refusal"]["code"] == "offline_after_expiry"
         assert ledger.audit(s)["balanced"]
     assert _status(world, voucher["id"]) == "redeemed"
+
+
+def test_ten_phones_racing_with_one_voucher_record_it_once(make_world) -> None:
+    """Ten phones of one provider send the same voucher at once (each accepted it
+    offline): one is recorded, nine are duplicates, the provider is paid once."""
+
+    world = make_world(fund_cents=10_000, price_cents=2_000)
+    (employee,) = world.employees
+    world.grant(employee, 5_000)
+    _, voucher = world.purchase(employee, "education")
+    at = datetime.now(UTC) - timedelta(hours=1)
+
+    def send(n: int) -> str:
+        with world.factory() as s:
+            answer = offline.redeem_offline(s, provider_id=world.provider_id, items=[
+                offline.Acceptance(voucher["signed"], at + timedelta(seconds=n),
+                                   f"phone-{n:04d}")])
+            s.commit()
+            return str(answer["items"][0]["outcome"])
+
+    outcomes = list(eventlet.GreenPool(10).imap(send, range(10)))
+    assert outcomes.count("recorded") == 1
+    assert outcomes.count("already_redeemed_by_you") == 9
+    with world.factory() as s:
+        assert len(offline.duplicates(s, world.provider_id)["items"]) == 9
+        assert ledger.audit(s)["balanced"]
+        paid = s.scalar(select(func.count()).select_from(LedgerTransaction).where(
+            LedgerTransaction.idempotency_key == f"redeem:{voucher['id']}"))
+        assert paid == 1
