@@ -460,6 +460,17 @@
       }).catch(function () {});
     }
 
+    // signing out leaves what waits on this phone, for this provider's next sign-in here
+    document.querySelectorAll("form[action='/sign-out']").forEach(function (signOut) {
+      signOut.addEventListener("submit", function (event) {
+        if (queueLine.dataset.waiting && queueLine.dataset.waiting !== "0"
+            && !window.confirm(queueLine.dataset.leaving)) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+        }
+      });
+    });
+
     if (refusedBox) {
       root.querySelector("[data-offline-dismiss]").addEventListener("click", function () {
         all("queue").then(function (items) {
