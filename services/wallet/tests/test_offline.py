@@ -112,3 +112,26 @@ def test_ten_phones_racing_with_one_voucher_record_it_once(make_world) -> None:
         paid = s.scalar(select(func.count()).select_from(LedgerTransaction).where(
             LedgerTransaction.idempotency_key == f"redeem:{voucher['id']}"))
         assert paid == 1
+
+
+def test_a_plan_closes_once_its_vouchers_have_expired_after_the_offline_window(
+        make_world) -> None:
+    """Its vouchers' money comes back to the plan's credit only after the window: the
+    plan closes after that, so the closing moves that money too."""
+    from datetime import date
+
+    from wallet import expiry
+
+    world = make_world(fund_cents=10_000, price_cents=2_000)
+    (employee,) = world.employees
+    world.grant(employee, 5_000)
+    _, voucher = world.purchase(employee, "education")
+    ended = date.fromisoformat(world.plan["valid_until"]) + timedelta(days=1)
+    with world.factory() as s:
+        assert world.plan["id"] not in [p.id for p in expiry.plans_to_close(s, ended)]
+        s.rollback()
+        later = datetime.fromisoformat(voucher["expires_at"]) + timedelta(hours=48, seconds=1)
+        while vouchers.expire_due(s, later):
+            s.commit()
+        assert world.plan["id"] in [p.id for p in expiry.plans_to_close(s, ended)]
+        s.rollback()

@@ -14,7 +14,7 @@ from wecare_common.outbox import record_event
 
 from wallet import ledger
 from wallet.ledger import Leg
-from wallet.models import Account, Employee, ExpiryNotice, Plan
+from wallet.models import Account, Employee, ExpiryNotice, Plan, Voucher
 
 PRODUCER = "wallet"
 NOTICE_DAYS = (14, 3)
@@ -77,8 +77,14 @@ def close_plan(session: Session, plan: Plan) -> dict[str, Any] | None:
 
 
 def plans_to_close(session: Session, today: date) -> list[Plan]:
+    """Plans ended and not yet closed, once none of their vouchers is still issued or
+    being cancelled: those wait for their provider's offline window (docs/offline.md)
+    and give their money back to the plan's credit, which the closing then moves on."""
+    waiting = select(Voucher.id).where(Voucher.plan_id == Plan.id,
+                                       Voucher.status.in_(("issued", "cancelling")))
     return list(session.scalars(
-        select(Plan).where(Plan.valid_until < today, Plan.closed_at.is_(None))
+        select(Plan).where(Plan.valid_until < today, Plan.closed_at.is_(None),
+                           ~waiting.exists())
         .order_by(Plan.valid_until, Plan.id).with_for_update(skip_locked=True)))
 
 
