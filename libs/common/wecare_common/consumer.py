@@ -174,7 +174,7 @@ class EventConsumer(EventBinding, Consumer):
         except ValidationError as exc:
             park(self.amqp_uri, message, self.queue_name,
                  f"invalid envelope: {exc.messages}", attempts=1)
-            metrics.EVENTS_PARKED.labels(self.queue_name, "invalid").inc()
+            metrics.child(metrics.EVENTS_PARKED, self.queue_name, "invalid").inc()
             self.consumer.ack_message(message)
             return
         message.wecare_started = time.perf_counter()
@@ -185,11 +185,11 @@ class EventConsumer(EventBinding, Consumer):
         event_type = message.properties.get("type") or "unknown"
         started = getattr(message, "wecare_started", None)
         if started is not None:
-            metrics.EVENT_HANDLING.labels(self.queue_name).observe(
+            metrics.child(metrics.EVENT_HANDLING, self.queue_name).observe(
                 time.perf_counter() - started)
         if exc_info is None:
             self.consumer.ack_message(message)
-            metrics.EVENTS_CONSUMED.labels(self.queue_name, event_type).inc()
+            metrics.child(metrics.EVENTS_CONSUMED, self.queue_name, event_type).inc()
             return
         exc = exc_info[1]
         headers = message.headers or {}
@@ -208,7 +208,7 @@ class EventConsumer(EventBinding, Consumer):
                 self.consumer.requeue_message(message)
                 return
             self.consumer.ack_message(message)
-            metrics.EVENTS_PARKED.labels(self.queue_name, event_type).inc()
+            metrics.child(metrics.EVENTS_PARKED, self.queue_name, event_type).inc()
             return
         delay = min(self.backoff * 2 ** (attempts - 1), MAX_BACKOFF)
         try:
@@ -218,7 +218,7 @@ class EventConsumer(EventBinding, Consumer):
             self.consumer.requeue_message(message)
             return
         self.consumer.ack_message(message)
-        metrics.EVENTS_RETRIED.labels(self.queue_name, event_type).inc()
+        metrics.child(metrics.EVENTS_RETRIED, self.queue_name, event_type).inc()
 
 
 handle_event = EventConsumer.decorator

@@ -45,16 +45,16 @@ def first_delivery(session: Session, table: Table, event_id: str, consumer: str)
                                        table.c.consumer == consumer)
     ).first()
     if seen:
-        metrics.INBOX_DUPLICATES.labels(consumer).inc()
+        metrics.child(metrics.INBOX_DUPLICATES, consumer).inc()
         return False
     try:
         with session.begin_nested():
             session.execute(table.insert().values(
                 event_id=event_id, consumer=consumer, handled_at=datetime.now(UTC)))
     except IntegrityError:
-        metrics.INBOX_DUPLICATES.labels(consumer).inc()
+        metrics.child(metrics.INBOX_DUPLICATES, consumer).inc()
         return False
-    metrics.on_commit(session, metrics.INBOX_HANDLED.labels(consumer))
+    metrics.on_commit(session, metrics.child(metrics.INBOX_HANDLED, consumer))
     return True
 
 

@@ -201,7 +201,7 @@ class OutboxRelay:
                 conn.execute(update(t).where(t.c.seq.in_([seq for seq, _, _ in rows]))
                              .values(sent_at=datetime.now(UTC)))
         for _seq, envelope, _headers in rows:  # published and marked sent
-            metrics.EVENTS_PUBLISHED.labels(envelope["type"]).inc()
+            metrics.child(metrics.EVENTS_PUBLISHED, envelope["type"]).inc()
         return len(rows)
 
     # -- the loop -----------------------------------------------------------

@@ -62,8 +62,8 @@ def measured(target: str, method: str, transport: str, call: Callable[[], Any]) 
         outcome = "error"
         raise
     finally:
-        metrics.RPC_CALLS.labels(target, method, transport, outcome).inc()
-        metrics.RPC_DURATION.labels(target, method, transport).observe(
+        metrics.child(metrics.RPC_CALLS, target, method, transport, outcome).inc()
+        metrics.child(metrics.RPC_DURATION, target, method, transport).observe(
             time.perf_counter() - started)
 
 

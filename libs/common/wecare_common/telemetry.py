@@ -61,8 +61,9 @@ class HttpEntrypoint(HttpRequestHandler):
                 if response.status_code >= 500:
                     current.set_status(Status(StatusCode.ERROR))
         response.headers[logs.REQUEST_ID_HEADER] = request_id
-        metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        metrics.HTTP_DURATION.labels(route, request.method).observe(
+        metrics.child(metrics.HTTP_REQUESTS, route, request.method,
+                      str(response.status_code)).inc()
+        metrics.child(metrics.HTTP_DURATION, route, request.method).observe(
             time.perf_counter() - started)
         return response
 
@@ -138,10 +139,11 @@ class Telemetry(DependencyProvider):
             return
         parent = tracing.extract(data)
         entrypoint = worker_ctx.entrypoint
-        service, method = self.container.service_name, entrypoint.method_name
-        if isinstance(entrypoint, HttpRequestHandler):  # its span is HttpEntrypoint's
+        # an HTTP request's span is HttpEntrypoint's; a trace not recorded makes none
+        if isinstance(entrypoint, HttpRequestHandler) or tracing.unrecorded(parent):
             self.spans[worker_ctx] = ("attached", tracing.attach(parent))
             return
+        service, method = self.container.service_name, entrypoint.method_name
         if isinstance(entrypoint, Rpc):
             name, kind = f"{service}/{method}", SpanKind.SERVER
             attributes = {"rpc.system": "nameko", "rpc.service": service, "rpc.method": method}

@@ -10,8 +10,14 @@ line (`enabled()`): no span, no context, no header. Tests turn it on with an exp
 their own (`enable`). Sampling: `OTEL_TRACES_SAMPLER` (and `_ARG`) as the SDK reads them;
 unset, WeCare records one trace in ten (`DEFAULT_RATIO`, decided where the trace starts
 and kept by every process it crosses): recording every one is what tracing costs most
-(make bench-telemetry measures both). A SQL statement is traced only inside a trace (the relay's
-polls and the timers' idle reads make none).
+(make bench-telemetry measures both). A SQL statement is traced only inside a recorded trace
+(the relay's polls and the timers' idle reads make none).
+
+A trace not recorded costs next to nothing past where it starts: with a sampler that keeps
+its parent's decision (every `parentbased_*` one, WeCare's default), a span whose parent is
+not sampled would be dropped by the SDK anyway, so none is made: the parent's context stays
+current and travels on as it came (`traceparent` not sampled), and each process it reaches
+decides as cheaply. Only the root (the gateway's request, a timer) asks the sampler.
 
 Span names and attributes follow OpenTelemetry's semantic conventions for HTTP
 (`http.route`), RPC, database (`db.system.name`) and messaging
@@ -36,6 +42,7 @@ TRACEPARENT = "traceparent"
 
 _tracer: Tracer | None = None  # None: tracing is off
 _provider: Any = None
+_follows_parent = False  # the sampler drops every child of a parent not sampled
 
 
 def enabled() -> bool:
@@ -61,21 +68,43 @@ def enable(service: str, processor: Any, sampler: Any = None) -> None:
     """Trace this process, each span handed to `processor` (tests: a SimpleSpanProcessor
     over an in-memory exporter); `sampler`: the SDK's own choice (OTEL_TRACES_SAMPLER,
     every trace when unset) unless given."""
-    global _tracer, _provider
+    global _tracer, _provider, _follows_parent
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
     _provider = TracerProvider(resource=Resource.create({"service.name": service}),
                                sampler=sampler)
     _provider.add_span_processor(processor)
+    _follows_parent = follows_parent(_provider.sampler)
     _tracer = _provider.get_tracer("wecare")
 
 
+def follows_parent(sampler: Any) -> bool:
+    """Whether `sampler` drops every span whose parent (local or remote) is not sampled:
+    the SDK's ParentBased as the `parentbased_*` samplers make it."""
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+    return isinstance(sampler, ParentBased) and all(
+        getattr(sampler, name, None) is ALWAYS_OFF
+        for name in ("_remote_parent_not_sampled", "_local_parent_not_sampled"))
+
+
 def disable() -> None:
-    global _tracer, _provider
+    global _tracer, _provider, _follows_parent
     if _provider is not None:
         _provider.shutdown()
     _tracer = _provider = None
+    _follows_parent = False
+
+
+def unrecorded(parent: Any = None) -> bool:
+    """Whether a span under `parent` (a context; None: the current one) would not be
+    recorded, known without the SDK: its parent is a trace that is not sampled and the
+    sampler follows the parent. Then no span is made (see the module's docstring)."""
+    if not _follows_parent:
+        return False
+    context = trace.get_current_span(parent).get_span_context()
+    return context.is_valid and not context.trace_flags.sampled
 
 
 # -- spans ------------------------------------------------------------------------------
@@ -88,6 +117,13 @@ def span(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
     other contexts the work also belongs to (a batch of several requests' events)."""
     if _tracer is None:
         yield None
+        return
+    if unrecorded(parent):  # the parent's context, current as it came
+        token = otel_context.attach(parent) if parent is not None else None
+        try:
+            yield trace.get_current_span()  # not recording: its ids for the logs
+        finally:
+            detach(token)
         return
     linked = [trace.Link(trace.get_current_span(c).get_span_context())
               for c in links or () if c is not None]
@@ -102,27 +138,30 @@ def current() -> Any:
 
 
 def start(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
-          attributes: Mapping[str, Any] | None = None) -> tuple[Span, object] | None:
+          attributes: Mapping[str, Any] | None = None
+          ) -> tuple[Span | None, object | None] | None:
     """A span made current until `finish(handle)` (for hooks that open and close in two
-    calls: a nameko worker's setup and teardown); None when tracing is off."""
+    calls: a nameko worker's setup and teardown); None when tracing is off. Under a
+    parent not sampled: no span, the parent's context current until `finish`."""
     if _tracer is None:
         return None
+    if unrecorded(parent):
+        return None, attach(parent)
     current = _tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
     token = otel_context.attach(trace.set_span_in_context(current, parent))
     return current, token
 
 
-def finish(handle: tuple[Span, object] | None, error: BaseException | None = None) -> None:
+def finish(handle: tuple[Span | None, object | None] | None,
+           error: BaseException | None = None) -> None:
     if handle is None:
         return
     current, token = handle
-    if error is not None:
-        failed(current, error)
-    current.end()
-    try:
-        otel_context.detach(token)  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - a context already left (another green thread)
-        pass
+    if current is not None:
+        if error is not None:
+            failed(current, error)
+        current.end()
+    detach(token)
 
 
 def failed(current: Span | None, error: BaseException) -> None:
@@ -142,7 +181,7 @@ def detach(token: object | None) -> None:
     if token is not None:
         try:
             otel_context.detach(token)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - see finish
+        except Exception:  # noqa: BLE001 - a context already left (another green thread)
             pass
 
 
@@ -193,7 +232,8 @@ def carried(fn: Callable[..., Any]) -> Callable[..., Any]:
 # -- the database -------------------------------------------------------------------------------
 def instrument_engine(engine: Any, service: str) -> None:
     """A client span per statement an engine runs (`db.system.name`, `db.namespace`: the
-    service's schema, the statement's first words), when tracing is on."""
+    service's schema, the statement's first words), when tracing is on and the statement
+    runs inside a trace that is recorded."""
     from sqlalchemy import event
 
     system = "postgresql" if engine.dialect.name == "postgresql" else engine.dialect.name
@@ -203,8 +243,11 @@ def instrument_engine(engine: Any, service: str) -> None:
                 executemany: bool) -> None:
         if _tracer is None or context is None:
             return
-        if not trace.get_current_span().get_span_context().is_valid:
+        inside = trace.get_current_span().get_span_context()
+        if not inside.is_valid:
             return  # outside any trace (a relay's poll, a timer's idle read)
+        if _follows_parent and not inside.trace_flags.sampled:
+            return  # a trace not recorded (nine in ten): the span would be dropped
         operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
         context._wecare_span = _tracer.start_span(
             f"{operation} {service}", kind=SpanKind.CLIENT, attributes={

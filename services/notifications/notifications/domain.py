@@ -221,8 +221,8 @@ def _mark(session: Session, emails: list[Email], errors: list[Exception | None]
     if failed:
         session.execute(_MARK_FAILED, failed)
     session.commit()
-    metrics.EMAILS.labels("sent").inc(len(sent))
-    metrics.EMAILS.labels("failed").inc(len(failed))
+    metrics.child(metrics.EMAILS, "sent").inc(len(sent))
+    metrics.child(metrics.EMAILS, "failed").inc(len(failed))
     return errors
 
 

@@ -290,7 +290,7 @@ def purchase(session: Session, *, employee_id: str, offering_id: str, plan_id: s
         agreement_id=agreement_id)
     issue = Issue(legs=legs, memo=memo, ledger_key=ledger_key, voucher=row,
                   event={**voucher_view(Voucher(**row)), "provider_name": provider.name})
-    issued = metrics.VOUCHERS_ISSUED.labels(offering.category)
+    issued = metrics.child(metrics.VOUCHERS_ISSUED, offering.category)
     if funded and session.get_bind().dialect.name == "postgresql" and _issue_pg(session, issue):
         metrics.on_commit(session, issued)
         return issue.view

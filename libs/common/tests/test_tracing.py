@@ -1,0 +1,103 @@
+"""wecare_common.tracing's cheap path (issue 22.6): a trace that is not recorded makes no
+span past its root, in any process it reaches, yet its context travels on as it came (the
+same trace id, `traceparent` flags 00) so every process keeps the root's decision; a
+recorded trace is traced as before, its SQL statements included. And metrics.child: one
+labelled series, looked up once. (The whole system's trace: tests/e2e/test_traces.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    ParentBased,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import SpanKind
+from sqlalchemy import create_engine, text
+from wecare_common import metrics, tracing
+
+
+@pytest.fixture
+def exported() -> Iterator[InMemorySpanExporter]:
+    memory = InMemorySpanExporter()
+    yield memory
+    tracing.disable()
+
+
+def sampled(headers: dict) -> bool:
+    """The `traceparent`'s sampled flag (its last field's lowest bit)."""
+    return bool(int(headers[tracing.TRACEPARENT].rsplit("-", 1)[1], 16) & 1)
+
+
+def a_purchase(engine: object) -> dict:
+    """One process's share of a purchase: the request's span, an RPC client span whose
+    headers a callee extracts, the callee's span from them and its SQL statements."""
+    with tracing.span("POST /api/v1/me/vouchers", SpanKind.SERVER,
+                      parent=tracing.extract({})):
+        with tracing.span("wallet/purchase_voucher", SpanKind.CLIENT):
+            sent = tracing.inject({})
+        handle = tracing.start("POST /rpc/purchase_voucher", SpanKind.SERVER,
+                               tracing.extract(sent))
+        with engine.connect() as conn:  # type: ignore[attr-defined]
+            conn.execute(text("SELECT 1"))
+            conn.execute(text("SELECT 2"))
+        published = tracing.inject({})
+        tracing.finish(handle)
+    return {"sent": sent, "published": published}
+
+
+def test_a_trace_not_recorded_makes_no_span_past_its_root_and_travels_on(
+        exported: InMemorySpanExporter) -> None:
+    engine = create_engine("sqlite://")
+    tracing.instrument_engine(engine, "wallet")
+    tracing.enable("wallet", SimpleSpanProcessor(exported), ParentBased(TraceIdRatioBased(0)))
+    assert tracing.follows_parent(ParentBased(TraceIdRatioBased(0.1)))
+    carried = a_purchase(engine)
+    assert exported.get_finished_spans() == ()
+    # the root's decision and trace id go on unchanged to every callee and consumer
+    assert not sampled(carried["sent"]) and not sampled(carried["published"])
+    trace_id = carried["sent"][tracing.TRACEPARENT].split("-")[1]
+    assert carried["published"][tracing.TRACEPARENT].split("-")[1] == trace_id
+    # a callee in another process, handed that context: still nothing, still that trace
+    with tracing.span("POST /rpc/x", SpanKind.SERVER,
+                      parent=tracing.extract(carried["sent"])) as current:
+        assert current is not None and not current.is_recording()
+        assert tracing.ids()[0] == trace_id  # its log lines name the trace
+    assert exported.get_finished_spans() == ()
+    assert tracing.current() is not None and not tracing.unrecorded()  # left as it was
+
+
+def test_a_recorded_trace_keeps_every_span(exported: InMemorySpanExporter) -> None:
+    engine = create_engine("sqlite://")
+    tracing.instrument_engine(engine, "wallet")
+    tracing.enable("wallet", SimpleSpanProcessor(exported), ParentBased(ALWAYS_ON))
+    carried = a_purchase(engine)
+    spans = exported.get_finished_spans()
+    assert sorted(s.name for s in spans) == [
+        "POST /api/v1/me/vouchers", "POST /rpc/purchase_voucher", "SELECT wallet",
+        "SELECT wallet", "wallet/purchase_voucher"]
+    assert len({s.context.trace_id for s in spans}) == 1
+    assert sampled(carried["sent"]) and sampled(carried["published"])
+
+
+def test_a_sampler_that_ignores_the_parent_still_decides_each_span(
+        exported: InMemorySpanExporter) -> None:
+    tracing.enable("wallet", SimpleSpanProcessor(exported), ALWAYS_ON)
+    assert not tracing.follows_parent(ALWAYS_ON)
+    unsampled = tracing.extract({tracing.TRACEPARENT: "00-" + "1" * 32 + "-" + "2" * 16 + "-00"})
+    with tracing.span("POST /rpc/x", SpanKind.SERVER, parent=unsampled):
+        pass
+    assert [s.name for s in exported.get_finished_spans()] == ["POST /rpc/x"]
+
+
+def test_a_labelled_series_is_looked_up_once() -> None:
+    first = metrics.child(metrics.RPC_CALLS, "wallet", "x_test", "http", "ok")
+    assert metrics.child(metrics.RPC_CALLS, "wallet", "x_test", "http", "ok") is first
+    assert first is metrics.RPC_CALLS.labels("wallet", "x_test", "http", "ok")
+    before = first._value.get()
+    metrics.child(metrics.RPC_CALLS, "wallet", "x_test", "http", "ok").inc()
+    assert first._value.get() == before + 1
