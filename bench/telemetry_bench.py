@@ -4,10 +4,12 @@ scraping it ("off"); on one exporting spans over OTLP to a local collector stand
 (tests/support/otlp_standin.py, a process of its own) as shipped, one trace in ten
 recorded, while a scraper reads every process's /metrics every 5 seconds ("on"); and the
 same recording every trace ("on, all traces": OTEL_TRACES_SAMPLER=parentbased_always_on).
-Each on a fresh stack, BENCH_ROUNDS times in turn, the machine's load printed before
-each. Each figure's change from off is printed beside the target (within 10 %: ✓ or
-✗). Metrics are counted in all: they cannot be turned off (a counter costs about a
-microsecond). Asserts nothing.
+BENCH_CONFIGS picks them (off,on unless told; all three: off,on,all). A stack for each,
+all up at once and asked in turn (the loops in SLICE_SECONDS slices, the pages one by
+one), so every configuration meets the machine's load as it comes and goes; BENCH_ROUNDS
+rounds, the machine's load printed before and after each. Each figure's change from
+off is printed beside the target (within 10 %: ✓ or ✗). Metrics are counted in all:
+they cannot be turned off (a counter costs about a microsecond). Asserts nothing.
 
 Figures: the CPU the stack's own processes spent per purchase (until its events were
 handled and emails sent: the steadiest figure on a shared machine), and by process; the
@@ -32,6 +34,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
@@ -52,6 +55,7 @@ SCRAPE_EVERY = 5.0
 TARGET = 0.10  # issue 22.6: on within 10 % of off
 PAGE_FETCHES = int(os.environ.get("BENCH_PAGE_FETCHES", "10"))
 IDLE_SECONDS = 15.0  # three rounds of scrapes
+SLICE_SECONDS = 3.0  # the configurations take turns at the loops in slices this long
 PAGES = [("employee", "home", "/home"), ("employee", "catalogue", "/catalogue"),
          ("employee", "my vouchers", "/vouchers"), ("employee", "statement", "/statement"),
          ("provider", "home", "/provider"), ("hr", "dashboard", "/hr"),
@@ -89,7 +93,7 @@ class Scraper:
 CONFIGS = [(label, more) for key, label, more in [
     ("off", "off", {}), ("on", "on", {}),
     ("all", "on, all traces", {"OTEL_TRACES_SAMPLER": "parentbased_always_on"})]
-    if key in os.environ.get("BENCH_CONFIGS", "off,on,all").split(",")]
+    if key in os.environ.get("BENCH_CONFIGS", "off,on").split(",")]
 
 
 def median(values: list[float]) -> float:
@@ -115,15 +119,10 @@ class Reading:
         self.at = time.monotonic()
         self.ms = {name: _cpu_ns(pid) / 1e6 for name, pid in pids.items()}
 
-
-def idle_rate(pids: dict[str, int]) -> dict[str, float]:
-    """CPU ms a second each process spends when nothing is asked of it (its relay's
-    polls, its timers; with telemetry on, the scrapes too), over IDLE_SECONDS."""
-    before = Reading(pids)
-    time.sleep(IDLE_SECONDS)
-    after = Reading(pids)
-    return {name: (after.ms[name] - before.ms[name]) / (after.at - before.at)
-            for name in after.ms}
+    def rate_since(self, before: Reading) -> dict[str, float]:
+        """CPU ms a second each process used since `before`."""
+        return {name: (self.ms[name] - before.ms[name]) / (self.at - before.at)
+                for name in self.ms}
 
 
 def per(before: Reading, after: Reading, idle: dict[str, float], count: int,
@@ -139,79 +138,134 @@ def per(before: Reading, after: Reading, idle: dict[str, float], count: int,
                for name in sorted(used, key=lambda n: -used[n]) if name != "smtp"}}
 
 
-def measure(on: bool, more: dict[str, str]) -> dict[str, float]:
-    collector = None
-    extra = {"LOG_LEVEL": "WARNING", **more}
-    if on:
-        port = free_port()
-        collector = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests/support/otlp_standin.py"), str(port)],
-            stdout=subprocess.DEVNULL)
-        extra["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
-    figures: dict[str, float] = {}
-    try:
-        with stack(Ports.free(), data_dir=ROOT / "var/bench-telemetry",
-                   prefix="wecare_bench_telemetry_", extra_env=extra) as s:
-            scraper = Scraper([url for url in s.metrics.values()]) if on else None
-            try:
-                offering, employees = wallet_bench.seed(s.api)
-                via_gateway = wallet_bench.purchases_through_gateway(s.url, offering, employees)
-                wallet_bench.load(via_gateway, 5)  # warm-up
-                wallet_bench.settled(s.pids)
-                idle = idle_rate(s.pids)
-                figures["idle CPU ms/s"] = sum(idle.values())
-                before = Reading(s.pids)
-                rate, lat, errors = wallet_bench.load(via_gateway)
-                wallet_bench.settled(s.pids)  # its events handled, its emails sent
-                figures |= per(before, Reading(s.pids), idle, len(lat), "purchase")
-                figures |= {"(a) purchases/s": rate, "(a) p50 ms": median(lat),
-                            "(a) p99 ms": wallet_bench.pct(lat, 0.99), "(a) errors": errors}
-                _, lat, errors = wallet_bench.open_loop(via_gateway, 50)
-                figures |= {"open loop 50/s p50 ms": median(lat),
-                            "open loop 50/s p99 ms": wallet_bench.pct(lat, 0.99),
-                            "open loop errors": errors}
-                wallet_bench.settled(s.pids)
-                logins: dict[str, tuple[str, str]] = {}
-                for role, email, password in seed_demo(s.url, *ADMIN):
-                    logins.setdefault(role, (email, password))
-                browsers = {role: web_bench.browser_for(s.url, *login)
-                            for role, login in logins.items()}
-                p95 = []
-                for role, label, path in PAGES:
-                    for _attempt in range(3):  # a shared PostgreSQL may be out of connections
-                        try:
-                            m = web_bench.measure(browsers[role], s.url + path)
-                            break
-                        except RuntimeError as exc:
-                            print(f"  {path}: {exc}; again", flush=True)
-                            m = {"p95": float("nan")}
-                    figures[f"page {label} ({role}) p95 ms"] = m["p95"]
-                    p95.append(m["p95"])
-                measured = [v for v in p95 if v == v] or [float("nan")]
-                figures["pages: median p95 ms"] = statistics.median(measured)
-                figures["pages: worst p95 ms"] = max(measured)
-                figures |= page_cpu(s, browsers, idle)
-            finally:
-                if scraper is not None:
-                    scraper.stop()
-                    figures["scrapes"] = scraper.scrapes
-    finally:
-        if collector is not None:
-            collector.terminate()
-            collector.wait()
-    return figures
+class Config:
+    """One configuration's stack (its collector stand-in and scraper when on), seeded,
+    and what it needs to be asked for purchases and pages."""
+
+    def __init__(self, label: str, more: dict[str, str], exits: ExitStack) -> None:
+        self.label, self.on = label, label != "off"
+        extra = {"LOG_LEVEL": "WARNING", **more}
+        if self.on:
+            port = free_port()
+            collector = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests/support/otlp_standin.py"), str(port)],
+                stdout=subprocess.DEVNULL)
+            exits.callback(collector.wait)
+            exits.callback(collector.terminate)
+            extra["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
+        self.stack = s = exits.enter_context(stack(
+            Ports.free(), data_dir=ROOT / f"var/bench-telemetry/{label.split(',')[0]}",
+            prefix="wecare_bench_telemetry_", extra_env=extra))
+        self.scraper = Scraper(list(s.metrics.values())) if self.on else None
+        if self.scraper is not None:
+            exits.callback(self.scraper.stop)
+
+    def seed(self) -> None:
+        s = self.stack
+        offering, employees = wallet_bench.seed(s.api)
+        self.buyer = wallet_bench.purchases_through_gateway(s.url, offering, employees)
+        logins: dict[str, tuple[str, str]] = {}
+        for role, email, password in seed_demo(s.url, *ADMIN):
+            logins.setdefault(role, (email, password))
+        self.browsers = {role: web_bench.browser_for(s.url, *login)
+                         for role, login in logins.items()}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return self.stack.pids
+
+    def page(self, role: str, path: str) -> bool:
+        return self.browsers[role].get(self.stack.url + path, timeout=60).status_code == 200
 
 
-def page_cpu(s, browsers: dict, idle: dict[str, float]) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """The stack's CPU per page: each of PAGES fetched PAGE_FETCHES times in turn."""
-    wallet_bench.settled(s.pids)
-    before, fetched = Reading(s.pids), 0
+def settled(configs: list[Config]) -> None:
+    for config in configs:
+        wallet_bench.settled(config.pids)
+
+
+def in_turn(configs: list[Config], slices: int, seconds: float, run) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """`run(config, seconds)` for each configuration in turn, `slices` times: every one
+    meets the machine's load as it comes and goes, not one the quiet minute and the next
+    the busy one. Each configuration's results in a list."""
+    results: dict[str, list] = {c.label: [] for c in configs}
+    for _ in range(slices):
+        for config in configs:
+            results[config.label].append(run(config, seconds))
+    return results
+
+
+def measure(configs: list[Config]) -> dict[str, dict[str, float]]:
+    """One round: every figure of every configuration, taken in turn (`in_turn`)."""
+    figures: dict[str, dict[str, float]] = {c.label: {} for c in configs}
+    settled(configs)
+    # idle: all at once, over the same seconds
+    before = {c.label: Reading(c.pids) for c in configs}
+    time.sleep(IDLE_SECONDS)
+    idle = {c.label: Reading(c.pids).rate_since(before[c.label]) for c in configs}
+    for c in configs:
+        figures[c.label]["idle CPU ms/s"] = sum(idle[c.label].values())
+
+    # (a): the closed loop, slice by slice in turn; its CPU until every event is handled
+    before = {c.label: Reading(c.pids) for c in configs}
+    slices = max(1, round(wallet_bench.SECONDS / SLICE_SECONDS))
+    closed = in_turn(configs, slices, SLICE_SECONDS,
+                     lambda c, seconds: wallet_bench.load(c.buyer, seconds))
+    settled(configs)  # their events handled, their emails sent
+    for c in configs:
+        done = closed[c.label]
+        lat = sorted(x for _, latencies, _ in done for x in latencies)
+        took = sum(len(latencies) / rate for rate, latencies, _ in done if rate)
+        figures[c.label] |= per(before[c.label], Reading(c.pids), idle[c.label], len(lat),
+                                "purchase")
+        figures[c.label] |= {
+            "(a) purchases/s": len(lat) / took if took else float("nan"),
+            "(a) p50 ms": median(lat), "(a) p99 ms": wallet_bench.pct(lat, 0.99),
+            "(a) errors": sum(errors for _, _, errors in done)}
+
+    # the open loop at 50/s, slice by slice in turn
+    slices = max(1, round(wallet_bench.OPEN_SECONDS / SLICE_SECONDS))
+    opened = in_turn(configs, slices, SLICE_SECONDS,
+                     lambda c, seconds: wallet_bench.open_loop(c.buyer, 50, seconds))
+    for c in configs:
+        lat = sorted(x for _, latencies, _ in opened[c.label] for x in latencies)
+        figures[c.label] |= {"open loop 50/s p50 ms": median(lat),
+                             "open loop 50/s p99 ms": wallet_bench.pct(lat, 0.99),
+                             "open loop errors": sum(e for _, _, e in opened[c.label])}
+    settled(configs)
+
+    # each page's p95 (bench-web's measure), one configuration after the other
+    p95: dict[str, list[float]] = {c.label: [] for c in configs}
+    for role, label, path in PAGES:
+        for c in configs:
+            for _attempt in range(3):  # a shared PostgreSQL may be out of connections
+                try:
+                    m = web_bench.measure(c.browsers[role], c.stack.url + path)
+                    break
+                except RuntimeError as exc:
+                    print(f"  {c.label} {path}: {exc}; again", flush=True)
+                    m = {"p95": float("nan")}
+            figures[c.label][f"page {label} ({role}) p95 ms"] = m["p95"]
+            p95[c.label].append(m["p95"])
+    for c in configs:
+        measured = [v for v in p95[c.label] if v == v] or [float("nan")]
+        figures[c.label]["pages: median p95 ms"] = statistics.median(measured)
+        figures[c.label]["pages: worst p95 ms"] = max(measured)
+
+    # the stack's CPU per page: each page fetched PAGE_FETCHES times, in turn
+    settled(configs)
+    before = {c.label: Reading(c.pids) for c in configs}
+    fetched = {c.label: 0 for c in configs}
     for _ in range(PAGE_FETCHES):
         for role, _label, path in PAGES:
-            if browsers[role].get(s.url + path, timeout=60).status_code == 200:
-                fetched += 1
-    wallet_bench.settled(s.pids)
-    return per(before, Reading(s.pids), idle, fetched, "page")
+            for c in configs:
+                fetched[c.label] += c.page(role, path)
+    settled(configs)
+    for c in configs:
+        figures[c.label] |= per(before[c.label], Reading(c.pids), idle[c.label],
+                                fetched[c.label], "page")
+        if c.scraper is not None:
+            figures[c.label]["scrapes"] = c.scraper.scrapes
+    return figures
 
 
 def compared(name: str, before: float, after: float) -> tuple[str, bool]:
@@ -223,49 +277,59 @@ def compared(name: str, before: float, after: float) -> tuple[str, bool]:
 
 
 def main() -> int:
-    rounds: list[list[tuple[str, str, dict[str, float]]]] = []
-    for round_ in range(ROUNDS):
-        runs = []
-        for label, more in CONFIGS:
+    rounds: list[tuple[str, dict[str, dict[str, float]]]] = []
+    with ExitStack() as exits:
+        print(f"· starting a stack for each of {', '.join(label for label, _ in CONFIGS)} "
+              f"(load average {load_average()})", flush=True)
+        configs = [Config(label, more, exits) for label, more in CONFIGS]
+        for c in configs:  # once every stack is up: seeding takes the CPU a start needs
+            c.seed()
+        for c in configs:  # the demo's emails sent: not counted against the purchases
+            while wallet_bench.settled(c.pids) >= 120:
+                pass
+        for c in configs:  # warm-up
+            wallet_bench.load(c.buyer, 3)
+        for round_ in range(ROUNDS):
             load = load_average()
-            print(f"· round {round_ + 1}: {label} (load average {load})", flush=True)
-            runs.append((label, load, measure(label != "off", more)))
-            print(f"  {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in runs[-1][2].items()),
-                  flush=True)  # kept even if a later configuration fails
-        rounds.append(runs)
+            print(f"· round {round_ + 1} (load average {load})", flush=True)
+            figures = measure(configs)
+            rounds.append((f"{load} → {load_average()}", figures))
+            for label, values in figures.items():  # kept even if a later round fails
+                print(f"  {label}: " + ", ".join(f"{k.strip()} {v:.1f}"
+                                                 for k, v in values.items()), flush=True)
     print(f"\nbench-telemetry: off = tracing off, nothing scraping; on = spans exported over "
           f"OTLP to a local collector stand-in (one trace in ten recorded, as shipped; 'all "
-          f"traces': every one), every /metrics scraped each {SCRAPE_EVERY:g} s. "
+          f"traces': every one), every /metrics scraped each {SCRAPE_EVERY:g} s. A stack "
+          f"for each, asked in turn ({SLICE_SECONDS:g} s slices of the loops, page by page). "
           f"{os.cpu_count()} cores, shared with other work (load averages below).\n")
-    for round_, runs in enumerate(rounds):
-        (_, _, off) = runs[0]
-        print(f"round {round_ + 1} (load average before each: "
-              + "; ".join(f"{label} {load}" for label, load, _ in runs) + ")")
+    for round_, (load, figures) in enumerate(rounds):
+        labels = list(figures)
+        off = figures[labels[0]]
+        print(f"round {round_ + 1} (load average {load})")
         # each configuration's change from off, the target beside it (✓ within, ✗ not)
-        print("| figure | " + " | ".join(label for label, _, _ in runs) + " | "
-              + " | ".join(f"{label} vs off | target" for label, _, _ in runs[1:]) + " |")
-        print("|---" * (1 + len(runs) + 2 * (len(runs) - 1)) + "|")
+        print("| figure | " + " | ".join(labels) + " | "
+              + " | ".join(f"{label} vs off | target" for label in labels[1:]) + " |")
+        print("|---" * (1 + len(labels) + 2 * (len(labels) - 1)) + "|")
         for name, before in off.items():
-            values = [figures.get(name, float("nan")) for _, _, figures in runs]
-            if name == "scrapes":
-                continue
+            values = [figures[label].get(name, float("nan")) for label in labels]
             if "errors" in name:
                 print(f"| {name} | " + " | ".join(f"{v:.0f}" for v in values) + " |"
-                      + " | 0 |" * (len(runs) - 1))
+                      + " | 0 |" * (len(labels) - 1))
                 continue
             if name.startswith(("  ", "idle")):  # a process's share, the idle: no target
                 print(f"| {name} | " + " | ".join(f"{v:.2f}" for v in values) + " |"
                       + "".join(f" {compared(name, before, v)[0]} | |" for v in values[1:]))
                 continue
-            target = f"≥ -{TARGET:.0%}" if name.endswith("/s") else f"≤ +{TARGET:.0%}"
+            target = (f"≥ -{TARGET:.0%}" if name.endswith("/s") else f"≤ +{TARGET:.0%}"
+                      ).replace("%", " %")
             cells = []
             for v in values[1:]:
                 change, met = compared(name, before, v)
-                cells.append(f"{change} {'✓' if met else '✗'} | {target.replace('%', ' %')}")
+                cells.append(f"{change} {'✓' if met else '✗'} | {target}")
             print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in values) + " | "
                   + " | ".join(cells) + " |")
-        print("| scrapes | " + " | ".join(f"{f.get('scrapes', 0):.0f}" for _, _, f in runs)
-              + " |\n")
+        print("| scrapes | " + " | ".join(f"{figures[label].get('scrapes', 0):.0f}"
+                                         for label in labels) + " |\n")
     return 0
 
 
