@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from wecare_common.contract import events, refusals
+from wecare_common.contract import events, periods, refusals
 from wecare_common.outbox import record_event
 
 from benefits.domain import PRODUCER, get_plan, plan_view
@@ -54,8 +54,8 @@ def check_changes(plan: dict[str, Any], changes: dict[str, Any], *, today: date,
         until = changes["valid_until"]
         current = date.fromisoformat(plan["valid_until"])
         earliest = today + timedelta(days=NOTICE_DAYS)
-        if until < date.fromisoformat(plan["valid_from"]):
-            problems["valid_until"] = [refusals.ENDS_BEFORE_START.said()]
+        if out_of_order := periods.out_of_order(plan["valid_from"], until):
+            problems["valid_until"] = [out_of_order]
         elif until < today:
             problems["valid_until"] = [refusals.END_BEFORE_TODAY.said()]
         elif granted and until < current and until < earliest:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
-from wecare_common.contract import events, refusals
+from wecare_common.contract import events, periods, refusals
 from wecare_common.outbox import record_event
 
 from catalog.models import Offering, Proposal, Provider
@@ -149,8 +149,8 @@ def update_offering(session: Session, provider_id: str, offering_id: str,
         raise refusals.OFFERING_WITHDRAWN(field="offering_id")
     for field, value in changes.items():
         setattr(offering, field, value)
-    if offering.valid_from and offering.valid_until and offering.valid_until < offering.valid_from:
-        raise refusals.ENDS_BEFORE_START(field="valid_until")
+    if periods.out_of_order(offering.valid_from, offering.valid_until):
+        raise refusals.ENDS_BEFORE_START(field=periods.FIELD)
     return _announce(session, offering, get_provider(session, provider_id))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wecare_common.contract import periods
 from werkzeug.wrappers import Response
 
 from web import i18n, refusals, views
@@ -106,8 +107,9 @@ class HrPlanPages:
             if not is_date(form[name]):
                 errors.add(name, _("Enter a date, like 31/12/%(year)s.", year=today().year))
         if not errors.get("valid_until") and not errors.get("valid_from") and (
-                form["valid_until"] < form["valid_from"]):
-            errors.add("valid_until", _("The plan cannot end before it starts."))
+                out_of_order := periods.out_of_order(form["valid_from"], form["valid_until"])):
+            errors.add(periods.FIELD, refusals.text(page.lang, out_of_order.code,
+                                                    out_of_order.params, HR_TEXTS))
         if not form["categories"]:
             errors.add("categories", _("Choose at least one category."))
         if form["leftover_policy"] not in LEFTOVER:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from babel.numbers import format_percent
+from wecare_common.contract import periods
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -189,9 +190,8 @@ def offering_from(form: MultiDict, lang: i18n.Lang, categories: list[str], *,
         if not ok:
             errors.add(name, _("Enter a date like 31/12/2026, or leave it empty."))
         body[name] = day.isoformat() if day else None
-    if (body["valid_from"] and body["valid_until"]
-            and body["valid_until"] < body["valid_from"]):
-        errors.add("valid_until", _("The last day cannot come before the first day."))
+    if out_of_order := periods.out_of_order(body["valid_from"], body["valid_until"]):
+        errors.add(periods.FIELD, lang.gettext(FIELD_TEXTS[periods.FIELD, out_of_order.code]))
     return body, errors
 
 

@@ -11,6 +11,7 @@ from stdnum.it import codicefiscale, iva
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
 from wecare_common.contract import refusals
+from wecare_common.contract.periods import Period
 from wecare_common.schemas import Cents, PageSchema, Strings
 from wecare_common.validators import Upper
 
@@ -76,7 +77,7 @@ class DepartureRequest(Schema):
     left_on = fields.Date(required=True)
 
 
-class PlanRequest(Schema):
+class PlanRequest(Period):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     fiscal_year = fields.Integer(required=True, strict=True,
                                  validate=validate.Range(min=2000, max=2100))
@@ -89,11 +90,6 @@ class PlanRequest(Schema):
     target_groups = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
                                 load_default=None, allow_none=True)
     per_employee_budget_cents = Cents(required=False, load_default=None, allow_none=True)
-
-    @validates_schema
-    def _dates_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data["valid_until"] < data["valid_from"]:
-            raise ValidationError(refusals.ENDS_BEFORE_START.said(), "valid_until")
 
 
 class PlanChange(Schema):

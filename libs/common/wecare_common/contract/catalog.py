@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
 from wecare_common.contract import refusals
+from wecare_common.contract.periods import Period
 from wecare_common.schemas import Cents
 from wecare_common.validators import Upper
 
@@ -42,15 +43,7 @@ class Approval(Schema):
                                       validate=validate.Regexp(r"^acct_[A-Za-z0-9]{6,}$"))
 
 
-class _Validity(Schema):
-    @validates_schema
-    def _dates_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
-        start, end = data.get("valid_from"), data.get("valid_until")
-        if start and end and end < start:
-            raise ValidationError(refusals.ENDS_BEFORE_START.said(), "valid_until")
-
-
-class OfferingRequest(_Validity):
+class OfferingRequest(Period):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
@@ -60,7 +53,7 @@ class OfferingRequest(_Validity):
     valid_until = fields.Date(load_default=None, allow_none=True)
 
 
-class OfferingUpdate(_Validity):
+class OfferingUpdate(Period):
     """A provider's change to an offering: any of these, nothing else."""
 
     title = fields.String(validate=validate.Length(min=1, max=200))
@@ -130,7 +123,7 @@ class NetworkProviderDecision(Schema):
                        "end)"})
 
 
-class AgreementRequest(_Validity):
+class AgreementRequest(Period):
     """A network's agreement with a provider for one offering: a price, or a discount
     in basis points on the offering's price, for the employees of the network's
     members; valid from and until optional dates."""
