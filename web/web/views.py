@@ -7,16 +7,14 @@ import hashlib
 import uuid
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+from werkzeug.wrappers import Request
 
 from web import i18n
-
-if TYPE_CHECKING:
-    from web.routing import Page
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -119,7 +117,22 @@ def qr_svg(text: str, title: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
 
 
-def render(template: str, page: Page, **context: Any) -> str:
+class Rendered(Protocol):
+    """What a page is rendered for (web.routing's Page is one): named by its shape,
+    so that rendering needs nothing of routing."""
+
+    lang: i18n.Lang
+    csrf: str
+    request: Request
+
+    @property
+    def role(self) -> str | None: ...
+
+    @property
+    def htmx(self) -> bool: ...
+
+
+def render(template: str, page: Rendered, **context: Any) -> str:
     lang = page.lang
     env = environment()
     tmpl = env.get_template(template)
