@@ -4,13 +4,13 @@ People reach pages and `/api/v1` at one origin."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
 
-import requests
+import urllib3
 from opentelemetry.trace import SpanKind
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError
 from wecare_common import logs, tracing
+from wecare_common.rpc import http_pool
 from werkzeug.wrappers import Request, Response
 
 from gateway.clients import client_address, over_https, transport_headers
@@ -24,18 +24,15 @@ TRACE_HEADERS = {"traceparent", "tracestate"}
 MAX_PAGE_BODY = 6 * 1024 * 1024  # a receipt photo (5 MiB) and its form
 TIMEOUT = 40.0
 
-_http: requests.Session | None = None
+_http: urllib3.PoolManager | None = None
 
 
-def _session() -> requests.Session:
+def _pool() -> urllib3.PoolManager:
+    """Kept-alive connections to the web app: the services' own kit
+    (wecare_common.rpc.http_pool: no retry, no proxy, no cookie jar)."""
     global _http
     if _http is None:
-        _http = requests.Session()
-        _http.trust_env = False
-        # never a cookie jar: this session carries many people's requests
-        _http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=32)
-        _http.mount("http://", adapter)
+        _http = http_pool()
     return _http
 
 
@@ -68,17 +65,17 @@ def _forward(request: Request) -> Response:
         with tracing.span(request.method, SpanKind.CLIENT, attributes={
                 "http.request.method": request.method, "server.address": "web"}):
             tracing.inject(headers)  # this gateway's span: the web app's parent
-            answer = _session().request(
+            answer = _pool().request(
                 request.method, target + request.full_path.rstrip("?"), headers=headers,
-                data=request.get_data() if request.method in ("POST", "PUT", "PATCH") else None,
-                allow_redirects=False, timeout=TIMEOUT, stream=True)
+                body=request.get_data() if request.method in ("POST", "PUT", "PATCH") else None,
+                redirect=False, retries=False, timeout=TIMEOUT, preload_content=False)
             # the bytes as the web app sent them: compressed stays compressed
-            content = answer.raw.read(decode_content=False)
-            answer.close()  # back to the pool
-    except requests.RequestException:
+            content = answer.read(decode_content=False)
+            answer.release_conn()  # back to the pool
+    except (HTTPError, OSError):
         return Response("WeCare's pages are not available right now; try again in a moment.",
                         status=503, mimetype="text/plain", headers={"Retry-After": "5"})
     # every header as sent, Set-Cookie included once per cookie
-    return Response(content, status=answer.status_code,
-                    headers=[(name, value) for name, value in answer.raw.headers.items()
+    return Response(content, status=answer.status,
+                    headers=[(name, value) for name, value in answer.headers.items()
                              if name.lower() not in HOP_BY_HOP])

@@ -4,40 +4,53 @@ so the gateway stays the one authority on who may do what."""
 
 from __future__ import annotations
 
-import http.cookiejar
+import json as jsonlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
-import requests
+import urllib3
 from opentelemetry.trace import SpanKind
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError
 from wecare_common import logs, tracing
+from wecare_common.rpc import http_pool
 
 TIMEOUT = 35.0  # a little over the gateway's slowest downstream deadline (30 s)
 # the gateway says, on every answer to an employee who left, until when they may read
 READ_ONLY_HEADER = "WeCare-Read-Only-Until"
 
-_http: requests.Session | None = None
+_http: urllib3.PoolManager | None = None
 
 
 def gateway_url() -> str:
     return os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
-def http_session() -> requests.Session:
-    """One pooled keep-alive session per process (green threads share it)."""
+def http() -> urllib3.PoolManager:
+    """The process's pool of kept-alive connections, the services' own kit
+    (wecare_common.rpc.http_pool: no retry, no proxy, no cookie jar; green threads
+    share it)."""
     global _http
     if _http is None:
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.trust_env = False
-        # never a cookie jar: this session carries many people's requests
-        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        _http = session
+        _http = http_pool()
     return _http
+
+
+def encode(json: Any = None, files: dict[str, Any] | None = None,
+           data: dict[str, Any] | bytes | None = None) -> tuple[bytes | None, dict[str, str]]:
+    """A request's body and its Content-Type: JSON, a multipart form (`data`'s fields
+    and `files`, each (filename, bytes, type)), a urlencoded form, or bytes as given."""
+    if json is not None:
+        return jsonlib.dumps(json).encode(), {"Content-Type": "application/json"}
+    if files:
+        fields = dict(data) if isinstance(data, dict) else {}
+        body, kind = urllib3.encode_multipart_formdata({**fields, **files})
+        return body, {"Content-Type": kind}
+    if isinstance(data, dict):
+        return urlencode(data).encode(), {
+            "Content-Type": "application/x-www-form-urlencoded"}
+    return data, {}
 
 
 @dataclass
@@ -86,25 +99,30 @@ def call(method: str, path: str, *, token: str | None = None, json: Any = None,
     request_id = logs.REQUEST_ID.get()
     if request_id is not None:  # the page's request, on to the API's logs
         headers[logs.REQUEST_ID_HEADER] = request_id
+    body, kind = encode(json, files, data)
+    headers = {**kind, **headers}
+    url = f"{gateway_url()}/api/v1{path}"
+    if params:
+        url += "?" + urlencode(params, doseq=True)
     try:
         with tracing.span(method, SpanKind.CLIENT, attributes={
                 "http.request.method": method, "server.address": "gateway"}) as current:
             tracing.inject(headers)
-            r = http_session().request(method, f"{gateway_url()}/api/v1{path}", json=json,
-                                       params=params, headers=headers, files=files, data=data,
-                                       timeout=TIMEOUT, allow_redirects=False)
+            r = http().request(method, url, body=body, headers=headers, timeout=TIMEOUT,
+                               redirect=False, retries=False)
             if current is not None:
-                current.set_attribute("http.response.status_code", r.status_code)
-    except requests.RequestException as exc:
+                current.set_attribute("http.response.status_code", r.status)
+    except (HTTPError, OSError) as exc:
         raise ApiError(503, "service_unavailable", "WeCare cannot be reached right now") from exc
-    if r.status_code >= 400:
+    if r.status >= 400:
         try:
-            error = r.json()["error"]
+            error = jsonlib.loads(r.data)["error"]
         except (ValueError, KeyError, TypeError):
-            error = {"code": "unexpected_error", "message": r.text[:200]}
-        raise ApiError(r.status_code, error.get("code") or "unexpected_error",
+            error = {"code": "unexpected_error",
+                     "message": r.data[:200].decode("utf-8", "replace")}
+        raise ApiError(r.status, error.get("code") or "unexpected_error",
                        error.get("message", ""), error.get("params") or {},
                        error.get("problems") or {}, dict(r.headers))
     if raw:
-        return Answer(r.status_code, None, dict(r.headers), r.content)
-    return Answer(r.status_code, r.json() if r.content else None, dict(r.headers))
+        return Answer(r.status, None, dict(r.headers), r.data)
+    return Answer(r.status, jsonlib.loads(r.data) if r.data else None, dict(r.headers))
