@@ -13,10 +13,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from wecare_common.contract import refusals
+from wecare_common.contract.responses import ErrorOut
 
 from gateway.errors import status_of
 from gateway.routing import ApiRoute
-from gateway.schemas import ErrorOut
 
 _PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _ERRORS = {"400": "invalid input", "401": "not signed in, or credentials refused",

@@ -9,7 +9,30 @@ from typing import Any
 import nameko
 from wecare_common import config, dlq
 from wecare_common.contract import refusals
+from wecare_common.contract.catalog import Approval, ProvidersRequest
+from wecare_common.contract.responses import (
+    AccountOut,
+    AccountPage,
+    AuditOut,
+    CompanyOut,
+    DeadLettersOut,
+    FailedEmails,
+    NetworkOut,
+    NetworkPage,
+    ProviderOut,
+    ProviderPage,
+    ReplayedOut,
+    RetriedOut,
+    SettlementPreviewOut,
+    SettlementRunDetail,
+    SettlementRunOut,
+    SettlementRunPage,
+    TopupOut,
+    TopupPage,
+)
+from wecare_common.contract.wallet import RunsQuery
 from wecare_common.errors import NotFound
+from wecare_common.schemas import PageSchema
 from werkzeug.wrappers import Response
 
 from gateway import access
@@ -18,32 +41,10 @@ from gateway.rooms.base import Room, json_ready
 from gateway.routing import SignedInCall, api
 from gateway.schemas import (
     AccessIn,
-    AccountOut,
-    AccountPage,
     AccountsQuery,
-    ApprovalIn,
-    AuditOut,
     CompanyIn,
-    CompanyOut,
-    DeadLettersOut,
     DeadLettersQuery,
-    FailedEmails,
     NetworkIn,
-    NetworkOut,
-    NetworkPage,
-    Page,
-    ProviderOut,
-    ProviderPage,
-    ProvidersQuery,
-    ReplayedOut,
-    RetriedOut,
-    RunsQueryIn,
-    SettlementPreviewOut,
-    SettlementRunDetail,
-    SettlementRunOut,
-    SettlementRunPage,
-    TopupOut,
-    TopupPage,
     TopupsQuery,
 )
 
@@ -77,7 +78,7 @@ class AdminRoom(Room):
             method="create_network", args=[],
             kwargs={k: call.body[k] for k in ("name", "kind", "tax_id", "territory")})
 
-    @api("GET", "/api/v1/networks", roles=("admin",), query=Page, response=NetworkPage,
+    @api("GET", "/api/v1/networks", roles=("admin",), query=PageSchema, response=NetworkPage,
          summary="the networks, oldest first")
     def list_networks(self, call: SignedInCall) -> dict[str, Any]:
         return self.benefits.list_networks(**call.query)
@@ -101,12 +102,12 @@ class AdminRoom(Room):
             access.disable(self.db, user, by=call.principal.user_id, reason=access.DISABLED)
         return access.account_view(user)
 
-    @api("POST", "/api/v1/providers/<vid>/approval", roles=("admin",), body=ApprovalIn,
+    @api("POST", "/api/v1/providers/<vid>/approval", roles=("admin",), body=Approval,
          response=ProviderOut, summary="approve (with the commission) or suspend a provider")
     def decide_provider(self, call: SignedInCall, vid: str) -> dict[str, Any]:
         return self.catalog.decide(vid, **json_ready(call.body))
 
-    @api("GET", "/api/v1/providers", roles=("admin",), query=ProvidersQuery,
+    @api("GET", "/api/v1/providers", roles=("admin",), query=ProvidersRequest,
          response=ProviderPage, summary="providers by state: applications waiting "
          "(pending), the circuit (approved), suspended (with what each is still owed and "
          "the redemptions refused since), the circuit's and the suspended with the "
@@ -149,7 +150,7 @@ class AdminRoom(Room):
     def settlement_preview(self, call: SignedInCall) -> dict[str, Any]:
         return self.wallet.settlement_preview()
 
-    @api("GET", "/api/v1/settlements", roles=("admin",), query=RunsQueryIn,
+    @api("GET", "/api/v1/settlements", roles=("admin",), query=RunsQuery,
          response=SettlementRunPage, summary="settlement runs, newest first")
     def settlement_runs(self, call: SignedInCall) -> dict[str, Any]:
         return self.wallet.settlement_runs(**call.query)

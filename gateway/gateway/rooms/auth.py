@@ -7,25 +7,17 @@ import time
 from typing import Any
 
 from wecare_common import metrics
+from wecare_common.contract.notifications import PreferencesRequest
+from wecare_common.contract.responses import MeOut, NotificationPage, PreferencesOut, TokenOut
 from wecare_common.errors import RateLimited, ServiceUnavailable, Unauthenticated
+from wecare_common.schemas import PageSchema
 
 from gateway import limits, users
 from gateway.auth import ROLES, issue_token
 from gateway.clients import client_address
 from gateway.rooms.base import Room
 from gateway.routing import Call, SignedInCall, api
-from gateway.schemas import (
-    MeOut,
-    NewPasswordIn,
-    NotificationPage,
-    Page,
-    PreferencesIn,
-    PreferencesOut,
-    RefreshIn,
-    ResetIn,
-    TokenIn,
-    TokenOut,
-)
+from gateway.schemas import NewPasswordIn, RefreshIn, ResetIn, TokenIn
 
 SIGNED_IN = ROLES  # every role: whoever is signed in
 
@@ -121,7 +113,7 @@ class AuthRoom(Room):
                 "read_only_until": standing.until if standing.read_only else None}
 
     @api("GET", "/api/v1/me/notifications", roles=SIGNED_IN,
-         query=Page, response=NotificationPage, summary="the signed-in person's feed")
+         query=PageSchema, response=NotificationPage, summary="the signed-in person's feed")
     def my_notifications(self, call: SignedInCall) -> dict[str, Any]:
         return self.notifications.feed(call.principal.recipients, **call.query)
 
@@ -137,7 +129,7 @@ class AuthRoom(Room):
         return self.notifications.preferences(call.principal.recipients[0])
 
     @api("PUT", "/api/v1/me/notification-preferences", roles=("hr", "employee", "provider"),
-         body=PreferencesIn, response=PreferencesOut, open_to_leavers=True,
+         body=PreferencesRequest, response=PreferencesOut, open_to_leavers=True,
          summary="turn non-essential emails off (or on), choose the language")
     def set_my_preferences(self, call: SignedInCall) -> dict[str, Any]:
         return self.notifications.set_preferences(

@@ -8,41 +8,39 @@ from datetime import date
 from typing import Any
 
 from wecare_common.contract import refusals
+from wecare_common.contract.benefits import (
+    MAX_RECEIPT_BYTES,
+    RECEIPT_TYPES,
+    BonusChoiceRequest,
+    IncomeEstimateRequest,
+)
+from wecare_common.contract.catalog import ProposalRequest, SearchRequest
+from wecare_common.contract.responses import (
+    IncomeEstimateOut,
+    MyBonusOfferOut,
+    MyBonusOfferPage,
+    OfferingDetail,
+    OfferingPage,
+    ProposalOut,
+    ProposalPage,
+    ReimbursementOut,
+    ReimbursementPage,
+    StatementOut,
+    VoucherOut,
+    VoucherPage,
+    WalletOut,
+    WorthOut,
+    WorthSummaryOut,
+)
+from wecare_common.contract.wallet import PurchaseFields
+from wecare_common.schemas import PageSchema
 from wecare_common.spreadsheet import write_csv
 from werkzeug.wrappers import Response
 
 from gateway import estimates, limits
 from gateway.rooms.base import Room, json_ready
 from gateway.routing import SignedInCall, api
-from gateway.schemas import (
-    MAX_RECEIPT_BYTES,
-    RECEIPT_TYPES,
-    BonusChoiceIn,
-    BonusOfferQuery,
-    IncomeEstimateIn,
-    IncomeEstimateOut,
-    MyBonusOfferOut,
-    MyBonusOfferPage,
-    OfferingDetail,
-    OfferingPage,
-    OfferingSearch,
-    Page,
-    ProposalIn,
-    ProposalOut,
-    ProposalPage,
-    ReimbursementForm,
-    ReimbursementOut,
-    ReimbursementPage,
-    StatementOut,
-    VoucherIn,
-    VoucherOut,
-    VoucherPage,
-    WalletOut,
-    WorthOut,
-    WorthQuery,
-    WorthSummaryOut,
-    WorthSummaryQuery,
-)
+from gateway.schemas import BonusOfferQuery, ReimbursementForm, WorthQuery, WorthSummaryQuery
 
 # the statement file: every movement, newest first (a person's statement is short; a
 # bound keeps one request bounded)
@@ -57,7 +55,7 @@ def _employer(call: SignedInCall) -> str | None:
 
 class EmployeeRoom(Room):
     @api("GET", "/api/v1/offerings", roles=("admin", "hr", "employee", "provider", "network"),
-         query=OfferingSearch, response=OfferingPage,
+         query=SearchRequest, response=OfferingPage,
          summary="search the catalogue: category, Italian text, near a point, price")
     def search_offerings(self, call: SignedInCall) -> dict[str, Any]:
         # an employee sees their network's agreed offers marked (catalog keeps which
@@ -70,7 +68,7 @@ class EmployeeRoom(Room):
     def offering(self, call: SignedInCall, oid: str) -> dict[str, Any]:
         return self.catalog.offering_detail(oid, company_id=_employer(call))
 
-    @api("POST", "/api/v1/me/vouchers", roles=("employee",), body=VoucherIn,
+    @api("POST", "/api/v1/me/vouchers", roles=("employee",), body=PurchaseFields,
          response=VoucherOut, status=201, moves_money=True,
          summary="buy a voucher for an offering, at its full price, from one plan")
     def buy_voucher(self, call: SignedInCall) -> tuple[int, Any]:
@@ -78,7 +76,7 @@ class EmployeeRoom(Room):
             employee_id=call.principal.employee_id,
             idempotency_key=self._downstream_key(call), **call.body), 201)
 
-    @api("GET", "/api/v1/me/vouchers", roles=("employee",), query=Page,
+    @api("GET", "/api/v1/me/vouchers", roles=("employee",), query=PageSchema,
          response=VoucherPage, summary="the employee's vouchers")
     def my_vouchers(self, call: SignedInCall) -> dict[str, Any]:
         return self.wallet.list_vouchers(call.principal.employee_id, **call.query)
@@ -109,7 +107,7 @@ class EmployeeRoom(Room):
     def my_wallet(self, call: SignedInCall) -> dict[str, Any]:
         return self.wallet.employee_wallet(call.principal.employee_id)
 
-    @api("GET", "/api/v1/me/transactions", roles=("employee",), query=Page,
+    @api("GET", "/api/v1/me/transactions", roles=("employee",), query=PageSchema,
          response=StatementOut, summary="the employee's statement")
     def my_transactions(self, call: SignedInCall) -> dict[str, Any]:
         return self.wallet.statement(call.principal.employee_id, **call.query)
@@ -157,13 +155,13 @@ class EmployeeRoom(Room):
             receipt_content_type=content_type,
             receipt_base64=base64.b64encode(content).decode(), **form), 201)
 
-    @api("GET", "/api/v1/me/reimbursements", roles=("employee",), query=Page,
+    @api("GET", "/api/v1/me/reimbursements", roles=("employee",), query=PageSchema,
          response=ReimbursementPage, summary="your reimbursement requests")
     def my_reimbursements(self, call: SignedInCall) -> dict[str, Any]:
         return self.benefits.reimbursements(
             employee_id=call.principal.employee_id, **call.query)
 
-    @api("POST", "/api/v1/me/provider-proposals", roles=("employee",), body=ProposalIn,
+    @api("POST", "/api/v1/me/provider-proposals", roles=("employee",), body=ProposalRequest,
          response=ProposalOut, status=201,
          summary="propose a provider you use: the platform invites it (5 a day)")
     def propose_provider(self, call: SignedInCall) -> dict[str, Any]:
@@ -182,7 +180,7 @@ class EmployeeRoom(Room):
     def my_income_estimate(self, call: SignedInCall) -> dict[str, Any]:
         return {"income_cents": estimates.income_of(self.db, call.principal.user_id)}
 
-    @api("PUT", "/api/v1/me/income-estimate", roles=("employee",), body=IncomeEstimateIn,
+    @api("PUT", "/api/v1/me/income-estimate", roles=("employee",), body=IncomeEstimateRequest,
          response=IncomeEstimateOut, summary="give your approximate gross yearly income for "
          "the estimates of what your welfare is worth (null forgets it); only you see it")
     def set_my_income_estimate(self, call: SignedInCall) -> dict[str, Any]:
@@ -237,7 +235,7 @@ class EmployeeRoom(Room):
             income_cents=estimates.income_of(self.db, call.principal.user_id))
 
     @api("PUT", "/api/v1/me/bonus-offers/<offer_id>/choice", roles=("employee",),
-         body=BonusChoiceIn, response=MyBonusOfferOut,
+         body=BonusChoiceRequest, response=MyBonusOfferOut,
          summary="choose how much of the bonus to take as welfare credit (the rest is paid "
                  "in cash); changeable until the deadline")
     def choose_bonus(self, call: SignedInCall, offer_id: str) -> dict[str, Any]:

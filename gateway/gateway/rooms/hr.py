@@ -9,17 +9,20 @@ from datetime import date
 from typing import Any
 
 from wecare_common.contract import refusals
-from wecare_common.errors import Conflict
-from werkzeug.wrappers import Response
-
-from gateway import access, users
-from gateway.rooms.base import Room, json_ready, own_company
-from gateway.routing import SignedInCall, api, read_raw
-from gateway.schemas import (
+from wecare_common.contract.benefits import (
+    BonusOfferRequest,
+    DecisionRequest,
+    DepartureRequest,
+    EstimateSettingsRequest,
+    GrantRequest,
+    InvitationAnswer,
+    PlanChange,
+    PlanRequest,
+)
+from wecare_common.contract.responses import (
     AccountOut,
     AccountPage,
     BonusOfferDetail,
-    BonusOfferIn,
     BonusOfferOut,
     BonusOfferPage,
     CompanyMembershipOut,
@@ -27,39 +30,39 @@ from gateway.schemas import (
     CompanyOut,
     CompanySharedPlanPage,
     CompanyTopupPage,
-    CompanyTopupsQuery,
     DashboardOut,
-    DashboardQuery,
-    DecisionIn,
-    EmployeeDeparture,
-    EmployeeIn,
     EmployeeOut,
-    EmployeeQuery,
     EmployeeTable,
-    EstimateSettingsIn,
     EstimateSettingsOut,
     FundingOptionsOut,
     GrantCheckOut,
-    GrantIn,
     GrantOut,
     ImportOut,
     ImportPreviewOut,
-    InvitationAnswerIn,
-    InvitationIn,
     InvitationOut,
     InvitationResentOut,
-    PlanChangeIn,
-    PlanIn,
     PlanItem,
     PlanOut,
     PlanPage,
     ReimbursementOut,
     ReimbursementPage,
-    ReimbursementQuery,
     ReportOut,
-    ReportQuery,
-    TopupIn,
     TopupOut,
+)
+from wecare_common.contract.wallet import CompanyTopupQuery, TopupFields
+from wecare_common.errors import Conflict
+from werkzeug.wrappers import Response
+
+from gateway import access, users
+from gateway.rooms.base import Room, json_ready, own_company
+from gateway.routing import SignedInCall, api, read_raw
+from gateway.schemas import (
+    DashboardQuery,
+    EmployeeIn,
+    EmployeeQuery,
+    InvitationIn,
+    ReimbursementQuery,
+    ReportQuery,
 )
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
@@ -175,7 +178,7 @@ class HrRoom(Room):
         return preview
 
     @api("POST", "/api/v1/companies/<cid>/employees/<eid>/departure", roles=("hr",),
-         body=EmployeeDeparture, response=EmployeeOut,
+         body=DepartureRequest, response=EmployeeOut,
          summary="an employee leaves: unspent credit returns to the company fund, and their "
                  "account is read-only until their access ends (30 days by default)")
     def employee_departure(self, call: SignedInCall, cid: str, eid: str) -> dict[str, Any]:
@@ -208,7 +211,7 @@ class HrRoom(Room):
         access.disable(self.db, colleague, by=call.principal.user_id, reason=access.REMOVED)
         return access.account_view(colleague)
 
-    @api("POST", "/api/v1/companies/<cid>/topups", roles=("hr",), body=TopupIn,
+    @api("POST", "/api/v1/companies/<cid>/topups", roles=("hr",), body=TopupFields,
          response=TopupOut, status=201, moves_money=True,
          summary="fund the welfare budget by card/SEPA (Stripe) or bank transfer")
     def request_topup(self, call: SignedInCall, cid: str) -> tuple[int, Any]:
@@ -223,14 +226,14 @@ class HrRoom(Room):
         own_company(call.principal, cid)
         return self.wallet.funding_options(cid)
 
-    @api("GET", "/api/v1/companies/<cid>/topups", roles=("hr",), query=CompanyTopupsQuery,
+    @api("GET", "/api/v1/companies/<cid>/topups", roles=("hr",), query=CompanyTopupQuery,
          response=CompanyTopupPage,
          summary="the company's top-ups, newest first, each with its state and reference")
     def company_topups(self, call: SignedInCall, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
         return self.wallet.company_topups(cid, **call.query)
 
-    @api("POST", "/api/v1/companies/<cid>/plans", roles=("hr",), body=PlanIn,
+    @api("POST", "/api/v1/companies/<cid>/plans", roles=("hr",), body=PlanRequest,
          response=PlanOut, status=201, summary="create a welfare plan")
     def create_plan(self, call: SignedInCall, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
@@ -242,14 +245,14 @@ class HrRoom(Room):
         own_company(call.principal, cid)
         return self.benefits.list_plans(cid)
 
-    @api("PATCH", "/api/v1/plans/<pid>", roles=("hr",), body=PlanChangeIn, response=PlanItem,
+    @api("PATCH", "/api/v1/plans/<pid>", roles=("hr",), body=PlanChange, response=PlanItem,
          summary="change a plan while it runs: name, end date, categories added, target "
          "groups, budget per employee, leftover policy (within the promises already made)")
     def change_plan(self, call: SignedInCall, pid: str) -> dict[str, Any]:
         return self.benefits.change_plan(call.principal.company_id,
                                          pid, **json_ready(call.body))
 
-    @api("POST", "/api/v1/plans/<pid>/grant-check", roles=("hr",), body=GrantIn,
+    @api("POST", "/api/v1/plans/<pid>/grant-check", roles=("hr",), body=GrantRequest,
          response=GrantCheckOut, summary="what a grant would do, checked and not sent: who, "
          "the total, the fund, each person the budget or the bonus rules would refuse")
     def check_grant(self, call: SignedInCall, pid: str) -> dict[str, Any]:
@@ -259,7 +262,7 @@ class HrRoom(Room):
         return {**check, "fund_balance_cents": fund,
                 "fund_short_cents": max(check["total_cents"] - fund, 0)}
 
-    @api("POST", "/api/v1/plans/<pid>/grants", roles=("hr",), body=GrantIn, response=GrantOut,
+    @api("POST", "/api/v1/plans/<pid>/grants", roles=("hr",), body=GrantRequest, response=GrantOut,
          status=201, moves_money=True, summary="grant credits from the company fund")
     def grant_credits(self, call: SignedInCall, pid: str) -> tuple[int, Any]:
         return self._once(call, lambda: self.benefits.grant_credits(
@@ -286,7 +289,7 @@ class HrRoom(Room):
             "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox"})
 
-    @api("POST", "/api/v1/reimbursements/<rid>/decision", roles=("hr",), body=DecisionIn,
+    @api("POST", "/api/v1/reimbursements/<rid>/decision", roles=("hr",), body=DecisionRequest,
          response=ReimbursementOut, moves_money=True,
          summary="approve (paid with the next payroll) or reject (the credit returns)")
     def decide_reimbursement(self, call: SignedInCall, rid: str) -> tuple[int, Any]:
@@ -312,14 +315,14 @@ class HrRoom(Room):
         return self.benefits.estimate_settings(cid)
 
     @api("PUT", "/api/v1/companies/<cid>/estimate-settings", roles=("hr",),
-         body=EstimateSettingsIn, response=EstimateSettingsOut,
+         body=EstimateSettingsRequest, response=EstimateSettingsOut,
          summary="set what the estimates assume for your people (null: the default)")
     def change_estimate_settings(self, call: SignedInCall, cid: str) -> dict[str, Any]:
         own_company(call.principal, cid)
         return self.benefits.change_estimate_settings(cid, **call.body)
 
     # -- performance-bonus offers (docs/domain.md#bonus-offers) ---------------------------
-    @api("POST", "/api/v1/companies/<cid>/bonus-offers", roles=("hr",), body=BonusOfferIn,
+    @api("POST", "/api/v1/companies/<cid>/bonus-offers", roles=("hr",), body=BonusOfferRequest,
          response=BonusOfferOut, status=201, moves_money=True,
          summary="offer a performance bonus to eligible employees: each chooses, until the "
                  "deadline, how much to take as welfare credit; the rest is paid in cash")
@@ -351,7 +354,7 @@ class HrRoom(Room):
         return self.benefits.company_network(cid)
 
     @api("POST", "/api/v1/companies/<cid>/network-invitations/<iid>/answer", roles=("hr",),
-         body=InvitationAnswerIn, response=CompanyMembershipOut, summary="accept a network's "
+         body=InvitationAnswer, response=CompanyMembershipOut, summary="accept a network's "
          "invitation (the firm joins; one network at a time) or decline it")
     def answer_network_invitation(self, call: SignedInCall, cid: str, iid: str
                                   ) -> dict[str, Any]:

@@ -8,36 +8,38 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from wecare_common.contract.benefits import (
+    MemberInvitation,
+    MemberOnboarding,
+    NetworkYear,
+    SharedPlanRequest,
+)
+from wecare_common.contract.catalog import (
+    AgreementRequest,
+    NetworkProviderDecision,
+    NetworkProvidersRequest,
+)
+from wecare_common.contract.responses import (
+    AgreementOut,
+    AgreementPage,
+    CompanyOut,
+    InvitationOut,
+    MemberOut,
+    MemberPage,
+    NetworkDashboardOut,
+    NetworkOut,
+    NetworkReportOut,
+    NetworkSharedPlanOut,
+    NetworkSharedPlanPage,
+    TerritoryProviderOut,
+    TerritoryProviderPage,
+)
 from werkzeug.wrappers import Response
 
 from gateway import users
 from gateway.rooms.base import Room, json_ready, own_network
 from gateway.routing import SignedInCall, api
-from gateway.schemas import (
-    AgreementIn,
-    AgreementOut,
-    AgreementPage,
-    CompanyOut,
-    InvitationIn,
-    InvitationOut,
-    MemberInvitationIn,
-    MemberOnboardingIn,
-    MemberOut,
-    MemberPage,
-    MembersQuery,
-    NetworkDashboardOut,
-    NetworkOut,
-    NetworkProviderIn,
-    NetworkProvidersQuery,
-    NetworkReportOut,
-    NetworkReportQuery,
-    NetworkSharedPlanOut,
-    NetworkSharedPlanPage,
-    NetworkYearQuery,
-    SharedPlanIn,
-    TerritoryProviderOut,
-    TerritoryProviderPage,
-)
+from gateway.schemas import InvitationIn, MembersQuery, NetworkReportQuery
 
 STAFF = ("network",)
 
@@ -72,7 +74,7 @@ class NetworkRoom(Room):
         own_network(call.principal, netid)
         return self.benefits.network_members(netid, call.query["status"])
 
-    @api("POST", "/api/v1/networks/<netid>/invitations", roles=STAFF, body=MemberInvitationIn,
+    @api("POST", "/api/v1/networks/<netid>/invitations", roles=STAFF, body=MemberInvitation,
          response=MemberOut, status=201, summary="invite a firm already in WeCare (by its "
          "VAT number) to join: its HR manager accepts or declines")
     def invite_member(self, call: SignedInCall, netid: str) -> dict[str, Any]:
@@ -85,7 +87,7 @@ class NetworkRoom(Room):
         own_network(call.principal, netid)
         return self.benefits.withdraw_invitation(netid, iid)
 
-    @api("POST", "/api/v1/networks/<netid>/companies", roles=STAFF, body=MemberOnboardingIn,
+    @api("POST", "/api/v1/networks/<netid>/companies", roles=STAFF, body=MemberOnboarding,
          response=CompanyOut, status=201, summary="bring a new firm into WeCare: the "
          "company, its HR manager invited by email, and the network's invitation for them "
          "to accept")
@@ -105,7 +107,7 @@ class NetworkRoom(Room):
         own_network(call.principal, netid)
         return self.benefits.network_shared_plans(netid)
 
-    @api("POST", "/api/v1/networks/<netid>/shared-plans", roles=STAFF, body=SharedPlanIn,
+    @api("POST", "/api/v1/networks/<netid>/shared-plans", roles=STAFF, body=SharedPlanRequest,
          response=NetworkSharedPlanOut, status=201, summary="propose a shared plan: each "
          "member adopts it with one action, funded from its own fund")
     def propose_shared_plan(self, call: SignedInCall, netid: str) -> dict[str, Any]:
@@ -120,7 +122,7 @@ class NetworkRoom(Room):
         return {**self.benefits.withdraw_shared_plan(netid, spid), "adopted_by": []}
 
     # -- the circuit -----------------------------------------------------------------------
-    @api("GET", "/api/v1/networks/<netid>/providers", roles=STAFF, query=NetworkProvidersQuery,
+    @api("GET", "/api/v1/networks/<netid>/providers", roles=STAFF, query=NetworkProvidersRequest,
          response=TerritoryProviderPage, summary="the circuit's providers in the network's "
          "territory, each with the network's own approval")
     def territory_providers(self, call: SignedInCall, netid: str) -> dict[str, Any]:
@@ -128,7 +130,7 @@ class NetworkRoom(Room):
         return self.catalog.territory_providers(netid, network["territory"], **call.query)
 
     @api("POST", "/api/v1/networks/<netid>/providers/<vid>/approval", roles=STAFF,
-         body=NetworkProviderIn, response=TerritoryProviderOut, summary="approve a provider "
+         body=NetworkProviderDecision, response=TerritoryProviderOut, summary="approve a provider "
          "of the territory for the network's members (beside the operators' approval), or "
          "withdraw it (its agreements end)")
     def approve_provider(self, call: SignedInCall, netid: str, vid: str) -> dict[str, Any]:
@@ -142,7 +144,7 @@ class NetworkRoom(Room):
         own_network(call.principal, netid)
         return self.catalog.network_agreements(netid)
 
-    @api("POST", "/api/v1/networks/<netid>/agreements", roles=STAFF, body=AgreementIn,
+    @api("POST", "/api/v1/networks/<netid>/agreements", roles=STAFF, body=AgreementRequest,
          response=AgreementOut, status=201, summary="propose a price or a discount on an "
          "offering for the members' employees: in force once the provider accepts")
     def propose_agreement(self, call: SignedInCall, netid: str) -> dict[str, Any]:
@@ -156,7 +158,7 @@ class NetworkRoom(Room):
         return self.catalog.end_agreement(netid, aid)
 
     # -- figures ------------------------------------------------------------------------
-    @api("GET", "/api/v1/networks/<netid>/dashboard", roles=STAFF, query=NetworkYearQuery,
+    @api("GET", "/api/v1/networks/<netid>/dashboard", roles=STAFF, query=NetworkYear,
          response=NetworkDashboardOut, summary="the members' figures of a year, as totals "
          "only: budget, granted, spent by category, month, firm and shared plan; no "
          "figure about fewer than five people")

@@ -8,6 +8,7 @@ from typing import Any
 import eventlet
 from nameko.timer import timer
 from wecare_common import health, lifecycle
+from wecare_common.contract.responses import HealthOut
 from wecare_common.errors import ServiceUnavailable
 from wecare_common.telemetry import http
 from werkzeug.wrappers import Request, Response
@@ -16,9 +17,6 @@ from gateway import idempotency, pages, signups
 from gateway.openapi import build_spec, docs_page
 from gateway.rooms.base import Room
 from gateway.routing import Call, api
-from gateway.schemas import (
-    HealthOut,
-)
 
 SERVICES = ("catalog", "benefits", "wallet", "notifications")
 

@@ -6,6 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from wecare_common.contract import refusals
+from wecare_common.contract.catalog import AgreementAnswer, OfferingRequest, OfferingUpdate
+from wecare_common.contract.responses import (
+    AgreementOut,
+    AgreementPage,
+    OfferingList,
+    OfferingOut,
+    OfflineDuplicatesOut,
+    OfflineLimitsOut,
+    OfflineRedemptionsOut,
+    ProviderOut,
+    SettlementsOut,
+    TokenOut,
+    VoucherOut,
+)
+from wecare_common.contract.wallet import (
+    OfflineLimitsFields,
+    OfflineRedemptionsFields,
+    RedemptionFields,
+    StatementQuery,
+)
 from wecare_common.errors import NotFound
 
 from gateway import limits, signups, users
@@ -13,28 +33,7 @@ from gateway.auth import issue_token
 from gateway.clients import client_address
 from gateway.rooms.base import Room, json_ready, own_provider
 from gateway.routing import Call, SignedInCall, api
-from gateway.schemas import (
-    AgreementAnswerIn,
-    AgreementOut,
-    AgreementPage,
-    ConfirmationIn,
-    OfferingIn,
-    OfferingList,
-    OfferingOut,
-    OfferingPatch,
-    OfflineDuplicatesOut,
-    OfflineLimitsIn,
-    OfflineLimitsOut,
-    OfflineRedemptionsIn,
-    OfflineRedemptionsOut,
-    ProviderIn,
-    ProviderOut,
-    RedemptionIn,
-    SettlementsOut,
-    SettlementsQuery,
-    TokenOut,
-    VoucherOut,
-)
+from gateway.schemas import ConfirmationIn, ProviderIn
 
 
 class ProviderRoom(Room):
@@ -75,14 +74,14 @@ class ProviderRoom(Room):
         principal, refresh = users.start_session(self.db, users.principal_of(user))
         return {**issue_token(principal), "refresh_token": refresh}
 
-    @api("POST", "/api/v1/providers/<vid>/offerings", roles=("provider",), body=OfferingIn,
+    @api("POST", "/api/v1/providers/<vid>/offerings", roles=("provider",), body=OfferingRequest,
          response=OfferingOut, status=201, summary="publish an offering")
     def publish_offering(self, call: SignedInCall, vid: str) -> dict[str, Any]:
         own_provider(call.principal, vid)
         return self.catalog.publish_offering(vid, **json_ready(call.body))
 
     @api("PATCH", "/api/v1/providers/<vid>/offerings/<oid>", roles=("provider",),
-         body=OfferingPatch, response=OfferingOut, summary="change an offering")
+         body=OfferingUpdate, response=OfferingOut, summary="change an offering")
     def update_offering(self, call: SignedInCall, vid: str, oid: str) -> dict[str, Any]:
         own_provider(call.principal, vid)
         return self.catalog.update_offering(vid, oid, **json_ready(call.body))
@@ -100,7 +99,7 @@ class ProviderRoom(Room):
         return self.catalog.offerings_of(vid)
 
     @api("POST", "/api/v1/providers/<vid>/redemptions", roles=("provider",),
-         body=RedemptionIn, response=VoucherOut, moves_money=True,
+         body=RedemptionFields, response=VoucherOut, moves_money=True,
          summary="redeem a voucher by its code (once)")
     def redeem_voucher(self, call: SignedInCall, vid: str) -> tuple[int, Any]:
         own_provider(call.principal, vid)
@@ -123,14 +122,14 @@ class ProviderRoom(Room):
         return self.wallet.offline_limits(vid)
 
     @api("PUT", "/api/v1/providers/<vid>/offline-limits", roles=("admin",),
-         body=OfflineLimitsIn, response=OfflineLimitsOut,
+         body=OfflineLimitsFields, response=OfflineLimitsOut,
          summary="set what the provider's phone may accept without a network (operators)")
     def set_offline_limits(self, call: SignedInCall, vid: str) -> dict[str, Any]:
         self.catalog.get_provider(vid)  # an unknown provider: not found
         return self.wallet.set_offline_limits(provider_id=vid, **call.body)
 
     @api("POST", "/api/v1/provider/redemptions/offline", roles=("provider",),
-         body=OfflineRedemptionsIn, response=OfflineRedemptionsOut, moves_money=True,
+         body=OfflineRedemptionsFields, response=OfflineRedemptionsOut, moves_money=True,
          summary="what the provider's phone accepted without a network, sent when the "
                  "network returns: per item recorded, already_redeemed_by_you (paid once) "
                  "or refused with its code")
@@ -151,7 +150,7 @@ class ProviderRoom(Room):
         return self.wallet.offline_duplicates(vid)
 
     @api("GET", "/api/v1/providers/<vid>/settlements", roles=("provider", "admin"),
-         query=SettlementsQuery, response=SettlementsOut,
+         query=StatementQuery, response=SettlementsOut,
          summary="what the provider is owed, its payouts, its redeemed vouchers and the "
                  "commission on each")
     def provider_settlements(self, call: SignedInCall, vid: str) -> dict[str, Any]:
@@ -167,7 +166,7 @@ class ProviderRoom(Room):
         return self.catalog.provider_agreements(vid)
 
     @api("POST", "/api/v1/providers/<vid>/agreements/<aid>/answer", roles=("provider",),
-         body=AgreementAnswerIn, response=AgreementOut, summary="accept a network's "
+         body=AgreementAnswer, response=AgreementOut, summary="accept a network's "
          "proposed price (in force for its members' employees), decline it, or end one in "
          "force")
     def answer_agreement(self, call: SignedInCall, vid: str, aid: str) -> dict[str, Any]:

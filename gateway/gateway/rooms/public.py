@@ -6,23 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from wecare_common.contract.catalog import CircuitRequest
+from wecare_common.contract.responses import (
+    CircuitPage,
+    FiscalRulesOut,
+    NetworkCircuitOut,
+    VoucherKeysOut,
+)
 from werkzeug.wrappers import Response
 
 from gateway import errors
 from gateway.rooms.base import Room
 from gateway.routing import Call, api
-from gateway.schemas import (
-    CircuitPage,
-    CircuitQuery,
-    FiscalRulesOut,
-    FiscalRulesQuery,
-    NetworkCircuitOut,
-    VoucherKeysOut,
-)
+from gateway.schemas import FiscalRulesQuery
 
 
 class PublicRoom(Room):
-    @api("GET", "/api/v1/circuit", query=CircuitQuery, response=CircuitPage,
+    @api("GET", "/api/v1/circuit", query=CircuitRequest, response=CircuitPage,
          summary="the published list of the circuit's providers, by province and category")
     def circuit(self, call: Call) -> dict[str, Any]:
         return self.catalog.circuit(**call.query)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from wecare_common.contract.responses import WebhookOut
+
 from gateway.rooms.base import Room
 from gateway.routing import Call, api, read_raw
-from gateway.schemas import (
-    WebhookOut,
-)
 
 
 class WebhooksRoom(Room):

@@ -299,16 +299,26 @@ class StatementOut(Out):
     next_cursor = fields.String(allow_none=True)
 
 
-class ProviderOut(Out):
-    id = fields.String()
-    name = fields.String()
-    vat_number = fields.String()
-    categories = fields.List(fields.String())
-    address = fields.String()
+class Located(Out):
+    """Where a provider is, as every answer that shows one on a map says it."""
+
     city = fields.String()
     province = fields.String()
     lat = fields.Float()
     lon = fields.Float()
+
+
+class Place(Located):
+    """Where a provider is, with its street address."""
+
+    address = fields.String()
+
+
+class ProviderOut(Place):
+    id = fields.String()
+    name = fields.String()
+    vat_number = fields.String()
+    categories = fields.List(fields.String())
     email = fields.String()
     status = fields.String()
     commission_bps = fields.Integer(allow_none=True)
@@ -342,24 +352,15 @@ _NETWORK_OFFER = fields.Nested(NetworkOfferOut, allow_none=True, metadata={
     "description": "for an employee of a network's member: the network's agreed price"})
 
 
-class OfferingHit(OfferingOut):
+class OfferingHit(OfferingOut, Located):
     network_offer = _NETWORK_OFFER
     provider_name = fields.String()
-    city = fields.String()
-    province = fields.String()
-    lat = fields.Float()
-    lon = fields.Float()
     distance_km = fields.Float(allow_none=True)
 
 
-class OfferingDetail(OfferingOut):
+class OfferingDetail(OfferingOut, Place):
     network_offer = _NETWORK_OFFER
     provider_name = fields.String()
-    address = fields.String()
-    city = fields.String()
-    province = fields.String()
-    lat = fields.Float()
-    lon = fields.Float()
     provider_status = fields.String()
 
 
@@ -393,15 +394,10 @@ class MeOut(Out):
                        "(docs/offline.md); null otherwise"})
 
 
-class CircuitProvider(Out):
+class CircuitProvider(Place):
     id = fields.String()
     name = fields.String()
     categories = fields.List(fields.String())
-    address = fields.String()
-    city = fields.String()
-    province = fields.String()
-    lat = fields.Float()
-    lon = fields.Float()
 
 
 CircuitPage = page_of(CircuitProvider, "CircuitPage")
