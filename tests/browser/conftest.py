@@ -20,6 +20,11 @@ Fixtures:
 
 Every page page_factory opens is watched: an uncaught script error or a
 Content-Security-Policy refusal fails the test.
+
+What every test does the same way, signing in, moving with the keyboard alone
+(tab_to), waiting on a loaded machine (wait_for, wait_until), looking at a page
+(look, looks_right) and making up a partita IVA or codice fiscale, is in one place,
+tests/support/browsing.py: `from support.browsing import sign_in, tab_to, …`.
 """
 
 from __future__ import annotations

@@ -8,9 +8,7 @@ without JavaScript too."""
 
 from __future__ import annotations
 
-import random
 import re
-import string
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -19,21 +17,10 @@ from typing import Any
 import pytest
 import requests
 from playwright.sync_api import expect
-from stdnum import luhn
-from stdnum.it import codicefiscale
+from support.browsing import fiscal_code, looks_right, sign_in, vat_number
 
 PASSWORD = "access-test-password-1"
 IBAN = "IT60X0542811101000000123456"
-
-
-def vat_number() -> str:
-    body = "".join(random.choices(string.digits, k=7)) + f"{random.randint(1, 100):03d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def fiscal_code() -> str:
-    head = "".join(random.choices(string.ascii_uppercase.replace("O", ""), k=6)) + "85T10A562"
-    return head + codicefiscale.calc_check_digit(head)
 
 
 @dataclass
@@ -56,14 +43,6 @@ def company(stack: Any) -> Company:
                          "password": PASSWORD})
     return Company(made["id"], admin, stack.api.token(email, PASSWORD), (email, PASSWORD),
                    suffix)
-
-
-def sign_in(page: Any, who: tuple[str, str]) -> None:
-    page.goto("/")
-    page.fill("#f-email", who[0])
-    page.fill("#f-password", who[1])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def confirm_dialogs(page: Any) -> None:
@@ -102,13 +81,6 @@ def employee(stack: Any, company: Company, cents: int = 0) -> tuple[dict, tuple[
         stack.api("POST", f"/plans/{plan['id']}/grants", company.hr, key=uuid.uuid4().hex,
                   amount_cents=cents, employee_ids=[made["id"]])
     return made, (email, PASSWORD)
-
-
-def looks_right(page: Any, axe: Any, shot: Any, name: str) -> None:
-    axe(page)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url}: {width} px wide"
-    shot(page, name)
 
 
 # -- HR removes a colleague ----------------------------------------------------------------

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
-import string
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -24,8 +21,7 @@ import pytest
 import sepaxml
 import xmlschema
 from playwright.sync_api import expect
-from stdnum import luhn
-from stdnum.it import codicefiscale
+from support.browsing import fiscal_code, look, sign_in, tab_to, vat_number, wait_for
 
 PASSWORD = "operator-test-password-1"
 IBAN = "IT60X0542811101000000123456"
@@ -33,16 +29,6 @@ PAIN_001_001_03 = os.path.join(os.path.dirname(sepaxml.__file__), "schemas",
                                "pain.001.001.03.xsd")
 PRICE = 12_345  # 123,45 €
 TABLET = {"viewport": {"width": 768, "height": 1024}, "has_touch": True}
-
-
-def vat_number() -> str:
-    body = "".join(random.choices(string.digits, k=7)) + f"{random.randint(1, 100):03d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def fiscal_code() -> str:
-    head = "".join(random.choices(string.ascii_uppercase.replace("O", ""), k=6)) + "85T10A562"
-    return head + codicefiscale.calc_check_digit(head)
 
 
 @dataclass
@@ -80,45 +66,6 @@ def desk(stack: Any) -> Desk:
     return Desk(admin, hr, company["id"], name, provider, (provider_email, PASSWORD), topup)
 
 
-def sign_in(page: Any, who: tuple[str, str]) -> None:
-    page.goto("/")
-    page.fill("#f-email", who[0])
-    page.fill("#f-password", who[1])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-
-
-def tab_to(page: Any, locator: Any, presses: int = 200) -> None:
-    """Move the focus with the Tab key alone until it reaches `locator`."""
-    target = locator.element_handle()
-    for _ in range(presses):
-        if page.evaluate("(el) => document.activeElement === el", target):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {locator}")
-
-
-def look(page: Any, axe: Any, shot: Any, name: str, tablet: Any = None) -> None:
-    """axe on the page as it is, and its picture at 1280 px (and 768 px)."""
-    axe(page)
-    shot(page, f"admin-{name}-1280")
-    if tablet is not None:
-        tablet.goto(page.url)
-        axe(tablet)
-        shot(tablet, f"admin-{name}-768")
-
-
-def wait_for(check: Any, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except (RuntimeError, AssertionError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
-
-
 def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe, shot,
                                         tmp_path) -> None:
     admin = stack.login("admin")
@@ -129,7 +76,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     expect(desktop.locator("h1")).to_have_count(1)
     expect(desktop.locator("main")).to_contain_text("Candidature dei fornitori")
     expect(desktop.locator("nav.sidenav a[aria-current=page]")).to_have_text("Panoramica")
-    look(desktop, axe, shot, "overview", tablet)
+    look(desktop, axe, shot, "admin-overview", tablet)
 
     # -- a provider joins the circuit: commission typed in percent, the keyboard alone ----
     desktop.locator("nav.sidenav").get_by_role("link", name="Fornitori").click()
@@ -137,7 +84,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     pid, name = desk.provider["id"], desk.provider["name"]
     card = desktop.locator("li.application", has_text=name)
     expect(card).to_contain_text(desk.provider_login[0])
-    look(desktop, axe, shot, "providers", tablet)
+    look(desktop, axe, shot, "admin-providers", tablet)
 
     field = desktop.locator(f"#f-commission-{pid}")
     tab_to(desktop, field)
@@ -148,7 +95,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     expect(summary).to_contain_text("Inserisci la commissione in percentuale")
     expect(desktop.locator(f"#f-commission-{pid}-error")).to_be_visible()
     expect(desktop.locator(f"#f-commission-{pid}")).to_have_value("tre")
-    look(desktop, axe, shot, "providers-error")
+    look(desktop, axe, shot, "admin-providers-error")
 
     desktop.keyboard.press("Tab")  # the summary's link leads to the field
     desktop.keyboard.press("Enter")
@@ -173,7 +120,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     row = desktop.locator("tr", has_text=reference)
     expect(row).to_contain_text(desk.company_name)
     expect(row).to_contain_text("1.000,00")
-    look(desktop, axe, shot, "transfers", tablet)
+    look(desktop, axe, shot, "admin-transfers", tablet)
     stale = page_factory("desktop", base_url=stack.url)  # a colleague's tab, open before
     sign_in(stale, admin)
     stale.goto("/admin/transfers")
@@ -185,7 +132,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     expect(desktop.locator("[role=status]")).to_contain_text(
         f"Il fondo welfare di {desk.company_name} ha ricevuto 1.000,00")
     expect(desktop.locator("tr", has_text=reference)).to_have_count(0)
-    look(desktop, axe, shot, "transfers-confirmed")
+    look(desktop, axe, shot, "admin-transfers-confirmed")
     fund = stack.api("GET", f"/companies/{desk.company_id}", desk.admin)["fund_balance_cents"]
     assert fund == 100_000
 
@@ -233,7 +180,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     ours = next(i for i in preview["items"] if i["provider_id"] == pid)
     assert (ours["gross_cents"], ours["commission_cents"], ours["net_cents"]) == (
         PRICE, commission, PRICE - commission)
-    look(desktop, axe, shot, "settlements", tablet)
+    look(desktop, axe, shot, "admin-settlements", tablet)
 
     key_field = desktop.locator("form.run input[name=idempotency_key]")
     assert re.fullmatch(r"[0-9a-f]{32}", key_field.get_attribute("value"))
@@ -243,7 +190,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     payout = desktop.locator("tbody tr", has_text=name)
     expect(payout).to_contain_text("119,75")
     expect(payout).to_contain_text("3,70")
-    look(desktop, axe, shot, "run", tablet)
+    look(desktop, axe, shot, "admin-run", tablet)
 
     with desktop.expect_download() as download:
         desktop.get_by_role("link", name="Scarica il file SEPA (pain.001)").click()
@@ -268,7 +215,7 @@ def test_the_operator_clears_what_waits(stack, desk, desktop, page_factory, axe,
     expect(desktop.locator(".audit")).to_contain_text("Il registro è in equilibrio.")
     audit = stack.api("GET", "/ledger/audit", desk.admin)
     assert audit["balanced"] is True and audit["sum_cents"] == 0
-    look(desktop, axe, shot, "health", tablet)
+    look(desktop, axe, shot, "admin-health", tablet)
     replay = desktop.locator("section[aria-labelledby=dead-letters] tr",
                              has_text="operators.probe").locator("button")
     tab_to(desktop, replay.first)  # replayed by the keyboard alone

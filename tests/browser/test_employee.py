@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from support import browsing
+from support.browsing import tab_to, wait_until
 
 PASSWORD = "employee-password-1"
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
@@ -93,19 +95,6 @@ class Company:
         wait_until(lambda: self.stack.api("GET", "/me/wallet", person.token)["total_cents"]
                    == cents, "the wallet to show the grant")
         return person
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except RuntimeError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:.0f} s for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -186,10 +175,7 @@ def _no_script_errors(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def sign_in(page: Any, person: Person) -> None:
-    page.goto("/")
-    page.fill("#f-email", person.email)
-    page.fill("#f-password", PASSWORD)
-    page.locator("main form[action='/sign-in'] button[type=submit]").click()
+    browsing.sign_in(page, (person.email, PASSWORD))
     page.wait_for_url("**/home")
 
 
@@ -206,16 +192,6 @@ def phone_shot(page: Any, shot: Callable[..., Any], name: str) -> None:
 def service_worker_ready(page: Any) -> None:
     page.evaluate("async () => { await navigator.serviceWorker.ready; }")
     page.wait_for_function("() => !!navigator.serviceWorker.controller")
-
-
-def tab_to(page: Any, selector: str, limit: int = 80) -> None:
-    """Press Tab until the focus is on what `selector` names (the keyboard's way)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => !!document.activeElement && document.activeElement.matches(s)",
-                         selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def receipt_png(width: int = 40, height: int = 20, noise: bool = False) -> bytes:

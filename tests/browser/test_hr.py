@@ -11,10 +11,7 @@ page; each page is photographed into docs/screenshots/hr-*.png at both widths.""
 from __future__ import annotations
 
 import io
-import random
 import re
-import string
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -25,22 +22,11 @@ import pytest
 import requests
 import segno
 from playwright.sync_api import expect
-from stdnum import luhn
-from stdnum.it import codicefiscale
+from support.browsing import fiscal_code, look, sign_in, tab_to, vat_number
 
 PASSWORD = "hr-journey-password-1"
 TABLET = {"viewport": {"width": 768, "height": 1024}, "has_touch": True}
 GRANT_CENTS = 15_000  # 150,00 € each
-
-
-def vat_number() -> str:
-    body = "".join(random.choices(string.digits, k=7)) + f"{random.randint(1, 100):03d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def fiscal_code() -> str:
-    head = "".join(random.choices(string.ascii_uppercase.replace("O", ""), k=6)) + "90A41F205"
-    return head + codicefiscale.calc_check_digit(head)
 
 
 @dataclass
@@ -65,48 +51,9 @@ def company(stack: Any) -> Company:
     token = stack.api.token(*hr)
     login = (f"piero-{suffix}@giornata.example", PASSWORD)
     employee = stack.api("POST", f"/companies/{made['id']}/employees", token, email=login[0],
-                         first_name="Piero", last_name="Aldi", fiscal_code=fiscal_code(),
+                         first_name="Piero", last_name="Aldi", fiscal_code=fiscal_code("90A41F205"),
                          password=PASSWORD)
     return Company(made["id"], name, hr, token, employee, login)
-
-
-def sign_in(page: Any, who: tuple[str, str]) -> None:
-    page.goto("/")
-    page.fill("#f-email", who[0])
-    page.fill("#f-password", who[1])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-
-
-def tab_to(page: Any, locator: Any, presses: int = 120) -> None:
-    """Move the focus with the Tab key alone until it reaches `locator`."""
-    target = locator.element_handle()
-    for _ in range(presses):
-        if page.evaluate("(el) => document.activeElement === el", target):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {locator}")
-
-
-def look(page: Any, axe: Any, shot: Any, name: str, tablet: Any = None) -> None:
-    """axe on the page as it is, its picture at 1280 px, and at 768 px on a tablet."""
-    axe(page)
-    shot(page, f"hr-{name}-1280")
-    if tablet is not None:
-        tablet.goto(page.url)
-        axe(tablet)
-        shot(tablet, f"hr-{name}-768")
-
-
-def wait_for(check: Any, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except (RuntimeError, AssertionError, KeyError, IndexError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
 
 
 def csv_file(folder: Path, name: str, rows: list[str]) -> Path:
@@ -131,11 +78,11 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     expect(desktop.locator("h1")).to_have_count(1)
     expect(desktop.locator("h1")).to_contain_text(company.name)
     expect(desktop.locator("nav.sidenav a[aria-current=page]")).to_have_text("Cruscotto")
-    look(desktop, axe, shot, "dashboard-empty")
+    look(desktop, axe, shot, "hr-dashboard-empty")
 
     # -- the import: two bad rows, both said with their reason, nothing written --------------
     suffix = uuid.uuid4().hex[:6]
-    good = [fiscal_code() for _ in range(3)]
+    good = [fiscal_code("90A41F205") for _ in range(3)]
     people = [(good[0], "Anna", "Blu", f"anna-{suffix}@giornata.example", "impiegati",
                "up_to_80k"),
               (good[1], "Luca", "Verdi", f"luca-{suffix}@giornata.example", "operai", ""),
@@ -146,10 +93,10 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     broken[2] = broken[2].replace(people[2][3], "eva-at-giornata.example")
     desktop.locator("nav.sidenav").get_by_role("link", name="Dipendenti").click()
     expect(desktop.locator("h1")).to_have_text("Dipendenti")
-    look(desktop, axe, shot, "employees-empty")
+    look(desktop, axe, shot, "hr-employees-empty")
     desktop.get_by_role("link", name="Importa da un file").click()
     expect(desktop.locator("h1")).to_have_text("Importa i dipendenti da un file")
-    look(desktop, axe, shot, "import", tablet)
+    look(desktop, axe, shot, "hr-import", tablet)
     desktop.set_input_files("#f-file", csv_file(tmp_path, "dipendenti.csv", broken))
     desktop.get_by_role("button", name="Controlla il file").click()
     expect(desktop.locator("h1")).to_have_text("Problemi nel file")
@@ -171,7 +118,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     desktop.get_by_role("button", name="Controlla il file").click()
     expect(desktop.locator("h1")).to_have_text("Pronto da importare")
     expect(desktop.locator("#import-area table tbody tr")).to_have_count(3)
-    look(desktop, axe, shot, "import-ready")
+    look(desktop, axe, shot, "hr-import-ready")
     desktop.get_by_role("button", name="Importa questi 3 dipendenti").click()
     expect(desktop).to_have_url(re.compile(r"/hr/employees\?done=imported&n=3$"))
     expect(desktop.locator("[role=status]").first).to_contain_text(
@@ -179,7 +126,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     expect(desktop.locator(".table-count")).to_contain_text("4 dipendenti")
     expect(desktop.locator("tbody tr", has_text="Blu Anna")).to_contain_text(
         "Invitato, senza password")
-    look(desktop, axe, shot, "employees", tablet)
+    look(desktop, axe, shot, "hr-employees", tablet)
     desktop.fill("#f-q", "verdi")  # searched on the server (htmx swaps the table)
     expect(desktop.locator(".table-count")).to_contain_text("1 dipendente")
     expect(desktop.locator("#employee-table tbody tr")).to_have_count(1)
@@ -192,7 +139,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     fringe = desktop.locator("#category-fringe-hint")
     expect(fringe).to_contain_text("1.000,00")  # the year's fringe limit, from fiscal-rules
     expect(fringe).to_contain_text("TUIR art. 51 c.3")
-    look(desktop, axe, shot, "plan-new", tablet)
+    look(desktop, axe, shot, "hr-plan-new", tablet)
     desktop.fill("#f-name", f"Welfare {year} Bruni")
     desktop.check("#f-categories")  # education
     desktop.check("#category-wellbeing")
@@ -200,7 +147,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     expect(desktop.locator("[role=status]")).to_contain_text("Il piano è stato creato")
     expect(desktop.locator("tbody tr", has_text=f"Welfare {year} Bruni")).to_contain_text(
         f"31/12/{year}")
-    look(desktop, axe, shot, "plans", tablet)
+    look(desktop, axe, shot, "hr-plans", tablet)
 
     # -- money in: a bank transfer, the reference to quote ---------------------------------
     desktop.locator("nav.sidenav").get_by_role("link", name="Ricariche").click()
@@ -213,7 +160,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     expect(desktop.locator("#new-topup")).to_contain_text("1.000,00")
     expect(desktop.locator("tbody tr", has_text=reference)).to_contain_text(
         "In attesa del bonifico")
-    look(desktop, axe, shot, "funding", tablet)
+    look(desktop, axe, shot, "hr-funding", tablet)
     topups = stack.api("GET", f"/companies/{company.id}/topups", company.hr_token)["items"]
     topup = next(t for t in topups if t["bank_reference"] == reference)
     admin = stack.api.token(*stack.login("admin"))  # the operator confirms it (their console)
@@ -226,7 +173,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     desktop.locator("nav.sidenav").get_by_role("link", name="Assegnazioni").click()
     expect(desktop.locator("h1")).to_have_text("Assegna credito")
     expect(desktop.locator("#bonus-rules")).to_contain_text("80.000,00")  # eligibility, said
-    look(desktop, axe, shot, "grants", tablet)
+    look(desktop, axe, shot, "hr-grants", tablet)
     tab_to(desktop, desktop.locator("#f-amount"))
     desktop.keyboard.type("150")
     expect(desktop.locator("#f-who")).to_be_checked()  # everyone eligible
@@ -234,7 +181,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     desktop.keyboard.press("Enter")
     expect(desktop.locator("h1")).to_have_text("Controlla l'assegnazione")
     expect(desktop.locator("dl.facts")).to_contain_text("600,00")  # 4 people × 150,00
-    look(desktop, axe, shot, "grant-check")
+    look(desktop, axe, shot, "hr-grant-check")
     send = desktop.get_by_role("button", name=re.compile(r"Assegna 600,00.€ a 4 persone"))
     tab_to(desktop, send)
     desktop.keyboard.press("Enter")
@@ -243,7 +190,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     result = desktop.locator("tbody tr")
     expect(result).to_have_count(4)
     expect(result.filter(has_text="Anna Blu")).to_contain_text("Accreditato")
-    look(desktop, axe, shot, "grant-done")
+    look(desktop, axe, shot, "hr-grant-done")
 
     # -- the employees' wallets show it -------------------------------------------------------
     token = stack.api.token(*company.employee_login)
@@ -278,7 +225,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
         "150,00")
     expect(desktop.locator("section[aria-labelledby=held-h]")).to_contain_text(
         f"Welfare {year} Bruni")
-    look(desktop, axe, shot, "dashboard", tablet)
+    look(desktop, axe, shot, "hr-dashboard", tablet)
 
     # -- a reimbursement refused, with the reason the employee reads ---------------------------
     r = requests.post(f"{stack.url}/api/v1/me/reimbursements", timeout=30, headers={
@@ -295,7 +242,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     receipt = request.locator(".request__receipt img")
     expect(receipt).to_be_visible()
     assert receipt.evaluate("(img) => img.complete && img.naturalWidth > 0")
-    look(desktop, axe, shot, "reimbursements", tablet)
+    look(desktop, axe, shot, "hr-reimbursements", tablet)
     request.get_by_role("button", name=re.compile("^Rifiuta")).click()
     expect(desktop.locator(".error-summary")).to_contain_text("Spiega perché rifiuti")
     expect(desktop.locator(f"#f-reason-{rid}-error")).to_be_visible()
@@ -316,7 +263,7 @@ def test_hr_imports_plans_funds_grants_and_decides(stack, company, desktop, page
     # -- the payroll report, on screen and as CSV ----------------------------------------------
     desktop.locator("nav.sidenav").get_by_role("link", name="Report per le paghe").click()
     expect(desktop.locator("h1")).to_have_text(f"Report per le paghe {year}")
-    look(desktop, axe, shot, "report", tablet)
+    look(desktop, axe, shot, "hr-report", tablet)
     with desktop.expect_download() as download:
         desktop.get_by_role("link", name="Scarica il CSV per le paghe").click()
     assert download.value.suggested_filename.endswith(f"-{year}.csv")

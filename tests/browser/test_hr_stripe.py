@@ -15,9 +15,7 @@ docs/screenshots/hr-funding-card-*.png and hr-plan-edit-*.png."""
 
 from __future__ import annotations
 
-import random
 import re
-import string
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,8 +26,7 @@ from typing import Any
 import pytest
 import requests
 from playwright.sync_api import expect
-from stdnum import luhn
-from stdnum.it import codicefiscale
+from support.browsing import fiscal_code, sign_in, tab_to, vat_number
 from support.stripe_standin import StripeStandIn, payment_event, signed
 
 PASSWORD = "hr-stripe-password-1"
@@ -57,16 +54,6 @@ def stripe_stack(stack_factory: Any, stripe: StripeStandIn,
         yield running
 
 
-def vat_number() -> str:
-    body = "".join(random.choices(string.digits, k=7)) + f"{random.randint(1, 100):03d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def fiscal_code() -> str:
-    head = "".join(random.choices(string.ascii_uppercase.replace("O", ""), k=6)) + "90A41F205"
-    return head + codicefiscale.calc_check_digit(head)
-
-
 def new_company(stack: Any) -> tuple[str, tuple[str, str], str]:
     """(company id, the HR manager's login, their token)."""
     admin = stack.api.token(*stack.login("admin"))
@@ -77,23 +64,6 @@ def new_company(stack: Any) -> tuple[str, tuple[str, str], str]:
                      hr_manager={"email": hr[0], "first_name": "Rita", "last_name": "Verdi",
                                  "password": PASSWORD})
     return made["id"], hr, stack.api.token(*hr)
-
-
-def sign_in(page: Any, who: tuple[str, str]) -> None:
-    page.goto("/")
-    page.fill("#f-email", who[0])
-    page.fill("#f-password", who[1])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-
-
-def tab_to(page: Any, locator: Any, presses: int = 80) -> None:
-    target = locator.element_handle()
-    for _ in range(presses):
-        if page.evaluate("(el) => document.activeElement === el", target):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {locator}")
 
 
 def axe_all_frames(page: Any, axe: Any) -> None:
@@ -214,7 +184,7 @@ def test_hr_changes_a_running_plan_and_reads_what_it_cannot_do(
     admin = stack.api.token(*stack.login("admin"))
     login = (f"lia-{uuid.uuid4().hex[:6]}@carta.example", PASSWORD)
     employee = stack.api("POST", f"/companies/{cid}/employees", token, email=login[0],
-                         first_name="Lia", last_name="Moro", fiscal_code=fiscal_code(),
+                         first_name="Lia", last_name="Moro", fiscal_code=fiscal_code("90A41F205"),
                          password=PASSWORD, group="impiegati")
     topup = stack.api("POST", f"/companies/{cid}/topups", token, key=uuid.uuid4().hex,
                       amount_cents=100_000, method="bank_transfer")

@@ -10,9 +10,7 @@ is photographed into docs/screenshots/network-*.png."""
 
 from __future__ import annotations
 
-import random
 import re
-import string
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,23 +20,12 @@ from typing import Any
 import pytest
 import requests
 from playwright.sync_api import expect
-from stdnum import luhn
-from stdnum.it import codicefiscale
+from support.browsing import fiscal_code, sign_in, tab_to, vat_number
 
 PASSWORD = "network-test-password-1"
 PRICE, AGREED = 10_000, 8_500  # 100,00 € less 15 %
 GRANT = 30_000  # each employee: 300,00 €
 PEOPLE = 3  # per firm: six in all, so the network's totals show (none under five)
-
-
-def vat_number() -> str:
-    body = "".join(random.choices(string.digits, k=7)) + f"{random.randint(1, 100):03d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def fiscal_code() -> str:
-    head = "".join(random.choices(string.ascii_uppercase.replace("O", ""), k=6)) + "85T10A562"
-    return head + codicefiscale.calc_check_digit(head)
 
 
 @dataclass
@@ -101,24 +88,6 @@ def world(stack: Any) -> World:
     stack.api("POST", f"/providers/{provider['id']}/offerings", provider_token, title=title,
               category="wellbeing", price_cents=PRICE)
     return World(suffix, admin_login, firms, provider_name, (provider_email, PASSWORD), title)
-
-
-def sign_in(page: Any, who: tuple[str, str]) -> None:
-    page.goto("/")
-    page.fill("#f-email", who[0])
-    page.fill("#f-password", who[1])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-
-
-def tab_to(page: Any, locator: Any, presses: int = 200) -> None:
-    """Move the focus with the Tab key alone until it reaches `locator`."""
-    target = locator.element_handle()
-    for _ in range(presses):
-        if page.evaluate("(el) => document.activeElement === el", target):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {locator}")
 
 
 def press(page: Any, locator: Any) -> None:

@@ -9,9 +9,7 @@ photographed into docs/screenshots/provider-*.png."""
 
 from __future__ import annotations
 
-import random
 import re
-import string
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,22 +20,10 @@ from typing import Any
 import pytest
 from browser.camera import write_qr_y4m
 from playwright.sync_api import expect
-from stdnum import luhn
-from stdnum.it import codicefiscale
+from support.browsing import fiscal_code, looks_right, sign_in, vat_number
 
 PASSWORD = "counter-password-1"
 IBAN = "IT60X0542811101000000123456"
-
-
-def vat_number() -> str:
-    """A partita IVA: 7 digits, a province office (001-100), a Luhn check digit."""
-    body = "".join(random.choices(string.digits, k=7)) + f"{random.randint(1, 100):03d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def fiscal_code() -> str:
-    head = "".join(random.choices(string.ascii_uppercase.replace("O", ""), k=6)) + "85T10A562"
-    return head + codicefiscale.calc_check_digit(head)
 
 
 @dataclass
@@ -110,24 +96,6 @@ def counter(stack: Any) -> Counter:
     world.vouchers = [_buy(stack, token, offering["id"]) for _ in range(3)]
     world.others = _buy(stack, token, elsewhere["id"])
     return world
-
-
-def looks_right(page: Any, axe: Any, shot: Any, name: str | None = None) -> None:
-    """axe finds nothing; nothing sticks out sideways at phone width; a picture of it."""
-    axe(page)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.viewport_size["width"]
-    assert width <= viewport, f"{page.url}: {width} px wide in a {viewport} px screen"
-    if name:
-        shot(page, name)
-
-
-def sign_in(page: Any, who: tuple[str, str]) -> None:
-    page.goto("/")
-    page.fill("#f-email", who[0])
-    page.fill("#f-password", who[1])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def type_code(page: Any, code: str) -> None:

@@ -8,10 +8,7 @@ Italian run photographs the home's worth line and the choice into docs/screensho
 
 from __future__ import annotations
 
-import random
 import re
-import string
-import time
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
-from stdnum import luhn
-from stdnum.it import codicefiscale
+from support.browsing import fiscal_code, sign_in, vat_number, wait_until
 
 PASSWORD = "worth-journey-password-1"
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
@@ -53,30 +49,12 @@ def share(cents: int, bps: int) -> int:
     return (cents * bps * 2 + 10_000) // 20_000
 
 
-def vat_number() -> str:
-    body = "".join(random.choices(string.digits, k=7)) + f"{random.randint(1, 100):03d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def fiscal_code() -> str:
-    head = "".join(random.choices(string.ascii_uppercase.replace("O", ""), k=6)) + "90A41F205"
-    return head + codicefiscale.calc_check_digit(head)
-
-
 def offer_window(today: date) -> tuple[int, date]:
     """(the plan's fiscal year, a deadline five days ahead or early next January)."""
     deadline = today + timedelta(days=5)
     if deadline < date(today.year, 12, 31):
         return today.year, deadline
     return today.year + 1, date(today.year + 1, 1, 10)
-
-
-def sign_in(page: Any, who: tuple[str, str]) -> None:
-    page.goto("/")
-    page.fill("#f-email", who[0])
-    page.fill("#f-password", who[1])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def phone_shot(shot: Any, page: Any, name: str) -> None:
@@ -86,13 +64,6 @@ def phone_shot(shot: Any, page: Any, name: str) -> None:
     page.set_viewport_size({"width": 360, "height": height + 80})
     shot(page, name)
     page.set_viewport_size(PHONE["viewport"])
-
-
-def wait_for(check: Any, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.3)
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
@@ -111,7 +82,7 @@ def test_hr_offers_the_employee_converts_60_percent_and_the_deadline_pays_it(
     hr_token = stack.api.token(*hr)
     person = (f"anna-{suffix}@premio.example", PASSWORD)
     stack.api("POST", f"/companies/{made['id']}/employees", hr_token, email=person[0],
-              first_name="Anna", last_name="Blu", fiscal_code=fiscal_code(),
+              first_name="Anna", last_name="Blu", fiscal_code=fiscal_code("90A41F205"),
               income_band="up_to_80k", language=lang, password=PASSWORD)
     topup = stack.api("POST", f"/companies/{made['id']}/topups", hr_token,
                       key=uuid.uuid4().hex, amount_cents=100_000, method="bank_transfer")
@@ -177,8 +148,8 @@ def test_hr_offers_the_employee_converts_60_percent_and_the_deadline_pays_it(
     midnight = datetime.combine(deadline + timedelta(days=1), datetime.min.time(),
                                 tzinfo=ZoneInfo("Europe/Rome"))
     move_clock(midnight - now + timedelta(minutes=5))
-    wait_for(lambda: stack.api("GET", f"/companies/{made['id']}/bonus-offers/{offer_id}",
-                               hr_token)["status"] == "settled")
+    wait_until(lambda: stack.api("GET", f"/companies/{made['id']}/bonus-offers/{offer_id}",
+                                 hr_token)["status"] == "settled", "the offer settled", 30)
 
     # the wallet: 600 € of credit, and what it is worth in salary terms
     phone.goto("/home")
