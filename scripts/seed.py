@@ -1,5 +1,7 @@
 """The demo, seeded through the public API (so it exercises what users use).
-Run again, it finds the demo in place and changes nothing."""
+Run again, it finds the demo in place and changes nothing. Its providers are enrolled by
+the operator (`POST /providers/enrolment`): a public application waits for the link
+emailed to its address, which the demo's addresses do not read."""
 
 from __future__ import annotations
 
