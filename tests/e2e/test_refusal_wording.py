@@ -55,7 +55,7 @@ def test_a_reworded_message_changes_no_italian_page(stack, admin, company, fake,
     gym = approved_provider(stack, admin, fake, category="wellbeing", price_cents=100)
     employee, _, _ = funded_employee(stack, admin, company, fake, 4_999)
     browser = signed_in(stack.url, employee["email"], employee["password"])
-    vat_number = fake.vat_number()
+    hr = signed_in(stack.url, company.hr_email, "hr-password-123")
     counter = requests.Session()
     counter.headers["Accept-Language"] = "it-IT,it"
 
@@ -77,18 +77,19 @@ def test_a_reworded_message_changes_no_italian_page(stack, admin, company, fake,
             "password": "not-the-password-1"})
         assert wrong.status_code == 400
         pages.append(wrong.text)
-        apply = counter.get(f"{stack.url}/providers/apply", timeout=10)
-        taken = counter.post(f"{stack.url}/providers/apply", timeout=30, data={
-            "csrf_token": value(apply.text, CSRF), "name": "Palestra", "vat_number":
-            vat_number, "categories": "wellbeing", "address": "Via Po 2, Torino",
-            "lat": "45,07", "lon": "7,69", "email": employee["email"],
-            "password": "a-long-password-1", "iban": "IT60X0542811101000000123456"})
+        # an email already taken: a provider's application no longer says so (issue 23.5,
+        # the answer is the same whoever owns the address), HR inviting a colleague does
+        colleagues = hr.get(f"{stack.url}/hr/colleagues", timeout=10)
+        taken = hr.post(f"{stack.url}/hr/colleagues", timeout=30, data={
+            "csrf_token": value(colleagues.text, CSRF), "first_name": "Anna",
+            "last_name": "Bianchi", "email": employee["email"]})
         assert taken.status_code == 400, taken.text[:500]
         pages.append(taken.text)
         return [FRESH.sub(r'\1"', p) for p in pages]
 
     before = refused_pages()
     assert "Credito insufficiente" in before[0] and "Nessuno dei tuoi piani" in before[1]
+    assert "ha già un account" in before[3]
     assert reworded(monkeypatch) > 100
     refused = requests.post(f"{stack.url}/api/v1/auth/token", timeout=10, json={
         "email": employee["email"], "password": "not-the-password-1"}).json()["error"]
