@@ -150,3 +150,12 @@ def test_the_scanner_finds_what_the_pages_did_before() -> None:
 
 if __name__ == "__main__":  # the figure: lines of web/ that read API message text
     print(len(message_readers()), "lines of web/ decide by the API's English")
+
+
+def test_a_form_checks_early_by_the_contract_s_own_declaration() -> None:
+    from wecare_common.contract import benefits
+
+    assert refusals.refused_by_contract(benefits.GrantRequest, "choice_record", "ab")
+    assert not refusals.refused_by_contract(benefits.GrantRequest, "choice_record", "abc")
+    assert refusals.refused_by_contract(benefits.BonusOfferRequest, "agreement", "x" * 301)
+    assert not refusals.refused_by_contract(benefits.BonusOfferRequest, "agreement", "CCNL")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from babel.numbers import format_decimal
+from marshmallow import Schema, ValidationError
 from wecare_common.contract import refusals as contract
 
 from web import i18n
@@ -366,3 +367,14 @@ def written(lang: i18n.Lang, kind: contract.Kind | None, value: Any) -> str:
     if name == "number" and isinstance(value, int | float):
         return format_decimal(value, locale=i18n.BABEL_LOCALE[lang.code])
     return str(value)
+
+
+def refused_by_contract(schema: type[Schema], field: str, value: Any) -> bool:
+    """Whether the contract refuses `value` for `schema`'s `field` (its kind and its
+    validators, as the gateway and the service will check it): how a form checks a
+    field early, for the person's comfort, without a rule of its own."""
+    try:
+        schema().fields[field].deserialize(value)
+    except ValidationError:
+        return True
+    return False

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from wecare_common.contract import benefits
 from werkzeug.wrappers import Response
 
 from web import i18n, refusals
@@ -65,7 +66,8 @@ class HrBonusPages:
             errors.add_text("plan_id", _("Choose the plan the welfare part is credited to."))
         if not form["name"]:
             errors.add_text("name", _("Name the bonus, like \u201cPremio di risultato 2025\u201d."))
-        if len(form["agreement"]) < 3:
+        if refusals.refused_by_contract(benefits.BonusOfferRequest, "agreement",
+                                        form["agreement"]):
             errors.add_text("agreement", _("Name the company or territorial agreement the "
                                            "bonus comes from."))
         if cents is None or cents <= 0:

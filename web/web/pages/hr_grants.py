@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from wecare_common.contract import benefits
 from werkzeug.wrappers import Response
 
-from web import i18n
+from web import i18n, refusals
 from web.client import ApiError
 from web.pages.hr import HR, employees_by_id, open_plans, refused, today
 from web.routing import Page, page
@@ -61,7 +62,8 @@ class HrGrantPages:
         if form["who"] == "chosen" and not chosen:
             errors.add("who", _("Choose people in the employees list, or grant to everyone "
                                 "eligible."))
-        if form["source"] == "performance_bonus" and len(form["choice_record"]) < 3:
+        if form["source"] == "performance_bonus" and refusals.refused_by_contract(
+                benefits.GrantRequest, "choice_record", form["choice_record"]):
             errors.add("choice_record", _(
                 "Say where each employee's written choice to convert is recorded, or offer "
                 "the bonus for them to choose."))
