@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from wecare_common import clock, links
 from wecare_common.contract import events, refusals
 from wecare_common.db import aware
-from wecare_common.errors import DomainError
+from wecare_common.errors import Conflict, DomainError
 from wecare_common.outbox import record_event
 
 from gateway.auth import Principal, hash_password, verify_password
@@ -83,12 +83,19 @@ def linked(user: User) -> bool:
 
 
 def ensure_admin(session: Session, email: str | None, password: str | None) -> None:
-    """The first admin, from WECARE_ADMIN_EMAIL / WECARE_ADMIN_PASSWORD."""
+    """The first admin, from WECARE_ADMIN_EMAIL / WECARE_ADMIN_PASSWORD. Two replicas
+    starting at once both find none; the second's insert meets the first's, and the
+    admin is there: not a failed start (tests/lifecycle started both, and one died)."""
     if not email or not password:
         return
     if session.scalar(select(User.id).where(User.email == email.lower())) is None:
-        create_user(session, email=email, password=password, role="admin")
-        session.commit()
+        try:
+            create_user(session, email=email, password=password, role="admin")
+            session.commit()
+        except (IntegrityError, Conflict):
+            session.rollback()
+            if session.scalar(select(User.id).where(User.email == email.lower())) is None:
+                raise
 
 
 def ensure_emails_free(session: Session, emails: list[str]) -> None:

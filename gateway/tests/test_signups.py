@@ -121,3 +121,29 @@ def test_the_sweep_finishes_a_sign_up_left_waiting(session) -> None:
     user = users.find_by_email(session, "anna@example.org")
     assert user.employee_id == next(iter(rpc.kept.values()))["id"]
     assert _invitations(session) == 1
+
+
+
+def test_two_gateways_starting_at_once_make_one_admin(tmp_path, monkeypatch) -> None:
+    """Both replicas look and find no admin; the second's insert meets the first's, and
+    it starts all the same (one admin)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    Base.metadata.create_all(engine)
+    first, second = (outbox_sessionmaker(engine, Base.metadata)() for _ in range(2))
+    users.ensure_admin(first, "admin@wecare.test", "admin-password-1")
+    looked = type(second).scalar
+    looks: list[Any] = []
+
+    def before_the_first_committed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        looks.append(args)
+        return None if len(looks) == 1 else looked(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(second), "scalar", before_the_first_committed)
+    monkeypatch.setattr(users, "ensure_email_free", lambda *_: None)  # nor did this look
+    users.ensure_admin(second, "admin@wecare.test", "admin-password-1")
+    monkeypatch.undo()
+    assert len(looks) == 2  # it tried, met the first's admin, and looked again
+    assert first.scalar(select(func.count()).select_from(User)) == 1
+    first.close()
+    second.close()
+    engine.dispose()
