@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) gateway/pyproject.toml web/pyproject.toml
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate topology test test-unit test-browser test-faults bench-faults browser-deps lint deploy-check image base-image test-image k8s-images k8s-smoke backup restore bench-restore bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web bench-telemetry dlq clean
+.PHONY: help install run migrate topology test test-unit test-browser test-faults test-lifecycle bench-faults browser-deps lint deploy-check image base-image test-image k8s-images k8s-smoke backup restore bench-restore bench bench-slice bench-wallet bench-profile bench-catalog bench-grants bench-notifications bench-notifications-profile bench-ledger bench-web bench-telemetry dlq clean
 
 help:
 	@echo "make run           install, migrate, start every service with a demo, print the logins"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-unit     only the tests that need no infrastructure (seconds; prints the time)"
 	@echo "make test-browser  only the browser tests (Playwright driving Debian's chromium)"
 	@echo "make test-faults   only the fault tests: parts killed under load, nothing lost (figures)"
+	@echo "make test-lifecycle  only the lifecycle tests: rolling restarts, two replicas, an upgrade (figures)"
 	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
 	@echo "make lint          ruff, and mypy (make typecheck)"
 	@echo "make typecheck     mypy on the shared library, the gateway and the services ([tool.mypy])"
@@ -72,6 +73,12 @@ test-faults: install
 	$(VENV)/bin/nameko test tests/faults -q -s -p no:logging
 
 bench-faults: test-faults
+
+# Two replicas of every service and of the gateway behind Services (tests/lifecycle/cluster.py): a rolling
+# restart under load from careful clients, rounds of events to two replicas of every consumer, an upgrade from the
+# previous version under load (part of make test too); prints their figures
+test-lifecycle: install
+	$(VENV)/bin/nameko test tests/lifecycle -q -s -p no:logging
 
 # Debian's chromium for the browser tests (Playwright's own browser download cannot reach its host here, and is
 # never needed): installed when missing; .ci/run calls this. CHROMIUM_PATH names another binary.
