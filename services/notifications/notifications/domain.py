@@ -229,13 +229,18 @@ def _mark(session: Session, emails: list[Email], errors: list[Exception | None]
 # the voucher email's QR (issue 26.4): a small PNG shown in the message (multipart/related,
 # referred to by its Content-ID, which most mail apps show where data: URIs are blocked)
 QR_CID = "voucher-qr@wecare"
+QR_MASK = 0
 QR_SCALE = 4  # px per module: a signed QR (73 modules + quiet zone) is 324 px
 
 
 def qr_png(text: str) -> bytes:
     """The voucher's signed QR text as a small black-and-white PNG."""
     out = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(out, kind="png", scale=QR_SCALE)
+    # One data mask, not the best of eight: choosing it was two thirds of the email's QR
+    # (12.9 -> 4.8 ms of CPU for a signed voucher's text); the signed text is base64, as
+    # even as a mask makes it, and the scanners of tests/browser/test_signed_qr.py read it
+    segno.make(text, error="m", micro=False, mask=QR_MASK).save(out, kind="png",
+                                                                 scale=QR_SCALE)
     return out.getvalue()
 
 
