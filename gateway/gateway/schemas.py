@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 from wecare_common.categories import CATEGORIES
-from wecare_common.contract import benefits, catalog, refusals, wallet
+from wecare_common.contract import benefits, catalog, passwords, refusals, wallet
 from wecare_common.contract.benefits import Name
 from wecare_common.schemas import MAX_AMOUNT_CENTS, PageSchema
 
-Password = fields.String(required=True, load_only=True, validate=validate.Length(
-    min=10, max=200, error=refusals.PASSWORD_LENGTH.said(min=10, max=200)))
+Password = passwords.password(required=True)
 
 
 class TokenIn(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from wecare_common.contract import passwords
 from werkzeug.wrappers import Response
 
 from web import refusals
@@ -96,7 +97,7 @@ class AuthPages:
         token = page.form.get("token", "")
         password, again = page.form.get("password", ""), page.form.get("password_again", "")
         errors = Errors(page.lang)
-        if len(password) < 10:
+        if refusals.refused_by_contract(passwords.NewPassword, "password", password):
             errors.add("password", _("Use at least 10 characters."))
         elif password != again:
             errors.add("password_again", _("The two passwords are not the same."))

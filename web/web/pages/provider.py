@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from babel.numbers import format_percent
-from wecare_common.contract import periods
+from wecare_common.contract import catalog, passwords, periods
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -137,14 +137,15 @@ def application_from(form: MultiDict, lang: i18n.Lang) -> tuple[dict[str, Any], 
     vat = body["vat_number"].upper().removeprefix("IT")
     if not vat:
         errors.add("vat_number", _("Enter your partita IVA."))
-    elif not (vat.isdigit() and len(vat) == 11):
-        errors.add("vat_number", _("A partita IVA has 11 digits."))
+    elif refusals.refused_by_contract(catalog.ProviderApplication, "vat_number", vat):
+        errors.add("vat_number", refusals.text(lang, "not_a_vat_number"))  # its check digit too
     body["vat_number"] = vat
     if not categories:
         errors.add("categories", _("Choose at least one category."))
     if not body["address"]:
         errors.add("address", _("Enter the street and number."))
-    if body["province"] and not (len(body["province"]) == 2 and body["province"].isalpha()):
+    if refusals.refused_by_contract(catalog.ProviderApplication, "province",
+                                    body["province"]):
         errors.add("province", _("Enter the province as 2 letters, like TO."))
     lat, lon = parse_coordinate(text["lat"], 90), parse_coordinate(text["lon"], 180)
     if not text["lat"] and not text["lon"]:
@@ -155,9 +156,9 @@ def application_from(form: MultiDict, lang: i18n.Lang) -> tuple[dict[str, Any], 
         if lon is None:
             errors.add("lon", _("Enter a longitude between -180 and 180, like 7.6934."))
     body["lat"], body["lon"] = lat, lon
-    if "@" not in body["email"]:
+    if refusals.refused_by_contract(catalog.ProviderApplication, "email", body["email"]):
         errors.add("email", _("Enter an email address like name@example.com."))
-    if len(body["password"]) < 10:
+    if refusals.refused_by_contract(passwords.NewPassword, "password", body["password"]):
         errors.add("password", _("Use at least 10 characters."))
     if not body["iban"]:
         errors.add("iban", _("Enter the IBAN where WeCare pays you."))
