@@ -336,3 +336,23 @@ def test_a_network_approves_only_providers_of_its_territory(stack, admin, fake) 
 
 def test_an_unknown_circuit_is_not_found(stack) -> None:
     assert stack.call("GET", "/networks/no-such-network/circuit").status_code == 404
+
+
+def test_two_adoptions_of_one_shared_plan_at_once_make_one_plan(stack, admin, fake) -> None:
+    """Two HR clicks (or two HR managers) adopting at the same moment: one plan, the
+    other answer the refusal shared_plan_adopted, never a 500."""
+    import eventlet
+
+    network = create_network(stack, admin, fake, name="Rete Doppia")
+    firm = new_company(stack, admin, fake, "Doppia Srl")
+    join_network(stack, network, firm)
+    r = stack.call("POST", f"/networks/{network.id}/shared-plans", network.token,
+                   json=shared_plan_body())
+    assert r.status_code == 201, r.text
+    url = f"/companies/{firm.id}/shared-plans/{r.json()['id']}/adoption"
+    pool = eventlet.GreenPool(4)
+    answers = list(pool.imap(lambda _: stack.call("POST", url, firm.hr), range(4)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201, 409, 409, 409], [a.text for a in answers]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {
+        "shared_plan_adopted"}
