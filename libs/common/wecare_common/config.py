@@ -161,10 +161,6 @@ def check_settings(service: str) -> None:
         log.critical(message)
         raise MissingSetting(message)
     missing = [(name, why) for name, why in needed if env(name) is None]
-    if service == "wallet" and env("WECARE_VOUCHER_KEYS") is not None:
-        from wecare_common import signed_vouchers  # it reads this module's settings
-
-        signed_vouchers.configured_keys()  # a key set it cannot read stops it too
     if not missing or dev_mode():
         return
     names = ", ".join(name for name, _ in missing)

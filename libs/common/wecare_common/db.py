@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
-from wecare_common import config, inbox, lifecycle, metrics, outbox, tracing
+from wecare_common import config, inbox, lifecycle, metrics, outbox, signed_vouchers, tracing
 from wecare_common.outbox import OutboxRelay, outbox_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,8 @@ class Database(DependencyProvider):
         # every service but the web app has a database: the one place its start fails
         # closed when a setting it needs is missing (config.check_settings)
         config.check_settings(self.service)
+        if self.service == "wallet" and config.env("WECARE_VOUCHER_KEYS") is not None:
+            signed_vouchers.configured_keys()  # a key set it cannot read stops it too
         self.engine = make_engine(self.service)
         if self.relay_outbox:
             # nameko's own config first: tests point a container at a throwaway vhost
