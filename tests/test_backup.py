@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 from support import harness as harness_module
+from wecare_common import signed_vouchers
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,7 +68,12 @@ def outbox_unsent(database_url: str) -> int:
 def test_a_lost_database_comes_back_from_its_backup(tmp_path: Path) -> None:
     harness, bench = harness_module.load(), restore_bench()
     folder = tmp_path / "backup"
-    with harness.stack(harness.Ports.free(), tmp_path / "before", prefix="wecare_backup_") as s:
+    # the voucher-signing keys are a secret of the deployment, not of the database: the
+    # restored system signs with the same ones (each voucher's `signed` QR answers as before)
+    keys = {"WECARE_VOUCHER_KEYS": signed_vouchers.new_entry("backup-test", "2000-01-01",
+                                                             "2999-12-31")}
+    with harness.stack(harness.Ports.free(), tmp_path / "before", extra_env=keys,
+                       prefix="wecare_backup_") as s:
         loaded = bench.load(s, EMPLOYEES, VOUCHERS_EACH, REDEEMED, receipt=True)
         before = answers(s, loaded, bench)
         assert before["audit"]["balanced"] is True
@@ -88,7 +94,8 @@ def test_a_lost_database_comes_back_from_its_backup(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError, match="already holds"):
             bench.make(["restore", str(folder)], url)
 
-        with harness.stack(harness.Ports.free(), tmp_path / "after", database_url=url) as s:
+        with harness.stack(harness.Ports.free(), tmp_path / "after", extra_env=keys,
+                           database_url=url) as s:
             deadline = time.monotonic() + 60
             while outbox_unsent(url) and time.monotonic() < deadline:
                 time.sleep(0.5)
