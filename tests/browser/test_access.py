@@ -195,6 +195,10 @@ def test_a_departed_employee_signs_in_to_read_only_downloads_and_buys_nothing(
                          lon=7.68, email=provider_email, password=PASSWORD, iban=IBAN)
     stack.api("POST", f"/providers/{provider['id']}/approval", company.admin,
               status="approved", commission_bps=0)
+    # its phones accept nothing without a network: a cancellation takes effect at once
+    # (docs/offline.md; otherwise after the provider's offline window)
+    stack.api("PUT", f"/providers/{provider['id']}/offline-limits", company.admin,
+              voucher_cents=15_000, waiting_cents=50_000, hours=0)
     offering = stack.api("POST", f"/providers/{provider['id']}/offerings",
                          stack.api.token(provider_email, PASSWORD), title="Abbonamento",
                          category="wellbeing", price_cents=5_000)
