@@ -60,7 +60,8 @@ def test_an_empty_application_says_what_is_missing_field_by_field() -> None:
     assert errors.first("lat") == "Enter where you are, or press “Use my position”."
     _, errors = application_from(_form({**APPLICATION, "vat_number": "1234",
                                         "lat": "north", "province": "Torino"}), IT)
-    assert errors.first("vat_number") == "Inserisci una partita IVA valida: 11 cifre."
+    assert errors.first("vat_number") == (
+        "Questa partita IVA non è valida: controlla le sue 11 cifre.")
     assert set(errors.fields) == {"vat_number", "lat", "province"}
     # the contract's own check: eleven digits whose check digit is wrong are refused too
     _, errors = application_from(_form({**APPLICATION, "vat_number": "12345678901"}), EN)

@@ -138,7 +138,8 @@ def application_from(form: MultiDict, lang: i18n.Lang) -> tuple[dict[str, Any], 
     if not vat:
         errors.add("vat_number", _("Enter your partita IVA."))
     elif refusals.refused_by_contract(catalog.ProviderApplication, "vat_number", vat):
-        errors.add("vat_number", refusals.text(lang, "not_a_vat_number"))  # its check digit too
+        # its check digit too, said as the page says the API's refusal of it
+        errors.add("vat_number", _(FIELD_TEXTS[("vat_number", "not_a_vat_number")]))
     body["vat_number"] = vat
     if not categories:
         errors.add("categories", _("Choose at least one category."))
@@ -162,6 +163,8 @@ def application_from(form: MultiDict, lang: i18n.Lang) -> tuple[dict[str, Any], 
         errors.add("password", _("Use at least 10 characters."))
     if not body["iban"]:
         errors.add("iban", _("Enter the IBAN where WeCare pays you."))
+    elif refusals.refused_by_contract(catalog.ProviderApplication, "iban", body["iban"]):
+        errors.add("iban", _(FIELD_TEXTS[("iban", "not_an_iban")]))
     return body, errors
 
 
