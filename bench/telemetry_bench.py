@@ -3,13 +3,15 @@ purchase path and bench-web's pages measured on a stack with tracing off and not
 scraping it ("off"); on one exporting spans over OTLP to a local collector stand-in
 (tests/support/otlp_standin.py, a process of its own) as shipped, one trace in ten
 recorded, while a scraper reads every process's /metrics every 5 seconds ("on"); and the
-same recording every trace ("on, all traces": OTEL_TRACES_SAMPLER=parentbased_always_on).
-BENCH_CONFIGS picks them (off,on unless told; all three: off,on,all). A stack for each,
-all up at once and asked in turn (the loops in SLICE_SECONDS slices, the pages one by
-one), so every configuration meets the machine's load as it comes and goes; BENCH_ROUNDS
-rounds, the machine's load printed before and after each. Each figure's change from
-off is printed beside the target (within 10 %: ✓ or ✗). Metrics are counted in all:
-they cannot be turned off (a counter costs about a microsecond). Asserts nothing.
+same recording every trace ("on, all traces":
+OTEL_TRACES_SAMPLER=parentbased_always_on). BENCH_CONFIGS picks them (off,on unless
+told; all three: off,on,all; and to tell the two costs apart, "traces" is traced and not
+scraped, "scrapes" scraped and not traced). A stack for each, all up at once and asked
+in turn (the loops in SLICE_SECONDS slices, the pages one by one), so every
+configuration meets the machine's load as it comes and goes; BENCH_ROUNDS rounds, the
+machine's load printed before and after each. Each figure's change from off is printed
+beside the target (within 10 %: ✓ or ✗). Metrics are counted in all: they cannot be
+turned off (a counter costs about a microsecond). Asserts nothing.
 
 Figures: the CPU the stack's own processes spent per purchase (until its events were
 handled and emails sent: the steadiest figure on a shared machine), and by process; the
@@ -20,7 +22,9 @@ telemetry on the scrapes), so a loaded machine that takes longer over the same r
 does not make them look dearer; (a) purchases through the gateway, 16 clients for
 BENCH_SECONDS (purchases/s, p50, p99); the open loop at 50 purchases/s (p50, p99:
 bench-wallet's p99 target); each page's p95 on the demo data (bench-web's pages; their
-median and worst)."""
+median and worst). The collector stand-in runs on the same cores but is not the stack's
+(a collector has hosts of its own): it only takes the exports, decodes none, and its CPU
+per purchase is printed apart, not counted."""
 
 from __future__ import annotations
 
@@ -89,10 +93,12 @@ class Scraper:
         self.running = False
 
 
-# BENCH_CONFIGS=off,on picks some (off, on, all)
-CONFIGS = [(label, more) for key, label, more in [
-    ("off", "off", {}), ("on", "on", {}),
-    ("all", "on, all traces", {"OTEL_TRACES_SAMPLER": "parentbased_always_on"})]
+# BENCH_CONFIGS=off,on picks some (off, on, all, traces, scrapes)
+ALL_TRACES = {"OTEL_TRACES_SAMPLER": "parentbased_always_on"}
+CONFIGS = [(label, more, traced, scraped) for key, label, more, traced, scraped in [
+    ("off", "off", {}, False, False), ("on", "on", {}, True, True),
+    ("all", "on, all traces", ALL_TRACES, True, True),
+    ("traces", "traces only", {}, True, False), ("scrapes", "scrapes only", {}, False, True)]
     if key in os.environ.get("BENCH_CONFIGS", "off,on").split(",")]
 
 
@@ -142,21 +148,24 @@ class Config:
     """One configuration's stack (its collector stand-in and scraper when on), seeded,
     and what it needs to be asked for purchases and pages."""
 
-    def __init__(self, label: str, more: dict[str, str], exits: ExitStack) -> None:
-        self.label, self.on = label, label != "off"
+    def __init__(self, label: str, more: dict[str, str], traced: bool, scraped: bool,
+                 exits: ExitStack) -> None:
+        self.label = label
+        self.outside: dict[str, int] = {}  # processes not the stack's: their CPU apart
         extra = {"LOG_LEVEL": "WARNING", **more}
-        if self.on:
+        if traced:
             port = free_port()
             collector = subprocess.Popen(
                 [sys.executable, str(ROOT / "tests/support/otlp_standin.py"), str(port)],
                 stdout=subprocess.DEVNULL)
             exits.callback(collector.wait)
             exits.callback(collector.terminate)
+            self.outside["collector stand-in"] = collector.pid
             extra["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
         self.stack = s = exits.enter_context(stack(
             Ports.free(), data_dir=ROOT / f"var/bench-telemetry/{label.split(',')[0]}",
             prefix="wecare_bench_telemetry_", extra_env=extra))
-        self.scraper = Scraper(list(s.metrics.values())) if self.on else None
+        self.scraper = Scraper(list(s.metrics.values())) if scraped else None
         if self.scraper is not None:
             exits.callback(self.scraper.stop)
 
@@ -186,10 +195,14 @@ def settled(configs: list[Config]) -> None:
 def in_turn(configs: list[Config], slices: int, seconds: float, run) -> dict[str, list]:  # type: ignore[no-untyped-def]
     """`run(config, seconds)` for each configuration in turn, `slices` times: every one
     meets the machine's load as it comes and goes, not one the quiet minute and the next
-    the busy one. Each configuration's results in a list."""
+    the busy one. Each slice starts with every stack settled: a slice's events (the
+    voucher emails, most of a purchase's CPU) are handled after it ends, and would
+    otherwise fall on the next configuration's slice, every one's but the first's.
+    Each configuration's results in a list."""
     results: dict[str, list] = {c.label: [] for c in configs}
     for _ in range(slices):
         for config in configs:
+            settled(configs)
             results[config.label].append(run(config, seconds))
     return results
 
@@ -207,6 +220,7 @@ def measure(configs: list[Config]) -> dict[str, dict[str, float]]:
 
     # (a): the closed loop, slice by slice in turn; its CPU until every event is handled
     before = {c.label: Reading(c.pids) for c in configs}
+    outside = {c.label: Reading(c.outside) for c in configs}
     slices = max(1, round(wallet_bench.SECONDS / SLICE_SECONDS))
     closed = in_turn(configs, slices, SLICE_SECONDS,
                      lambda c, seconds: wallet_bench.load(c.buyer, seconds))
@@ -217,6 +231,9 @@ def measure(configs: list[Config]) -> dict[str, dict[str, float]]:
         took = sum(len(latencies) / rate for rate, latencies, _ in done if rate)
         figures[c.label] |= per(before[c.label], Reading(c.pids), idle[c.label], len(lat),
                                 "purchase")
+        for name, ms in Reading(c.outside).ms.items():  # on the same cores, not the stack's
+            figures[c.label][f"  ({name} per purchase, not counted)"] = (
+                (ms - outside[c.label].ms[name]) / max(len(lat), 1))
         figures[c.label] |= {
             "(a) purchases/s": len(lat) / took if took else float("nan"),
             "(a) p50 ms": median(lat), "(a) p99 ms": wallet_bench.pct(lat, 0.99),
@@ -279,9 +296,9 @@ def compared(name: str, before: float, after: float) -> tuple[str, bool]:
 def main() -> int:
     rounds: list[tuple[str, dict[str, dict[str, float]]]] = []
     with ExitStack() as exits:
-        print(f"· starting a stack for each of {', '.join(label for label, _ in CONFIGS)} "
+        print(f"· starting a stack for each of {', '.join(c[0] for c in CONFIGS)} "
               f"(load average {load_average()})", flush=True)
-        configs = [Config(label, more, exits) for label, more in CONFIGS]
+        configs = [Config(*config, exits) for config in CONFIGS]
         for c in configs:  # once every stack is up: seeding takes the CPU a start needs
             c.seed()
         for c in configs:  # the demo's emails sent: not counted against the purchases
@@ -310,23 +327,31 @@ def main() -> int:
         print("| figure | " + " | ".join(labels) + " | "
               + " | ".join(f"{label} vs off | target" for label in labels[1:]) + " |")
         print("|---" * (1 + len(labels) + 2 * (len(labels) - 1)) + "|")
-        for name, before in off.items():
-            values = [figures[label].get(name, float("nan")) for label in labels]
+        names = list(dict.fromkeys(name for label in labels for name in figures[label]))
+        for name in names:
+            if name == "scrapes":
+                continue
+            before = off.get(name, 0.0)
+            row = [figures[label].get(name, 0.0) for label in labels]
+            if name.endswith("not counted)"):  # a process beside the stack: no target
+                print(f"| {name} | " + " | ".join(f"{v:.2f}" for v in row) + " |"
+                      + " | |" * (len(labels) - 1))
+                continue
             if "errors" in name:
-                print(f"| {name} | " + " | ".join(f"{v:.0f}" for v in values) + " |"
+                print(f"| {name} | " + " | ".join(f"{v:.0f}" for v in row) + " |"
                       + " | 0 |" * (len(labels) - 1))
                 continue
             if name.startswith(("  ", "idle")):  # a process's share, the idle: no target
-                print(f"| {name} | " + " | ".join(f"{v:.2f}" for v in values) + " |"
-                      + "".join(f" {compared(name, before, v)[0]} | |" for v in values[1:]))
+                print(f"| {name} | " + " | ".join(f"{v:.2f}" for v in row) + " |"
+                      + "".join(f" {compared(name, before, v)[0]} | |" for v in row[1:]))
                 continue
             target = (f"≥ -{TARGET:.0%}" if name.endswith("/s") else f"≤ +{TARGET:.0%}"
                       ).replace("%", " %")
             cells = []
-            for v in values[1:]:
+            for v in row[1:]:
                 change, met = compared(name, before, v)
                 cells.append(f"{change} {'✓' if met else '✗'} | {target}")
-            print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in values) + " | "
+            print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in row) + " | "
                   + " | ".join(cells) + " |")
         print("| scrapes | " + " | ".join(f"{figures[label].get('scrapes', 0):.0f}"
                                          for label in labels) + " |\n")
