@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import eventlet
 from sqlalchemy import func, select
 from wallet import ledger, offline, vouchers
-from wallet.models import LedgerTransaction, Voucher
+from wallet.models import LedgerTransaction, Voucher, outbox
+from wecare_common.contract import events
 
 
 def _status(world, voucher_id: str) -> str:
@@ -108,6 +109,7 @@ def test_ten_phones_racing_with_one_voucher_record_it_once(make_world) -> None:
     assert outcomes.count("already_redeemed_by_you") == 9
     with world.factory() as s:
         assert len(offline.duplicates(s, world.provider_id)["items"]) == 9
+        assert len(_accepted_again(s, voucher["id"])) == 9  # each told to the provider
         assert ledger.audit(s)["balanced"]
         paid = s.scalar(select(func.count()).select_from(LedgerTransaction).where(
             LedgerTransaction.idempotency_key == f"redeem:{voucher['id']}"))
@@ -135,3 +137,53 @@ def test_a_plan_closes_once_its_vouchers_have_expired_after_the_offline_window(
             s.commit()
         assert world.plan["id"] in [p.id for p in expiry.plans_to_close(s, ended)]
         s.rollback()
+
+
+def _accepted_again(s, voucher_id: str) -> list[dict]:
+    """The voucher.accepted_again events in the wallet's outbox for this voucher."""
+    return [envelope for envelope in s.scalars(select(outbox.c.envelope).where(
+        outbox.c.event_type == events.VOUCHER_ACCEPTED_AGAIN).order_by(outbox.c.seq))
+        if envelope["payload"]["voucher_id"] == voucher_id]
+
+
+def test_a_duplicate_recorded_writes_one_event_for_the_provider_and_a_resend_none(
+        make_world) -> None:
+    """The second phone's acceptance is recorded as a duplicate with one
+    voucher.accepted_again in the outbox, in the same transaction (notifications tells
+    the provider); the same phone sending it again records nothing and writes nothing."""
+    world = make_world(fund_cents=10_000, price_cents=2_000)
+    (employee,) = world.employees
+    world.grant(employee, 5_000)
+    _, voucher = world.purchase(employee, "education")
+    at = datetime.now(UTC) - timedelta(hours=1)
+    first = offline.Acceptance(voucher["signed"], at, "phone-0001")
+    second = offline.Acceptance(voucher["signed"], at + timedelta(minutes=20), "phone-0002")
+    with world.factory() as s:
+        offline.redeem_offline(s, provider_id=world.provider_id, items=[first])
+        s.commit()
+        assert _accepted_again(s, voucher["id"]) == []  # the one that redeemed it is no duplicate
+        answer = offline.redeem_offline(s, provider_id=world.provider_id, items=[second])
+        s.rollback()  # not committed: neither the duplicate nor its event
+        assert _accepted_again(s, voucher["id"]) == [] and offline.duplicates(
+            s, world.provider_id)["items"] == []
+        answer = offline.redeem_offline(s, provider_id=world.provider_id, items=[second])
+        s.commit()
+        assert answer["items"][0]["outcome"] == "already_redeemed_by_you"
+        (event,) = _accepted_again(s, voucher["id"])
+        for _ in range(2):  # sent again (a lost answer), alone and beside the first
+            again = offline.redeem_offline(s, provider_id=world.provider_id,
+                                           items=[second, first])
+            s.commit()
+            assert [i["outcome"] for i in again["items"]] == [
+                "already_redeemed_by_you", "recorded"]
+        assert _accepted_again(s, voucher["id"]) == [event]
+        assert len(offline.duplicates(s, world.provider_id)["items"]) == 1
+        assert ledger.audit(s)["balanced"]
+    assert event["producer"] == "wallet" and event["company_id"] == world.company_id
+    assert event["payload"] == {
+        "voucher_id": voucher["id"], "provider_id": world.provider_id,
+        "code": voucher["code"], "title": voucher["title"], "category": "education",
+        "amount_cents": 2_000, "first_accepted_at": at.isoformat(), "first_offline": True,
+        "accepted_at": (at + timedelta(minutes=20)).isoformat(),
+        "received_at": event["payload"]["received_at"]}
+    assert "employee_id" not in event["payload"]  # the provider's word names nobody

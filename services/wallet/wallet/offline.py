@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wecare_common import signed_vouchers
-from wecare_common.contract import refusals
+from wecare_common.contract import events, refusals
 from wecare_common.db import aware
 from wecare_common.errors import DomainError
+from wecare_common.outbox import record_event
 
 from wallet import vouchers
 from wallet.codes import normalize
@@ -127,12 +128,13 @@ def _one(session: Session, provider_id: str, item: Acceptance,
         raise refusals.OFFLINE_AFTER_EXPIRY(accepted_at=accepted_at,
                                             last_day=vouchers.last_day(voucher.expires_at),
                                             field="accepted_at")
-    if voucher.status == "redeemed":  # paid once; the second reported
+    if voucher.status == "redeemed":  # paid once; the second recorded and reported
         session.add(OfflineRedemption(
             voucher_id=voucher.id, provider_id=provider_id, device_id=item.device_id,
             accepted_at=accepted_at, received_at=now, outcome="duplicate",
             first_redeemed_at=voucher.redeemed_at, first_device_id=voucher.offline_device_id))
         session.flush()
+        _report_duplicate(session, voucher, accepted_at, now)
         return _again(None, voucher, answer)
     if voucher.status not in ("issued", "cancelling"):
         raise refusals.VOUCHER_NOT_ACTIVE(status=voucher.status, field="signed")
@@ -157,6 +159,24 @@ def _one(session: Session, provider_id: str, item: Acceptance,
     answer.update(outcome="recorded", voucher=vouchers.voucher_view(voucher),
                   redeemed_at=redeemed_at.isoformat())
     return voucher.amount_cents
+
+
+def _report_duplicate(session: Session, voucher: Voucher, accepted_at: datetime,
+                      received_at: datetime) -> None:
+    """Tell the provider (through notifications) that one of its phones accepted a voucher
+    it had redeemed already: an event in the outbox, in the transaction that records the
+    duplicate, so it is told once per duplicate recorded (a phone sending it again finds
+    its row and records nothing). The voucher's code, title and amount, and when each
+    acceptance was; no device ids, nobody's name."""
+    first = voucher.accepted_offline_at or voucher.redeemed_at
+    record_event(session, events.VOUCHER_ACCEPTED_AGAIN, {
+        "voucher_id": voucher.id, "provider_id": voucher.provider_id, "code": voucher.code,
+        "title": voucher.title, "category": voucher.category,
+        "amount_cents": voucher.amount_cents,
+        "first_accepted_at": aware(first).isoformat() if first else None,
+        "first_offline": voucher.accepted_offline_at is not None,
+        "accepted_at": accepted_at.isoformat(), "received_at": received_at.isoformat(),
+    }, producer=vouchers.PRODUCER, company_id=voucher.company_id)
 
 
 def _again(before: OfflineRedemption | None, voucher: Voucher, answer: dict[str, Any]) -> int:

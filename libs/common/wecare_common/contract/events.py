@@ -35,6 +35,10 @@ VOUCHER_ISSUED = "voucher.issued"
 VOUCHER_REDEEMED = "voucher.redeemed"
 VOUCHER_CANCELLED = "voucher.cancelled"
 VOUCHER_EXPIRED = "voucher.expired"
+# a voucher this provider had redeemed, accepted again by one of its phones without a
+# network and sent later: paid once, the second acceptance recorded as a duplicate and
+# told to the provider (docs/offline.md#the-rules-that-keep-money-right)
+VOUCHER_ACCEPTED_AGAIN = "voucher.accepted_again"
 REIMBURSEMENT_REQUESTED = "reimbursement.requested"
 REIMBURSEMENT_APPROVED = "reimbursement.approved"
 REIMBURSEMENT_REJECTED = "reimbursement.rejected"
@@ -150,6 +154,12 @@ PAYLOADS: dict[str, type[Schema]] = {
                                **VOUCHER._declared_fields),
     VOUCHER_CANCELLED: VOUCHER,
     VOUCHER_EXPIRED: VOUCHER,
+    VOUCHER_ACCEPTED_AGAIN: _payload(
+        voucher_id=_id, provider_id=_id, code=_text, title=_text, amount_cents=_cents,
+        first_accepted_at=fields.AwareDateTime(required=True),
+        first_offline=fields.Boolean(required=True),
+        accepted_at=fields.AwareDateTime(required=True),
+        received_at=fields.AwareDateTime(required=True)),
     REIMBURSEMENT_REQUESTED: _payload(id=_id, employee_id=_id, amount_cents=_cents,
                                       category=_text, spent_on=_text),
     REIMBURSEMENT_APPROVED: REIMBURSEMENT,
