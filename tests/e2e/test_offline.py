@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from support.e2e import approved_provider, buy, funded_employee
@@ -114,9 +116,29 @@ def _balanced(stack, admin) -> None:
     assert audit["balanced"] and audit["sum_cents"] == 0, audit
 
 
+def _in_english(stack, provider) -> str:
+    """The provider chooses English for what WeCare tells it; its address. Notifications
+    knows the provider once the catalog's event has reached it."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = stack.call("PUT", "/me/notification-preferences", provider.token,
+                       json={"language": "en"})
+        if r.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert r.status_code == 200 and r.json()["language"] == "en", r.text
+    return str(stack.call("GET", "/me", provider.token).json()["email"])
+
+
+def _told_twice(stack, address: str) -> list:
+    return [m for m in stack.smtp.messages()
+            if m["To"] == address and "accepted twice" in m["Subject"]]
+
+
 def test_accepted_offline_on_two_phones_is_paid_once_and_the_second_reported(
         stack, admin, company, fake) -> None:
     provider = approved_provider(stack, admin, fake, price_cents=6_000, commission_bps=300)
+    address = _in_english(stack, provider)
     _, token, _ = funded_employee(stack, admin, company, fake, 20_000)
     voucher = buy(stack, token, provider.offering_id).json()
     at = datetime.now(UTC) - timedelta(hours=3)  # accepted in the basement three hours ago
@@ -147,6 +169,23 @@ def test_accepted_offline_on_two_phones_is_paid_once_and_the_second_reported(
     listed = stack.call("GET", "/providers", admin, params={"status": "approved"}).json()
     mine = [p for p in listed["items"] if p["id"] == provider.id]
     assert not mine or mine[0]["offline_duplicates"] == 1  # the operators' providers page
+    # the provider is told, by email in its language (and in its feed): which voucher,
+    # when each phone accepted it, paid once, what to do; the second phone sending it
+    # again (a lost answer) records nothing and tells nobody again
+    resent = _send(stack, provider, (voucher["signed"], later, PHONE_B)).json()["items"][0]
+    assert resent["outcome"] == "already_redeemed_by_you"
+    (told,) = stack.smtp.wait_for(
+        lambda m: m["To"] == address and "accepted twice" in m["Subject"])
+    assert told["Subject"] == f"Voucher accepted twice, paid once: {voucher['code']}"
+    text = told.get_body(preferencelist=("plain",)).get_content()
+    rome = ZoneInfo("Europe/Rome")
+    for moment in (at, later):  # each acceptance, in Italian time
+        local = moment.astimezone(rome)
+        assert f"{local.day} {local:%B %Y at %H:%M}" in text, text
+    assert "by one of your phones without a network" in text and "€60.00" in text
+    assert "paid once only" in text and "contact WeCare's operators" in text
+    assert [n["kind"] for n in stack.call("GET", "/me/notifications", provider.token).json()[
+        "items"]].count("voucher_accepted_again") == 1
 
     # online after that: already redeemed, as any second redemption
     online = stack.call("POST", f"/providers/{provider.id}/redemptions", provider.token,
@@ -163,6 +202,7 @@ def test_accepted_offline_on_two_phones_is_paid_once_and_the_second_reported(
     (payout,) = [p for p in run.json()["payouts"] if p["provider_id"] == provider.id]
     assert payout["amount_cents"] == 6_000 - commission  # the settlement pays it
     _balanced(stack, admin)
+    assert len(_told_twice(stack, address)) == 1  # once, however long we wait
 
 
 def test_a_cancellation_waits_for_the_offline_window_and_loses_to_an_acceptance(

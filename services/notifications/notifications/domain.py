@@ -19,6 +19,7 @@ from wecare_common.config import env
 from wecare_common.contract import refusals
 from wecare_common.db import insert_ignore_returning, insert_on_conflict
 
+from notifications import routes
 from notifications.mailer import compose
 from notifications.models import Notification, Recipient
 from notifications.routes import Contact, Message
@@ -53,6 +54,13 @@ class Told:
     messages: list[Message]
     contact: Contact | None = None
     company_id: str | None = None
+
+
+def told(event: dict[str, Any]) -> Told:
+    """What an event asks, its payload checked (a ValidationError parks it)."""
+    payload = routes.load(event)
+    return Told(event["id"], routes.messages(event["type"], payload, event["company_id"]),
+                routes.contact(event["type"], payload), event["company_id"])
 
 
 # Recipients recorded per round: one read, one write and a commit; emails sent per

@@ -84,6 +84,11 @@ def messages(kind: str, p: dict[str, Any], company_id: str | None) -> list[Messa
     if kind == events.VOUCHER_REDEEMED:
         return [Message(employee, "voucher_redeemed", p),
                 Message(f"provider:{p['provider_id']}", "voucher_received", p)]
+    if kind == events.VOUCHER_ACCEPTED_AGAIN:
+        # a voucher accepted twice at the counter (two phones without a network): paid
+        # once; essential, as every voucher's word is (the customer may have been served
+        # twice, or a copied QR shown)
+        return [Message(f"provider:{p['provider_id']}", "voucher_accepted_again", p)]
     if kind in (events.VOUCHER_CANCELLED, events.VOUCHER_EXPIRED):
         return [Message(employee, "voucher_returned", p)]
     if kind in (events.TOPUP_SUCCEEDED, events.TOPUP_FAILED):

@@ -29,10 +29,7 @@ class NotificationsService(health.HealthEntrypoints):
 
     @handle_event(*routes.EVENT_TYPES)
     def on_event(self, event: dict[str, Any]) -> None:
-        payload = routes.load(event)
-        self.tell(domain.Told(
-            event["id"], routes.messages(event["type"], payload, event["company_id"]),
-            routes.contact(event["type"], payload), event["company_id"]))
+        self.tell(domain.told(event))
 
     @rpc
     def feed(self, recipients: list[str], **page: Any) -> dict[str, Any]:

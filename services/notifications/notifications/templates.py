@@ -9,12 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from wecare_common.clock import ROME
 
 LANGUAGES = {"it": "it_IT", "en": "en_GB"}
 DEFAULT_LANGUAGE = "it"
+MOMENT_PATTERNS = {"it_IT": "d MMMM y 'alle' HH:mm", "en_GB": "d MMMM y 'at' HH:mm"}
 
 
 def _as_date(value: Any) -> date:
@@ -37,6 +39,14 @@ def day(value: date | datetime | str, locale: str) -> str:
     return format_date(_as_date(value), format="long", locale=locale)
 
 
+@lru_cache(maxsize=4096)
+def moment(value: datetime | str, locale: str) -> str:
+    """A moment (an acceptance at a counter) as its day and time of day in Italy, where
+    the providers are, whatever the reader's language."""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(at, MOMENT_PATTERNS[locale], tzinfo=ROME, locale=locale)
+
+
 def _environment(locale: str, autoescape: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -44,6 +54,7 @@ def _environment(locale: str, autoescape: bool) -> Environment:
     )
     env.filters["money"] = lambda cents: money(cents, locale)
     env.filters["day"] = lambda d: day(d, locale)
+    env.filters["moment"] = lambda m: moment(m, locale)
     return env
 
 
