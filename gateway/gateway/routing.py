@@ -56,8 +56,12 @@ class ApiRoute(HttpEntrypoint):
                  response: type[Schema] | None = None, status: int = 200,
                  moves_money: bool = False, summary: str = "",
                  body_type: str = "application/json", max_body_bytes: int = MAX_JSON_BYTES,
-                 open_to_leavers: bool | None = None, **kwargs: Any) -> None:
+                 open_to_leavers: bool | None = None, any_origin: bool = False,
+                 **kwargs: Any) -> None:
         self.roles = roles
+        # open data (no credentials, nothing of any person): any site may read the
+        # answer from a browser, a refusal too (so it can say which field was wrong)
+        self.any_origin = any_origin
         # what an employee who left may still do while their access lasts: read (GET),
         # and what a route declares (cancel a voucher, sign out); nothing else
         self.open_to_leavers = method == "GET" if open_to_leavers is None else open_to_leavers
@@ -79,6 +83,8 @@ class ApiRoute(HttpEntrypoint):
         until = request.environ.get(READ_ONLY_UNTIL)
         if until is not None:  # pages show it on every page of a leaver
             response.headers[READ_ONLY_HEADER] = until.isoformat()
+        if self.any_origin:
+            response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
     def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:

@@ -335,7 +335,50 @@ def test_a_network_approves_only_providers_of_its_territory(stack, admin, fake) 
 
 
 def test_an_unknown_circuit_is_not_found(stack) -> None:
-    assert stack.call("GET", "/networks/no-such-network/circuit").status_code == 404
+    answer = stack.call("GET", "/networks/no-such-network/circuit")
+    assert answer.status_code == 404
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"  # any site reads why
+
+
+def test_the_circuit_by_category_and_an_unknown_category_refused(stack, admin, fake) -> None:
+    """`?category=`, as the employees' catalogue filters: the providers whose agreement
+    covers it, with their agreed offers of it; a category the contract does not know
+    is refused naming the field, readable by any site as the circuit is."""
+    network = create_network(stack, admin, fake, name="Rete Categorie")
+    nursery = approved_provider(stack, admin, fake, category="education", **TORINO)
+    gym = approved_provider(stack, admin, fake, category="wellbeing", **TORINO)
+    for provider in (nursery, gym):
+        r = stack.call("POST", f"/networks/{network.id}/providers/{provider.id}/approval",
+                       network.token, json={"approved": True})
+        assert r.status_code == 200, r.text
+    r = stack.call("POST", f"/networks/{network.id}/agreements", network.token,
+                   json={"offering_id": nursery.offering_id, "price_cents": 9_000})
+    assert r.status_code == 201, r.text
+    r = stack.call("POST", f"/providers/{nursery.id}/agreements/{r.json()['id']}/answer",
+                   nursery.token, json={"accept": True})
+    assert r.status_code == 200, r.text
+
+    def circuit(**params: str) -> dict:
+        answer = stack.call("GET", f"/networks/{network.slug}/circuit", params=params)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+        assert answer.json()["network"]["name"] == "Rete Categorie"
+        return {p["id"]: [o["agreed_price_cents"] for o in p["offers"]]
+                for p in answer.json()["items"]}
+
+    assert circuit() == {nursery.id: [9_000], gym.id: []}
+    assert circuit(category="education") == {nursery.id: [9_000]}
+    assert circuit(category="wellbeing") == {gym.id: []}
+    assert circuit(category="pension") == {}
+
+    refused = stack.call("GET", f"/networks/{network.slug}/circuit",
+                         params={"category": "spa"})
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    error = refused.json()["error"]
+    assert error["code"] == "validation_error" and set(error["fields"]) == {"category"}
+    (problem,) = error["problems"]["category"]
+    assert problem["code"] == "one_of" and "education" in problem["params"]["choices"]
 
 
 def test_two_adoptions_of_one_shared_plan_at_once_make_one_plan(stack, admin, fake) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wecare_common.contract.catalog import CircuitRequest
+from wecare_common.contract.catalog import CircuitRequest, NetworkCircuitRequest
 from wecare_common.contract.responses import (
     CircuitPage,
     FiscalRulesOut,
@@ -27,17 +27,18 @@ class PublicRoom(Room):
     def circuit(self, call: Call) -> dict[str, Any]:
         return self.catalog.circuit(**call.query)
 
-    @api("GET", "/api/v1/networks/<slug>/circuit", response=NetworkCircuitOut,
+    @api("GET", "/api/v1/networks/<slug>/circuit", query=NetworkCircuitRequest,
+         response=NetworkCircuitOut, any_origin=True,
          summary="a network's circuit, open to the territory: its providers with their "
-         "place and the offers agreed for its members' employees (no sign-in)")
+         "place and the offers agreed for its members' employees, all or one category's "
+         "(no sign-in)")
     def network_circuit(self, call: Call, slug: str) -> Response:
         network = self.benefits.find_network(slug)
-        # open data: any site of the territory may read it from a browser (no credentials,
-        # nothing of any person), and caches may keep it for five minutes
+        # open data: any site of the territory may read it from a browser (any_origin:
+        # no credentials, nothing of any person), and caches may keep it five minutes
         body = NetworkCircuitOut().dump(
-            {"network": network, **self.catalog.network_circuit(network["id"])})
-        return errors.json_response(200, body, {"Cache-Control": "public, max-age=300",
-                                                "Access-Control-Allow-Origin": "*"})
+            {"network": network, **self.catalog.network_circuit(network["id"], **call.query)})
+        return errors.json_response(200, body, {"Cache-Control": "public, max-age=300"})
 
     @api("GET", "/api/v1/fiscal-rules", query=FiscalRulesQuery, response=FiscalRulesOut,
          summary="a fiscal year's welfare rules, each figure with its legal basis (read-only)")

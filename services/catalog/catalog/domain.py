@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select, update
+from sqlalchemy import ColumnElement, String, cast, func, select, update
 from sqlalchemy.orm import Session
 from wecare_common.contract import events, periods, refusals
 from wecare_common.outbox import record_event
@@ -162,6 +162,14 @@ def withdraw_offering(session: Session, provider_id: str, offering_id: str) -> d
     return _announce(session, offering, get_provider(session, provider_id))
 
 
+def offers_in(category: str) -> ColumnElement[bool]:
+    """A provider whose agreement covers this category (the circuit's lists filter by
+    it in their query, not on the page: a page filtered after its limit came back
+    short, and its cursor ended the list before the last providers). Categories are
+    a JSON list of names, each in quotes, on both databases."""
+    return cast(Provider.categories, String).contains(f'"{category}"', autoescape=True)
+
+
 def circuit(session: Session, province: str | None, category: str | None, limit: int,
             cursor: str | None) -> dict[str, Any]:
     """The published list of the circuit: approved providers, by province and category."""
@@ -171,11 +179,8 @@ def circuit(session: Session, province: str | None, category: str | None, limit:
         query = query.where(Provider.province == province)
     if cursor:
         query = query.where(Provider.seq > int(cursor))
-    if category:  # in the query, not on the page: a page filtered after its limit
-        # came back short, and its cursor ended the list before the last providers.
-        # Categories are a JSON list of names (in quotes) on both databases.
-        query = query.where(cast(Provider.categories, String).contains(
-            f'"{category}"', autoescape=True))
+    if category:
+        query = query.where(offers_in(category))
     rows = session.scalars(query).all()
     public = ("id", "name", "categories", "address", "city", "province", "lat", "lon")
     return {"items": [{k: provider_view(p)[k] for k in public} for p in rows[:limit]],

@@ -22,7 +22,7 @@ from wecare_common.db import aware
 from wecare_common.money import agreed_price
 from wecare_common.outbox import record_event
 
-from catalog.domain import get_provider, provider_view
+from catalog.domain import get_provider, offers_in, provider_view
 from catalog.models import Agreement, CompanyNetwork, NetworkProvider, Offering, Provider
 
 PRODUCER = "catalog"
@@ -225,21 +225,29 @@ def _in_force(today: date) -> Any:
 
 
 # -- the public circuit ------------------------------------------------------------------------
-def circuit(session: Session, network_id: str, today: date | None = None) -> dict[str, Any]:
+def circuit(session: Session, network_id: str, category: str | None = None,
+            today: date | None = None) -> dict[str, Any]:
     """The network's circuit as anyone may read it: its providers (approved by the
     operators and by the network) with their place, and the offerings agreed for the
-    members' employees, with the agreed price."""
+    members' employees, with the agreed price. With a category, only the providers
+    whose agreement covers it (as the platform's circuit filters), with their agreed
+    offerings of that category (as the catalogue's search does)."""
     today = today or date.today()
-    providers = session.scalars(
+    providers_query = (
         select(Provider).join(NetworkProvider, NetworkProvider.provider_id == Provider.id)
         .where(NetworkProvider.network_id == network_id, NetworkProvider.status == "approved",
-               Provider.status == "approved").order_by(Provider.name, Provider.seq)).all()
+               Provider.status == "approved").order_by(Provider.name, Provider.seq))
+    offers_query = (
+        select(Agreement, Offering).join(Offering, Offering.id == Agreement.offering_id)
+        .where(Agreement.network_id == network_id, Offering.status == "active",
+               *_in_force(today)).order_by(Offering.title))
+    if category:
+        providers_query = providers_query.where(offers_in(category))
+        offers_query = offers_query.where(Offering.category == category)
+    providers = session.scalars(providers_query).all()
     offers: dict[str, list[dict[str, Any]]] = {p.id: [] for p in providers}
     for a, o in session.execute(
-            select(Agreement, Offering).join(Offering, Offering.id == Agreement.offering_id)
-            .where(Agreement.network_id == network_id, Offering.status == "active",
-                   Agreement.provider_id.in_(list(offers)), *_in_force(today))
-            .order_by(Offering.title)).tuples():
+            offers_query.where(Agreement.provider_id.in_(list(offers)))).tuples():
         offers[a.provider_id].append({
             "offering_id": o.id, "title": o.title, "category": o.category,
             "price_cents": o.price_cents, "discount_bps": a.discount_bps,

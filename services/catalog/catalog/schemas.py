@@ -8,6 +8,7 @@ from wecare_common.contract.catalog import (
     AgreementRequest,
     Approval,
     CircuitRequest,
+    NetworkCircuitRequest,
     NetworkProviderDecision,
     NetworkProvidersRequest,
     OfferingRequest,
@@ -19,6 +20,6 @@ from wecare_common.contract.catalog import (
 )
 
 __all__ = ["DELIVERY", "AgreementAnswer", "AgreementRequest", "Approval", "CircuitRequest",
-           "NetworkProviderDecision", "NetworkProvidersRequest", "OfferingRequest",
-           "OfferingUpdate", "ProposalRequest", "ProviderApplication", "ProvidersRequest",
-           "SearchRequest"]
+           "NetworkCircuitRequest", "NetworkProviderDecision", "NetworkProvidersRequest",
+           "OfferingRequest", "OfferingUpdate", "ProposalRequest", "ProviderApplication",
+           "ProvidersRequest", "SearchRequest"]

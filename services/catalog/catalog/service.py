@@ -22,6 +22,7 @@ from catalog.schemas import (
     AgreementRequest,
     Approval,
     CircuitRequest,
+    NetworkCircuitRequest,
     NetworkProviderDecision,
     NetworkProvidersRequest,
     OfferingRequest,
@@ -165,8 +166,8 @@ class CatalogService(health.HealthEntrypoints):
         return result
 
     @rpc
-    def network_circuit(self, network_id: str) -> dict[str, Any]:
-        return networks.circuit(self.db, network_id)
+    def network_circuit(self, network_id: str, **params: Any) -> dict[str, Any]:
+        return networks.circuit(self.db, network_id, **load(NetworkCircuitRequest, params))
 
     @handle_event(events.NETWORK_MEMBER_JOINED, events.NETWORK_MEMBER_LEFT)
     def on_network_membership(self, event: dict[str, Any]) -> None:

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 from catalog import domain, networks
 from catalog.models import Base
-from catalog.schemas import AgreementRequest, Approval, OfferingRequest, ProviderApplication
+from catalog.schemas import (
+    AgreementRequest,
+    Approval,
+    NetworkCircuitRequest,
+    OfferingRequest,
+    ProviderApplication,
+)
 from sqlalchemy.orm import Session
 from wecare_common.contract import events
 from wecare_common.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -120,6 +126,36 @@ def test_one_agreement_per_offering_and_a_price_below_its_own(memory_session, fa
     other = str(uuid.uuid4())  # another network may propose its own
     approve(s, p["id"], network=other)
     assert propose(s, o, network=other)["network_id"] == other
+
+
+def test_the_circuit_by_category_lists_its_providers_and_their_offers_of_it(
+        memory_session, fake) -> None:
+    """As the catalogue's search filters offerings, and the platform's circuit its
+    providers: a provider whose agreement covers the category, with its agreed
+    offerings of that category only."""
+    s = memory_session
+    both, gym = provider(s, fake, categories=["education", "wellbeing"])
+    nursery = domain.publish_offering(s, both["id"], load(OfferingRequest, {
+        "title": "Nido, un mese", "category": "education", "price_cents": 40_000}))
+    gym_only, _ = provider(s, fake)
+    for p in (both, gym_only):
+        approve(s, p["id"])
+    for o in (gym, nursery):
+        networks.answer(s, both["id"], propose(s, o, discount_bps=1_000)["id"], True)
+    s.commit()
+
+    def listed(category: str | None) -> dict[str, list[str]]:
+        return {p["id"]: [o["title"] for o in p["offers"]]
+                for p in networks.circuit(s, NET, category)["items"]}
+
+    assert listed(None) == {both["id"]: ["Abbonamento", "Nido, un mese"], gym_only["id"]: []}
+    assert listed("education") == {both["id"]: ["Nido, un mese"]}
+    assert listed("wellbeing") == {both["id"]: ["Abbonamento"], gym_only["id"]: []}
+    assert listed("pension") == {}
+    assert load(NetworkCircuitRequest, {}) == {"category": None}
+    with pytest.raises(InvalidInput) as unknown:  # the catalogue search's refusal
+        load(NetworkCircuitRequest, {"category": "spa"})
+    assert unknown.value.problems["category"][0]["code"] == "one_of"
 
 
 @pytest.mark.parametrize(("terms", "field"), [

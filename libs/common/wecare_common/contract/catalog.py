@@ -64,8 +64,15 @@ class OfferingUpdate(Period):
     valid_until = fields.Date(allow_none=True)
 
 
-class SearchRequest(Schema):
+class ByCategory(Schema):
+    """A list narrowed to one welfare category (wecare_common.categories), or not: the
+    catalogue's search, the circuit and a network's circuit filter alike, and refuse
+    another word naming `category` (one_of, with the categories as its choices)."""
+
     category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
+
+
+class SearchRequest(ByCategory):
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     lat = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90),
                        metadata={"description": "with lon"})
@@ -91,10 +98,9 @@ class SearchRequest(Schema):
             raise ValidationError(refusals.MAX_BELOW_MIN.said(), "max_price_cents")
 
 
-class CircuitRequest(Schema):
+class CircuitRequest(ByCategory):
     province = Upper(load_default=None, validate=validate.Regexp(
         r"^[A-Z]{2}$", error=refusals.NOT_A_PROVINCE.message))
-    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=_ID_CURSOR)
 
@@ -148,6 +154,11 @@ class AgreementAnswer(Schema):
     accept = fields.Boolean(required=True, metadata={
         "description": "true: accept the proposed agreement; false: decline it, or end "
                        "it when in force"})
+
+
+class NetworkCircuitRequest(ByCategory):
+    """A network's public circuit, all of it or one category's providers with their
+    agreed offers of that category."""
 
 
 class NetworkProvidersRequest(Schema):
