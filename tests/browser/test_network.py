@@ -6,7 +6,8 @@ it and grant it to their employees; an employee of each buys at the network's pr
 marked as such in the catalogue; the network's figures and its report for funders show
 the totals and no person's name, tax code or email. The key steps are done with the
 keyboard alone; axe finds nothing on any page, in Italian and in English; the console
-is photographed into docs/screenshots/network-*.png."""
+is photographed into docs/screenshots/network-*.png. Anyone reads the circuit, all of
+it or one category's, without signing in."""
 
 from __future__ import annotations
 
@@ -332,6 +333,30 @@ def test_a_network_runs_welfare_for_two_firms(stack, world, page_factory, axe, s
     expect(offer.get_by_role("link", name=re.compile("OpenStreetMap"))).to_be_visible()
     axe(anyone)
     shot(anyone, "public-network-circuit")
+    # by category, with the keyboard alone and no script: a GET form
+    selector, show = anyone.locator("#f-category"), anyone.locator(
+        "form[role=search]").get_by_role("button", name="Mostra")
+    tab_to(anyone, selector)
+    anyone.keyboard.type("Istruzione")
+    expect(selector).to_have_value("education")
+    press(anyone, show)
+    expect(anyone).to_have_url(re.compile(r"\?category=education$"))
+    expect(anyone.locator("#results")).to_contain_text(
+        "Nessun fornitore di Istruzione e infanzia")
+    axe(anyone)
+    tab_to(anyone, selector)
+    anyone.keyboard.type("Sport")
+    press(anyone, show)
+    expect(anyone.locator(".result", has_text=world.provider_name)).to_contain_text("85,00")
+    expect(anyone.get_by_role("link", name="Questo elenco come dati aperti (JSON)")
+           ).to_have_attribute("href", re.compile(r"/circuit\?category=wellbeing$"))
+    anyone.goto(anyone.url.replace("wellbeing", "terme"))  # a category nobody knows
+    expect(anyone.locator(".error-summary")).to_contain_text(
+        "Scegli una categoria dall'elenco")
+    expect(selector).to_have_attribute("aria-invalid", "true")
+    expect(offer).to_be_visible()  # the whole circuit under the refusal
+    axe(anyone)
+    anyone.goto(anyone.url.split("?", 1)[0])
 
     # -- in English, every page of the journey: axe-clean and in English --------------------------
     for page, paths, words in (

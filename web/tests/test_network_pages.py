@@ -16,6 +16,7 @@ from web.pages.employee import EmployeePages
 from web.pages.network import NetworkPages
 from web.pages.networks_around import NetworksAroundPages
 from web.routing import Page, claims_of
+from wecare_common.categories import CATEGORIES
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -214,24 +215,89 @@ def test_an_agreement_is_a_price_or_a_discount_never_both() -> None:
     assert sent == [{"offering_id": "o-2", "discount_bps": 1_500}]
 
 
+class Anonymous(FakePage):
+    """Someone not signed in, whose circuit answers are canned per category asked."""
+
+    def __init__(self, answers: dict[str | None, Any], path: str, lang: str = "en") -> None:
+        super().__init__({}, path=path, lang=lang)
+        self.token, self.claims, self.circuits, self.asked = None, {}, answers, []
+
+    def api_anonymous(self, method: str, path: str, **kwargs: Any) -> Any:
+        assert (method, path) == ("GET", "/networks/cna-torino/circuit")
+        category = (kwargs.get("params") or {}).get("category") or None
+        self.asked.append(category)
+        answer = self.circuits[category]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+NURSERY_OFFER = {"offering_id": "o-1", "title": "Nido, un mese", "category": "education",
+                 "price_cents": 10_000, "discount_bps": 1_500, "agreed_price_cents": 8_500,
+                 "valid_until": None}
+GYM = {**PROVIDER, "id": "v-2", "name": "Palestra Aurora", "categories": ["wellbeing"],
+       "offers": [{**NURSERY_OFFER, "offering_id": "o-3", "title": "Abbonamento",
+                   "category": "wellbeing"}]}
+WHOLE = {"network": PUBLIC, "next_cursor": None,
+         "items": [{**PROVIDER, "offers": [NURSERY_OFFER]}, GYM]}
+UNKNOWN_CATEGORY = ApiError(400, "validation_error", "invalid", problems={"category": [
+    {"code": "one_of", "params": {"choices": "education, family_care"}}]})
+
+
 def test_the_public_circuit_needs_no_sign_in() -> None:
-    circuit = {"network": PUBLIC, "items": [{**PROVIDER, "offers": [{
-        "offering_id": "o-1", "title": "Nido, un mese", "category": "education",
-        "price_cents": 10_000, "discount_bps": 1_500, "agreed_price_cents": 8_500,
-        "valid_until": None}]}], "next_cursor": None}
-
-    class Anonymous(FakePage):
-        def api_anonymous(self, method: str, path: str, **kwargs: Any) -> Any:
-            assert (method, path) == ("GET", "/networks/cna-torino/circuit")
-            return circuit
-
-    page = Anonymous({}, path="/networks/cna-torino")
-    page.token = None
-    page.claims = {}
+    page = Anonymous({None: {**WHOLE, "items": WHOLE["items"][:1]}}, path="/networks/cna-torino")
     html = html_of(around.network_circuit_page(page, "cna-torino"))
     assert_well_formed(html)
     assert "Nido Girasole" in html and "€85.00" in html and "€100.00" in html
     assert "openstreetmap.org" in html and "/api/v1/networks/cna-torino/circuit" in html
+    assert page.asked == [None]  # all categories: none asked
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ("Category", "All categories", "Education and childcare", "Show")),
+    ("it", ("Categoria", "Tutte le categorie", "Istruzione", "Mostra"))])
+def test_the_public_circuit_is_filtered_by_a_labelled_get_form(lang, words) -> None:
+    """A GET form that works without JavaScript: a labelled selector of the shared
+    categories, the one chosen selected, the API asked for it, the open data's link
+    narrowed alike."""
+    page = Anonymous({None: WHOLE, "wellbeing": {**WHOLE, "items": [GYM]}},
+                     path="/networks/cna-torino?category=wellbeing", lang=lang)
+    response = around.network_circuit_page(page, "cna-torino")
+    html = html_of(response)
+    assert response.status_code == 200 and page.asked == ["wellbeing"]
+    assert_well_formed(html)
+    form = re.search(r'<form class="search" method="get" action="/networks/cna-torino".*?</form>',
+                     html, re.S)
+    assert form, html
+    assert '<label for="f-category">' in form[0] and '<select id="f-category" name="category"' \
+        in form[0] and '<button type="submit"' in form[0]
+    assert re.findall(r'<option value="([a-z_]*)"', form[0]) == ["", *CATEGORIES]
+    assert '<option value="wellbeing" selected>' in form[0]
+    for word in words:
+        assert word in html, word
+    assert "Palestra Aurora" in html and "Nido Girasole" not in html
+    assert "/api/v1/networks/cna-torino/circuit?category=wellbeing" in html
+    nothing = Anonymous({"pension": {**WHOLE, "items": []}},
+                        path="/networks/cna-torino?category=pension", lang=lang)
+    html = html_of(around.network_circuit_page(nothing, "cna-torino"))
+    assert ("No provider of Supplementary pension is in the circuit yet" if lang == "en"
+            else "Nessun fornitore di Previdenza complementare è ancora nel circuito") in html
+
+
+@pytest.mark.parametrize("lang, said", [("en", "Choose a category from the list."),
+                                        ("it", "Scegli una categoria dall&#39;elenco.")])
+def test_an_unknown_category_is_said_beside_the_selector_over_the_whole_circuit(
+        lang, said) -> None:
+    page = Anonymous({"spa": UNKNOWN_CATEGORY, None: WHOLE},
+                     path="/networks/cna-torino?category=spa", lang=lang)
+    response = around.network_circuit_page(page, "cna-torino")
+    html = html_of(response)
+    assert response.status_code == 400 and page.asked == ["spa", None]
+    assert_well_formed(html)
+    assert 'class="error-summary"' in html and '<a href="#f-category">' + said in html
+    assert 'id="f-category-error"><span class="visually-hidden">' in html
+    assert 'aria-invalid="true"' in html and "Nido Girasole" in html and 'value="spa"' not in html
+    assert "/api/v1/networks/cna-torino/circuit\"" in html  # the whole list's data
 
 
 def test_an_employee_sees_the_network_price_and_the_purchase_expects_it() -> None:

@@ -8,13 +8,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from wecare_common.categories import CATEGORIES
 from werkzeug.wrappers import Response
 
+from web import refusals
 from web.client import ApiError
 from web.pages.network import KINDS, form_errors
 from web.routing import Page, map_tiles, page
-from web.views import Errors
+from web.views import N_, Errors, category_name
 
+# the circuit's category selector says the API's refusal of a category it does not know
+CIRCUIT_REFUSALS = {"one_of": N_("Choose a category from the list.")}
 NETWORK_FIELDS = ("name", "kind", "tax_id", "provinces", "municipalities", "email",
                   "first_name", "last_name")
 
@@ -159,8 +163,21 @@ class NetworksAroundPages:
     # -- anyone: a network's circuit, open to the territory ---------------------------------
     @page("GET", "/networks/<slug>")
     def network_circuit_page(self, page: Page, slug: str) -> Response:
-        circuit = page.api_anonymous("GET", f"/networks/{slug}/circuit")
-        return page.render("public/network.html", circuit=circuit, slug=slug,
+        """All of the circuit, or one category's providers and offers (`?category=`, the
+        API's own filter): a category the API does not know is said beside the
+        selector, over the whole circuit."""
+        category = page.request.args.get("category", "").strip()
+        errors, path = Errors(page.lang), f"/networks/{slug}/circuit"
+        try:
+            circuit = page.api_anonymous("GET", path, params={"category": category})
+        except ApiError as exc:
+            if exc.status != 400:
+                raise
+            errors = refusals.errors(page.lang, exc, texts=CIRCUIT_REFUSALS)
+            category, circuit = "", page.api_anonymous("GET", path)
+        return page.render("public/network.html", status=400 if errors else 200,
+                           errors=errors, circuit=circuit, slug=slug, category=category,
+                           categories=[(c, category_name(page.lang, c)) for c in CATEGORIES],
                            tiles=map_tiles(), KINDS=KINDS, osm=_osm)
 
 
