@@ -10,9 +10,7 @@ photographed into docs/screenshots/provider-*.png."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,81 +18,28 @@ from typing import Any
 import pytest
 from browser.camera import write_qr_y4m
 from playwright.sync_api import expect
-from support.browsing import fiscal_code, looks_right, sign_in, vat_number
-
-PASSWORD = "counter-password-1"
-IBAN = "IT60X0542811101000000123456"
-
-
-@dataclass
-class Counter:
-    """Two providers of the circuit with an offering each, and an employee holding
-    vouchers of both."""
-
-    provider: tuple[str, str]  # (email, password) of the provider at the counter
-    provider_id: str
-    offering: dict
-    employee: tuple[str, str]
-    vouchers: list[dict] = field(default_factory=list)  # the provider's, to redeem
-    others: dict = field(default_factory=dict)  # a voucher for another provider
-
-
-def _provider(stack: Any, admin: str, name: str, title: str, price: int
-              ) -> tuple[str, str, dict]:
-    email = f"counter-{uuid.uuid4().hex[:8]}@provider.example"
-    applied = stack.api("POST", "/providers/enrolment", admin,
-                        name=name, vat_number=vat_number(),
-                        categories=["education"], address="Via Po 12", city="Torino",
-                        province="TO", lat=45.0686, lon=7.6934, email=email,
-                        password=PASSWORD, iban=IBAN)
-    stack.api("POST", f"/providers/{applied['id']}/approval", admin, status="approved",
-              commission_bps=300)
-    offering = stack.api("POST", f"/providers/{applied['id']}/offerings",
-                         stack.api.token(email, PASSWORD), title=title,
-                         category="education", price_cents=price)
-    return email, applied["id"], offering
-
-
-def _buy(stack: Any, token: str, offering_id: str) -> dict:
-    """Buy, waiting briefly for the wallet to hear of a new offering or grant."""
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            return stack.api("POST", "/me/vouchers", token, key=uuid.uuid4().hex,
-                             offering_id=offering_id)
-        except RuntimeError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
+from support.browsing import (
+    IBAN,
+    PASSWORD,
+    Counter,
+    buy,
+    looks_right,
+    open_counter,
+    sign_in,
+    vat_number,
+)
 
 
 @pytest.fixture(scope="module")
 def counter(stack: Any) -> Counter:
-    admin = stack.api.token(*stack.login("admin"))
-    hr = stack.api.token(*stack.login("hr"))
-    company = stack.api("GET", "/me", hr)["company_id"]
-    topup = stack.api("POST", f"/companies/{company}/topups", hr, key=uuid.uuid4().hex,
-                      amount_cents=50_000, method="bank_transfer")
-    stack.api("POST", f"/topups/{topup['id']}/confirmation", admin)
-    year = date.today().year
-    plan = stack.api("POST", f"/companies/{company}/plans", hr,
-                     name=f"Counter {uuid.uuid4().hex[:6]}", fiscal_year=year,
-                     valid_from=f"{year}-01-01", valid_until=f"{year}-12-31",
-                     categories=["education"], leftover_policy="return_to_fund")
-    employee = (f"counter-{uuid.uuid4().hex[:8]}@employee.example", PASSWORD)
-    person = stack.api("POST", f"/companies/{company}/employees", hr, email=employee[0],
-                       first_name="Anna", last_name="Banco", fiscal_code=fiscal_code(),
-                       password=PASSWORD)
-    stack.api("POST", f"/plans/{plan['id']}/grants", hr, key=uuid.uuid4().hex,
-              amount_cents=20_000, employee_ids=[person["id"]])
-
-    email, provider_id, offering = _provider(stack, admin, "Ludoteca Il Banco",
-                                             "Pomeriggio in ludoteca", 4_550)
-    _, _, elsewhere = _provider(stack, admin, "Doposcuola Altrove", "Doposcuola", 3_000)
-    token = stack.api.token(*employee)
-    world = Counter((email, PASSWORD), provider_id, offering, employee)
-    world.vouchers = [_buy(stack, token, offering["id"]) for _ in range(3)]
-    world.others = _buy(stack, token, elsewhere["id"])
+    """Two providers of the circuit with an offering each, and an employee holding
+    vouchers of both: three of the counter's, one of the other's."""
+    world = open_counter(stack, "counter", ("Anna", "Banco"), 20_000,
+                         ("Ludoteca Il Banco", "Pomeriggio in ludoteca", 4_550),
+                         ("Doposcuola Altrove", "Doposcuola", 3_000))
+    token = stack.api.token(*world.employee)
+    world.vouchers = [buy(stack, token, world.offering["id"]) for _ in range(3)]
+    world.other = buy(stack, token, world.elsewhere["id"])
     return world
 
 
@@ -206,7 +151,7 @@ def test_typed_codes_not_yours_and_unknown_in_italian(counter, stack, phone, axe
         "Nessuna fotocamera trovata")  # no camera here: said so, and the form stays
     looks_right(phone, axe, shot, "provider-redeem")
 
-    type_code(phone, counter.others["code"])
+    type_code(phone, counter.other["code"])
     box = verdict(phone)
     expect(box.locator("h2")).to_have_text("Non è un tuo buono")
     expect(box).to_have_attribute("role", "alert")
@@ -248,7 +193,7 @@ def test_the_keyboard_alone_redeems_a_typed_code_in_english(counter, stack, page
     box = verdict(page)
     expect(box.locator("h2")).to_have_text("Already redeemed")
     expect(box).to_contain_text(re.compile(r"It was redeemed on \d{1,2} \w{3} \d{4}, \d\d:\d\d"))
-    type_code(page, counter.others["code"])
+    type_code(page, counter.other["code"])
     expect(verdict(page).locator("h2")).to_have_text("Not your voucher")
     type_code(page, "YYYY-YYYY-YYYY-YYYY-Y")
     expect(verdict(page).locator("h2")).to_have_text("Unknown code")

@@ -17,27 +17,16 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser.camera import write_qr_y4m
-from browser.test_provider import PASSWORD, _buy, _provider, fiscal_code, looks_right, sign_in
 from playwright.sync_api import expect
+from support.browsing import Counter, buy, looks_right, open_counter, sign_in
 
 PRICE = 4_550
 WAITING_LIMIT = 5_000  # one voucher of 45,50 € may wait, not two
-
-
-@dataclass
-class Counter:
-    provider: tuple[str, str]
-    provider_id: str
-    employee: tuple[str, str]
-    vouchers: list[dict] = field(default_factory=list)  # the provider's, with "signed"
-    other: dict = field(default_factory=dict)  # another provider's, with "signed"
 
 
 def _signed(stack: Any, token: str, voucher: dict) -> dict:
@@ -48,33 +37,18 @@ def _signed(stack: Any, token: str, voucher: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def counter(stack: Any) -> Counter:
+    """The counter's provider with offline limits, and six of its vouchers and one of
+    another provider's, each with its signed text ("signed")."""
+    world = open_counter(stack, "offline", ("Bruno", "Cantina"), 40_000,
+                         ("Palestra Sottosuolo", "Ingresso in palestra", PRICE),
+                         ("Piscina Altrove", "Nuoto libero", 3_000))
     admin = stack.api.token(*stack.login("admin"))
-    hr = stack.api.token(*stack.login("hr"))
-    company = stack.api("GET", "/me", hr)["company_id"]
-    topup = stack.api("POST", f"/companies/{company}/topups", hr, key=uuid.uuid4().hex,
-                      amount_cents=50_000, method="bank_transfer")
-    stack.api("POST", f"/topups/{topup['id']}/confirmation", admin)
-    year = date.today().year
-    plan = stack.api("POST", f"/companies/{company}/plans", hr,
-                     name=f"Offline {uuid.uuid4().hex[:6]}", fiscal_year=year,
-                     valid_from=f"{year}-01-01", valid_until=f"{year}-12-31",
-                     categories=["education"], leftover_policy="return_to_fund")
-    employee = (f"offline-{uuid.uuid4().hex[:8]}@employee.example", PASSWORD)
-    person = stack.api("POST", f"/companies/{company}/employees", hr, email=employee[0],
-                       first_name="Bruno", last_name="Cantina", fiscal_code=fiscal_code(),
-                       password=PASSWORD)
-    stack.api("POST", f"/plans/{plan['id']}/grants", hr, key=uuid.uuid4().hex,
-              amount_cents=40_000, employee_ids=[person["id"]])
-    email, provider_id, offering = _provider(stack, admin, "Palestra Sottosuolo",
-                                             "Ingresso in palestra", PRICE)
-    _, _, elsewhere = _provider(stack, admin, "Piscina Altrove", "Nuoto libero", 3_000)
-    stack.api("PUT", f"/providers/{provider_id}/offline-limits", admin, voucher_cents=15_000,
-              waiting_cents=WAITING_LIMIT, hours=48)
-    token = stack.api.token(*employee)
-    world = Counter((email, PASSWORD), provider_id, employee)
-    world.vouchers = [_signed(stack, token, _buy(stack, token, offering["id"]))
+    stack.api("PUT", f"/providers/{world.provider_id}/offline-limits", admin,
+              voucher_cents=15_000, waiting_cents=WAITING_LIMIT, hours=48)
+    token = stack.api.token(*world.employee)
+    world.vouchers = [_signed(stack, token, buy(stack, token, world.offering["id"]))
                       for _ in range(6)]
-    world.other = _signed(stack, token, _buy(stack, token, elsewhere["id"]))
+    world.other = _signed(stack, token, buy(stack, token, world.elsewhere["id"]))
     return world
 
 
