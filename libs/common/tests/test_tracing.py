@@ -101,3 +101,27 @@ def test_a_labelled_series_is_looked_up_once() -> None:
     before = first._value.get()
     metrics.child(metrics.RPC_CALLS, "wallet", "x_test", "http", "ok").inc()
     assert first._value.get() == before + 1
+
+
+def test_traceparent_is_written_as_the_sdk_writes_it_and_read_from_request_headers(
+        exported: InMemorySpanExporter) -> None:
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    tracing.enable("wallet", SimpleSpanProcessor(exported), ParentBased(ALWAYS_ON))
+    incoming = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    headers = Request(EnvironBuilder(headers={"traceparent": incoming}).get_environ()).headers
+    parent = tracing.extract(headers)
+    assert tracing.extract({tracing.TRACEPARENT: incoming}) is parent  # parsed once
+    for flags in ("01", "00"):  # a recorded span; then a parent not sampled, as it came
+        given = incoming[:-2] + flags
+        with tracing.span("POST /rpc/x", SpanKind.SERVER,
+                          parent=tracing.extract({tracing.TRACEPARENT: given})):
+            by_sdk: dict[str, str] = {}
+            TraceContextTextMapPropagator().inject(by_sdk)
+            assert tracing.inject({}) == by_sdk
+            assert tracing.traceparent() == by_sdk[tracing.TRACEPARENT]
+            assert by_sdk[tracing.TRACEPARENT].split("-")[1] == "a" * 32
+    assert tracing.extract({}) is None and tracing.extract(None) is None
+    assert tracing.traceparent() is None  # no span current

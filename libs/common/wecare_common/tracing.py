@@ -186,26 +186,50 @@ def detach(token: object | None) -> None:
 
 
 # -- carrying the context over the wire ------------------------------------------------------
+_PARSED_KEEP = 1024
+_parsed: dict[str, Any] = {}  # traceparent → the context it names (immutable), recent ones
+
+
 def extract(carrier: Any) -> Any:
     """The context a `traceparent` in `carrier` (headers, a worker's context data)
-    names; None when tracing is off or there is none."""
-    if _tracer is None or not carrier or not carrier.get(TRACEPARENT):
+    names; None when tracing is off or there is none. One hop reads the same
+    `traceparent` more than once (its request's headers, then its worker's context
+    data): a recent one's context is kept, not parsed again. (`carrier` is not asked its
+    length: a WSGI request's headers count theirs by walking the whole environ.)"""
+    if _tracer is None or carrier is None:
         return None
-    return PROPAGATOR.extract({TRACEPARENT: str(carrier[TRACEPARENT])})
+    value = carrier.get(TRACEPARENT)
+    if not value:
+        return None
+    value = str(value)
+    context = _parsed.get(value)
+    if context is None:
+        context = PROPAGATOR.extract({TRACEPARENT: value})
+        if len(_parsed) >= _PARSED_KEEP:
+            _parsed.clear()
+        _parsed[value] = context
+    return context
 
 
 def inject(carrier: dict[str, Any]) -> dict[str, Any]:
     """Add the current span's `traceparent` to `carrier` (when tracing is on)."""
     if _tracer is not None:
-        PROPAGATOR.inject(carrier)
+        value = traceparent()
+        if value is not None:
+            carrier[TRACEPARENT] = value
     return carrier
 
 
 def traceparent() -> str | None:
-    """The current span's `traceparent`, or None."""
+    """The current span's `traceparent` (W3C Trace Context, version 00), or None. Written
+    here rather than by the SDK's propagator, which also writes `tracestate`: WeCare
+    carries none (`extract` reads only `traceparent`)."""
     if _tracer is None:
         return None
-    return inject({}).get(TRACEPARENT)
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 def ids() -> tuple[str | None, str | None]:
