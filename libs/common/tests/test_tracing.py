@@ -125,3 +125,13 @@ def test_traceparent_is_written_as_the_sdk_writes_it_and_read_from_request_heade
             assert by_sdk[tracing.TRACEPARENT].split("-")[1] == "a" * 32
     assert tracing.extract({}) is None and tracing.extract(None) is None
     assert tracing.traceparent() is None  # no span current
+
+
+def test_spans_leave_in_small_batches_unless_the_operator_says(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", raising=False)
+    monkeypatch.delenv("OTEL_BSP_SCHEDULE_DELAY", raising=False)
+    assert tracing.batching() == {"max_export_batch_size": 64, "schedule_delay_millis": 1000}
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "5000")
+    assert tracing.batching() == {}  # the SDK reads them itself
