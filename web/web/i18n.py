@@ -15,9 +15,10 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
+from wecare_common import languages
 
-LANGUAGES = ("it", "en")
-DEFAULT = "it"
+LANGUAGES = languages.LANGUAGES
+DEFAULT = languages.DEFAULT
 # Babel locales: Italian as written in Italy; English with the euro sign first.
 BABEL_LOCALE = {"it": "it_IT", "en": "en_IE"}
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -38,13 +39,7 @@ def catalog(language: str) -> dict[str, str]:
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The person's choice first, then the browser's, then Italian."""
-    if cookie in LANGUAGES:
-        return cookie
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT
+    return languages.chosen(cookie if cookie in LANGUAGES else None, accept_language)
 
 
 @dataclass(frozen=True)

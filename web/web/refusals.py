@@ -79,6 +79,7 @@ TEXTS: dict[str, str] = {
     "not_an_iban": N_("Enter a valid IBAN, like IT60X0542811101000000123456."),
     "not_a_tax_id": N_("Enter the VAT number (11 digits) or the tax code (16 characters)."),
     "not_a_province": N_("Enter the province's two letters, like BO."),
+    "not_a_language": N_("Choose Italian or English."),
     "ends_before_start": N_("The end cannot come before the start."),
     "employees_or_all": N_("Choose the employees, or everyone."),
     "employee_listed_twice": N_("An employee is listed twice."),

@@ -10,8 +10,9 @@ from stdnum.it import codicefiscale, iva
 
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
-from wecare_common.contract import refusals
+from wecare_common.contract import notifications, refusals
 from wecare_common.contract.periods import Period
+from wecare_common.languages import DEFAULT
 from wecare_common.schemas import Cents, PageSchema, Strings
 from wecare_common.validators import Upper
 
@@ -46,7 +47,7 @@ class EmployeeRequest(Schema):
     fiscal_code = Upper(required=True, validate=validators.fiscal_code, metadata=CODICE_FISCALE)
     dependent_children = fields.List(Upper(validate=validators.fiscal_code,
                                            metadata=CODICE_FISCALE), load_default=list)
-    language = fields.String(load_default="it", validate=validate.OneOf(["it", "en"]))
+    language = notifications.language(load_default=DEFAULT)
     group = fields.String(load_default=None, allow_none=True,
                           validate=validate.Length(min=1, max=60))
     hire_date = fields.Date(load_default=None, allow_none=True)

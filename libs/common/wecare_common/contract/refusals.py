@@ -42,6 +42,7 @@ from wecare_common.errors import (
     NotFound,
     RuleViolation,
 )
+from wecare_common.languages import LANGUAGES
 from wecare_common.money import euro
 
 
@@ -278,6 +279,8 @@ NOT_AN_IBAN = refusal("not_an_iban", InvalidInput, "not a valid IBAN (check digi
 NOT_A_TAX_ID = refusal("not_a_tax_id", InvalidInput,
                        "not a valid partita IVA or codice fiscale")
 NOT_A_PROVINCE = read_back("not_a_province", "a two-letter province code")
+NOT_A_LANGUAGE = read_back("not_a_language",
+                           f"not a language WeCare writes in: {' or '.join(LANGUAGES)}")
 ENDS_BEFORE_START = refusal("ends_before_start", InvalidInput, "must not be before valid_from")
 EMPLOYEES_OR_ALL = refusal("employees_or_all", InvalidInput,
                            "give either employee_ids or all: true")
