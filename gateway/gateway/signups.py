@@ -127,9 +127,11 @@ def _forget(session: Session, signup_key: str,
 
 
 def apply(session: Session, *, key: str | None, request_hash: str, email: str,
-          password: str, call: dict[str, Any], name: str, vat_number: str) -> None:
+          password: str, call: dict[str, Any], name: str, vat_number: str,
+          language: str) -> None:
     """Record the application and email its confirmation link, or tell the address that
-    it has an account or an application already. Commits."""
+    it has an account or an application already, either in the applicant's `language`
+    (the catalog keeps it with the provider, from `call`, for every later email). Commits."""
     password_hash = hash_password(password)  # either way: the answer takes as long
     signup_key = f"provider:-:{idempotency.bounded(key or uuid.uuid4().hex)}"
     found = session.get(Signup, signup_key)
@@ -140,7 +142,8 @@ def apply(session: Session, *, key: str | None, request_hash: str, email: str,
         return  # a retry: its email went with the first
     known = users.find_by_email(session, email)
     if known is not None:
-        users.tell_applicant(session, known, name=name, vat_number=vat_number, known=True)
+        users.tell_applicant(session, known, name=name, vat_number=vat_number, known=True,
+                             language=language)
         session.commit()
         return
     try:
@@ -148,7 +151,8 @@ def apply(session: Session, *, key: str | None, request_hash: str, email: str,
         session.add(Signup(key=signup_key, kind="provider", user_id=user.id,
                            request_hash=request_hash, call=call, password_hash=password_hash,
                            status="unconfirmed", created_at=datetime.now(UTC)))
-        users.tell_applicant(session, user, name=name, vat_number=vat_number, known=False)
+        users.tell_applicant(session, user, name=name, vat_number=vat_number, known=False,
+                             language=language)
         session.commit()
     except (DomainError, IntegrityError):  # the same email (or key) applying at once
         session.rollback()

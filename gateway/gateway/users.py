@@ -261,10 +261,11 @@ def send_link(session: Session, user: User, purpose: str, name: str = "", *,
 
 
 def tell_applicant(session: Session, user: User, *, name: str, vat_number: str,
-                   known: bool) -> None:
-    """A provider's application, told to the address it gave and to nobody else: the
-    one-time link that confirms it (`confirmation`), or, when the address had an account
-    or an application already (`known`), word of it with no link."""
+                   known: bool, language: str) -> None:
+    """A provider's application, told to the address it gave and to nobody else, in the
+    applicant's language: the one-time link that confirms it (`confirmation`), or, when
+    the address had an account or an application already (`known`), word of it with no
+    link."""
     link_id = None
     if not known:
         now = datetime.now(UTC)
@@ -274,7 +275,7 @@ def tell_applicant(session: Session, user: User, *, name: str, vat_number: str,
                                  expires_at=now + CONFIRMATION_TTL))
     record_event(session, events.PROVIDER_APPLIED, {
         "user_id": user.id, "email": user.email, "name": name, "vat_number": vat_number,
-        "known": known, "link_id": link_id,
+        "known": known, "link_id": link_id, "language": language,
         "expires_in_hours": int(CONFIRMATION_TTL.total_seconds() // 3600)},
         producer="gateway", company_id=None)
 

@@ -124,6 +124,30 @@ def test_the_sweep_finishes_a_sign_up_left_waiting(session) -> None:
 
 
 
+def test_an_application_is_told_in_the_applicant_s_language_known_or_not(session) -> None:
+    """What goes to the address carries the applicant's language, as does what the
+    catalog will be asked (it keeps it with the provider for every later email)."""
+    def apply(email: str, key: str) -> None:
+        data = {"email": email, "name": "Ludoteca", "vat_number": "45678900049",
+                "language": "en"}
+        signups.apply(session, key=key, request_hash=signups.fingerprint(data), email=email,
+                      password="a-good-password-1", name="Ludoteca",
+                      vat_number="45678900049", language="en",
+                      call={"service": "catalog", "method": "register_provider", "args": [],
+                            "kwargs": data})
+
+    apply("nuovo@example.org", "a1")
+    users.create_user(session, email="noto@example.org", password=None, role="hr")
+    session.commit()
+    apply("noto@example.org", "a2")
+    told = {p["email"]: p for p in (row.envelope["payload"] for row in session.execute(
+        select(outbox.c.envelope).where(outbox.c.event_type == "provider.applied")))}
+    assert {e: (p["known"], p["language"]) for e, p in told.items()} == {
+        "nuovo@example.org": (False, "en"), "noto@example.org": (True, "en")}
+    signup = session.scalar(select(Signup).where(Signup.status == "unconfirmed"))
+    assert signup is not None and signup.call["kwargs"]["language"] == "en"
+
+
 def test_two_gateways_starting_at_once_make_one_admin(tmp_path, monkeypatch) -> None:
     """Both replicas look and find no admin; the second's insert meets the first's, and
     it starts all the same (one admin)."""

@@ -2,7 +2,8 @@
 addresses at will, nor to claim an address one cannot read (issue 23.5): it answers the
 same whether or not the email is known (what happened goes to the address), a client
 address makes a few an hour, and nothing is kept, asked of the catalog or signed in to
-until the link emailed to the address is followed."""
+until the link emailed to the address is followed. Every email of it is in the
+applicant's language."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ def application(fake: Any, email: str) -> dict[str, Any]:
             "password": "applicant-password-1", "iban": "IT60X0542811101000000123456"}
 
 
-def apply(stack: Stack, body: dict[str, Any], address: str | None = None) -> Any:
-    return stack.call("POST", "/providers", json=body,
-                      headers_extra={"X-Forwarded-For": address or a_client_address()})
+def apply(stack: Stack, body: dict[str, Any], address: str | None = None,
+          accept_language: str | None = None) -> Any:
+    headers = {"X-Forwarded-For": address or a_client_address()}
+    if accept_language is not None:
+        headers["Accept-Language"] = accept_language
+    return stack.call("POST", "/providers", json=body, headers_extra=headers)
 
 
 def waiting_vat_numbers(stack: Stack, admin: str) -> set[str]:
@@ -114,3 +118,65 @@ def test_an_application_never_confirmed_lapses_and_the_address_applies_again(
     token = emailed_token(stack, email, CONFIRM, frozenset({lapsed}))
     r = stack.call("POST", "/providers/confirmation", json={"token": token})
     assert r.status_code == 200, r.text
+
+
+def subjects_to(stack: Stack, email: str, count: int) -> set[str]:
+    """The subjects of the emails to `email`, once there are `count` of them."""
+    deadline = time.monotonic() + 60  # as stack.smtp.wait_for: a loaded machine is slow
+    while len(found := mail_to(stack, email)) < count:
+        assert time.monotonic() < deadline, [m["Subject"] for m in found]
+        time.sleep(0.1)
+    return {str(m["Subject"]) for m in found}
+
+
+def test_an_application_s_emails_are_in_the_applicant_s_language(
+        stack: Stack, admin: str, company: Company, fake: Any) -> None:
+    # the field given (as the page sends it); else the request's Accept-Language; else
+    # Italian; the field wins over the header
+    english, italian = fake.email("english"), fake.email("italiano")
+    by_header, by_default = fake.email("header"), fake.email("default")
+    for email, language, header in ((english, "en", "it-IT,it"), (italian, "it", "en"),
+                                    (by_header, None, "de-DE,en-GB;q=0.8,it;q=0.5"),
+                                    (by_default, None, None)):
+        body = application(fake, email) | ({"language": language} if language else {})
+        r = apply(stack, body, accept_language=header)
+        assert (r.status_code, r.json()) == (202, {"accepted": True}), r.text
+    assert subjects_to(stack, english, 1) == {"Confirm your application to WeCare"}
+    assert subjects_to(stack, by_header, 1) == {"Confirm your application to WeCare"}
+    assert subjects_to(stack, italian, 1) == {"Conferma la tua domanda a WeCare"}
+    assert subjects_to(stack, by_default, 1) == {"Conferma la tua domanda a WeCare"}
+    (confirm,) = mail_to(stack, english)
+    assert "Confirm the address" in confirm.get_body(preferencelist=("plain",)).get_content()
+
+    # the provider keeps it: the operators' approval reaches it in English too
+    r = stack.call("POST", "/providers/confirmation",
+                   json={"token": emailed_token(stack, english, CONFIRM)})
+    assert r.status_code == 200, r.text
+    provider = stack.call("GET", "/me", r.json()["access_token"]).json()["provider"]
+    assert provider["language"] == "en"
+    r = stack.call("POST", f"/providers/{provider['id']}/approval", admin,
+                   json={"status": "approved", "commission_bps": 300})
+    assert r.status_code == 200, r.text
+    assert subjects_to(stack, english, 2) == {"Confirm your application to WeCare",
+                                              "Welcome to the WeCare circuit"}
+
+    # an address already known is told so in the applicant's language, and the answer
+    # is the same 202 as for anyone
+    known = apply(stack, application(fake, company.hr_email) | {"language": "en"})
+    assert (known.status_code, known.json()) == (202, {"accepted": True})
+    stack.smtp.wait_for(lambda m: m["To"] == company.hr_email
+                        and m["Subject"] == "Your WeCare application")
+
+
+def test_a_language_we_do_not_write_in_is_refused_naming_the_field(
+        stack: Stack, fake: Any) -> None:
+    email = fake.email("deutsch")
+    for wrong in ("de", "EN", "", 7):
+        r = apply(stack, application(fake, email) | {"language": wrong})
+        assert r.status_code == 400, r.text
+        error = r.json()["error"]
+        assert set(error["fields"]) == {"language"}, error
+        expected = "not_a_string" if wrong == 7 else "not_a_language"
+        assert [p["code"] for p in error["problems"]["language"]] == [expected]
+    time.sleep(0.5)
+    assert mail_to(stack, email) == []  # nothing kept, nothing sent

@@ -90,3 +90,25 @@ def test_the_emailed_link_confirms_with_its_button_only() -> None:
                                                   data={"csrf_token": "tok", "token": "abc"},
                                                   answer=spent))
         assert response.status_code == 400 and words in response.get_data(as_text=True)
+
+
+def test_the_form_sends_the_language_it_was_shown_in() -> None:
+    for lang in ("it", "en"):
+        shown = pages.provider_apply_form(page_of("GET", "/providers/apply", lang))
+        assert f'name="language" value="{lang}"' in shown.get_data(as_text=True)
+        sent: list = []
+        pages.provider_apply(page_of("POST", "/providers/apply", lang, data={
+            "csrf_token": "tok", **FORM, "language": lang}, answer={"accepted": True},
+            sent=sent))
+        assert sent[0][2]["language"] == lang
+    # shown in English, sent after switching the page to Italian: the form's language
+    sent = []
+    pages.provider_apply(page_of("POST", "/providers/apply", "it", data={
+        "csrf_token": "tok", **FORM, "language": "en"}, answer={"accepted": True}, sent=sent))
+    assert sent[0][2]["language"] == "en"
+    # none, or one we do not write in: the page's own
+    for given in ({}, {"language": "de"}):
+        sent = []
+        pages.provider_apply(page_of("POST", "/providers/apply", "en", data={
+            "csrf_token": "tok", **FORM, **given}, answer={"accepted": True}, sent=sent))
+        assert sent[0][2]["language"] == "en"

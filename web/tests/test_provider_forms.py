@@ -50,7 +50,8 @@ def test_an_application_as_typed_becomes_the_api_s_body() -> None:
                     "address": "Via Po 12", "city": "Torino", "province": "TO",
                     "lat": 45.0686, "lon": 7.6934, "email": "nido@girasole.example",
                     "password": "a long enough password",
-                    "iban": "IT60X0542811101000000123456"}
+                    "iban": "IT60X0542811101000000123456",
+                    "language": "en"}  # the page's: no language field in the form typed
 
 
 def test_an_empty_application_says_what_is_missing_field_by_field() -> None:

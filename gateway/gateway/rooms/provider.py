@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wecare_common import languages
 from wecare_common.contract import refusals
 from wecare_common.contract.catalog import AgreementAnswer, OfferingRequest, OfferingUpdate
 from wecare_common.contract.responses import (
@@ -46,13 +47,16 @@ class ProviderRoom(Room):
         limits.take(self.db, limits.APPLICATIONS_PER_ADDRESS, client_address(call.request))
         data = dict(call.body)
         password = data.pop("password")
+        request_hash = signups.fingerprint({"path": call.request.path, "body": data})
+        # the applicant's language: its emails, now and once it is a provider, are in it
+        data["language"] = languages.chosen(data.get("language"),
+                                            call.request.headers.get("Accept-Language"))
         signups.apply(
             self.db, key=call.request.headers.get("Idempotency-Key", "").strip() or None,
-            request_hash=signups.fingerprint({"path": call.request.path, "body": data}),
-            email=data["email"], password=password,
+            request_hash=request_hash, email=data["email"], password=password,
             call={"service": "catalog", "method": "register_provider", "args": [],
                   "kwargs": json_ready(data)},
-            name=data["name"], vat_number=data["vat_number"])
+            name=data["name"], vat_number=data["vat_number"], language=data["language"])
         return {"accepted": True}
 
     @api("POST", "/api/v1/providers/enrolment", roles=("admin",), body=ProviderIn,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, func, select, update
 from sqlalchemy.orm import Session
+from wecare_common import languages
 from wecare_common.contract import events, periods, refusals
 from wecare_common.outbox import record_event
 
@@ -20,7 +21,8 @@ def provider_view(p: Provider) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "vat_number": p.vat_number,
             "categories": p.categories, "address": p.address, "city": p.city,
             "province": p.province, "lat": p.lat, "lon": p.lon,
-            "email": p.email, "status": p.status, "commission_bps": p.commission_bps,
+            "email": p.email, "language": p.language, "status": p.status,
+            "commission_bps": p.commission_bps,
             "agreement_start": p.agreement_start.isoformat() if p.agreement_start else None,
             "created_at": p.created_at.isoformat()}
 
@@ -70,8 +72,8 @@ def register_provider(session: Session, data: dict[str, Any],
         return provider_view(known)
     if session.scalar(select(Provider.id).where(Provider.vat_number == data["vat_number"])):
         raise refusals.PROVIDER_ALREADY_APPLIED(field="vat_number")
-    provider = Provider(id=provider_id, status="pending",
-                        created_at=datetime.now(UTC), **data)
+    provider = Provider(id=provider_id, status="pending", created_at=datetime.now(UTC),
+                        **{**data, "language": data.get("language") or languages.DEFAULT})
     session.add(provider)
     session.flush()
     session.execute(update(Proposal).where(

@@ -55,6 +55,8 @@ class Provider(Base):
     commission_bps: Mapped[int | None] = mapped_column(Integer)
     agreement_start: Mapped[date | None] = mapped_column(Date)
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+    # every email to the provider is in it (notifications keeps it as the contact's)
+    language: Mapped[str] = mapped_column(String(5), default="it", server_default="it")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     # The bounding-box prefilter of a search near a point reads this index.

@@ -100,6 +100,7 @@ def test_a_second_application_with_the_same_vat_number_is_refused_naming_it(
     ("lat", 91), ("lon", -181),
     ("province", "Torino"),
     ("email", "not-an-email"),
+    ("language", "de"), ("language", "EN"),
 ])
 def test_an_application_with_a_bad_field_is_refused_naming_it(
         memory_session, fake, field: str, bad: Any) -> None:
@@ -107,6 +108,18 @@ def test_an_application_with_a_bad_field_is_refused_naming_it(
         apply(memory_session, fake, **{field: bad})
     assert field in fields_of(refused)
     assert count(memory_session, Provider) == 0 and announced(memory_session) == []
+
+
+def test_a_provider_keeps_the_language_it_applied_in_and_every_announcement_carries_it(
+        memory_session, fake) -> None:
+    english = apply(memory_session, fake, language="en")
+    assert english["language"] == "en"
+    assert apply(memory_session, fake)["language"] == "it"  # none given: Italian
+    decide(memory_session, english["id"], status="approved", commission_bps=500)
+    decide(memory_session, english["id"], status="suspended")
+    told = [e["payload"]["language"] for e in announced(memory_session)
+            if e["payload"]["id"] == english["id"]]
+    assert told == ["en", "en", "en"]  # registered, approved, suspended
 
 
 # -- an admin decides ------------------------------------------------------------------

@@ -110,15 +110,20 @@ def tell(session: Session, events: list[Told], send_many: Send) -> list[Exceptio
 
 
 def _remember_contacts(session: Session, contacts: list[tuple[Contact, str | None]]) -> None:
-    """Keep (or refresh) the contact details events carry: one statement."""
-    if not contacts:
-        return
-    rows = {c.key: {"key": c.key, "email": c.email, "name": c.name, "language": c.language,
-                    "company_id": company_id} for c, company_id in contacts}
-    statement = insert_on_conflict(session, _recipients).values(list(rows.values()))
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[_recipients.c.key],
-        set_={c: statement.excluded[c] for c in ("email", "name", "language", "company_id")}))
+    """Keep (or refresh) the contact details events carry: one statement, or two when
+    some carry a language only for a contact still new (Contact.sets_language)."""
+    for sets_language in (True, False):
+        rows = {c.key: {"key": c.key, "email": c.email, "name": c.name,
+                        "language": c.language, "company_id": company_id}
+                for c, company_id in contacts if c.sets_language is sets_language}
+        if not rows:
+            continue
+        refreshed = ("email", "name", "language", "company_id") if sets_language else (
+            "email", "name", "company_id")
+        statement = insert_on_conflict(session, _recipients).values(list(rows.values()))
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[_recipients.c.key],
+            set_={c: statement.excluded[c] for c in refreshed}))
 
 
 def _record_round(session: Session, events: list[Told], wanted: list[tuple[int, Message]],

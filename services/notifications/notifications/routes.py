@@ -39,6 +39,9 @@ class Contact:
     email: str | None
     name: str
     language: str = "it"
+    # False: the language is the contact's only while it is new; one kept since (the
+    # person's preference, or the language they applied in) is theirs and stays
+    sets_language: bool = True
 
 
 def contact(kind: str, p: dict[str, Any]) -> Contact | None:
@@ -48,14 +51,18 @@ def contact(kind: str, p: dict[str, Any]) -> Contact | None:
         return Contact(f"company:{p['id']}", hr["email"], f"{hr['first_name']} {hr['last_name']}")
     if kind == events.EMPLOYEE_ENROLLED:
         return Contact(f"employee:{p['id']}", p["email"], p["first_name"], p["language"])
-    if kind in (events.PROVIDER_REGISTERED, events.PROVIDER_APPROVED, events.PROVIDER_SUSPENDED):
-        return Contact(f"provider:{p['id']}", p["email"], p["name"])
+    if kind == events.PROVIDER_REGISTERED:  # in the language the provider applied in
+        return Contact(f"provider:{p['id']}", p["email"], p["name"], p["language"])
+    if kind in (events.PROVIDER_APPROVED, events.PROVIDER_SUSPENDED):
+        # an operator's decision changes no language the provider chose since
+        return Contact(f"provider:{p['id']}", p["email"], p["name"], p["language"],
+                       sets_language=False)
     if kind == events.PROVIDER_PROPOSED:
         return Contact(f"proposal:{p['id']}", p["email"], p["name"])
     if kind in (events.USER_INVITED, events.PASSWORD_RESET_REQUESTED):
         return Contact(f"user:{p['user_id']}", p["email"], p.get("name") or p["email"])
     if kind == events.PROVIDER_APPLIED:  # the address applied with, apart from any account's
-        return Contact(f"applicant:{p['user_id']}", p["email"], p["name"])
+        return Contact(f"applicant:{p['user_id']}", p["email"], p["name"], p["language"])
     return None
 
 

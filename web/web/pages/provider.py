@@ -131,6 +131,9 @@ def application_from(form: MultiDict, lang: i18n.Lang) -> tuple[dict[str, Any], 
         "categories": categories, "address": text["address"], "city": text["city"],
         "province": text["province"].upper(), "email": text["email"],
         "password": form.get("password", ""), "iban": text["iban"].replace(" ", "").upper(),
+        # the language the form was shown in: the applicant's emails are written in it
+        "language": (form.get("language") if form.get("language") in i18n.LANGUAGES
+                     else lang.code),
     }
     if not body["name"]:
         errors.add("name", _("Enter the name people know you by."))

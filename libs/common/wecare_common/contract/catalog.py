@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from wecare_common import validators
 from wecare_common.categories import CATEGORIES
-from wecare_common.contract import refusals
+from wecare_common.contract import notifications, refusals
 from wecare_common.contract.periods import Period
 from wecare_common.schemas import Cents
 from wecare_common.validators import Upper
@@ -32,6 +32,10 @@ class ProviderApplication(Schema):
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     email = fields.Email(required=True)
     iban = Upper(required=True, validate=validators.iban_number, metadata={"format": "iban"})
+    language = notifications.language(load_default=None, metadata={
+        "description": "the language of every email to the provider (`it` or `en`); when "
+                       "omitted, an application's is its Accept-Language's best match of "
+                       "the two, else Italian, and an operator's enrolment's Italian"})
 
 
 class Approval(Schema):

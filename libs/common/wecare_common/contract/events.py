@@ -84,7 +84,10 @@ PLAN = _payload(id=_id, company_id=_id, name=_text, valid_from=fields.Date(requi
                 categories=fields.List(fields.String(), required=True),
                 leftover_policy=_text, version=fields.Integer(load_default=None,
                                                                allow_none=True))
+# a provider's language: what its emails are written in (none before it was kept: Italian)
+_language = fields.String(load_default="it")
 PROVIDER = _payload(id=_id, name=_text, email=fields.Email(required=True), status=_text,
+                    language=_language,
                     commission_bps=fields.Integer(load_default=0, allow_none=True),
                     iban=fields.String(load_default=None, allow_none=True),
                     stripe_account_id=fields.String(load_default=None, allow_none=True))
@@ -137,7 +140,8 @@ PAYLOADS: dict[str, type[Schema]] = {
     TOPUP_FAILED: _payload(topup_id=_id, reason=fields.String(load_default=None,
                                                                allow_none=True),
                            **_money_moved),
-    PROVIDER_REGISTERED: _payload(id=_id, name=_text, email=fields.Email(required=True)),
+    PROVIDER_REGISTERED: _payload(id=_id, name=_text, email=fields.Email(required=True),
+                                  language=_language),
     PROVIDER_PROPOSED: _payload(id=_id, name=_text, email=fields.Email(required=True),
                                 category=_text),
     PROVIDER_APPROVED: _payload(**{**PROVIDER._declared_fields,
@@ -177,7 +181,8 @@ PAYLOADS: dict[str, type[Schema]] = {
     PROVIDER_APPLIED: _payload(user_id=_id, email=fields.Email(required=True), name=_text,
                                vat_number=_text, known=fields.Boolean(required=True),
                                link_id=fields.String(load_default=None, allow_none=True),
-                               expires_in_hours=fields.Integer(required=True)),
+                               expires_in_hours=fields.Integer(required=True),
+                               language=_language),
     BONUS_OFFERED: _payload(employee_ids=fields.List(fields.String(), required=True),
                             **_OFFER),
     BONUS_REMINDED: _payload(employees=fields.List(fields.Dict(), required=True), **_OFFER),

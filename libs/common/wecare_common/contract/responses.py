@@ -320,6 +320,7 @@ class ProviderOut(Place):
     vat_number = fields.String()
     categories = fields.List(fields.String())
     email = fields.String()
+    language = fields.String(metadata={"description": "the language of its emails"})
     status = fields.String()
     commission_bps = fields.Integer(allow_none=True)
     agreement_start = fields.String(allow_none=True)
