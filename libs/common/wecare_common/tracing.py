@@ -61,7 +61,9 @@ def setup(service: str) -> None:
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
         sampler = ParentBased(TraceIdRatioBased(DEFAULT_RATIO))
-    enable(service, BatchSpanProcessor(OTLPSpanExporter(), **batching()), sampler)
+    size, delay = batching()
+    enable(service, BatchSpanProcessor(OTLPSpanExporter(), max_export_batch_size=size,
+                                       schedule_delay_millis=delay), sampler)
 
 
 # Spans leave in small batches, often: encoding one is the process's own work (about 25 µs
@@ -71,14 +73,11 @@ BATCH_SIZE = 64
 BATCH_DELAY_MS = 1000
 
 
-def batching() -> dict[str, int]:
-    """The BatchSpanProcessor's batch size and delay, unless OTEL_BSP_* set them."""
-    chosen: dict[str, int] = {}
-    if not os.environ.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"):
-        chosen["max_export_batch_size"] = BATCH_SIZE
-    if not os.environ.get("OTEL_BSP_SCHEDULE_DELAY"):
-        chosen["schedule_delay_millis"] = BATCH_DELAY_MS
-    return chosen
+def batching() -> tuple[int | None, int | None]:
+    """The BatchSpanProcessor's batch size and delay in ms; None where OTEL_BSP_* set it
+    (the SDK reads it then)."""
+    return (None if os.environ.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") else BATCH_SIZE,
+            None if os.environ.get("OTEL_BSP_SCHEDULE_DELAY") else BATCH_DELAY_MS)
 
 
 def enable(service: str, processor: Any, sampler: Any = None) -> None:
