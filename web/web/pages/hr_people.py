@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from wecare_common.languages import DEFAULT as DEFAULT_LANGUAGE
+from wecare_common.languages import LANGUAGES
 from wecare_common.spreadsheet import write_csv
 from werkzeug.wrappers import Response
 
@@ -99,8 +101,8 @@ class HrPeoplePages:
                     "dependent_children": children, "group": form["group"] or None,
                     "hire_date": form["hire_date"] or None,
                     "income_band": form["income_band"] or None,
-                    "language": form["language"] if form["language"] in ("it", "en")
-                    else "it"})
+                    "language": form["language"] if form["language"] in LANGUAGES
+                    else DEFAULT_LANGUAGE})
             except ApiError as exc:
                 if exc.status not in (400, 409, 422):
                     raise
