@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -248,13 +249,39 @@ QR_SCALE = 4  # px per module: a signed QR (73 modules + quiet zone) is 324 px
 
 def qr_png(text: str) -> bytes:
     """The voucher's signed QR text as a small black-and-white PNG."""
-    out = io.BytesIO()
     # One data mask, not the best of eight: choosing it was two thirds of the email's QR
     # (12.9 -> 4.8 ms of CPU for a signed voucher's text); the signed text is base64, as
     # even as a mask makes it, and the scanners of tests/browser/test_signed_qr.py read it
-    segno.make(text, error="m", micro=False, mask=QR_MASK).save(out, kind="png",
-                                                                 scale=QR_SCALE)
-    return out.getvalue()
+    qr = segno.make(text, error="m", micro=False, mask=QR_MASK)
+    return png_of(qr.matrix, QR_SCALE, qr.default_border_size)
+
+
+def png_of(matrix: Any, scale: int, border: int) -> bytes:
+    """A QR's modules (rows of 1 dark, 0 light) as a 1-bit greyscale PNG, `scale` px a
+    module, `border` light modules around: the image segno's own writer makes, pixel for
+    pixel, written a row at a time rather than a pixel (4.3 -> 2.5 ms for a signed QR:
+    segno's writer was 40 % of the voucher email's CPU)."""
+    size = (len(matrix) + 2 * border) * scale
+    row_bytes = (size + 7) // 8
+    margin = "1" * (border * scale)
+    pad = "1" * (row_bytes * 8 - size)
+    # each row: its filter type, then its bits (1: light); a row as the one above it is
+    # filter type 2 (up) and all zeros, as segno writes it, which compresses best
+    up = b"\2" + b"\0" * row_bytes
+    light = (b"\0" + b"\xff" * row_bytes + up * (border * scale - 1)) if border else b""
+    raw = bytearray(light)
+    for modules in matrix:
+        bits = margin + "".join("0" * scale if dark else "1" * scale for dark in modules)
+        raw += b"\0" + int(bits + margin + pad, 2).to_bytes(row_bytes, "big") + up * (scale - 1)
+    raw += light
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+    header = size.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])  # 1 bit, greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b""))
 
 
 def inline_for(extras: dict[str, Any] | None) -> list[tuple[str, bytes, str, str]]:
