@@ -372,12 +372,13 @@ def smoke(url: str, secret: dict[str, str], kubelet: Kubelet, sink: Workload) ->
 
     api = Api(url)
     seed(url, secret["WECARE_ADMIN_EMAIL"], secret["WECARE_ADMIN_PASSWORD"])
-    employee_email, provider = EMPLOYEES[0][0], PROVIDERS[0]
+    employee_email = EMPLOYEES[0][0]
+    *_, provider_email, title, _price = PROVIDERS[0]  # (…, email, offering's title, price)
     employee = api.token(employee_email, EMPLOYEE_PASSWORD)
     if employee is None:
         raise SmokeFailure(f"{employee_email} cannot sign in")
     offerings = api.call("GET", "/offerings", employee)["items"]
-    (offering,) = [o for o in offerings if o["title"] == provider[7]]
+    (offering,) = [o for o in offerings if o["title"] == title]
     deadline = time.monotonic() + 120
     key = uuid.uuid4().hex
     while True:  # the wallet hears of the offering and the grant through events
@@ -389,12 +390,12 @@ def smoke(url: str, secret: dict[str, str], kubelet: Kubelet, sink: Workload) ->
             if time.monotonic() > deadline:
                 raise SmokeFailure(f"buying: {refused}") from refused
             time.sleep(1)
-    provider_token = api.token(provider[6], PROVIDER_PASSWORD)
+    provider_token = api.token(provider_email, PROVIDER_PASSWORD)
     redeemed = api.call("POST", f"/providers/{voucher['provider_id']}/redemptions",
                         provider_token, key=uuid.uuid4().hex, code=voucher["code"])
     if redeemed["status"] != "redeemed":
         raise SmokeFailure(f"redeeming: {redeemed}")
-    wanted = {f"Il tuo voucher: {provider[7]}", f"Voucher usato: {provider[7]}"}
+    wanted = {f"Il tuo voucher: {title}", f"Voucher usato: {title}"}
     deadline = time.monotonic() + 120
     while True:
         mails = sink_mail(kubelet, sink)
