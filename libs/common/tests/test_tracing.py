@@ -94,6 +94,50 @@ def test_a_sampler_that_ignores_the_parent_still_decides_each_span(
     assert [s.name for s in exported.get_finished_spans()] == ["POST /rpc/x"]
 
 
+def test_wecare_draws_a_root_itself_and_the_sdk_records_only_the_drawn(
+        exported: InMemorySpanExporter) -> None:
+    engine = create_engine("sqlite://")
+    tracing.instrument_engine(engine, "wallet")
+    tracing.enable("wallet", SimpleSpanProcessor(exported), root_ratio=0)
+    assert tracing.follows_parent(tracing._provider.sampler)
+    first, second = a_purchase(engine), a_purchase(engine)
+    assert exported.get_finished_spans() == ()  # none recorded, none made
+    ids = [c["sent"][tracing.TRACEPARENT].split("-") for c in (first, second)]
+    assert not sampled(first["sent"]) and not sampled(second["published"])
+    assert ids[0][1] != ids[1][1] and int(ids[0][1], 16) and int(ids[0][2], 16)
+    assert first["published"][tracing.TRACEPARENT].split("-")[1] == ids[0][1]
+    handle = tracing.start("wallet.expire (timer)")  # a timer's root: drawn alike
+    assert handle is not None and handle[0] is None and not tracing.traceparent().endswith("1")
+    tracing.finish(handle)
+    assert tracing.traceparent() is None
+    tracing.disable()
+
+    memory = InMemorySpanExporter()  # (a provider shut down shuts its exporter)
+    tracing.enable("wallet", SimpleSpanProcessor(memory), root_ratio=1)
+    recorded = a_purchase(engine)
+    assert sampled(recorded["sent"]) and len(memory.get_finished_spans()) == 5
+    tracing.disable()
+
+    memory = InMemorySpanExporter()
+    tracing.enable("wallet", SimpleSpanProcessor(memory), root_ratio=0.5)
+    for _ in range(2000):
+        with tracing.span("GET /health", SpanKind.SERVER):
+            pass
+    assert 800 < len(memory.get_finished_spans()) < 1200  # about half (σ = 22)
+
+
+def test_a_context_this_process_hands_itself_is_not_parsed_again(
+        exported: InMemorySpanExporter) -> None:
+    from opentelemetry import context
+
+    tracing.enable("wallet", SimpleSpanProcessor(exported), root_ratio=0)
+    with tracing.span("POST /api/v1/me/vouchers", SpanKind.SERVER):
+        handed = tracing.inject({})
+        assert tracing.extract(handed) is context.get_current()
+    with tracing.span("POST /rpc/x", SpanKind.SERVER, parent=tracing.extract(handed)):
+        assert tracing.inject({}) == handed  # not recorded: the context as it came
+
+
 def test_a_labelled_series_is_looked_up_once() -> None:
     first = metrics.child(metrics.RPC_CALLS, "wallet", "x_test", "http", "ok")
     assert metrics.child(metrics.RPC_CALLS, "wallet", "x_test", "http", "ok") is first
@@ -135,3 +179,25 @@ def test_spans_leave_in_small_batches_unless_the_operator_says(
     monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512")
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "5000")
     assert tracing.batching() == (None, None)  # the SDK reads them itself
+
+
+def test_the_shipped_sampling_is_wecares_draw_unless_the_operator_names_a_sampler(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")  # nothing sent
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    tracing.setup("wallet")
+    try:  # one trace in ten, drawn at the root; every span under it follows
+        assert tracing._root_bound == TraceIdRatioBased.get_bound_for_rate(tracing.DEFAULT_RATIO)
+        assert tracing.follows_parent(tracing._provider.sampler)
+    finally:
+        tracing.disable()
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.25")
+    tracing.setup("wallet")
+    try:  # the SDK's sampler, as the operator named it
+        assert tracing._root_bound is None
+        assert "TraceIdRatioBased{0.25}" in tracing._provider.sampler.get_description()
+    finally:
+        tracing.disable()

@@ -17,7 +17,11 @@ A trace not recorded costs next to nothing past where it starts: with a sampler 
 its parent's decision (every `parentbased_*` one, WeCare's default), a span whose parent is
 not sampled would be dropped by the SDK anyway, so none is made: the parent's context stays
 current and travels on as it came (`traceparent` not sampled), and each process it reaches
-decides as cheaply. Only the root (the gateway's request, a timer) asks the sampler.
+decides as cheaply. Only the root (the gateway's request, a timer) decides; with WeCare's
+default sampler it draws the decision itself (`_root`): a trace not recorded gets its ids
+and no SDK span at all, a recorded one is made by the SDK (its root sampler then keeps
+every root it is handed). A context this process hands itself (a request's to its worker,
+an event's to the relay) is kept with its `traceparent` (`inject`), not parsed again.
 
 Span names and attributes follow OpenTelemetry's semantic conventions for HTTP
 (`http.route`), RPC, database (`db.system.name`) and messaging
@@ -27,13 +31,25 @@ from __future__ import annotations
 
 import contextvars
 import os
+import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import (
+    INVALID_SPAN_CONTEXT,
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    Tracer,
+)
+from opentelemetry.trace.propagation import _SPAN_KEY
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 PROPAGATOR = TraceContextTextMapPropagator()
@@ -43,6 +59,9 @@ TRACEPARENT = "traceparent"
 _tracer: Tracer | None = None  # None: tracing is off
 _provider: Any = None
 _follows_parent = False  # the sampler drops every child of a parent not sampled
+_root_bound: int | None = None  # WeCare draws a root's decision: recorded below this bound
+_ID_LIMIT = (1 << 64) - 1  # the trace id's low 64 bits decide, as TraceIdRatioBased's
+_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 
 
 def enabled() -> bool:
@@ -56,14 +75,13 @@ def setup(service: str) -> None:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    sampler = None
-    if not os.environ.get("OTEL_TRACES_SAMPLER"):
-        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-
-        sampler = ParentBased(TraceIdRatioBased(DEFAULT_RATIO))
     size, delay = batching()
-    enable(service, BatchSpanProcessor(OTLPSpanExporter(), max_export_batch_size=size,
-                                       schedule_delay_millis=delay), sampler)
+    processor = BatchSpanProcessor(OTLPSpanExporter(), max_export_batch_size=size,
+                                   schedule_delay_millis=delay)
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
+        enable(service, processor)
+    else:
+        enable(service, processor, root_ratio=DEFAULT_RATIO)
 
 
 # Spans leave in small batches, often: encoding one is the process's own work (about 25 µs
@@ -80,18 +98,27 @@ def batching() -> tuple[int | None, int | None]:
             None if os.environ.get("OTEL_BSP_SCHEDULE_DELAY") else BATCH_DELAY_MS)
 
 
-def enable(service: str, processor: Any, sampler: Any = None) -> None:
+def enable(service: str, processor: Any, sampler: Any = None,
+           root_ratio: float | None = None) -> None:
     """Trace this process, each span handed to `processor` (tests: a SimpleSpanProcessor
     over an in-memory exporter); `sampler`: the SDK's own choice (OTEL_TRACES_SAMPLER,
-    every trace when unset) unless given."""
-    global _tracer, _provider, _follows_parent
+    every trace when unset) unless given. `root_ratio`: instead of a sampler, the share
+    of traces recorded, decided where each starts (`_root`) and followed by every span
+    under it (the SDK's ParentBased(TraceIdRatioBased(ratio)), without its cost)."""
+    global _tracer, _provider, _follows_parent, _root_bound
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
+    if root_ratio is not None:
+        from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
+
+        sampler = ParentBased(ALWAYS_ON)  # a root reaches the SDK only when it is recorded
     _provider = TracerProvider(resource=Resource.create({"service.name": service}),
                                sampler=sampler)
     _provider.add_span_processor(processor)
     _follows_parent = follows_parent(_provider.sampler)
+    _root_bound = (None if root_ratio is None
+                   else TraceIdRatioBased.get_bound_for_rate(root_ratio))
     _tracer = _provider.get_tracer("wecare")
 
 
@@ -106,11 +133,20 @@ def follows_parent(sampler: Any) -> bool:
 
 
 def disable() -> None:
-    global _tracer, _provider, _follows_parent
+    global _tracer, _provider, _follows_parent, _root_bound
     if _provider is not None:
         _provider.shutdown()
-    _tracer = _provider = None
+    _tracer = _provider = _root_bound = None
     _follows_parent = False
+    _parsed.clear()
+
+
+def _span_context(parent: Any = None) -> SpanContext:
+    """The span context of `parent`'s span (a context; None: the current one): the SDK's
+    `get_current_span(parent).get_span_context()` without its checks, asked a dozen times
+    a request."""
+    span = (otel_context.get_current() if parent is None else parent).get(_SPAN_KEY)
+    return INVALID_SPAN_CONTEXT if span is None else span.get_span_context()
 
 
 def unrecorded(parent: Any = None) -> bool:
@@ -119,8 +155,26 @@ def unrecorded(parent: Any = None) -> bool:
     sampler follows the parent. Then no span is made (see the module's docstring)."""
     if not _follows_parent:
         return False
-    context = trace.get_current_span(parent).get_span_context()
+    context = _span_context(parent)
     return context.is_valid and not context.trace_flags.sampled
+
+
+def _root(parent: Any) -> Any:
+    """Where WeCare decides roots (`enable`'s root_ratio) and `parent` (None: the current
+    context) holds no trace: the draw. A trace not to be recorded: a context holding new
+    ids and no span worth the name (a NonRecordingSpan, flags 00), for the caller to make
+    current. None otherwise: a span inside a trace, or a root the SDK is to record."""
+    if _root_bound is None or _span_context(parent).is_valid:
+        return None
+    trace_id = _random.getrandbits(128) or 1
+    if trace_id & _ID_LIMIT < _root_bound:
+        return None
+    ids = SpanContext(trace_id, _random.getrandbits(64) or 1, is_remote=False,
+                      trace_flags=_NOT_SAMPLED)
+    return trace.set_span_in_context(NonRecordingSpan(ids), parent)
+
+
+_random = random.Random()
 
 
 # -- spans ------------------------------------------------------------------------------
@@ -134,7 +188,10 @@ def span(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
     if _tracer is None:
         yield None
         return
-    if unrecorded(parent):  # the parent's context, current as it came
+    root = _root(parent)
+    if root is not None or unrecorded(parent):  # a root's ids, or the parent's context
+        if root is not None:
+            parent = root
         token = otel_context.attach(parent) if parent is not None else None
         try:
             yield trace.get_current_span()  # not recording: its ids for the logs
@@ -161,6 +218,9 @@ def start(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
     parent not sampled: no span, the parent's context current until `finish`."""
     if _tracer is None:
         return None
+    root = _root(parent)
+    if root is not None:
+        return None, attach(root)
     if unrecorded(parent):
         return None, attach(parent)
     current = _tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
@@ -203,7 +263,8 @@ def detach(token: object | None) -> None:
 
 # -- carrying the context over the wire ------------------------------------------------------
 _PARSED_KEEP = 1024
-_parsed: dict[str, Any] = {}  # traceparent → the context it names (immutable), recent ones
+_parsed: dict[str, Any] = {}  # traceparent → the context it names (parsed, or this
+# process's own where `inject` wrote it), recent ones; contexts are immutable
 
 
 def extract(carrier: Any) -> Any:
@@ -221,28 +282,38 @@ def extract(carrier: Any) -> Any:
     context = _parsed.get(value)
     if context is None:
         context = PROPAGATOR.extract({TRACEPARENT: value})
-        if len(_parsed) >= _PARSED_KEEP:
-            _parsed.clear()
-        _parsed[value] = context
+        _keep(value, context)
     return context
 
 
 def inject(carrier: dict[str, Any]) -> dict[str, Any]:
-    """Add the current span's `traceparent` to `carrier` (when tracing is on)."""
+    """Add the current span's `traceparent` to `carrier` (when tracing is on). Its
+    context is kept with it: where this process reads it back (its worker's context
+    data, the relay's event), `extract` finds it, not parsed again."""
     if _tracer is not None:
-        value = traceparent()
+        current = otel_context.get_current()
+        value = traceparent(current)
         if value is not None:
             carrier[TRACEPARENT] = value
+            if value not in _parsed:
+                _keep(value, current)
     return carrier
 
 
-def traceparent() -> str | None:
-    """The current span's `traceparent` (W3C Trace Context, version 00), or None. Written
-    here rather than by the SDK's propagator, which also writes `tracestate`: WeCare
-    carries none (`extract` reads only `traceparent`)."""
+def _keep(value: str, context: Any) -> None:
+    if len(_parsed) >= _PARSED_KEEP:
+        _parsed.clear()
+    _parsed[value] = context
+
+
+def traceparent(parent: Any = None) -> str | None:
+    """The `traceparent` of the current span (or `parent`'s: a context) (W3C Trace
+    Context, version 00), or None. Written here rather than by the SDK's propagator,
+    which also writes `tracestate`: WeCare carries none (`extract` reads only
+    `traceparent`)."""
     if _tracer is None:
         return None
-    context = trace.get_current_span().get_span_context()
+    context = _span_context(parent)
     if not context.is_valid:
         return None
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
@@ -252,7 +323,7 @@ def ids() -> tuple[str | None, str | None]:
     """(trace id, span id) of the current span in hex, or (None, None)."""
     if _tracer is None:
         return None, None
-    context = trace.get_current_span().get_span_context()
+    context = _span_context()
     if not context.is_valid:
         return None, None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
@@ -283,7 +354,7 @@ def instrument_engine(engine: Any, service: str) -> None:
                 executemany: bool) -> None:
         if _tracer is None or context is None:
             return
-        inside = trace.get_current_span().get_span_context()
+        inside = _span_context()
         if not inside.is_valid:
             return  # outside any trace (a relay's poll, a timer's idle read)
         if _follows_parent and not inside.trace_flags.sampled:
