@@ -145,7 +145,7 @@ def _span_context(parent: Any = None) -> SpanContext:
     """The span context of `parent`'s span (a context; None: the current one): the SDK's
     `get_current_span(parent).get_span_context()` without its checks, asked a dozen times
     a request."""
-    span = (otel_context.get_current() if parent is None else parent).get(_SPAN_KEY)
+    span: Any = (otel_context.get_current() if parent is None else parent).get(_SPAN_KEY)
     return INVALID_SPAN_CONTEXT if span is None else span.get_span_context()
 
 
