@@ -62,6 +62,7 @@ _follows_parent = False  # the sampler drops every child of a parent not sampled
 _root_bound: int | None = None  # WeCare draws a root's decision: recorded below this bound
 _ID_LIMIT = (1 << 64) - 1  # the trace id's low 64 bits decide, as TraceIdRatioBased's
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+_random = random.Random()
 
 
 def enabled() -> bool:
@@ -109,16 +110,17 @@ def enable(service: str, processor: Any, sampler: Any = None,
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
+    bound = None
     if root_ratio is not None:
         from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 
         sampler = ParentBased(ALWAYS_ON)  # a root reaches the SDK only when it is recorded
+        bound = TraceIdRatioBased.get_bound_for_rate(root_ratio)
     _provider = TracerProvider(resource=Resource.create({"service.name": service}),
                                sampler=sampler)
     _provider.add_span_processor(processor)
     _follows_parent = follows_parent(_provider.sampler)
-    _root_bound = (None if root_ratio is None
-                   else TraceIdRatioBased.get_bound_for_rate(root_ratio))
+    _root_bound = bound
     _tracer = _provider.get_tracer("wecare")
 
 
@@ -159,22 +161,29 @@ def unrecorded(parent: Any = None) -> bool:
     return context.is_valid and not context.trace_flags.sampled
 
 
-def _root(parent: Any) -> Any:
-    """Where WeCare decides roots (`enable`'s root_ratio) and `parent` (None: the current
-    context) holds no trace: the draw. A trace not to be recorded: a context holding new
-    ids and no span worth the name (a NonRecordingSpan, flags 00), for the caller to make
-    current. None otherwise: a span inside a trace, or a root the SDK is to record."""
-    if _root_bound is None or _span_context(parent).is_valid:
-        return None
+def _skipped(parent: Any) -> tuple[bool, Any]:
+    """Whether a span under `parent` (a context; None: the current one) is not to be
+    made, and then the context to make current instead: the parent's, when its trace is
+    not recorded (`unrecorded`); for a root, where WeCare draws (`enable`'s root_ratio)
+    and the draw says not recorded (`_root`), one holding new ids and no span worth the
+    name (a NonRecordingSpan, flags 00). (False, None): the SDK makes the span."""
+    context = _span_context(parent)
+    if context.is_valid:
+        return (_follows_parent and not context.trace_flags.sampled), parent
+    return _root(parent)
+
+
+def _root(parent: Any) -> tuple[bool, Any]:
+    """A root's draw (`_skipped`): recorded one time in 1 / ratio, as TraceIdRatioBased
+    decides from the trace id's low 64 bits."""
+    if _root_bound is None:
+        return False, None
     trace_id = _random.getrandbits(128) or 1
     if trace_id & _ID_LIMIT < _root_bound:
-        return None
+        return False, None
     ids = SpanContext(trace_id, _random.getrandbits(64) or 1, is_remote=False,
                       trace_flags=_NOT_SAMPLED)
-    return trace.set_span_in_context(NonRecordingSpan(ids), parent)
-
-
-_random = random.Random()
+    return True, trace.set_span_in_context(NonRecordingSpan(ids), parent)
 
 
 # -- spans ------------------------------------------------------------------------------
@@ -188,11 +197,9 @@ def span(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
     if _tracer is None:
         yield None
         return
-    root = _root(parent)
-    if root is not None or unrecorded(parent):  # a root's ids, or the parent's context
-        if root is not None:
-            parent = root
-        token = otel_context.attach(parent) if parent is not None else None
+    skipped, instead = _skipped(parent)
+    if skipped:  # a root's ids, or the parent's context as it came
+        token = otel_context.attach(instead) if instead is not None else None
         try:
             yield trace.get_current_span()  # not recording: its ids for the logs
         finally:
@@ -218,11 +225,9 @@ def start(name: str, kind: SpanKind = SpanKind.INTERNAL, parent: Any = None,
     parent not sampled: no span, the parent's context current until `finish`."""
     if _tracer is None:
         return None
-    root = _root(parent)
-    if root is not None:
-        return None, attach(root)
-    if unrecorded(parent):
-        return None, attach(parent)
+    skipped, instead = _skipped(parent)
+    if skipped:
+        return None, attach(instead)
     current = _tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
     token = otel_context.attach(trace.set_span_in_context(current, parent))
     return current, token
