@@ -201,3 +201,36 @@ def test_the_shipped_sampling_is_wecares_draw_unless_the_operator_names_a_sample
         assert "TraceIdRatioBased{0.25}" in tracing._provider.sampler.get_description()
     finally:
         tracing.disable()
+
+
+def test_a_batch_is_encoded_a_slice_at_a_time_and_sent_as_one_request(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exporter `setup` uses: the SDK's over OTLP/HTTP, its batch encoded EXPORT_SLICE
+    spans at a time (the event loop let go between), one request holding them all."""
+    from opentelemetry.sdk.trace.export import SpanExportResult
+    from support.otlp_standin import Collector, decode
+
+    collector = Collector()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
+    exporter = tracing.sliced_exporter()
+    kept = InMemorySpanExporter()
+    tracing.enable("wallet", SimpleSpanProcessor(kept))
+    try:
+        for n in range(20):
+            with tracing.span(f"work {n}", attributes={"n": n}):
+                pass
+        spans = kept.get_finished_spans()
+        pauses: list[int] = []
+        body = tracing.encoded(spans, pause=lambda: pauses.append(1))
+        assert len(pauses) == 2  # 20 spans: slices of 8, 8 and 4
+        assert [s["name"] for s in decode(body)] == [f"work {n}" for n in range(20)]
+        assert exporter.export(spans) is SpanExportResult.SUCCESS
+        assert collector.exports == 1
+        received = collector.spans()
+        assert [s["name"] for s in received] == [f"work {n}" for n in range(20)]
+        assert {s["service"] for s in received} == {"wallet"}
+        assert received[3]["attributes"] == {"n": 3}
+    finally:
+        tracing.disable()
+        exporter.shutdown()
+        collector.stop()
