@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 from wecare_common.categories import CATEGORIES
-from wecare_common.contract import benefits, catalog, passwords, refusals, wallet
+from wecare_common.contract import (
+    benefits,
+    catalog,
+    notifications,
+    passwords,
+    refusals,
+    wallet,
+)
 from wecare_common.contract.benefits import Name
 from wecare_common.schemas import MAX_AMOUNT_CENTS, PageSchema
 
@@ -25,6 +32,9 @@ class InvitationIn(Schema):
     email = fields.Email(required=True)
     first_name = Name
     last_name = Name
+    language = notifications.language(load_default=None, metadata={
+        "description": "the invitation email's language (`it` or `en`); omitted, the "
+                       "request's Accept-Language's best match, else Italian"})
 
 
 class AccountsQuery(Schema):
@@ -40,6 +50,9 @@ class AccessIn(Schema):
 
 class ResetIn(Schema):
     email = fields.Email(required=True)
+    language = notifications.language(load_default=None, metadata={
+        "description": "the email's language (`it` or `en`); omitted, the request's "
+                       "Accept-Language's best match, else Italian"})
 
 
 class NewPasswordIn(Schema):

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from wecare_common import languages
 from wecare_common.contract import refusals
 from wecare_common.errors import DomainError, ServiceUnavailable
 
@@ -99,7 +100,8 @@ def finish(session: Session, signup_key: str, rpc: Rpc) -> dict[str, Any]:
         setattr(user, LINKS[signup.kind], view["id"])
         user.password_hash = signup.password_hash
         if signup.password_hash is None:  # no password given: invited by email, now
-            users.send_link(session, user, "invitation", signup.invite_name or "")
+            users.send_link(session, user, "invitation", signup.invite_name or "",
+                            language=view.get("language") or languages.DEFAULT)
         signup.status, signup.result, signup.password_hash = "done", view, None
     result = dict(signup.result or {})
     session.commit()

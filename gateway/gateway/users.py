@@ -130,18 +130,20 @@ def of_employee(session: Session, employee_id: str) -> User | None:
     return session.scalar(select(User).where(User.employee_id == employee_id))
 
 
-def create_invited(session: Session, people: list[tuple[str, str]], company_id: str) -> None:
-    """Employee accounts without a password yet (imported: they are invited).
-    One statement for the lot; an email already taken was refused upstream."""
+def create_invited(session: Session, people: list[tuple[str, str, str]],
+                   company_id: str) -> None:
+    """Employee accounts without a password yet (imported: they are invited, each in
+    their language): (email, employee id, language) each. One statement for the lot; an
+    email already taken was refused upstream."""
     now = datetime.now(UTC)
-    ensure_emails_free(session, [e for e, _ in people])
+    ensure_emails_free(session, [e for e, _, _ in people])
     rows = [{"id": str(uuid.uuid4()), "email": email.lower(), "password_hash": None,
              "role": "employee", "company_id": company_id, "employee_id": employee_id,
-             "created_at": now} for email, employee_id in people]
+             "created_at": now} for email, employee_id, _ in people]
     if rows:
         session.execute(insert(User), rows)
-    for row in rows:  # new accounts: no earlier link to end
-        send_link(session, User(**row), "invitation", ends_earlier=False)
+    for row, (_, _, language) in zip(rows, people, strict=True):  # no earlier link to end
+        send_link(session, User(**row), "invitation", language=language, ends_earlier=False)
 
 
 REFRESH_TTL = timedelta(days=14)
@@ -242,8 +244,9 @@ CONFIRMATION_TTL = timedelta(hours=24)
 
 
 def send_link(session: Session, user: User, purpose: str, name: str = "", *,
-              ends_earlier: bool = True) -> None:
-    """A one-time link to set a password, emailed through notifications. The person's
+              language: str, ends_earlier: bool = True) -> None:
+    """A one-time link to set a password, emailed through notifications in `language`
+    (the person's where known: an employee's; else the asking request's). The person's
     earlier links of the same purpose end (an invitation sent again: only the newest
     works). The event carries the link's id, never its token (wecare_common.links)."""
     now = datetime.now(UTC)
@@ -256,7 +259,8 @@ def send_link(session: Session, user: User, purpose: str, name: str = "", *,
     kind = events.USER_INVITED if purpose == "invitation" else events.PASSWORD_RESET_REQUESTED
     record_event(session, kind, {
         "user_id": user.id, "email": user.email, "role": user.role, "name": name,
-        "link_id": link_id, "expires_in_hours": int(ttl.total_seconds() // 3600)},
+        "link_id": link_id, "expires_in_hours": int(ttl.total_seconds() // 3600),
+        "language": language},
         producer="gateway", company_id=user.company_id)
 
 

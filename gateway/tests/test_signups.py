@@ -49,8 +49,8 @@ class Benefits:
 
 
 def _enrol(session, rpc, key: str | None, email: str = "anna@example.org",
-           password: str | None = None) -> dict[str, Any]:
-    data = {"email": email, "first_name": "Anna", "fiscal_code": "BLUNNA80A41H501X"}
+           password: str | None = None, **more: str) -> dict[str, Any]:
+    data = {"email": email, "first_name": "Anna", "fiscal_code": "BLUNNA80A41H501X", **more}
     return signups.sign_up(
         session, kind="employee", caller="hr-1", key=key,
         request_hash=signups.fingerprint(data), email=email, role="employee",
@@ -74,6 +74,16 @@ def test_an_employee_is_enrolled_then_linked_and_invited(session) -> None:
     assert _invitations(session) == 1
     assert _enrol(session, rpc, "k1") == employee  # the same key: the same answer
     assert rpc.calls == [rpc.calls[0]] and _invitations(session) == 1
+
+
+def test_the_invitation_is_written_in_the_employee_s_language(session) -> None:
+    rpc = Benefits(session)
+    _enrol(session, rpc, "k1", language="en")  # benefits' view: the employee's language
+    _enrol(session, rpc, "k2", email="bruno@example.org")  # none in the view: Italian
+    languages = {envelope["payload"]["email"]: envelope["payload"]["language"]
+                 for envelope in session.scalars(select(outbox.c.envelope).where(
+                     outbox.c.event_type == "user.invited"))}
+    assert languages == {"anna@example.org": "en", "bruno@example.org": "it"}
 
 
 def test_a_refusal_leaves_no_account_and_sends_nothing(session) -> None:

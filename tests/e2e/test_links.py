@@ -58,6 +58,35 @@ def test_a_resent_invitation_ends_the_earlier_and_a_password_ends_every_link(
     assert set_password(stack, second) == 401  # and the link itself is spent
 
 
+def test_a_link_is_written_in_the_person_s_language(stack, company, fake) -> None:
+    """An invitation in the employee's language (when added, and sent again); a reset in
+    the language it was asked in (the page's, else the request's Accept-Language); a
+    colleague's invitation in the inviting page's."""
+    email = fake.email("english")
+    r = stack.call("POST", f"/companies/{company.id}/employees", company.hr, json={
+        "email": email, "first_name": "Jane", "last_name": "Doe",
+        "fiscal_code": fake.fiscal_code(), "language": "en"})
+    assert r.status_code == 201, r.text
+    seen: set[str] = set()
+    new_link(stack, email, "You are invited to WeCare", seen)
+    assert stack.call("POST", f"/companies/{company.id}/employees/{r.json()['id']}/"
+                      "invitation", company.hr).status_code == 200
+    new_link(stack, email, "You are invited to WeCare", seen)
+    assert stack.call("POST", "/auth/password-reset", json={"email": email},
+                      headers_extra={"Accept-Language": "en-GB,en;q=0.8"}).status_code == 202
+    new_link(stack, email, "Reset your WeCare password", seen)
+    assert stack.call("POST", "/auth/password-reset", json={"email": email, "language": "it"},
+                      headers_extra={"Accept-Language": "en"}).status_code == 202
+    new_link(stack, email, "Reimposta la password", seen)
+    assert stack.call("POST", "/auth/password-reset", json={"email": email, "language": "de"}
+                      ).status_code == 400  # a language WeCare does not write in
+    colleague = fake.email("colleague")
+    assert stack.call("POST", f"/companies/{company.id}/hr-invitations", company.hr, json={
+        "email": colleague, "first_name": "Tom", "last_name": "Ross", "language": "en"}
+                      ).status_code == 201
+    new_link(stack, colleague, "You are invited to WeCare", seen)
+
+
 def test_a_reset_link_ends_when_another_link_sets_the_password(stack, company,
                                                               fake) -> None:
     email = fake.email("hr2")

@@ -18,7 +18,9 @@ from werkzeug.wrappers import Request  # noqa: E402
 pages = AuthPages()
 
 
-def reset_page(answer: Any, lang: str) -> Any:
+def reset_page(answer: Any, lang: str, sent: list[Any] | None = None) -> Any:
+    """The reset page's answer when the API answers `answer` (raised when an error);
+    the bodies it sent, in `sent`."""
     builder = EnvironBuilder(method="POST", path="/password/reset",
                              data={"csrf_token": "tok", "email": "anna@example.test"},
                              headers={"Cookie": f"wecare_csrf=tok; wecare_lang={lang}"})
@@ -26,7 +28,11 @@ def reset_page(answer: Any, lang: str) -> Any:
 
     def anonymous(method: str, path: str, **kwargs: Any) -> Any:
         assert (method, path) == ("POST", "/auth/password-reset")
-        raise answer
+        if sent is not None:
+            sent.append(kwargs["json"])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     page.api_anonymous = anonymous  # type: ignore[method-assign]
     return pages.reset(page)
@@ -42,6 +48,14 @@ def test_too_many_reset_requests_say_so_in_the_person_s_language() -> None:
         page = response.get_data(as_text=True)
         assert response.status_code == 429 and words in page, lang
         assert 'value="anna@example.test"' in page and "3000 s" not in page
+
+
+def test_the_reset_link_is_asked_for_in_the_page_s_language() -> None:
+    """The email with the link is written in the language of the page that asked."""
+    for lang in ("it", "en"):
+        sent: list[Any] = []
+        assert reset_page({"accepted": True}, lang, sent).status_code == 200
+        assert sent == [{"email": "anna@example.test", "language": lang}]
 
 
 def _token(claims: dict[str, Any]) -> str:

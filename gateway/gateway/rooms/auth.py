@@ -15,7 +15,7 @@ from wecare_common.schemas import PageSchema
 from gateway import limits, users
 from gateway.auth import ROLES, issue_token
 from gateway.clients import client_address
-from gateway.rooms.base import Room
+from gateway.rooms.base import Room, request_language
 from gateway.routing import Call, SignedInCall, api
 from gateway.schemas import NewPasswordIn, RefreshIn, ResetIn, TokenIn
 
@@ -66,7 +66,7 @@ class AuthRoom(Room):
         user = users.find_by_email(self.db, call.body["email"])
         # no link for a sign-up not done yet, nor for an account disabled or past its access
         if user is not None and users.linked(user) and not users.standing(user).ended:
-            users.send_link(self.db, user, "reset")
+            users.send_link(self.db, user, "reset", language=request_language(call))
             self.db.commit()
         # the same answer whether the account exists or not: no account discovery
         return {"accepted": True}

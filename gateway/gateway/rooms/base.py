@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
+from wecare_common import languages
 from wecare_common.contract import refusals
 from wecare_common.errors import DomainError
 
@@ -35,6 +36,14 @@ def own_network(principal: Principal, network_id: str) -> None:
 def own_provider(principal: Principal, provider_id: str) -> None:
     if principal.role != "admin" and principal.provider_id != provider_id:
         raise refusals.PROVIDER_UNKNOWN(field="provider_id")
+
+
+def request_language(call: Call) -> str:
+    """The language of what a request has WeCare write (an application's emails, an
+    invitation, a reset link): the body's `language`, else its Accept-Language's best
+    match, else Italian."""
+    return languages.chosen((call.body or {}).get("language"),
+                            call.request.headers.get("Accept-Language"))
 
 
 def json_ready(body: dict[str, Any]) -> dict[str, Any]:

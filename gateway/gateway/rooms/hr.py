@@ -54,7 +54,7 @@ from wecare_common.errors import Conflict
 from werkzeug.wrappers import Response
 
 from gateway import access, users
-from gateway.rooms.base import Room, json_ready, own_company
+from gateway.rooms.base import Room, json_ready, own_company, request_language
 from gateway.routing import SignedInCall, api, read_raw
 from gateway.schemas import (
     DashboardQuery,
@@ -77,7 +77,8 @@ class HrRoom(Room):
         user = users.create_user(self.db, email=call.body["email"], password=None, role="hr",
                                  company_id=cid)
         users.send_link(self.db, user, "invitation",
-                        f"{call.body['first_name']} {call.body['last_name']}")
+                        f"{call.body['first_name']} {call.body['last_name']}",
+                        language=request_language(call))
         self.db.commit()
         return {"id": user.id, "email": user.email, "role": user.role}
 
@@ -128,7 +129,8 @@ class HrRoom(Room):
             raise refusals.EMPLOYEE_ALREADY_LEFT(field="employee_id")
         if user.password_hash is not None:
             raise refusals.EMPLOYEE_ALREADY_ACTIVE(field="employee_id")
-        users.send_link(self.db, user, "invitation", found[0]["first_name"])
+        users.send_link(self.db, user, "invitation", found[0]["first_name"],
+                        language=found[0]["language"])
         self.db.commit()
         return {"employee_id": eid, "email": user.email, "sent": True}
 
@@ -150,8 +152,8 @@ class HrRoom(Room):
         text = _csv_text(call)
         users.ensure_emails_free(self.db, self.benefits.check_import(cid, text))
         result = self.benefits.import_employees(cid, text)
-        users.create_invited(self.db, [(e["email"], e["id"]) for e in result["employees"]],
-                             company_id=cid)
+        users.create_invited(self.db, [(e["email"], e["id"], e["language"])
+                                       for e in result["employees"]], company_id=cid)
         self.db.commit()
         return result
 

@@ -37,7 +37,7 @@ from wecare_common.contract.responses import (
 from werkzeug.wrappers import Response
 
 from gateway import users
-from gateway.rooms.base import Room, json_ready, own_network
+from gateway.rooms.base import Room, json_ready, own_network, request_language
 from gateway.routing import SignedInCall, api
 from gateway.schemas import InvitationIn, MembersQuery, NetworkReportQuery
 
@@ -62,7 +62,8 @@ class NetworkRoom(Room):
         user = users.create_user(self.db, email=call.body["email"], password=None,
                                  role="network", network_id=netid)
         users.send_link(self.db, user, "invitation",
-                        f"{call.body['first_name']} {call.body['last_name']}")
+                        f"{call.body['first_name']} {call.body['last_name']}",
+                        language=request_language(call))
         self.db.commit()
         return {"id": user.id, "email": user.email, "role": user.role}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from wecare_common import languages
 from wecare_common.contract import refusals
 from wecare_common.contract.catalog import AgreementAnswer, OfferingRequest, OfferingUpdate
 from wecare_common.contract.responses import (
@@ -32,7 +31,7 @@ from wecare_common.errors import NotFound
 from gateway import limits, signups, users
 from gateway.auth import issue_token
 from gateway.clients import client_address
-from gateway.rooms.base import Room, json_ready, own_provider
+from gateway.rooms.base import Room, json_ready, own_provider, request_language
 from gateway.routing import Call, SignedInCall, api
 from gateway.schemas import ConfirmationIn, ProviderIn
 
@@ -49,8 +48,7 @@ class ProviderRoom(Room):
         password = data.pop("password")
         request_hash = signups.fingerprint({"path": call.request.path, "body": data})
         # the applicant's language: its emails, now and once it is a provider, are in it
-        data["language"] = languages.chosen(data.get("language"),
-                                            call.request.headers.get("Accept-Language"))
+        data["language"] = request_language(call)
         signups.apply(
             self.db, key=call.request.headers.get("Idempotency-Key", "").strip() or None,
             request_hash=request_hash, email=data["email"], password=password,

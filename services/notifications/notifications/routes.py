@@ -60,7 +60,8 @@ def contact(kind: str, p: dict[str, Any]) -> Contact | None:
     if kind == events.PROVIDER_PROPOSED:
         return Contact(f"proposal:{p['id']}", p["email"], p["name"])
     if kind in (events.USER_INVITED, events.PASSWORD_RESET_REQUESTED):
-        return Contact(f"user:{p['user_id']}", p["email"], p.get("name") or p["email"])
+        return Contact(f"user:{p['user_id']}", p["email"], p.get("name") or p["email"],
+                       p["language"])
     if kind == events.PROVIDER_APPLIED:  # the address applied with, apart from any account's
         return Contact(f"applicant:{p['user_id']}", p["email"], p["name"], p["language"])
     return None

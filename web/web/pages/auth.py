@@ -74,7 +74,8 @@ class AuthPages:
             return page.render("auth/reset.html", status=400, errors=errors, email=email,
                                sent=False)
         try:
-            page.api_anonymous("POST", "/auth/password-reset", json={"email": email})
+            page.api_anonymous("POST", "/auth/password-reset",
+                               json={"email": email, "language": page.lang.code})
         except ApiError as exc:  # a few an hour, per address and per account
             return page.render("auth/reset.html", status=exc.status if exc.status < 500
                                else 400, errors=refusals.errors(page.lang, exc),

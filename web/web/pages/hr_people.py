@@ -270,7 +270,9 @@ class HrPeoplePages:
     def hr_invite_colleague(self, page: Page) -> Response:
         form = {k: page.form.get(k, "").strip() for k in COLLEAGUE_FIELDS}
         try:
-            page.api("POST", f"/companies/{page.company_id}/hr-invitations", json=form)
+            # the colleague's email in the language of the page that invites them
+            page.api("POST", f"/companies/{page.company_id}/hr-invitations",
+                     json={**form, "language": page.lang.code})
         except ApiError as exc:
             if exc.status not in (400, 409, 422):
                 raise

@@ -366,7 +366,8 @@ class NetworkPages:
                 errors.add(name, text)
         if not errors:
             try:
-                page.api("POST", f"/networks/{network_id(page)}/staff-invitations", json=typed)
+                page.api("POST", f"/networks/{network_id(page)}/staff-invitations",
+                         json={**typed, "language": page.lang.code})
             except ApiError as exc:
                 if exc.status not in (400, 409, 422):
                     raise

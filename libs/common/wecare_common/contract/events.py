@@ -172,12 +172,16 @@ PAYLOADS: dict[str, type[Schema]] = {
                           commission_cents=fields.Integer(required=True), method=_text,
                           reference=_text, created_at=_text),
     # the link's id, never its token (wecare_common.links): nothing kept opens it
+    # the email's language: the person's where it is known (an employee's), else the
+    # language of the request that sent it (the page's, its Accept-Language's)
     USER_INVITED: _payload(user_id=_id, email=fields.Email(required=True), role=_text,
                            name=fields.String(load_default=""), link_id=_text,
-                           expires_in_hours=fields.Integer(required=True)),
+                           expires_in_hours=fields.Integer(required=True),
+                           language=_language),
     PASSWORD_RESET_REQUESTED: _payload(user_id=_id, email=fields.Email(required=True),
                                        role=_text, link_id=_text,
-                                       expires_in_hours=fields.Integer(required=True)),
+                                       expires_in_hours=fields.Integer(required=True),
+                                       language=_language),
     PROVIDER_APPLIED: _payload(user_id=_id, email=fields.Email(required=True), name=_text,
                                vat_number=_text, known=fields.Boolean(required=True),
                                link_id=fields.String(load_default=None, allow_none=True),
