@@ -37,6 +37,7 @@ import eventlet
 eventlet.monkey_patch()  # as bench-wallet: its clients are green threads
 
 import os  # noqa: E402
+import random  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -213,13 +214,28 @@ def in_turn(configs: list[Config], slices: int, seconds: float, run) -> dict[str
     the busy one. Each slice starts with every stack settled: a slice's events (the
     voucher emails, most of a purchase's CPU) are handled after it ends, and would
     otherwise fall on the next configuration's slice, every one's but the first's.
-    Each configuration's results in a list."""
+    The order is drawn anew for each round of slices (`shuffled`). Each configuration's
+    results in a list."""
     results: dict[str, list] = {c.label: [] for c in configs}
     for _ in range(slices):
-        for config in configs:
+        for config in shuffled(configs):
             settled(configs)
             results[config.label].append(run(config, seconds))
     return results
+
+
+# the order the configurations take their turns in, drawn (its seed printed; the same
+# BENCH_ORDER_SEED repeats it): in a fixed order off always went first and off again last,
+# and off again came out 3-10 % under off in CPU per purchase in 7 rounds of 9
+# (2026-12-07); drawn, a place in the turn no longer goes with one stack
+ORDER_SEED = int(os.environ.get("BENCH_ORDER_SEED", "0")) or random.randrange(1, 1 << 30)
+_order = random.Random(ORDER_SEED)
+
+
+def shuffled(configs: list[Config]) -> list[Config]:
+    order = list(configs)
+    _order.shuffle(order)
+    return order
 
 
 def measure(configs: list[Config]) -> dict[str, dict[str, float]]:
@@ -271,7 +287,7 @@ def measure(configs: list[Config]) -> dict[str, dict[str, float]]:
     # each page's p95 (bench-web's measure), one configuration after the other
     p95: dict[str, list[float]] = {c.label: [] for c in configs}
     for role, label, path in PAGES:
-        for c in configs:
+        for c in shuffled(configs):
             for _attempt in range(3):  # a shared PostgreSQL may be out of connections
                 try:
                     m = web_bench.measure(c.browsers[role], c.stack.url + path)
@@ -292,7 +308,7 @@ def measure(configs: list[Config]) -> dict[str, dict[str, float]]:
     fetched = {c.label: 0 for c in configs}
     for _ in range(PAGE_FETCHES):
         for role, _label, path in PAGES:
-            for c in configs:
+            for c in shuffled(configs):
                 fetched[c.label] += c.page(role, path)
     settled(configs)
     for c in configs:
@@ -353,7 +369,8 @@ def main() -> int:
     rounds: list[tuple[str, dict[str, dict[str, float]]]] = []
     with ExitStack() as exits:
         print(f"· starting a stack for each of {', '.join(c[0] for c in CONFIGS)} "
-              f"(load average {load_average()})", flush=True)
+              f"(load average {load_average()}; turns in an order drawn from "
+              f"BENCH_ORDER_SEED={ORDER_SEED})", flush=True)
         configs = [Config(*config, exits) for config in CONFIGS]
         for c in configs:  # once every stack is up: seeding takes the CPU a start needs
             c.seed()
