@@ -194,14 +194,16 @@ def _span_context(parent: Any = None) -> SpanContext:
     return INVALID_SPAN_CONTEXT if span is None else span.get_span_context()
 
 
+def _dropped(context: SpanContext) -> bool:
+    """Whether a span under `context` would not be recorded, known without the SDK: it is
+    a trace that is not sampled and the sampler follows the parent."""
+    return _follows_parent and context.is_valid and not context.trace_flags.sampled
+
+
 def unrecorded(parent: Any = None) -> bool:
     """Whether a span under `parent` (a context; None: the current one) would not be
-    recorded, known without the SDK: its parent is a trace that is not sampled and the
-    sampler follows the parent. Then no span is made (see the module's docstring)."""
-    if not _follows_parent:
-        return False
-    context = _span_context(parent)
-    return context.is_valid and not context.trace_flags.sampled
+    recorded (`_dropped`). Then no span is made (see the module's docstring)."""
+    return _follows_parent and _dropped(_span_context(parent))
 
 
 def _skipped(parent: Any) -> tuple[bool, Any]:
@@ -212,7 +214,7 @@ def _skipped(parent: Any) -> tuple[bool, Any]:
     name (a NonRecordingSpan, flags 00). (False, None): the SDK makes the span."""
     context = _span_context(parent)
     if context.is_valid:
-        return (_follows_parent and not context.trace_flags.sampled), parent
+        return _dropped(context), parent
     return _root(parent)
 
 
@@ -405,7 +407,7 @@ def instrument_engine(engine: Any, service: str) -> None:
         inside = _span_context()
         if not inside.is_valid:
             return  # outside any trace (a relay's poll, a timer's idle read)
-        if _follows_parent and not inside.trace_flags.sampled:
+        if _dropped(inside):
             return  # a trace not recorded (nine in ten): the span would be dropped
         operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
         context._wecare_span = _tracer.start_span(
