@@ -19,6 +19,12 @@ from wecare_common.contract import (
 from wecare_common.contract.benefits import Name
 from wecare_common.schemas import MAX_AMOUNT_CENTS, PageSchema
 
+# the language of the email a request sends (an invitation, a reset link): rooms.base's
+# request_language reads it
+EMAIL_LANGUAGE = notifications.language(load_default=None, metadata={
+    "description": "the email's language (`it` or `en`); omitted, the request's "
+                   "Accept-Language's best match, else Italian"})
+
 Password = passwords.password(required=True)
 
 
@@ -32,9 +38,7 @@ class InvitationIn(Schema):
     email = fields.Email(required=True)
     first_name = Name
     last_name = Name
-    language = notifications.language(load_default=None, metadata={
-        "description": "the invitation email's language (`it` or `en`); omitted, the "
-                       "request's Accept-Language's best match, else Italian"})
+    language = EMAIL_LANGUAGE
 
 
 class AccountsQuery(Schema):
@@ -50,9 +54,7 @@ class AccessIn(Schema):
 
 class ResetIn(Schema):
     email = fields.Email(required=True)
-    language = notifications.language(load_default=None, metadata={
-        "description": "the email's language (`it` or `en`); omitted, the request's "
-                       "Accept-Language's best match, else Italian"})
+    language = EMAIL_LANGUAGE
 
 
 class NewPasswordIn(Schema):
