@@ -45,6 +45,7 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TypeVar  # noqa: E402
 
 import requests  # noqa: E402
 
@@ -230,9 +231,10 @@ def in_turn(configs: list[Config], slices: int, seconds: float, run) -> dict[str
 # (2026-12-07); drawn, a place in the turn no longer goes with one stack
 ORDER_SEED = int(os.environ.get("BENCH_ORDER_SEED", "0")) or random.randrange(1, 1 << 30)
 _order = random.Random(ORDER_SEED)
+T = TypeVar("T")
 
 
-def shuffled(configs: list[Config]) -> list[Config]:
+def shuffled(configs: list[T]) -> list[T]:
     order = list(configs)
     _order.shuffle(order)
     return order
@@ -365,13 +367,55 @@ def compared(name: str, before: float, after: float) -> tuple[str, bool]:
     return f"{change:+.0%}".replace("%", " %"), met
 
 
+def targeted(name: str) -> bool:
+    """Whether the figure `name` has a target (not a process's share, the idle CPU, a
+    process beside the stack, the errors or the scrapes)."""
+    return not (name.startswith(("  ", "idle")) or "errors" in name or name == "scrapes")
+
+
+def over_rounds(rounds: list[dict[str, dict[str, float]]]) -> None:
+    """Each configuration's change from off, the median of the rounds' changes, the
+    target beside it: a round the machine bent (a neighbour's burst in one stack's slices,
+    the tails above all) moves it no more than one round of the many. Off again's beside
+    it is the noise the same median still carries."""
+    labels = list(rounds[0])
+    names = [name for name in dict.fromkeys(n for figures in rounds
+                                            for label in labels for n in figures[label])
+             if targeted(name)]
+    print(f"over the {len(rounds)} rounds: each change from off, the median of the rounds' "
+          "(each round's beside it)")
+    print("| figure | " + " | ".join(f"{label} vs off | target" for label in labels[1:])
+          + " |")
+    print("|---" * (1 + 2 * (len(labels) - 1)) + "|")
+    for name in names:
+        target = (f"≥ -{TARGET:.0%}" if name.endswith("/s") else f"≤ +{TARGET:.0%}"
+                  ).replace("%", " %")
+        cells = []
+        for label in labels[1:]:
+            changes = [figures[label][name] / figures[labels[0]][name] - 1
+                       for figures in rounds
+                       if figures[labels[0]].get(name) and name in figures[label]]
+            middle = median(changes)
+            met = middle >= -TARGET if name.endswith("/s") else middle <= TARGET
+            each = " / ".join(f"{c:+.0%}" for c in changes).replace("%", "")
+            cells.append(f"{middle:+.0%}".replace("%", " %")
+                         + f" {'✓' if met else '✗'} ({each}) | {target}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print()
+
+
 def main() -> int:
     rounds: list[tuple[str, dict[str, dict[str, float]]]] = []
     with ExitStack() as exits:
         print(f"· starting a stack for each of {', '.join(c[0] for c in CONFIGS)} "
               f"(load average {load_average()}; turns in an order drawn from "
               f"BENCH_ORDER_SEED={ORDER_SEED})", flush=True)
-        configs = [Config(*config, exits) for config in CONFIGS]
+        # started in a drawn order too: with off always started first, off again came out
+        # under off in 2 rounds of 3 even with the turns drawn (2026-12-07); printed in
+        # CONFIGS' order, off first, each compared with it
+        started = {config[0]: Config(*config, exits) for config in shuffled(CONFIGS)}
+        print("· started in the order " + ", ".join(started), flush=True)
+        configs = [started[config[0]] for config in CONFIGS]
         for c in configs:  # once every stack is up: seeding takes the CPU a start needs
             c.seed()
         for c in configs:  # the demo's emails sent: not counted against the purchases
@@ -428,6 +472,8 @@ def main() -> int:
                   + " | ".join(cells) + " |")
         print("| scrapes | " + " | ".join(f"{figures[label].get('scrapes', 0):.0f}"
                                          for label in labels) + " |\n")
+    if len(rounds) > 1:
+        over_rounds([figures for _, figures in rounds])
     print("one process's tracing hooks for one request (`hops`, CPU µs): " + ", ".join(
         f"{label} {us:.1f}" for label, us in hops().items()))
     return 0
