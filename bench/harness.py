@@ -103,7 +103,18 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(**{f.name: free_port() for f in fields(cls)})
+        """Unused ports, each a different one: all held open until every one is drawn (one
+        closed at once may be drawn again: two processes of a stack on one port, and a
+        service's calls answered by another's 404)."""
+        held = []
+        try:
+            for _ in fields(cls):
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", 0))
+            return cls(*(s.getsockname()[1] for s in held))
+        finally:
+            for s in held:
+                s.close()
 
 
 def free_port() -> int:

@@ -38,6 +38,7 @@ eventlet.monkey_patch()  # as bench-wallet: its clients are green threads
 
 import os  # noqa: E402
 import random  # noqa: E402
+import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -153,6 +154,19 @@ def per(before: Reading, after: Reading, idle: dict[str, float], count: int,
                for name in sorted(used, key=lambda n: -used[n]) if name != "smtp"}}
 
 
+def listening(port: int, timeout: float = 30.0) -> None:
+    """Wait until something listens on 127.0.0.1:`port`."""
+    until = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > until:
+                raise
+            time.sleep(0.1)
+
+
 class Config:
     """One configuration's stack (its collector stand-in and scraper when on), seeded,
     and what it needs to be asked for purchases and pages."""
@@ -171,6 +185,7 @@ class Config:
             exits.callback(collector.terminate)
             self.outside["collector stand-in"] = collector.pid
             extra["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
+            listening(port)  # else the stack's ports below may be drawn on its port
         self.stack = s = exits.enter_context(stack(
             Ports.free(), data_dir=ROOT / f"var/bench-telemetry/{label.split(',')[0]}",
             prefix="wecare_bench_telemetry_", extra_env=extra))
