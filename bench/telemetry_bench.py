@@ -375,12 +375,22 @@ def hops(n: int = 20_000) -> dict[str, float]:
     return took
 
 
+def within(name: str, change: float) -> bool:
+    """Whether a change of the figure `name` is within TARGET (a rate may fall by 10 %, a
+    time or a CPU cost rise by 10 %)."""
+    return change >= -TARGET if name.endswith("/s") else change <= TARGET
+
+
+def target_of(name: str) -> str:
+    """The target `within` holds the figure `name` to, as printed."""
+    return (f"≥ -{TARGET:.0%}" if name.endswith("/s") else f"≤ +{TARGET:.0%}"
+            ).replace("%", " %")
+
+
 def compared(name: str, before: float, after: float) -> tuple[str, bool]:
-    """`after` beside `before` as a change in per cent, and whether it is within TARGET
-    (a rate may fall by 10 %, a time or a CPU cost rise by 10 %)."""
+    """`after` beside `before` as a change in per cent, and whether it is `within`."""
     change = round(after / before - 1, 3) if before else float("nan")
-    met = change >= -TARGET if name.endswith("/s") else change <= TARGET
-    return f"{change:+.0%}".replace("%", " %"), met
+    return f"{change:+.0%}".replace("%", " %"), within(name, change)
 
 
 def targeted(name: str) -> bool:
@@ -404,18 +414,16 @@ def over_rounds(rounds: list[dict[str, dict[str, float]]]) -> None:
           + " |")
     print("|---" * (1 + 2 * (len(labels) - 1)) + "|")
     for name in names:
-        target = (f"≥ -{TARGET:.0%}" if name.endswith("/s") else f"≤ +{TARGET:.0%}"
-                  ).replace("%", " %")
         cells = []
         for label in labels[1:]:
             changes = [figures[label][name] / figures[labels[0]][name] - 1
                        for figures in rounds
                        if figures[labels[0]].get(name) and name in figures[label]]
             middle = median(changes)
-            met = middle >= -TARGET if name.endswith("/s") else middle <= TARGET
             each = " / ".join(f"{c:+.0%}" for c in changes).replace("%", "")
             cells.append(f"{middle:+.0%}".replace("%", " %")
-                         + f" {'✓' if met else '✗'} ({each}) | {target}")
+                         + f" {'✓' if within(name, middle) else '✗'} ({each})"
+                         + f" | {target_of(name)}")
         print(f"| {name} | " + " | ".join(cells) + " |")
     print()
 
@@ -478,12 +486,10 @@ def main() -> int:
                 print(f"| {name} | " + " | ".join(f"{v:.2f}" for v in row) + " |"
                       + "".join(f" {compared(name, before, v)[0]} | |" for v in row[1:]))
                 continue
-            target = (f"≥ -{TARGET:.0%}" if name.endswith("/s") else f"≤ +{TARGET:.0%}"
-                      ).replace("%", " %")
             cells = []
             for v in row[1:]:
                 change, met = compared(name, before, v)
-                cells.append(f"{change} {'✓' if met else '✗'} | {target}")
+                cells.append(f"{change} {'✓' if met else '✗'} | {target_of(name)}")
             print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in row) + " | "
                   + " | ".join(cells) + " |")
         print("| scrapes | " + " | ".join(f"{figures[label].get('scrapes', 0):.0f}"
